@@ -1,0 +1,78 @@
+# One command runs the whole assistant (make run); one runs every test (make test).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+BOT_VENV := .venv-bot
+HANDOFF_VENV := .venv-handoff
+BOT := $(BOT_VENV)/bin
+HANDOFF := $(HANDOFF_VENV)/bin
+MODEL := models/assistant.tar.gz
+TRAINING_FILES := config.yml $(shell find bot/domain data/rasa -type f -name '*.yml' 2>/dev/null)
+PIP_FLAGS := --quiet --disable-pip-version-check
+export PYTHONDONTWRITEBYTECODE := 1
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export ACTIONS_PORT ?= 5055
+export ACTION_SERVER_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
+
+.PHONY: help setup train migrate run test lint validate test-stories test-bot test-handoff sms clean
+
+help:
+	@echo "make run    - install what is missing, train if needed, and start the whole assistant"
+	@echo "make test   - lint, validate, train if needed, and run every test"
+	@echo "make setup  - create or update $(BOT_VENV) (Python 3.10) and $(HANDOFF_VENV) (Python 3.11)"
+	@echo "make train  - train the assistant when its config, domain or training data changed"
+
+setup: $(BOT_VENV)/.installed $(HANDOFF_VENV)/.installed
+
+$(BOT_VENV)/.installed: pyproject.toml
+	@py=$$(scripts/find-python 3.10) || exit 1; \
+	  [ -x $(BOT)/python ] || { echo "Creating $(BOT_VENV) with $$py"; $$py -m venv $(BOT_VENV); }
+	$(BOT)/pip install $(PIP_FLAGS) --upgrade pip setuptools wheel
+	$(BOT)/pip install $(PIP_FLAGS) -e '.[bot]'
+	@touch $@
+
+$(HANDOFF_VENV)/.installed: pyproject.toml
+	@py=$$(scripts/find-python 3.11) || exit 1; \
+	  [ -x $(HANDOFF)/python ] || { echo "Creating $(HANDOFF_VENV) with $$py"; $$py -m venv $(HANDOFF_VENV); }
+	$(HANDOFF)/pip install $(PIP_FLAGS) --upgrade pip setuptools wheel
+	$(HANDOFF)/pip install $(PIP_FLAGS) -e '.[handoff]'
+	@touch $@
+
+train: $(MODEL)
+
+$(MODEL): $(TRAINING_FILES) | $(BOT_VENV)/.installed
+	$(BOT)/rasa train --config config.yml --domain bot/domain --data data/rasa \
+	  --out models --fixed-model-name assistant
+	@touch $@
+
+migrate: $(HANDOFF_VENV)/.installed
+	$(HANDOFF)/python -m handoff migrate
+
+run: setup train migrate
+	@$(HANDOFF)/python -m handoff ensure-demo-officer
+	@echo "Starting the assistant (Rasa), the action server and the handoff service..."
+	@$(HANDOFF)/honcho start -f Procfile
+
+lint: setup
+	$(HANDOFF)/ruff check .
+	$(HANDOFF)/mypy
+
+validate: setup
+	$(BOT)/rasa data validate --domain bot/domain --data data/rasa --config config.yml
+
+test-stories: train
+	scripts/test-stories
+
+test-bot: setup
+	$(BOT)/python -m pytest -q -p no:cacheprovider tests/bot tests/safety tests/signpost
+
+test-handoff: setup train
+	$(HANDOFF)/python -m pytest -q -p no:cacheprovider tests/handoff tests/safety tests/signpost tests/smoke
+
+test: setup lint validate train test-stories test-bot test-handoff
+
+sms: setup
+	$(HANDOFF)/python -m handoff.sms_simulator
+
+clean:
+	rm -rf $(BOT_VENV) $(HANDOFF_VENV) models var results .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Custom actions run by the Rasa action server (rasa_sdk)."""

@@ -1,0 +1,1 @@
+"""Rasa-side code of the assistant: input channels and custom NLU components."""

@@ -1,0 +1,1 @@
+"""The welfare officers' web console."""

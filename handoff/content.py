@@ -1,0 +1,35 @@
+"""Texts the service sends on its own, read from ``data/service_messages.yml``."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DATA_DIR = Path(os.environ.get("DATA_DIR", Path(__file__).resolve().parent.parent / "data"))
+
+
+class ContentError(ValueError):
+    """A content file is missing something the service needs."""
+
+
+@lru_cache
+def service_messages() -> dict[str, dict[str, str]]:
+    """Every service message, keyed by name, then by channel kind (web, sms)."""
+    path = DATA_DIR / "service_messages.yml"
+    raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(raw, dict):
+        raise ContentError(f"{path}: expected a mapping of message names")
+    for name, variants in raw.items():
+        if not isinstance(variants, dict) or not {"web", "sms"} <= set(variants):
+            raise ContentError(f"{path}: message {name!r} needs both a 'web' and an 'sms' text")
+    return raw
+
+
+def service_message(name: str, channel: str, **values: object) -> str:
+    """One service message for a channel ('webchat' or 'sms'), with values filled in."""
+    kind = "sms" if channel == "sms" else "web"
+    return service_messages()[name][kind].format(**values)

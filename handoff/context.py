@@ -1,0 +1,54 @@
+"""What the app holds for its lifetime: settings, database, the assistant client, the hub."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from handoff.core.config import Settings
+from handoff.rasa_client import RasaClient
+from handoff.realtime import Hub
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    rasa: RasaClient
+    hub: Hub
+    _locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(default_factory=weakref.WeakValueDictionary)
+    _background: set[asyncio.Task[object]] = field(default_factory=set)
+
+    def spawn(self, coro: Coroutine[object, object, object]) -> asyncio.Task[object]:
+        """Run work that must finish even if the client that caused it goes away."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._finished)
+        return task
+
+    def _finished(self, task: asyncio.Task[object]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("background work failed: %s", type(task.exception()).__name__)
+
+    def conversation_lock(self, public_id: str) -> asyncio.Lock:
+        """Serialises the assistant's turns within one conversation."""
+        lock = self._locks.get(public_id)
+        if lock is None:
+            lock = self._locks[public_id] = asyncio.Lock()
+        return lock
+
+    async def aclose(self) -> None:
+        if self._background:
+            await asyncio.wait(self._background, timeout=self.settings.rasa_timeout + 2)
+        await self.rasa.aclose()
+        await self.hub.aclose()
+        await self.engine.dispose()

@@ -1,0 +1,191 @@
+"""The web chat WebSocket: the protocol is documented in docs/webchat-protocol.md."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from handoff.content import service_message
+from handoff.context import AppContext
+from handoff.conversations import flows, service
+from handoff.conversations.enums import Channel
+from handoff.conversations.events import message_event
+from handoff.conversations.models import Conversation
+from handoff.realtime import conversation_topic
+
+logger = logging.getLogger(__name__)
+router = APIRouter()
+
+MAX_FRAME_BYTES = 64 * 1024
+MAX_CLIENT_ID = 64
+
+
+def _origin_allowed(ctx: AppContext, origin: str | None) -> bool:
+    if not ctx.settings.production or origin is None:
+        return True
+    return origin == ctx.settings.public_url or origin in ctx.settings.allowed_origins
+
+
+@router.websocket("/ws/chat")
+async def chat_socket(websocket: WebSocket) -> None:
+    """One student's live chat."""
+    ctx: AppContext = websocket.app.state.ctx
+    if not _origin_allowed(ctx, websocket.headers.get("origin")):
+        await websocket.close(code=4403)
+        return
+    await websocket.accept()
+    session = ChatSession(ctx, websocket)
+    try:
+        await session.run()
+    except WebSocketDisconnect:
+        pass
+    finally:
+        await session.stop()
+
+
+class ChatSession:
+    """State of one open socket: the conversation, what was sent, the pending assistant turns."""
+
+    def __init__(self, ctx: AppContext, websocket: WebSocket) -> None:
+        self.ctx = ctx
+        self.ws = websocket
+        self.conversation: Conversation | None = None
+        self.sent_seq = 0
+        self.send_lock = asyncio.Lock()
+        self.tasks: list[asyncio.Task[None]] = []
+        self._subscribed = asyncio.Event()
+        self._history_sent = asyncio.Event()
+
+    async def send(self, event: dict[str, Any]) -> None:
+        if event.get("type") == "message":
+            if event["seq"] <= self.sent_seq:
+                return
+            self.sent_seq = event["seq"]
+        async with self.send_lock:
+            await self.ws.send_json(event)
+
+    async def error(self, code: str, message: str, **extra: Any) -> None:
+        async with self.send_lock:
+            await self.ws.send_json({"type": "error", "code": code, "message": message, **extra})
+
+    async def run(self) -> None:
+        while self.conversation is None:
+            frame = await self._read_frame()
+            if frame is None:
+                continue
+            if frame.get("type") != "hello":
+                await self.error("hello_first", "Start with a hello frame.")
+                continue
+            await self._hello(frame)
+        while True:
+            frame = await self._read_frame()
+            if frame is not None:
+                await self._dispatch(frame)
+
+    async def _read_frame(self) -> dict[str, Any] | None:
+        message = await self.ws.receive()
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message.get("code", 1000))
+        raw = message.get("text")
+        if raw is None:
+            await self.error("binary_not_supported", "Send text frames containing JSON.")
+            return None
+        if len(raw) > MAX_FRAME_BYTES:
+            await self.error("frame_too_large", "That frame is too large.")
+            return None
+        try:
+            frame = json.loads(raw)
+        except ValueError:
+            await self.error("bad_json", "That frame was not valid JSON.")
+            return None
+        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+            await self.error("bad_frame", "Each frame is a JSON object with a 'type'.")
+            return None
+        return frame
+
+    async def _hello(self, frame: dict[str, Any]) -> None:
+        token = frame.get("token")
+        after = frame.get("after", 0)
+        after = after if isinstance(after, int) and after >= 0 else 0
+        resumed = False
+        async with self.ctx.sessions() as db:
+            conversation = None
+            if isinstance(token, str) and token:
+                conversation = await service.get_by_token(db_session=db, token=token)
+                resumed = conversation is not None
+            if conversation is None:
+                conversation, token = await service.create(
+                    db_session=db, channel=Channel.webchat, institution_id=self.ctx.settings.institution_id
+                )
+        self.conversation = conversation
+        self.sent_seq = after
+        self.tasks.append(asyncio.create_task(self._forward_events()))
+        await self.send({
+            "type": "welcome", "token": token, "resumed": resumed, "owner": conversation.owner.value,
+            "max_chars": self.ctx.settings.max_message_chars,
+        })
+        await self._subscribed.wait()
+        async with self.ctx.sessions() as db:
+            history = await service.messages_after(
+                db_session=db, conversation_id=conversation.id, after_seq=after
+            )
+        for message in history:
+            await self.send(message_event(message))
+        self._history_sent.set()
+
+    async def _forward_events(self) -> None:
+        assert self.conversation is not None
+        async with self.ctx.hub.subscribe(conversation_topic(self.conversation.public_id)) as queue:
+            self._subscribed.set()
+            # Live events wait in the queue until the history is out, so order is kept on resume.
+            await self._history_sent.wait()
+            while True:
+                event = await queue.get()
+                with contextlib.suppress(RuntimeError):
+                    await self.send(event)
+
+    async def _dispatch(self, frame: dict[str, Any]) -> None:
+        kind = frame["type"]
+        if kind == "ping":
+            await self.send({"type": "pong"})
+        elif kind == "message":
+            await self._message(frame)
+        elif kind == "hello":
+            await self.error("already_started", "This conversation has already started.")
+        else:
+            await self.error("unknown_type", f"Unknown frame type {kind[:32]!r}.")
+
+    async def _message(self, frame: dict[str, Any]) -> None:
+        assert self.conversation is not None
+        client_id = frame.get("client_id")
+        text = frame.get("text")
+        if not isinstance(client_id, str) or not 0 < len(client_id) <= MAX_CLIENT_ID:
+            await self.error("bad_client_id", "Each message needs a client_id of 1 to 64 characters.")
+            return
+        if not isinstance(text, str) or not text.strip():
+            await self.error("empty", service_message("message_empty", "webchat"), client_id=client_id)
+            return
+        limit = self.ctx.settings.max_message_chars
+        if len(text) > limit:
+            await self.error(
+                "too_long", service_message("message_too_long", "webchat", limit=limit), client_id=client_id
+            )
+            return
+        received = await flows.receive(self.ctx, self.conversation, text.strip(), client_message_id=client_id)
+        await self.send({"type": "ack", "client_id": client_id, "seq": received.message.seq,
+                         "duplicate": received.duplicate})
+        if not received.duplicate:
+            # The turn outlives this socket: a student who drops off gets the reply on reconnecting.
+            self.ctx.spawn(flows.respond(self.ctx, self.conversation, received.message.text))
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task

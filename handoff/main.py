@@ -1,0 +1,82 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from handoff.console.views import router as console_router
+from handoff.context import AppContext
+from handoff.conversations.chat import router as chat_router
+from handoff.core.config import Settings, get_settings
+from handoff.core.db import create_engine, create_sessionmaker
+from handoff.health import router as health_router
+from handoff.rasa_client import RasaClient
+from handoff.realtime import create_hub
+
+STATIC = Path(__file__).resolve().parent / "static"
+logger = logging.getLogger(__name__)
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the service: routes, static pages, and the resources they share."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.ensure_sqlite_folder()
+        engine = create_engine(settings.async_database_url, echo=settings.database_echo)
+        app.state.ctx = AppContext(
+            settings=settings,
+            engine=engine,
+            sessions=create_sessionmaker(engine),
+            rasa=RasaClient(settings.rasa_url, token=settings.rasa_channel_token, timeout=settings.rasa_timeout),
+            hub=create_hub(settings.redis_url),
+        )
+        try:
+            yield
+        finally:
+            await app.state.ctx.aclose()
+
+    app = FastAPI(
+        title="Disclosure assistant: handoff service",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response: Response = await call_next(request)
+        headers = response.headers
+        if request.url.path not in ("/docs", "/openapi.json"):
+            headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        headers.setdefault("Cache-Control", "no-store")
+        if settings.production:
+            headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+        return response
+
+    app.include_router(health_router)
+    app.include_router(chat_router)
+    app.include_router(console_router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def chat_page() -> FileResponse:
+        return FileResponse(STATIC / "chat.html")
+
+    return app

@@ -1,0 +1,7 @@
+"""Every table, imported in one place for Alembic and the app."""
+
+from handoff.conversations.models import Conversation, ConversationEvent, Message
+from handoff.core.db import Base
+from handoff.officers.models import Officer, StaffSession
+
+__all__ = ["Base", "Conversation", "ConversationEvent", "Message", "Officer", "StaffSession"]

@@ -1,0 +1,1 @@
+"""Staff accounts: welfare officers, safeguarding leads and admins."""

@@ -1,0 +1,73 @@
+"""GSM-7 text rules for SMS: what fits one message budget, and how to make text fit."""
+
+from __future__ import annotations
+
+import re
+
+SMS_BUDGET = 320
+
+_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_EXTENDED = set("^{}\\[~]|€\f")
+
+_REPLACEMENTS = {
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"',
+    "\u2013": "-", "\u2014": "-", "\u2012": "-", "\u2212": "-",
+    "\u2026": "...", "\u00a0": " ", "\u2022": "-", "\u00b7": "-",
+    "\u2192": "->", "\t": " ",
+}
+
+
+def is_gsm7(text: str) -> bool:
+    """True when every character can be sent in the GSM-7 alphabet."""
+    return all(ch in _BASIC or ch in _EXTENDED for ch in text)
+
+
+def gsm7_length(text: str) -> int:
+    """Septets the text needs: characters from the extension table count twice."""
+    return sum(2 if ch in _EXTENDED else 1 for ch in text)
+
+
+def fits_sms(text: str, budget: int = SMS_BUDGET) -> bool:
+    """True when the text is pure GSM-7 and within the budget."""
+    return is_gsm7(text) and gsm7_length(text) <= budget
+
+
+def to_gsm7(text: str) -> str:
+    """Replace typographic characters with GSM-7 ones and drop anything else (such as emoji)."""
+    out = []
+    for ch in text:
+        ch = _REPLACEMENTS.get(ch, ch)
+        out.append("".join(c for c in ch if c in _BASIC or c in _EXTENDED))
+    return re.sub(r"[ ]{2,}", " ", "".join(out)).strip()
+
+
+def split_sms(text: str, budget: int = SMS_BUDGET) -> list[str]:
+    """Split text into GSM-7 messages within the budget, at sentence boundaries where possible."""
+    text = to_gsm7(text)
+    if gsm7_length(text) <= budget:
+        return [text] if text else []
+    pieces = re.split(r"(?<=[.!?])\s+|\n+", text)
+    parts: list[str] = []
+    current = ""
+    for piece in filter(None, (p.strip() for p in pieces)):
+        while gsm7_length(piece) > budget:
+            cut = piece.rfind(" ", 0, budget)
+            cut = cut if cut > 0 else budget
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(piece[:cut].strip())
+            piece = piece[cut:].strip()
+        candidate = f"{current} {piece}".strip() if current else piece
+        if gsm7_length(candidate) <= budget:
+            current = candidate
+        else:
+            parts.append(current)
+            current = piece
+    if current:
+        parts.append(current)
+    return parts

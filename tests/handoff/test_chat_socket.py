@@ -1,0 +1,106 @@
+"""The web chat socket: messages are acknowledged, stored once, answered, and survive reconnects."""
+
+import asyncio
+
+from handoff.conversations.models import Message
+from handoff.core.db import create_engine
+from sqlalchemy import func, select
+
+from .chat_helpers import hello, is_assistant_message, receive_until
+
+
+def _count_messages(settings) -> int:
+    async def run():
+        engine = create_engine(settings.async_database_url)
+        async with engine.connect() as connection:
+            count = await connection.scalar(select(func.count(Message.id)))
+        await engine.dispose()
+        return count
+
+    return asyncio.run(run())
+
+
+def test_a_new_student_gets_a_conversation_token(client):
+    with client.websocket_connect("/ws/chat") as ws:
+        welcome = hello(ws)
+    assert welcome["resumed"] is False
+    assert len(welcome["token"]) >= 32
+    assert welcome["owner"] == "bot"
+
+
+def test_when_the_assistant_is_down_the_student_still_gets_emergency_numbers(client):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        ws.send_json({"type": "message", "client_id": "m1", "text": "is anyone there"})
+        events = receive_until(ws, is_assistant_message)
+    ack = next(e for e in events if e["type"] == "ack")
+    assert ack == {"type": "ack", "client_id": "m1", "seq": 1, "duplicate": False}
+    reply = events[-1]["text"]
+    assert "999" in reply and "116 123" in reply and "person" in reply
+
+
+def test_a_resent_message_is_stored_once(client, settings):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        ws.send_json({"type": "message", "client_id": "same", "text": "hello"})
+        receive_until(ws, is_assistant_message)
+        ws.send_json({"type": "message", "client_id": "same", "text": "hello"})
+        ack = receive_until(ws, lambda e: e["type"] == "ack")[-1]
+    assert ack["duplicate"] is True and ack["seq"] == 1
+    assert _count_messages(settings) == 2  # the student's message and one reply
+
+
+def test_reconnecting_with_the_token_replays_only_what_was_missed(client):
+    with client.websocket_connect("/ws/chat") as ws:
+        token = hello(ws)["token"]
+        ws.send_json({"type": "message", "client_id": "a", "text": "first"})
+        receive_until(ws, is_assistant_message)
+        ws.send_json({"type": "message", "client_id": "b", "text": "second"})
+        receive_until(ws, lambda e: e["type"] == "ack")
+    with client.websocket_connect("/ws/chat") as ws:
+        welcome = hello(ws, token=token, after=2)
+        events = receive_until(ws, lambda e: e.get("seq") == 4)
+    assert welcome["resumed"] is True
+    seqs = [e["seq"] for e in events if e["type"] == "message"]
+    assert seqs == [3, 4]
+    assert events[-1]["from"] == "assistant"
+
+
+def test_an_unknown_token_starts_a_fresh_conversation(client):
+    with client.websocket_connect("/ws/chat") as ws:
+        welcome = hello(ws, token="not-a-real-token")
+    assert welcome["resumed"] is False and welcome["token"] != "not-a-real-token"
+
+
+def test_bad_frames_get_clear_errors_and_the_connection_stays_up(client, settings):
+    with client.websocket_connect("/ws/chat") as ws:
+        ws.send_json({"type": "message", "client_id": "x", "text": "too early"})
+        assert ws.receive_json()["code"] == "hello_first"
+        hello(ws)
+        ws.send_text("{not json")
+        assert ws.receive_json()["code"] == "bad_json"
+        ws.send_bytes(b"\x00\x01")
+        assert ws.receive_json()["code"] == "binary_not_supported"
+        ws.send_json({"type": "dance"})
+        assert ws.receive_json()["code"] == "unknown_type"
+        ws.send_json(["a", "list"])
+        assert ws.receive_json()["code"] == "bad_frame"
+        ws.send_json({"type": "message", "client_id": "e", "text": "   "})
+        empty = ws.receive_json()
+        assert empty["code"] == "empty" and empty["client_id"] == "e"
+        ws.send_json({"type": "message", "client_id": "l", "text": "x" * (settings.max_message_chars + 1)})
+        long = ws.receive_json()
+        assert long["code"] == "too_long" and str(settings.max_message_chars) in long["message"]
+        ws.send_json({"type": "message", "text": "no id"})
+        assert ws.receive_json()["code"] == "bad_client_id"
+        ws.send_json({"type": "message", "client_id": "ok", "text": "still here?"})
+        events = receive_until(ws, is_assistant_message)
+    assert any(e["type"] == "ack" and e["client_id"] == "ok" for e in events)
+    assert _count_messages(settings) == 2
+
+
+def test_ping_gets_pong(client):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        ws.send_json({"type": "ping"})
+        assert ws.receive_json() == {"type": "pong"}
