@@ -1,0 +1,75 @@
+"""The evaluation command: thresholds met on the labelled set, failures reported with a non-zero exit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from safety.evaluate import (
+    DEFAULT_SET,
+    MIN_BENIGN_PRECISION,
+    MUST_NOT_MISS,
+    evaluate,
+    load_examples,
+    main,
+)
+from safety.risk import get_classifier
+
+HERE = Path(__file__).resolve().parent
+
+
+def test_labelled_set_is_large_and_covers_every_label() -> None:
+    examples = load_examples(DEFAULT_SET)
+    assert len(examples) >= 180
+    assert sum(not e.labels for e in examples) >= 60
+    for label in get_classifier().labels:
+        assert sum(label in e.labels for e in examples) >= 15, label
+
+
+def test_labelled_set_meets_the_thresholds() -> None:
+    evaluation = evaluate(DEFAULT_SET)
+    scores = {s.label: s for s in evaluation.scores}
+    for label in MUST_NOT_MISS:
+        assert scores[label].recall == 1.0, [m.text for m in evaluation.misses if label in m.expected]
+    assert evaluation.benign_precision >= MIN_BENIGN_PRECISION
+    assert evaluation.failures == []
+
+
+def test_heldout_set_is_scored() -> None:
+    evaluation = evaluate(HERE / "heldout.yml")
+    assert evaluation.total >= 30
+    assert evaluation.benign_total >= 10
+
+
+def test_command_prints_the_figures(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([str(DEFAULT_SET)]) == 0
+    out = capsys.readouterr().out
+    assert "precision" in out and "recall" in out and "benign precision" in out
+
+
+def test_command_fails_when_a_crisis_is_missed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "set.yml"
+    path.write_text(
+        '- {text: "the weather is lovely", labels: [suicide_self_harm]}\n- {text: "hello", labels: []}\n',
+        encoding="utf-8",
+    )
+    assert main([str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL: recall for suicide_self_harm" in out
+    assert "the weather is lovely" in out
+
+
+def test_command_fails_on_too_many_false_alarms(tmp_path: Path) -> None:
+    path = tmp_path / "set.yml"
+    path.write_text('- {text: "I want to kill myself", labels: []}\n', encoding="utf-8")
+    evaluation = evaluate(path)
+    assert evaluation.benign_precision == 0.0
+    assert main([str(path)]) == 1
+
+
+def test_unknown_labels_in_a_set_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "set.yml"
+    path.write_text('- {text: "hi", labels: [sad]}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="unknown labels"):
+        evaluate(path)
