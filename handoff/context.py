@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from handoff.core.config import Settings
 from handoff.rasa_client import RasaClient
 from handoff.realtime import Hub
+from safety.risk import RiskClassifier
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +25,7 @@ class AppContext:
     sessions: async_sessionmaker[AsyncSession]
     rasa: RasaClient
     hub: Hub
+    risk: RiskClassifier
     _locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(default_factory=weakref.WeakValueDictionary)
     _background: set[asyncio.Task[object]] = field(default_factory=set)
 

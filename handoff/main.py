@@ -19,6 +19,7 @@ from handoff.core.db import create_engine, create_sessionmaker
 from handoff.health import router as health_router
 from handoff.rasa_client import RasaClient
 from handoff.realtime import create_hub
+from safety.risk import get_classifier
 
 STATIC = Path(__file__).resolve().parent / "static"
 logger = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             sessions=create_sessionmaker(engine),
             rasa=RasaClient(settings.rasa_url, token=settings.rasa_channel_token, timeout=settings.rasa_timeout),
             hub=create_hub(settings.redis_url),
+            risk=get_classifier(),  # loaded at start-up, so the first student does not wait for it
         )
         try:
             yield

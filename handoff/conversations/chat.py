@@ -181,7 +181,7 @@ class ChatSession:
                          "duplicate": received.duplicate})
         if not received.duplicate:
             # The turn outlives this socket: a student who drops off gets the reply on reconnecting.
-            self.ctx.spawn(flows.respond(self.ctx, self.conversation, received.message.text))
+            self.ctx.spawn(flows.respond(self.ctx, self.conversation, received))
 
     async def stop(self) -> None:
         for task in self.tasks:

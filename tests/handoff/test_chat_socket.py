@@ -2,9 +2,10 @@
 
 import asyncio
 
+from sqlalchemy import func, select
+
 from handoff.conversations.models import Message
 from handoff.core.db import create_engine
-from sqlalchemy import func, select
 
 from .chat_helpers import hello, is_assistant_message, receive_until
 

@@ -72,10 +72,11 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
                     "--port", str(handoff_port)],
     }
     processes = []
+    logs = []
     try:
         for name, command in commands.items():
-            log = open(work / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
-            processes.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
+            logs.append(open(work / f"{name}.log", "w"))
+            processes.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=logs[-1], stderr=subprocess.STDOUT))
         _wait(f"http://127.0.0.1:{actions_port}/health", processes)
         _wait(f"http://127.0.0.1:{rasa_port}/webhooks/webchat/", processes)
         _wait(f"http://127.0.0.1:{handoff_port}/health", processes)
@@ -93,3 +94,5 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+        for log in logs:
+            log.close()

@@ -1,0 +1,50 @@
+"""Who holds a conversation, and the only place that changes it.
+
+bot -> waiting (the student asked for a person) -> human (an officer took it) -> bot (handed back);
+any state -> closed. Every change writes a ConversationEvent row: who, when, from, to.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handoff.conversations.enums import Owner
+from handoff.conversations.models import Conversation, ConversationEvent
+from handoff.core.db import utcnow
+
+ALLOWED: dict[Owner, frozenset[Owner]] = {
+    Owner.bot: frozenset({Owner.waiting, Owner.closed}),
+    Owner.waiting: frozenset({Owner.human, Owner.bot, Owner.closed}),
+    Owner.human: frozenset({Owner.bot, Owner.waiting, Owner.closed}),
+    Owner.closed: frozenset(),
+}
+
+
+class TransitionRefused(Exception):
+    """The change is not allowed from the conversation's current state, or someone else made it first."""
+
+
+async def transition(
+    *, db_session: AsyncSession, conversation: Conversation, to: Owner, actor: str, reason: str = ""
+) -> Conversation:
+    """Move the conversation to a new owner, atomically: of two racing callers, exactly one wins."""
+    current = conversation.owner
+    if to not in ALLOWED[current]:
+        raise TransitionRefused(f"cannot go from {current.value} to {to.value}")
+    now = utcnow()
+    result = await db_session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation.id, Conversation.owner == current)
+        .values(owner=to, owner_since=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        await db_session.rollback()
+        raise TransitionRefused("the conversation changed hands first")
+    db_session.add(ConversationEvent(
+        conversation_id=conversation.id, actor=actor, from_owner=current, to_owner=to, reason=reason[:64],
+    ))
+    await db_session.commit()
+    conversation.owner, conversation.owner_since = to, now
+    return conversation
