@@ -7,15 +7,20 @@ import logging
 import weakref
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from handoff.core.config import Settings
+from handoff.core.crypto import Vault
 from handoff.rasa_client import RasaClient
+from handoff.ratelimit import RateLimiter
 from handoff.realtime import Hub
+from handoff.sms.sender import SmsSender
 from safety.risk import RiskClassifier
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -26,17 +31,20 @@ class AppContext:
     rasa: RasaClient
     hub: Hub
     risk: RiskClassifier
+    vault: Vault
+    rate_limiter: RateLimiter
+    sms: SmsSender | None = None
     _locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(default_factory=weakref.WeakValueDictionary)
-    _background: set[asyncio.Task[object]] = field(default_factory=set)
+    _background: set[asyncio.Task[Any]] = field(default_factory=set)
 
-    def spawn(self, coro: Coroutine[object, object, object]) -> asyncio.Task[object]:
+    def spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         """Run work that must finish even if the client that caused it goes away."""
         task = asyncio.get_running_loop().create_task(coro)
         self._background.add(task)
         task.add_done_callback(self._finished)
         return task
 
-    def _finished(self, task: asyncio.Task[object]) -> None:
+    def _finished(self, task: asyncio.Task[Any]) -> None:
         self._background.discard(task)
         if not task.cancelled() and task.exception() is not None:
             logger.error("background work failed: %s", type(task.exception()).__name__)

@@ -8,17 +8,22 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from handoff.console.views import router as console_router
 from handoff.context import AppContext
 from handoff.conversations.chat import router as chat_router
 from handoff.core.config import Settings, get_settings
+from handoff.core.crypto import Vault
 from handoff.core.db import create_engine, create_sessionmaker
 from handoff.health import router as health_router
+from handoff.pages import router as pages_router
 from handoff.rasa_client import RasaClient
+from handoff.ratelimit import RateLimiter
 from handoff.realtime import create_hub
+from handoff.sms.sender import SmsSender
+from handoff.sms.views import router as sms_router
 from safety.risk import get_classifier
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -28,6 +33,15 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+
+
+def _sms_sender(settings: Settings) -> SmsSender | None:
+    if not (settings.twilio_sid and settings.twilio_token):
+        return None
+    return SmsSender(
+        account_sid=settings.twilio_sid, auth_token=settings.twilio_token,
+        from_number=settings.twilio_from_number or "+447700900000", api_base=settings.twilio_base,
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -45,6 +59,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             rasa=RasaClient(settings.rasa_url, token=settings.rasa_channel_token, timeout=settings.rasa_timeout),
             hub=create_hub(settings.redis_url),
             risk=get_classifier(),  # loaded at start-up, so the first student does not wait for it
+            vault=Vault.from_settings(settings),
+            rate_limiter=RateLimiter(settings.rate_limit_messages, settings.rate_limit_seconds),
+            sms=_sms_sender(settings),
         )
         try:
             yield
@@ -74,11 +91,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(health_router)
     app.include_router(chat_router)
+    app.include_router(sms_router)
     app.include_router(console_router)
+    app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-
-    @app.get("/", include_in_schema=False)
-    async def chat_page() -> FileResponse:
-        return FileResponse(STATIC / "chat.html")
 
     return app

@@ -3,5 +3,8 @@
 from handoff.conversations.models import Conversation, ConversationEvent, Message
 from handoff.core.db import Base
 from handoff.officers.models import Officer, StaffSession
+from handoff.sms.models import SmsContact, SmsOutbound
 
-__all__ = ["Base", "Conversation", "ConversationEvent", "Message", "Officer", "StaffSession"]
+__all__ = [
+    "Base", "Conversation", "ConversationEvent", "Message", "Officer", "SmsContact", "SmsOutbound", "StaffSession",
+]

@@ -176,6 +176,13 @@ class ChatSession:
                 "too_long", service_message("message_too_long", "webchat", limit=limit), client_id=client_id
             )
             return
+        limiter = self.ctx.rate_limiter
+        if not limiter.allow(self.conversation.public_id):
+            await self.error(
+                "rate_limited", service_message("rate_limited", "webchat"), client_id=client_id,
+                retry_after=round(limiter.retry_after(self.conversation.public_id), 1),
+            )
+            return
         received = await flows.receive(self.ctx, self.conversation, text.strip(), client_message_id=client_id)
         await self.send({"type": "ack", "client_id": client_id, "seq": received.message.seq,
                          "duplicate": received.duplicate})

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.content import service_message
@@ -43,11 +44,20 @@ async def receive(
             if existing is not None:
                 return Received(existing, duplicate=True)
         risk = ctx.risk.classify(text)
-        message = await service.append_message(
-            db_session=db, conversation_id=conversation.id, direction=Direction.user, text=text,
-            client_message_id=client_message_id, channel_message_id=channel_message_id,
-            extra={"risk": sorted(risk.labels)} if risk.flagged else None,
-        )
+        try:
+            message = await service.append_message(
+                db_session=db, conversation_id=conversation.id, direction=Direction.user, text=text,
+                client_message_id=client_message_id, channel_message_id=channel_message_id,
+                extra={"risk": sorted(risk.labels)} if risk.flagged else None,
+            )
+        except IntegrityError:  # the same message arrived twice at once: the other copy was stored
+            await db.rollback()
+            existing = await service.get_by_client_message_id(
+                db_session=db, conversation_id=conversation.id, client_message_id=client_message_id or ""
+            )
+            if existing is None:
+                raise
+            return Received(existing, duplicate=True)
         if risk.flagged:
             await _raise_risk(db, conversation, risk)
     await ctx.hub.publish(conversation_topic(conversation.public_id), message_event(message))

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PLACEHOLDERS = {"", "changeme", "change-me", "secret", "dev", "development", "insecure"}
 DEV_SECRET = "development-only-secret-key-not-for-production-use"  # noqa: S105
+EMBED_SITE = re.compile(r"https?://(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:[0-9]{1,5})?")
+# The SMS simulator (`make sms`) plays Twilio locally with these; production refuses to start without real ones.
+DEV_TWILIO_SID = "AC00000000000000000000000000000000"
+DEV_TWILIO_TOKEN = "development-simulator-auth-token"  # noqa: S105
+DEV_TWILIO_BASE = "http://127.0.0.1:8025"
 
 
 class Settings(BaseSettings):
@@ -32,13 +40,55 @@ class Settings(BaseSettings):
     twilio_account_sid: str = ""
     twilio_auth_token: str = ""
     twilio_from_number: str = ""
+    # Where the twilio library sends REST calls; empty means Twilio itself. Development points it at
+    # the local stand-in that `make sms` runs.
+    twilio_api_base: str = ""
+    sms_reply_timeout: float = Field(default=4.0, gt=0, le=12)
+    # Fernet keys (urlsafe base64, 32 bytes), comma separated, newest first. Old keys keep old rows readable.
+    encryption_keys: str = ""
+    rate_limit_messages: int = Field(default=20, ge=1)
+    rate_limit_seconds: float = Field(default=60.0, gt=0)
     allowed_origins: list[str] = Field(default_factory=list)
+    # Sites allowed to frame the chat widget (/embed), as origins: https://www.example.ac.uk. JSON or comma separated.
+    embed_sites: Annotated[list[str], NoDecode] = Field(default_factory=list)
     max_message_chars: int = Field(default=2000, ge=100, le=10000)
+
+    @field_validator("encryption_keys")
+    @classmethod
+    def _fernet_keys(cls, value: str) -> str:
+        for number, key in enumerate((k.strip() for k in value.split(",") if k.strip()), start=1):
+            try:
+                if len(base64.urlsafe_b64decode(key.encode())) != 32:
+                    raise ValueError
+            except ValueError:
+                raise ValueError(
+                    f"ENCRYPTION_KEYS: key {number} is not a Fernet key (32 bytes, urlsafe base64); make one with: "
+                    "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+                ) from None
+        return value
 
     @field_validator("rasa_url", "public_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("embed_sites", mode="before")
+    @classmethod
+    def _embed_sites(cls, value: object, info: ValidationInfo) -> list[str]:
+        """Origins only (scheme, host, optional port; a leading ``*.`` for subdomains), https in production."""
+        if isinstance(value, str):
+            value = json.loads(value) if value.strip().startswith("[") else value.replace(",", " ").split()
+        if not isinstance(value, list | tuple):
+            raise ValueError("EMBED_SITES must be a list of origins")
+        sites = []
+        for item in value:
+            site = str(item).strip().rstrip("/").lower()
+            if not EMBED_SITE.fullmatch(site):
+                raise ValueError(f"EMBED_SITES: {site[:80]!r} is not an origin such as https://www.example.ac.uk")
+            if info.data.get("environment") == "production" and not site.startswith("https://"):
+                raise ValueError(f"EMBED_SITES: {site!r} must use https in production")
+            sites.append(site)
+        return sites
 
     @property
     def production(self) -> bool:
@@ -55,11 +105,30 @@ class Settings(BaseSettings):
             value = getattr(self, name)
             if value.lower() in PLACEHOLDERS or len(value) < 16:
                 problems.append(f"{name.upper()} must be set to a random value of at least 16 characters")
+        if not self.encryption_keys:
+            problems.append("ENCRYPTION_KEYS must hold at least one Fernet key")
+        if self.twilio_api_base:
+            problems.append("TWILIO_API_BASE is for development and tests only")
         if not self.public_url.startswith("https://"):
             problems.append("PUBLIC_URL must be the https:// address the public reaches")
         if problems:
             raise ValueError("production mode refuses to start: " + "; ".join(problems))
         return self
+
+    @property
+    def twilio_token(self) -> str:
+        """The auth token that signs webhooks; development has a fixed one for the simulator."""
+        return self.twilio_auth_token or ("" if self.production else DEV_TWILIO_TOKEN)
+
+    @property
+    def twilio_sid(self) -> str:
+        return self.twilio_account_sid or ("" if self.production else DEV_TWILIO_SID)
+
+    @property
+    def twilio_base(self) -> str:
+        if self.twilio_api_base or self.production or self.twilio_account_sid:
+            return self.twilio_api_base.rstrip("/")
+        return DEV_TWILIO_BASE
 
     @property
     def async_database_url(self) -> str:

@@ -9,6 +9,7 @@ STRONG = {
     "handoff_api_token": "h" * 24,
     "twilio_auth_token": "t" * 32,
     "public_url": "https://support.example.ac.uk",
+    "encryption_keys": "A" * 43 + "=",
 }
 
 
@@ -22,13 +23,14 @@ def test_production_refuses_to_start_without_its_secrets():
     with pytest.raises(ValidationError) as error:
         Settings(environment="production", _env_file=None)
     message = str(error.value)
-    for name in ("SECRET_KEY", "RASA_CHANNEL_TOKEN", "HANDOFF_API_TOKEN", "TWILIO_AUTH_TOKEN", "PUBLIC_URL"):
+    for name in ("SECRET_KEY", "RASA_CHANNEL_TOKEN", "HANDOFF_API_TOKEN", "TWILIO_AUTH_TOKEN", "PUBLIC_URL",
+                 "ENCRYPTION_KEYS"):
         assert name in message
 
 
 @pytest.mark.parametrize("field", sorted(STRONG))
 def test_production_refuses_each_placeholder(field):
-    values = dict(STRONG, **{field: "changeme"})
+    values = dict(STRONG, **{field: "" if field == "encryption_keys" else "changeme"})
     with pytest.raises(ValidationError):
         Settings(environment="production", _env_file=None, **values)
 
@@ -43,3 +45,13 @@ def test_settings_come_from_the_environment(monkeypatch):
     settings = Settings(_env_file=None)
     assert settings.async_database_url == "postgresql+asyncpg://u@db.internal:5432/handoff"
     assert settings.rasa_url == "http://rasa.internal:5005"
+
+
+def test_production_refuses_the_local_twilio_stand_in():
+    with pytest.raises(ValidationError, match="TWILIO_API_BASE"):
+        Settings(environment="production", _env_file=None, twilio_api_base="http://127.0.0.1:8025", **STRONG)
+
+
+def test_a_malformed_encryption_key_is_refused_with_a_hint():
+    with pytest.raises(ValidationError, match="key 2 is not a Fernet key"):
+        Settings(encryption_keys="A" * 43 + "=,not-a-key", _env_file=None)

@@ -22,9 +22,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("public_id", sa.String(length=32), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
-        sa.Column(
-            "channel", sa.Enum("webchat", "sms", name="channel", native_enum=False, length=16), nullable=False
-        ),
+        sa.Column("channel", sa.Enum("webchat", "sms", name="channel", native_enum=False, length=16), nullable=False),
         sa.Column(
             "owner",
             sa.Enum("bot", "waiting", "human", "closed", name="owner", native_enum=False, length=16),
@@ -42,9 +40,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("token_hash", name=op.f("uq_conversations_token_hash")),
     )
     with op.batch_alter_table("conversations", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_conversations_owner_risk", ["owner", "risk_level", "owner_since"], unique=False
-        )
+        batch_op.create_index("ix_conversations_owner_risk", ["owner", "risk_level", "owner_since"], unique=False)
 
     op.create_table(
         "officers",
@@ -53,9 +49,7 @@ def upgrade() -> None:
         sa.Column("display_name", sa.String(length=120), nullable=False),
         sa.Column(
             "role",
-            sa.Enum(
-                "welfare_officer", "safeguarding_lead", "admin", name="role", native_enum=False, length=32
-            ),
+            sa.Enum("welfare_officer", "safeguarding_lead", "admin", name="role", native_enum=False, length=32),
             nullable=False,
         ),
         sa.Column("password_hash", sa.String(length=255), nullable=False),
@@ -91,9 +85,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_conversation_events")),
     )
     with op.batch_alter_table("conversation_events", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_conversation_events_conversation_id"), ["conversation_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_conversation_events_conversation_id"), ["conversation_id"], unique=False)
 
     op.create_table(
         "messages",

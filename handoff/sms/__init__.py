@@ -1,0 +1,1 @@
+"""SMS through Twilio: signed inbound webhooks, outbound messages, opt-out, delivery status."""

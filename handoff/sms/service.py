@@ -1,0 +1,104 @@
+"""Phone contacts and outbound SMS: plain database functions plus the send path."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handoff.context import AppContext
+from handoff.conversations import service as conversations
+from handoff.conversations.enums import Channel, Direction, Owner
+from handoff.conversations.models import Conversation, Message
+from handoff.core.crypto import Vault
+from handoff.sms.models import SmsContact, SmsOutbound
+from safety.gsm import split_sms
+
+logger = logging.getLogger(__name__)
+
+
+async def get_or_create_contact(*, db_session: AsyncSession, vault: Vault, phone: str) -> SmsContact:
+    """The contact for a number, found by its keyed hash; created (encrypted) on first contact."""
+    phone_hash = vault.lookup_hash(phone)
+    contact = await db_session.scalar(select(SmsContact).where(SmsContact.phone_hash == phone_hash))
+    if contact is None:
+        contact = SmsContact(phone_hash=phone_hash, phone_encrypted=vault.encrypt(phone), opted_out=False)
+        db_session.add(contact)
+        await db_session.commit()
+    return contact
+
+
+async def set_opted_out(*, db_session: AsyncSession, contact: SmsContact, opted_out: bool) -> None:
+    """Record STOP (no more messages) or START."""
+    contact.opted_out = opted_out
+    await db_session.commit()
+
+
+async def current_conversation(
+    *, db_session: AsyncSession, contact: SmsContact, institution_id: str
+) -> Conversation:
+    """The contact's open conversation, or a new one if there is none (or it was closed)."""
+    if contact.conversation_id is not None:
+        conversation = await db_session.get(Conversation, contact.conversation_id)
+        if conversation is not None and conversation.owner != Owner.closed:
+            return conversation
+    conversation, _token = await conversations.create(
+        db_session=db_session, channel=Channel.sms, institution_id=institution_id
+    )
+    await db_session.execute(
+        update(SmsContact).where(SmsContact.id == contact.id).values(conversation_id=conversation.id)
+    )
+    await db_session.commit()
+    contact.conversation_id = conversation.id
+    return conversation
+
+
+async def replies_to(*, db_session: AsyncSession, message: Message) -> list[Message]:
+    """What the assistant said after a message, up to the student's next one (to answer a retry again)."""
+    later = await conversations.messages_after(
+        db_session=db_session, conversation_id=message.conversation_id, after_seq=message.seq
+    )
+    replies = []
+    for item in later:
+        if item.direction == Direction.user:
+            break
+        replies.append(item)
+    return replies
+
+
+async def send_messages(ctx: AppContext, conversation: Conversation, messages: list[Message]) -> int:
+    """Send stored messages to the conversation's phone through the REST API; returns parts sent."""
+    if ctx.sms is None:
+        return 0
+    async with ctx.sessions() as db:
+        contact = await db.scalar(select(SmsContact).where(SmsContact.conversation_id == conversation.id))
+        if contact is None or contact.opted_out:
+            return 0
+        phone = ctx.vault.decrypt(contact.phone_encrypted)
+        sent = 0
+        for message in messages:
+            for part in split_sms(message.text):
+                record = SmsOutbound(conversation_id=conversation.id, message_id=message.id, status="queued")
+                db.add(record)
+                try:
+                    record.provider_sid = await ctx.sms.send(
+                        to=phone, body=part, status_callback=f"{ctx.settings.public_url}/sms/status"
+                    )
+                    sent += 1
+                except Exception as exc:  # the provider's error, never the number or the text
+                    record.status, record.error_code = "failed", type(exc).__name__[:16]
+                    logger.warning("SMS send failed for conversation %s: %s", conversation.public_id,
+                                   type(exc).__name__)
+                await db.commit()
+    return sent
+
+
+async def record_status(*, db_session: AsyncSession, provider_sid: str, status: str, error_code: str | None) -> bool:
+    """Store a delivery status callback; False when the message is not ours."""
+    record = await db_session.scalar(select(SmsOutbound).where(SmsOutbound.provider_sid == provider_sid))
+    if record is None:
+        return False
+    record.status, record.error_code = status[:32], (error_code or None) and error_code[:16]
+    await db_session.commit()
+    return True

@@ -1,0 +1,125 @@
+"""Twilio's webhooks: inbound SMS (answered in TwiML) and delivery status callbacks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from handoff.api.deps import CtxDep
+from handoff.content import service_message
+from handoff.context import AppContext
+from handoff.conversations import flows
+from handoff.conversations import service as conversations
+from handoff.conversations.enums import Direction
+from handoff.conversations.models import Conversation, Message
+from handoff.sms import service
+from safety.gsm import split_sms
+
+logger = logging.getLogger(__name__)
+router = APIRouter(prefix="/sms", tags=["sms"])
+
+STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout", "revoke"})
+START_WORDS = frozenset({"start", "unstop"})
+HELP_WORDS = frozenset({"help", "info"})
+
+
+async def signed_params(request: Request, ctx: AppContext) -> dict[str, str]:
+    """The form fields of a request whose X-Twilio-Signature is valid for our public URL; 403 otherwise."""
+    form = await request.form()
+    params = {key: str(value) for key, value in form.multi_items()}
+    url = ctx.settings.public_url + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    signature = request.headers.get("x-twilio-signature", "")
+    token = ctx.settings.twilio_token
+    if not token or not signature or not RequestValidator(token).validate(url, params, signature):
+        logger.warning("rejected an SMS webhook with a missing or invalid signature")
+        raise HTTPException(status_code=403, detail="invalid signature")
+    return params
+
+
+def twiml(texts: list[str]) -> Response:
+    """A TwiML reply with each text split into GSM-7 messages within the SMS budget."""
+    reply = MessagingResponse()
+    for text in texts:
+        for part in split_sms(text):
+            reply.message(part)
+    return Response(content=str(reply), media_type="application/xml")
+
+
+@router.post("/inbound")
+async def inbound(request: Request, ctx: CtxDep) -> Response:
+    """A text from a student: store it once, check it, answer it within Twilio's patience."""
+    params = await signed_params(request, ctx)
+    sid, phone, body = params.get("MessageSid", ""), params.get("From", ""), params.get("Body", "")
+    if not sid or not phone:
+        raise HTTPException(status_code=400, detail="MessageSid and From are required")
+    keyword = body.strip().lower()
+    async with ctx.sessions() as db:
+        contact = await service.get_or_create_contact(db_session=db, vault=ctx.vault, phone=phone)
+        if keyword in STOP_WORDS:
+            await service.set_opted_out(db_session=db, contact=contact, opted_out=True)
+            return twiml([])
+        if keyword in START_WORDS:
+            await service.set_opted_out(db_session=db, contact=contact, opted_out=False)
+            return twiml([service_message("sms_start", "sms")])
+        conversation = await service.current_conversation(
+            db_session=db, contact=contact, institution_id=ctx.settings.institution_id
+        )
+        opted_out = contact.opted_out
+        existing = await conversations.get_by_client_message_id(
+            db_session=db, conversation_id=conversation.id, client_message_id=sid
+        )
+        if existing is not None:  # Twilio retried: answer with what we said the first time
+            replies = await service.replies_to(db_session=db, message=existing)
+            return twiml([] if opted_out else [m.text for m in replies])
+    if keyword in HELP_WORDS:
+        return twiml([service_message("sms_help", "sms")])
+    text = body.strip()
+    if not text:
+        return twiml([service_message("message_empty", "sms")])
+    if len(text) > ctx.settings.max_message_chars:
+        return twiml([service_message("message_too_long", "sms")])
+    received = await flows.receive(ctx, conversation, text, client_message_id=sid, channel_message_id=sid)
+    if received.duplicate or opted_out:
+        return twiml([])
+    if not ctx.rate_limiter.allow(conversation.public_id):
+        return twiml([service_message("rate_limited", "sms")])
+    task = ctx.spawn(flows.respond(ctx, conversation, received))
+    try:
+        stored: list[Message] = await asyncio.wait_for(asyncio.shield(task), ctx.settings.sms_reply_timeout)
+    except TimeoutError:
+        # Too slow for the webhook: say so now, and send the answer by the REST API when it comes.
+        task.add_done_callback(lambda done: _send_late(ctx, conversation, done))
+        async with ctx.sessions() as db:
+            await conversations.append_message(
+                db_session=db, conversation_id=conversation.id, direction=Direction.system,
+                text=service_message("assistant_slow", "sms"),
+            )
+        return twiml([service_message("assistant_slow", "sms")])
+    return twiml([m.text for m in stored])
+
+
+def _send_late(ctx: AppContext, conversation: Conversation, task: asyncio.Task[list[Message]]) -> None:
+    if task.cancelled() or task.exception() is not None:
+        return
+    messages = task.result()
+    if messages:
+        ctx.spawn(service.send_messages(ctx, conversation, messages))
+
+
+@router.post("/status")
+async def delivery_status(request: Request, ctx: CtxDep) -> Response:
+    """Twilio's delivery status callback for a message we sent."""
+    params = await signed_params(request, ctx)
+    sid, status = params.get("MessageSid", ""), params.get("MessageStatus", "")
+    if not sid or not status:
+        raise HTTPException(status_code=400, detail="MessageSid and MessageStatus are required")
+    async with ctx.sessions() as db:
+        await service.record_status(
+            db_session=db, provider_sid=sid, status=status, error_code=params.get("ErrorCode")
+        )
+    return Response(status_code=204)

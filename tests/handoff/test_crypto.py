@@ -1,0 +1,45 @@
+"""Field encryption: authenticated, randomised, rotatable; lookups through a keyed hash."""
+
+import pytest
+from cryptography.fernet import Fernet
+
+from handoff.core.config import Settings
+from handoff.core.crypto import DecryptionFailed, Vault
+
+
+def _vault(*keys: bytes) -> Vault:
+    return Vault(list(keys), hash_key=b"k" * 32)
+
+
+def test_the_same_plaintext_twice_gives_different_ciphertexts_that_both_decrypt():
+    vault = _vault(Fernet.generate_key())
+    a, b = vault.encrypt("+447700900123"), vault.encrypt("+447700900123")
+    assert a != b and "7700900123" not in a
+    assert vault.decrypt(a) == vault.decrypt(b) == "+447700900123"
+
+
+def test_tampering_is_detected():
+    vault = _vault(Fernet.generate_key())
+    token = vault.encrypt("secret")
+    tampered = token[:-6] + ("A" if token[-6] != "A" else "B") + token[-5:]
+    with pytest.raises(DecryptionFailed):
+        vault.decrypt(tampered)
+
+
+def test_rotation_keeps_old_rows_readable_and_moves_them_to_the_new_key():
+    old, new = Fernet.generate_key(), Fernet.generate_key()
+    stored = _vault(old).encrypt("note")
+    rotated_vault = _vault(new, old)
+    assert rotated_vault.decrypt(stored) == "note"
+    moved = rotated_vault.rotate(stored)
+    assert _vault(new).decrypt(moved) == "note"
+    with pytest.raises(DecryptionFailed):
+        _vault(old).decrypt(moved)
+
+
+def test_lookup_hashes_are_stable_keyed_and_not_the_value():
+    settings = Settings(_env_file=None)
+    vault = Vault.from_settings(settings)
+    assert vault.lookup_hash("+447700900123") == Vault.from_settings(settings).lookup_hash("+447700900123")
+    other = Vault.from_settings(Settings(secret_key="another-secret-key-for-this-test-only", _env_file=None))
+    assert other.lookup_hash("+447700900123") != vault.lookup_hash("+447700900123")
