@@ -11,6 +11,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
+from handoff.cases.api import router as cases_api_router
+from handoff.console.api import router as console_api_router
+from handoff.console.api import socket_router as console_socket_router
 from handoff.console.views import router as console_router
 from handoff.context import AppContext
 from handoff.conversations.chat import router as chat_router
@@ -92,6 +95,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(chat_router)
     app.include_router(sms_router)
+    app.include_router(cases_api_router)
+    app.include_router(console_api_router)
+    app.include_router(console_socket_router)
     app.include_router(console_router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

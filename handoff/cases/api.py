@@ -1,0 +1,116 @@
+"""The API the action server calls: handoff requests, callbacks, coming back with a reference."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, Field
+
+from handoff.api.deps import CtxDep
+from handoff.cases import flows
+from handoff.cases import service as cases
+from handoff.cases.enums import Goal
+from handoff.context import AppContext
+from handoff.conversations import service as conversations
+from handoff.conversations.models import Conversation
+from handoff.core.security import constant_time_equals
+
+
+def require_api_token(request: Request) -> None:
+    """Only the action server (holding HANDOFF_API_TOKEN) may call these endpoints."""
+    ctx: AppContext = request.app.state.ctx
+    expected = ctx.settings.handoff_api_token
+    if not expected:
+        if ctx.settings.production:
+            raise HTTPException(status_code=503, detail="HANDOFF_API_TOKEN is not configured")
+        return  # development: the three processes run on this machine only
+    given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    if not constant_time_equals(given, expected):
+        raise HTTPException(status_code=401, detail="a valid bearer token is required")
+
+
+router = APIRouter(prefix="/api", tags=["assistant"], dependencies=[Depends(require_api_token)])
+
+SenderId = Annotated[str, Field(min_length=1, max_length=32)]
+
+
+class HandoffRequestIn(BaseModel):
+    sender_id: SenderId
+    request_id: str = Field(min_length=1, max_length=128)
+    goal: Goal
+    share_transcript: bool
+    anonymous: bool = True
+
+
+class CallbackRequestIn(BaseModel):
+    sender_id: SenderId
+    request_id: str = Field(min_length=1, max_length=128)
+    preferred_channel: Literal["phone", "sms", "email"]
+    safe_time: str = Field(min_length=1, max_length=200)
+    contact: str = Field(min_length=3, max_length=254)
+
+
+class ResumeIn(BaseModel):
+    sender_id: SenderId
+    reference: str = Field(min_length=6, max_length=16)
+
+
+async def _conversation(ctx: AppContext, sender_id: str) -> Conversation:
+    async with ctx.sessions() as db:
+        conversation = await conversations.get_by_public_id(db_session=db, public_id=sender_id)
+    if conversation is None:
+        raise HTTPException(status_code=404, detail="no such conversation")
+    return conversation
+
+
+@router.post("/handoff-requests")
+async def handoff_request(body: HandoffRequestIn, ctx: CtxDep) -> dict[str, object]:
+    """Create the case (once per request) and join the queue, or say when the team is next in."""
+    conversation = await _conversation(ctx, body.sender_id)
+    outcome = await flows.request_handoff(
+        ctx, conversation, request_id=body.request_id, goal=body.goal,
+        share_transcript=body.share_transcript, anonymous=body.anonymous,
+    )
+    return outcome.as_json()
+
+
+@router.post("/callback-requests")
+async def callback_request(body: CallbackRequestIn, ctx: CtxDep) -> dict[str, object]:
+    """Out of hours: record how and when the team may get in touch (the contact is stored encrypted)."""
+    conversation = await _conversation(ctx, body.sender_id)
+    async with ctx.sessions() as db:
+        case = await cases.open_case_for(db_session=db, conversation_id=conversation.id)
+        if case is None:
+            case, _ = await cases.create_for_request(
+                db_session=db, conversation=conversation, request_id=body.request_id, goal=Goal.talk,
+                share_transcript=False, anonymous=False, out_of_hours=True,
+            )
+        await cases.add_callback(
+            db_session=db, case=case, preferred_channel=body.preferred_channel, safe_time=body.safe_time,
+            contact_encrypted=ctx.vault.encrypt(body.contact),
+        )
+        return {"reference": case.reference}
+
+
+@router.post("/cases/resume")
+async def resume(body: ResumeIn, ctx: CtxDep) -> dict[str, object]:
+    """A student came back with their reference: this conversation joins that case."""
+    conversation = await _conversation(ctx, body.sender_id)
+    async with ctx.sessions() as db:
+        case = await cases.get_by_reference(db_session=db, reference=body.reference)
+        if case is None or case.institution_id != conversation.institution_id:
+            return {"found": False}
+        case.conversation_id = conversation.id
+        await cases.log_event(db_session=db, case_id=case.id, actor="student", kind="resumed",
+                              detail=f"channel={conversation.channel.value}")
+        await db.commit()
+        return {"found": True, "reference": case.reference, "status": case.status.value}
+
+
+@router.get("/team-availability")
+async def team_availability(ctx: CtxDep) -> dict[str, object]:
+    """Whether someone can join a chat now, and when the team is next in."""
+    async with ctx.sessions() as db:
+        team = await flows.team_availability(ctx, db)
+    return {"available": team.available, "in_hours": team.in_hours, "next_open_words": team.next_open_words()}

@@ -1,0 +1,132 @@
+"""Plain database functions for cases, their events, notes and callback requests."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handoff.cases.enums import CaseStatus, Goal
+from handoff.cases.models import CallbackRequest, Case, CaseEvent, CaseNote
+from handoff.conversations.enums import Owner
+from handoff.conversations.models import Conversation
+from handoff.core.db import utcnow
+
+# No 0/O, 1/I/L, 5/S, 8/B: a reference read out over the phone or copied from a screen stays right.
+REFERENCE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY234679"
+
+
+def new_reference() -> str:
+    """A short reference such as 'K7M-4QX'."""
+    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+    return f"{chars[:3]}-{chars[3:]}"
+
+
+def normalise_reference(text: str) -> str:
+    """'k7m 4qx', 'K7M4QX' and 'K7M-4QX' are the same reference."""
+    chars = "".join(ch for ch in text.upper() if ch.isalnum())
+    return f"{chars[:3]}-{chars[3:]}" if len(chars) == 6 else ""
+
+
+async def log_event(*, db_session: AsyncSession, case_id: int, actor: str, kind: str, detail: str = "") -> None:
+    """Append to a case's history (no message text ever goes here)."""
+    db_session.add(CaseEvent(case_id=case_id, actor=actor, kind=kind, detail=detail[:200]))
+
+
+async def create_for_request(
+    *, db_session: AsyncSession, conversation: Conversation, request_id: str, goal: Goal,
+    share_transcript: bool, anonymous: bool, out_of_hours: bool,
+) -> tuple[Case, bool]:
+    """The case for a handoff request, created exactly once; returns (case, created)."""
+    existing = await db_session.scalar(select(Case).where(Case.request_id == request_id))
+    if existing is None:
+        existing = await open_case_for(db_session=db_session, conversation_id=conversation.id)
+    if existing is not None:
+        return existing, False
+    for _ in range(5):
+        case = Case(
+            reference=new_reference(), request_id=request_id, conversation_id=conversation.id,
+            institution_id=conversation.institution_id, channel=conversation.channel.value, goal=goal,
+            share_transcript=share_transcript, anonymous=anonymous, out_of_hours=out_of_hours,
+        )
+        db_session.add(case)
+        try:
+            await db_session.flush()
+        except IntegrityError:
+            await db_session.rollback()
+            again = await db_session.scalar(select(Case).where(Case.request_id == request_id))
+            if again is not None:  # the same request, racing: the other one created it
+                return again, False
+            continue  # a reference collision: draw another
+        await log_event(db_session=db_session, case_id=case.id, actor="student", kind="created",
+                        detail=f"goal={goal.value} share_transcript={share_transcript} anonymous={anonymous}")
+        await db_session.commit()
+        return case, True
+    raise RuntimeError("could not draw a free case reference")
+
+
+async def open_case_for(*, db_session: AsyncSession, conversation_id: int) -> Case | None:
+    """The open case of a conversation, if it has one."""
+    return await db_session.scalar(
+        select(Case).where(Case.conversation_id == conversation_id, Case.status == CaseStatus.open)
+    )
+
+
+async def get_by_reference(*, db_session: AsyncSession, reference: str) -> Case | None:
+    reference = normalise_reference(reference)
+    if not reference:
+        return None
+    return await db_session.scalar(select(Case).where(Case.reference == reference))
+
+
+async def queue_position(*, db_session: AsyncSession, conversation: Conversation) -> int:
+    """1 for the next person an officer will see; ordered by risk, then by waiting time."""
+    ahead = await db_session.scalar(
+        select(func.count(Conversation.id)).where(
+            Conversation.owner == Owner.waiting,
+            Conversation.id != conversation.id,
+            or_(
+                Conversation.risk_level > conversation.risk_level,
+                (Conversation.risk_level == conversation.risk_level)
+                & (Conversation.owner_since < conversation.owner_since),
+            ),
+        )
+    )
+    return int(ahead or 0) + 1
+
+
+async def add_note(*, db_session: AsyncSession, case: Case, officer_id: int, text: str) -> CaseNote:
+    note = CaseNote(case_id=case.id, officer_id=officer_id, text=text)
+    db_session.add(note)
+    await log_event(db_session=db_session, case_id=case.id, actor=f"officer:{officer_id}", kind="note_added")
+    await db_session.commit()
+    return note
+
+
+async def close(*, db_session: AsyncSession, case: Case, officer_id: int, outcome: str, category: str) -> Case:
+    case.status, case.outcome, case.category, case.closed_at = CaseStatus.closed, outcome, category, utcnow()
+    await log_event(db_session=db_session, case_id=case.id, actor=f"officer:{officer_id}", kind="closed",
+                    detail=f"outcome={outcome} category={category}")
+    await db_session.commit()
+    return case
+
+
+async def mark_first_response(*, db_session: AsyncSession, case: Case, at: datetime) -> None:
+    if case.first_response_at is None:
+        case.first_response_at = at
+        await db_session.commit()
+
+
+async def add_callback(
+    *, db_session: AsyncSession, case: Case, preferred_channel: str, safe_time: str, contact_encrypted: str
+) -> CallbackRequest:
+    callback = CallbackRequest(case_id=case.id, preferred_channel=preferred_channel, safe_time=safe_time,
+                               contact_encrypted=contact_encrypted)
+    db_session.add(callback)
+    await log_event(db_session=db_session, case_id=case.id, actor="student", kind="callback_requested",
+                    detail=f"channel={preferred_channel}")
+    await db_session.commit()
+    return callback

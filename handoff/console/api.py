@@ -1,0 +1,323 @@
+"""The officer console's API and live socket. Every route checks the signed-in officer and their rights."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, WebSocket, WebSocketDisconnect
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from handoff.api.deps import CtxDep, SessionDep, cookie_name
+from handoff.cases import flows
+from handoff.cases import service as cases
+from handoff.cases.enums import CATEGORIES, OUTCOMES
+from handoff.cases.models import CallbackRequest, Case, CaseEvent, CaseNote
+from handoff.context import AppContext
+from handoff.conversations import service as conversations
+from handoff.conversations.enums import Owner
+from handoff.conversations.events import message_event
+from handoff.conversations.flows import QUEUE_TOPIC
+from handoff.conversations.models import Conversation
+from handoff.core.db import utcnow
+from handoff.officers import service as officers
+from handoff.officers.models import Officer, Role
+from handoff.realtime import conversation_topic
+
+logger = logging.getLogger(__name__)
+router = APIRouter(prefix="/api/console", tags=["console"])
+socket_router = APIRouter()
+DISCONNECT_GRACE_SECONDS = 45.0
+
+
+def csrf_token(ctx: AppContext, session_token: str) -> str:
+    """A token bound to the sign-in session, sent back by the console in a header on every change."""
+    return hmac.new(ctx.settings.secret_key.encode(), f"csrf:{session_token}".encode(), hashlib.sha256).hexdigest()
+
+
+async def signed_in(request: Request, db: SessionDep) -> Officer:
+    officer = await officers.officer_for_session(db_session=db, token=request.cookies.get(cookie_name(request)))
+    if officer is None:
+        raise HTTPException(status_code=401, detail="sign in first")
+    if request.method not in ("GET", "HEAD"):
+        expected = csrf_token(request.app.state.ctx, request.cookies.get(cookie_name(request), ""))
+        if not hmac.compare_digest(request.headers.get("x-csrf-token", ""), expected):
+            raise HTTPException(status_code=403, detail="missing or wrong CSRF token")
+    return officer
+
+
+OfficerDep = Annotated[Officer, Depends(signed_in)]
+
+
+def sees_all(officer: Officer) -> bool:
+    return officer.role in (Role.safeguarding_lead, Role.admin)
+
+
+def may_read(officer: Officer, case: Case) -> bool:
+    """Need to know: the officer handling the case, or the safeguarding lead (and admins)."""
+    return sees_all(officer) or case.assigned_officer_id == officer.id
+
+
+class DutyIn(BaseModel):
+    on_duty: bool
+
+
+class ReplyIn(BaseModel):
+    text: str = Field(min_length=1, max_length=2000)
+
+
+class CloseIn(BaseModel):
+    outcome: str
+    category: str
+
+
+class NoteIn(BaseModel):
+    text: str = Field(min_length=1, max_length=5000)
+
+
+async def _conversation(db: SessionDep, public_id: str) -> Conversation:
+    conversation = await conversations.get_by_public_id(db_session=db, public_id=public_id)
+    if conversation is None:
+        raise HTTPException(status_code=404, detail="no such conversation")
+    return conversation
+
+
+def _queue_row(conversation: Conversation, case: Case | None) -> dict[str, Any]:
+    return {
+        "conversation": conversation.public_id, "channel": conversation.channel.value,
+        "owner": conversation.owner.value,
+        "risk_level": conversation.risk_level, "risk_flags": conversation.risk_flags,
+        "waiting_since": conversation.owner_since.isoformat(),
+        "reference": case.reference if case else None, "goal": case.goal.value if case else None,
+        "assigned_officer_id": case.assigned_officer_id if case else None,
+    }
+
+
+@router.get("/me")
+async def me(request: Request, officer: OfficerDep, ctx: CtxDep) -> dict[str, Any]:
+    """Who is signed in, the lists the console needs, and the CSRF token for changes."""
+    return {"id": officer.id, "name": officer.display_name, "role": officer.role.value, "on_duty": officer.on_duty,
+            "categories": CATEGORIES, "outcomes": OUTCOMES,
+            "csrf_token": csrf_token(ctx, request.cookies.get(cookie_name(request), ""))}
+
+
+@router.post("/duty")
+async def duty(body: DutyIn, officer: OfficerDep, db: SessionDep) -> dict[str, bool]:
+    current = await db.get(Officer, officer.id)
+    assert current is not None
+    current.on_duty = body.on_duty
+    await db.commit()
+    return {"on_duty": current.on_duty}
+
+
+@router.get("/queue")
+async def queue(officer: OfficerDep, db: SessionDep) -> list[dict[str, Any]]:
+    """Waiting conversations (highest risk first, then longest wait), and the ones this officer has."""
+    rows = (await db.execute(
+        select(Conversation, Case)
+        .outerjoin(Case, (Case.conversation_id == Conversation.id) & (Case.status == "open"))
+        .where(Conversation.owner.in_([Owner.waiting, Owner.human]))
+        .order_by(Conversation.risk_level.desc(), Conversation.owner_since)
+    )).all()
+    return [
+        _queue_row(conversation, case) for conversation, case in rows
+        if conversation.owner == Owner.waiting or (case is not None and may_read(officer, case))
+    ]
+
+
+@router.post("/conversations/{public_id}/take")
+async def take(public_id: str, officer: OfficerDep, ctx: CtxDep, db: SessionDep) -> dict[str, Any]:
+    conversation = await _conversation(db, public_id)
+    try:
+        await flows.take(ctx, conversation.id, officer)
+    except flows.NotAllowed as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from exc
+    return {"taken": True, "conversation": public_id}
+
+
+@router.get("/conversations/{public_id}")
+async def conversation_detail(public_id: str, officer: OfficerDep, db: SessionDep) -> dict[str, Any]:
+    """The case and the transcript: earlier messages only if the student agreed to share them."""
+    conversation = await _conversation(db, public_id)
+    case = await cases.open_case_for(db_session=db, conversation_id=conversation.id)
+    if case is None or not may_read(officer, case):
+        raise HTTPException(status_code=403, detail="not a case you handle")
+    await cases.log_event(db_session=db, case_id=case.id, actor=f"officer:{officer.id}", kind="read")
+    await db.commit()
+    messages = await conversations.messages_after(db_session=db, conversation_id=conversation.id)
+    if not case.share_transcript:
+        messages = [m for m in messages if m.created_at >= case.created_at]
+    return {**_queue_row(conversation, case), "share_transcript": case.share_transcript,
+            "anonymous": case.anonymous, "messages": [message_event(m) for m in messages]}
+
+
+@router.post("/conversations/{public_id}/messages")
+async def reply(public_id: str, body: ReplyIn, officer: OfficerDep, ctx: CtxDep, db: SessionDep) -> dict[str, Any]:
+    conversation = await _conversation(db, public_id)
+    try:
+        message = await flows.officer_message(ctx, conversation.id, officer, body.text.strip())
+    except flows.NotAllowed as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from exc
+    return message_event(message)
+
+
+@router.post("/conversations/{public_id}/handback")
+async def hand_back(public_id: str, officer: OfficerDep, ctx: CtxDep, db: SessionDep) -> dict[str, bool]:
+    conversation = await _conversation(db, public_id)
+    try:
+        await flows.hand_back(ctx, conversation.id, officer)
+    except flows.NotAllowed as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from exc
+    return {"handed_back": True}
+
+
+@router.post("/conversations/{public_id}/close")
+async def close(public_id: str, body: CloseIn, officer: OfficerDep, ctx: CtxDep, db: SessionDep) -> dict[str, Any]:
+    if body.outcome not in OUTCOMES or body.category not in CATEGORIES:
+        raise HTTPException(status_code=422, detail="choose an outcome and a category from the lists")
+    conversation = await _conversation(db, public_id)
+    try:
+        case = await flows.close(ctx, conversation.id, officer, outcome=body.outcome, category=body.category)
+    except flows.NotAllowed as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from exc
+    return {"closed": True, "reference": case.reference}
+
+
+async def _readable_case(db: SessionDep, reference: str, officer: Officer) -> Case:
+    case = await cases.get_by_reference(db_session=db, reference=reference)
+    if case is None:
+        raise HTTPException(status_code=404, detail="no case with that reference")
+    if not may_read(officer, case):
+        raise HTTPException(status_code=403, detail="not a case you handle")
+    return case
+
+
+@router.get("/cases")
+async def case_list(officer: OfficerDep, db: SessionDep, reference: str = "") -> list[dict[str, Any]]:
+    """Cases this officer may see, newest first; a reference narrows it to that case."""
+    statement = select(Case).order_by(Case.created_at.desc()).limit(200)
+    if reference:
+        statement = statement.where(Case.reference == cases.normalise_reference(reference))
+    if not sees_all(officer):
+        statement = statement.where(Case.assigned_officer_id == officer.id)
+    return [_case_summary(case) for case in await db.scalars(statement)]
+
+
+def _case_summary(case: Case) -> dict[str, Any]:
+    return {
+        "reference": case.reference, "status": case.status.value, "goal": case.goal.value, "channel": case.channel,
+        "category": case.category, "outcome": case.outcome, "created_at": case.created_at.isoformat(),
+        "closed_at": case.closed_at.isoformat() if case.closed_at else None, "out_of_hours": case.out_of_hours,
+        "assigned_officer_id": case.assigned_officer_id,
+    }
+
+
+@router.get("/cases/{reference}")
+async def case_page(reference: str, officer: OfficerDep, db: SessionDep, ctx: CtxDep) -> dict[str, Any]:
+    """A case with its full event history, notes and callback requests. The read itself is recorded."""
+    case = await _readable_case(db, reference, officer)
+    await cases.log_event(db_session=db, case_id=case.id, actor=f"officer:{officer.id}", kind="read")
+    await db.commit()
+    events = await db.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id))
+    notes = await db.scalars(select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.id))
+    callbacks = await db.scalars(select(CallbackRequest).where(CallbackRequest.case_id == case.id))
+    return {
+        **_case_summary(case),
+        "events": [{"at": e.created_at.isoformat(), "actor": e.actor, "kind": e.kind, "detail": e.detail}
+                   for e in events],
+        "notes": [{"at": n.created_at.isoformat(), "officer_id": n.officer_id, "text": n.text} for n in notes],
+        "callbacks": [{"channel": c.preferred_channel, "safe_time": c.safe_time,
+                       "contact": ctx.vault.decrypt(c.contact_encrypted), "done": c.done} for c in callbacks],
+    }
+
+
+@router.post("/cases/{reference}/notes")
+async def add_note(reference: str, body: NoteIn, officer: OfficerDep, db: SessionDep) -> dict[str, Any]:
+    case = await _readable_case(db, reference, officer)
+    note = await cases.add_note(db_session=db, case=case, officer_id=officer.id, text=body.text.strip())
+    return {"at": note.created_at.isoformat(), "officer_id": officer.id, "text": note.text}
+
+
+@router.get("/callbacks")
+async def callbacks(officer: OfficerDep, db: SessionDep, ctx: CtxDep) -> list[dict[str, Any]]:
+    """Open callback requests, oldest first."""
+    rows = (await db.execute(
+        select(CallbackRequest, Case).join(Case, Case.id == CallbackRequest.case_id)
+        .where(CallbackRequest.done.is_(False)).order_by(CallbackRequest.created_at)
+    )).all()
+    return [
+        {"reference": case.reference, "channel": cb.preferred_channel, "safe_time": cb.safe_time,
+         "contact": ctx.vault.decrypt(cb.contact_encrypted), "requested_at": cb.created_at.isoformat()}
+        for cb, case in rows
+    ]
+
+
+# The live socket -------------------------------------------------------------------------------------
+
+_online: dict[int, int] = {}  # officer id -> open console sockets in this process
+
+
+@socket_router.websocket("/ws/console")
+async def console_socket(websocket: WebSocket) -> None:
+    """Queue changes for everyone signed in, and the live messages of the conversations an officer has."""
+    ctx: AppContext = websocket.app.state.ctx
+    async with ctx.sessions() as db:
+        officer = await officers.officer_for_session(
+            db_session=db, token=websocket.cookies.get("__Host-officer_session" if ctx.settings.production
+                                                       else "officer_session"),
+        )
+    origin = websocket.headers.get("origin")
+    if officer is None or (ctx.settings.production and origin not in (None, ctx.settings.public_url)):
+        await websocket.close(code=4401)
+        return
+    await websocket.accept()
+    _online[officer.id] = _online.get(officer.id, 0) + 1
+    watchers: dict[str, asyncio.Task[None]] = {}
+    send_lock = asyncio.Lock()
+
+    async def send(event: dict[str, Any]) -> None:
+        async with send_lock:
+            await websocket.send_json(event)
+
+    async def forward(topic: str, tag: str | None = None) -> None:
+        async with ctx.hub.subscribe(topic) as queue:
+            while True:
+                event = await queue.get()
+                await send({**event, "conversation": tag} if tag else event)
+
+    queue_task = asyncio.create_task(forward(QUEUE_TOPIC))
+    try:
+        while True:
+            frame = await websocket.receive_json()
+            if frame.get("type") == "watch" and isinstance(frame.get("conversation"), str):
+                public_id = frame["conversation"][:32]
+                async with ctx.sessions() as db:
+                    conversation = await conversations.get_by_public_id(db_session=db, public_id=public_id)
+                    case = None
+                    if conversation is not None:
+                        case = await cases.open_case_for(db_session=db, conversation_id=conversation.id)
+                if case is None or not may_read(officer, case) or public_id in watchers:
+                    continue
+                watchers[public_id] = asyncio.create_task(forward(conversation_topic(public_id), public_id))
+            elif frame.get("type") == "ping":
+                await send({"type": "pong", "at": utcnow().isoformat()})
+    except (WebSocketDisconnect, ValueError, RuntimeError):
+        pass
+    finally:
+        for task in (queue_task, *watchers.values()):
+            task.cancel()
+        _online[officer.id] -= 1
+        if not _online[officer.id]:
+            ctx.spawn(_after_grace(ctx, officer.id))
+
+
+async def _after_grace(ctx: AppContext, officer_id: int) -> None:
+    await asyncio.sleep(DISCONNECT_GRACE_SECONDS)
+    if not _online.get(officer_id):
+        with contextlib.suppress(Exception):
+            await flows.officer_disconnected(ctx, officer_id)

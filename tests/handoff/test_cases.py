@@ -1,0 +1,291 @@
+"""Handoff to a welfare officer: the case, the queue, the takeover, live replies, hand back, close."""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from sqlalchemy import select, text
+
+from handoff.cases.models import Case, CaseEvent
+from handoff.conversations.enums import Owner
+from handoff.conversations.models import Conversation
+from handoff.officers.models import Role
+
+from .chat_helpers import hello, is_assistant_message, receive_until
+from .console_helpers import Console, create_officer
+from .db_helpers import conversation_row, run_db
+
+LONDON = ZoneInfo("Europe/London")
+TUESDAY_11AM = datetime(2026, 11, 24, 11, 0, tzinfo=LONDON)
+SATURDAY_2AM = datetime(2026, 11, 28, 2, 0, tzinfo=LONDON)
+
+
+@pytest.fixture
+def in_hours():
+    with time_machine.travel(TUESDAY_11AM, tick=True):
+        yield
+
+
+def _sender(settings) -> str:
+    return conversation_row(settings).public_id
+
+
+def _request(client, settings, request_id="r1", goal="disclosure", share=True):
+    return client.post("/api/handoff-requests", json={
+        "sender_id": _sender(settings), "request_id": request_id, "goal": goal, "share_transcript": share,
+    })
+
+
+def _open_chat(client):
+    ws_cm = client.websocket_connect("/ws/chat")
+    ws = ws_cm.__enter__()
+    hello(ws)
+    return ws_cm, ws
+
+
+def test_a_handoff_request_creates_one_case_and_joins_the_queue(client, settings, in_hours):
+    create_officer(settings, "sam@example.ac.uk")
+    ws_cm, _ = _open_chat(client)
+    try:
+        first = _request(client, settings).json()
+        again = _request(client, settings).json()
+        other = _request(client, settings, request_id="r2").json()
+    finally:
+        ws_cm.__exit__(None, None, None)
+    assert re.fullmatch(r"[A-Z2-9]{3}-[A-Z2-9]{3}", first["reference"])
+    assert first["created"] is True and first["available"] is True and first["position"] == 1
+    assert again["reference"] == other["reference"] == first["reference"] and not again["created"]
+    assert run_db(settings, lambda db: db.scalar(select(Case.id).where(Case.id > 1))) is None
+    assert conversation_row(settings).owner == Owner.waiting
+
+
+def test_out_of_hours_the_student_is_told_when_the_team_is_next_in(client, settings):
+    create_officer(settings, "sam@example.ac.uk")
+    with time_machine.travel(SATURDAY_2AM, tick=True):
+        ws_cm, _ = _open_chat(client)
+        try:
+            result = _request(client, settings).json()
+        finally:
+            ws_cm.__exit__(None, None, None)
+    assert result["available"] is False and result["in_hours"] is False
+    assert result["next_open_words"] == "Monday at 09:00"
+    assert conversation_row(settings).owner == Owner.bot
+
+
+def test_in_hours_with_nobody_on_duty_nobody_is_promised(client, settings, in_hours):
+    create_officer(settings, "sam@example.ac.uk", on_duty=False)
+    ws_cm, _ = _open_chat(client)
+    try:
+        result = _request(client, settings).json()
+    finally:
+        ws_cm.__exit__(None, None, None)
+    assert result["available"] is False and result["in_hours"] is True
+    assert conversation_row(settings).owner == Owner.bot
+
+
+def test_the_assistant_api_needs_its_token_when_one_is_set(database_url):
+    from starlette.testclient import TestClient
+
+    from handoff.core.config import Settings
+    from handoff.main import create_app
+
+    settings = Settings(database_url=database_url, rasa_url="http://127.0.0.1:9", handoff_api_token="t" * 24,
+                        _env_file=None)
+    with TestClient(create_app(settings)) as client:
+        body = {"sender_id": "x", "request_id": "r", "goal": "talk", "share_transcript": False}
+        assert client.post("/api/handoff-requests", json=body).status_code == 401
+        ok = client.post("/api/handoff-requests", json=body, headers={"Authorization": "Bearer " + "t" * 24})
+        assert ok.status_code == 404  # authorised; that conversation does not exist
+
+
+def test_full_takeover_live_exchange_hand_back_and_close(client, settings, in_hours):
+    create_officer(settings, "sam@example.ac.uk")
+    ws_cm, ws = _open_chat(client)
+    try:
+        ws.send_json({"type": "message", "client_id": "b1", "text": "something happened at a party"})
+        receive_until(ws, is_assistant_message)
+        reference = _request(client, settings, share=True).json()["reference"]
+        officer = Console(client, "sam@example.ac.uk")
+        queue = officer.get("/queue").json()
+        public_id = _sender(settings)
+        assert [row["conversation"] for row in queue] == [public_id] and queue[0]["reference"] == reference
+
+        assert officer.post(f"/conversations/{public_id}/take").status_code == 200
+        joined = receive_until(ws, lambda e: e["type"] == "message" and e["from"] == "system")
+        assert any(e["type"] == "officer_joined" for e in joined)
+        assert "person" in joined[-1]["text"]
+
+        detail = officer.get(f"/conversations/{public_id}").json()
+        assert any(m["text"] == "something happened at a party" for m in detail["messages"])  # consented
+
+        assert officer.post(f"/conversations/{public_id}/messages", json={"text": "Hi, I'm Sam."}).status_code == 200
+        from_officer = receive_until(ws, lambda e: e["type"] == "message" and e["from"] == "officer")[-1]
+        assert from_officer["text"] == "Hi, I'm Sam."
+
+        # While an officer has the conversation the assistant says nothing (even the "down" fallback).
+        ws.send_json({"type": "message", "client_id": "s2", "text": "thank you for coming"})
+        receive_until(ws, lambda e: e["type"] == "ack")
+        assert officer.post(f"/conversations/{public_id}/messages", json={"text": "Of course."}).status_code == 200
+        between = receive_until(ws, lambda e: e.get("from") == "officer")
+        assert not any(is_assistant_message(e) for e in between)
+
+        assert officer.post(f"/cases/{reference}/notes", json={"text": "Spoke about options."}).status_code == 200
+        assert officer.post(f"/conversations/{public_id}/handback").status_code == 200
+        left = receive_until(ws, lambda e: e["type"] == "message" and e["from"] == "system")
+        assert any(e["type"] == "officer_left" for e in left)
+        assert conversation_row(settings).owner == Owner.bot
+
+        # Back with the assistant; the student asks again and the same case continues.
+        assert _request(client, settings, request_id="r-again").json()["reference"] == reference
+        assert officer.post(f"/conversations/{public_id}/take").status_code == 200
+        closed = officer.post(f"/conversations/{public_id}/close",
+                              json={"outcome": "support_given", "category": "sexual_harassment"})
+        assert closed.status_code == 200
+    finally:
+        ws_cm.__exit__(None, None, None)
+    assert conversation_row(settings).owner == Owner.closed
+    page = officer.get(f"/cases/{reference}").json()
+    assert page["status"] == "closed" and page["outcome"] == "support_given"
+    kinds = [e["kind"] for e in page["events"]]
+    for kind in ("created", "taken", "read", "note_added", "handed_back", "closed"):
+        assert kind in kinds
+    assert page["notes"][0]["text"] == "Spoke about options."
+    assert officer.get(f"/cases?reference={reference.lower().replace('-', '')}").json()[0]["reference"] == reference
+
+
+def test_without_consent_the_officer_sees_only_what_came_after_the_request(client, settings, in_hours):
+    create_officer(settings, "sam@example.ac.uk")
+    ws_cm, ws = _open_chat(client)
+    try:
+        ws.send_json({"type": "message", "client_id": "p1", "text": "private words"})
+        receive_until(ws, is_assistant_message)
+        _request(client, settings, share=False)
+        officer = Console(client, "sam@example.ac.uk")
+        public_id = _sender(settings)
+        officer.post(f"/conversations/{public_id}/take")
+        texts = [m["text"] for m in officer.get(f"/conversations/{public_id}").json()["messages"]]
+    finally:
+        ws_cm.__exit__(None, None, None)
+    assert "private words" not in texts
+
+
+def test_two_officers_taking_at_once_one_wins(client, settings, in_hours):
+    create_officer(settings, "sam@example.ac.uk")
+    create_officer(settings, "alex@example.ac.uk")
+    ws_cm, _ = _open_chat(client)
+    try:
+        _request(client, settings)
+        public_id = _sender(settings)
+        consoles = [Console(client, "sam@example.ac.uk"), Console(client, "alex@example.ac.uk")]
+        tokens = [(c.cookie, c.headers) for c in consoles]
+
+        def take(index: int) -> int:
+            cookie, headers = tokens[index]
+            return client.post(f"/api/console/conversations/{public_id}/take", headers=headers,
+                               cookies={"officer_session": cookie}).status_code
+
+        client.cookies.clear()
+        with ThreadPoolExecutor(2) as pool:
+            codes = sorted(pool.map(take, [0, 1]))
+    finally:
+        ws_cm.__exit__(None, None, None)
+    assert codes == [200, 409]
+    takes = run_db(settings, lambda db: _all(db, select(CaseEvent).where(CaseEvent.kind == "taken")))
+    assert len(takes) == 1
+
+
+async def _all(db, statement):
+    return list(await db.scalars(statement))
+
+
+def test_officers_see_only_their_cases_and_the_safeguarding_lead_sees_all(client, settings, in_hours):
+    create_officer(settings, "sam@example.ac.uk")
+    create_officer(settings, "alex@example.ac.uk")
+    create_officer(settings, "lead@example.ac.uk", role=Role.safeguarding_lead)
+    ws_cm, _ = _open_chat(client)
+    try:
+        reference = _request(client, settings).json()["reference"]
+        public_id = _sender(settings)
+        sam = Console(client, "sam@example.ac.uk")
+        sam.post(f"/conversations/{public_id}/take")
+        alex = Console(client, "alex@example.ac.uk")
+        assert alex.get(f"/cases/{reference}").status_code == 403
+        assert alex.get(f"/conversations/{public_id}").status_code == 403
+        assert alex.post(f"/conversations/{public_id}/messages", json={"text": "hi"}).status_code == 409
+        assert alex.get("/cases").json() == []
+        lead = Console(client, "lead@example.ac.uk")
+        assert lead.get(f"/cases/{reference}").status_code == 200
+        assert sam.post(f"/conversations/{public_id}/messages", json={"text": "hi"},
+                        headers={}).status_code == 403  # no CSRF token
+    finally:
+        ws_cm.__exit__(None, None, None)
+
+
+def test_callback_requests_are_stored_encrypted_and_listed_for_officers(client, settings):
+    create_officer(settings, "sam@example.ac.uk")
+    with time_machine.travel(SATURDAY_2AM, tick=True):
+        ws_cm, _ = _open_chat(client)
+        try:
+            response = client.post("/api/callback-requests", json={
+                "sender_id": _sender(settings), "request_id": "cb1", "preferred_channel": "phone",
+                "safe_time": "weekday mornings", "contact": "07700 900456",
+            })
+        finally:
+            ws_cm.__exit__(None, None, None)
+    assert response.status_code == 200
+    listed = Console(client, "sam@example.ac.uk").get("/callbacks").json()
+    assert listed[0]["contact"] == "07700 900456" and listed[0]["safe_time"] == "weekday mornings"
+
+    async def dump(db):
+        return str((await db.execute(text("SELECT * FROM callback_requests"))).all())
+
+    assert "900456" not in run_db(settings, dump)
+
+
+def test_coming_back_with_the_reference_reaches_the_same_case(client, settings, in_hours):
+    create_officer(settings, "sam@example.ac.uk")
+    ws_cm, _ = _open_chat(client)
+    try:
+        reference = _request(client, settings).json()["reference"]
+    finally:
+        ws_cm.__exit__(None, None, None)
+    ws_cm, _ = _open_chat(client)
+    try:
+        newest = run_db(settings, lambda db: db.scalar(select(Conversation).order_by(Conversation.id.desc())))
+        typed = reference.lower().replace("-", " ")
+        found = client.post("/api/cases/resume", json={"sender_id": newest.public_id, "reference": typed}).json()
+        missing = client.post("/api/cases/resume", json={"sender_id": newest.public_id, "reference": "AAA-AAA"})
+        again = client.post("/api/handoff-requests", json={
+            "sender_id": newest.public_id, "request_id": "new", "goal": "talk", "share_transcript": False,
+        }).json()
+    finally:
+        ws_cm.__exit__(None, None, None)
+    assert found == {"found": True, "reference": reference, "status": "open"}
+    assert missing.json() == {"found": False}
+    assert again["reference"] == reference
+
+
+def test_when_the_officer_drops_off_the_student_is_told_and_goes_back_to_the_queue(client, settings, in_hours):
+    from handoff.cases import flows
+
+    create_officer(settings, "sam@example.ac.uk")
+    ws_cm, ws = _open_chat(client)
+    try:
+        _request(client, settings)
+        public_id = _sender(settings)
+        sam = Console(client, "sam@example.ac.uk")
+        sam.post(f"/conversations/{public_id}/take")
+        receive_until(ws, lambda e: e["type"] == "message" and e["from"] == "system")
+        ctx = client.app.state.ctx
+        moved = client.portal.call(flows.officer_disconnected, ctx, sam.me["id"])
+        told = receive_until(ws, lambda e: e["type"] == "message" and e["from"] == "system")
+    finally:
+        ws_cm.__exit__(None, None, None)
+    assert moved == 1
+    assert "back in the queue" in told[-1]["text"]
+    assert conversation_row(settings).owner == Owner.waiting
