@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,6 +13,7 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from handoff.cases.api import router as cases_api_router
+from handoff.cases.flows import watch_waiting
 from handoff.console.api import router as console_api_router
 from handoff.console.api import socket_router as console_socket_router
 from handoff.console.views import router as console_router
@@ -66,9 +68,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             rate_limiter=RateLimiter(settings.rate_limit_messages, settings.rate_limit_seconds),
             sms=_sms_sender(settings),
         )
+        waits = asyncio.create_task(watch_waiting(app.state.ctx))
         try:
             yield
         finally:
+            waits.cancel()
             await app.state.ctx.aclose()
 
     app = FastAPI(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -11,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.cases import service as cases
 from handoff.cases.availability import Availability, availability
-from handoff.cases.enums import Goal
-from handoff.cases.models import Case
+from handoff.cases.enums import CaseStatus, Goal
+from handoff.cases.models import Case, CaseEvent
 from handoff.content import service_message
 from handoff.context import AppContext
 from handoff.conversations import service as conversations
@@ -189,3 +191,38 @@ async def officer_disconnected(ctx: AppContext, officer_id: int) -> int:
                                                 "risk_level": conversation.risk_level,
                                                 "channel": conversation.channel.value})
     return moved
+
+
+async def notify_long_waits(ctx: AppContext) -> int:
+    """Tell students who have waited longer than HANDOFF_WAIT_LIMIT once, and offer other options."""
+    limit = timedelta(seconds=ctx.settings.handoff_wait_limit)
+    told = 0
+    async with ctx.sessions() as db:
+        rows = (await db.execute(
+            select(Conversation, Case).join(Case, Case.conversation_id == Conversation.id).where(
+                Conversation.owner == Owner.waiting, Conversation.owner_since < utcnow() - limit,
+                Case.status == CaseStatus.open,
+            )
+        )).all()
+        for conversation, case in rows:
+            already = await db.scalar(select(func.count(CaseEvent.id)).where(
+                CaseEvent.case_id == case.id, CaseEvent.kind == "wait_notice",
+                CaseEvent.created_at >= conversation.owner_since,
+            ))
+            if already:
+                continue
+            await cases.log_event(db_session=db, case_id=case.id, actor="system", kind="wait_notice")
+            await db.commit()
+            await _tell_student(ctx, db, conversation, service_message("still_waiting", conversation.channel.value))
+            told += 1
+    return told
+
+
+async def watch_waiting(ctx: AppContext, every: float = 30.0) -> None:
+    """Runs for the life of the service."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await notify_long_waits(ctx)
+        except Exception:
+            logger.exception("checking long waits failed")

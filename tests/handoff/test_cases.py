@@ -289,3 +289,23 @@ def test_when_the_officer_drops_off_the_student_is_told_and_goes_back_to_the_que
     assert moved == 1
     assert "back in the queue" in told[-1]["text"]
     assert conversation_row(settings).owner == Owner.waiting
+
+
+def test_a_student_waiting_too_long_is_told_once_and_offered_options(client, settings, in_hours):
+    from handoff.cases import flows
+
+    create_officer(settings, "sam@example.ac.uk")
+    ws_cm, ws = _open_chat(client)
+    try:
+        _request(client, settings)
+        ctx = client.app.state.ctx
+        ctx.settings.handoff_wait_limit = 0.01
+        import time
+
+        time.sleep(0.05)
+        assert client.portal.call(flows.notify_long_waits, ctx) == 1
+        assert client.portal.call(flows.notify_long_waits, ctx) == 0
+        told = receive_until(ws, lambda e: e["type"] == "message" and e["from"] == "system")
+    finally:
+        ws_cm.__exit__(None, None, None)
+    assert "116 123" in told[-1]["text"] and "call back" in told[-1]["text"]
