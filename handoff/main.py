@@ -19,6 +19,7 @@ from handoff.console.api import socket_router as console_socket_router
 from handoff.console.views import router as console_router
 from handoff.context import AppContext
 from handoff.conversations.chat import router as chat_router
+from handoff.core import crypto
 from handoff.core.config import Settings, get_settings
 from handoff.core.crypto import Vault
 from handoff.core.db import create_engine, create_sessionmaker
@@ -56,6 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.ensure_sqlite_folder()
+        vault = Vault.from_settings(settings)
+        crypto.configure(vault)
         engine = create_engine(settings.async_database_url, echo=settings.database_echo)
         app.state.ctx = AppContext(
             settings=settings,
@@ -64,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             rasa=RasaClient(settings.rasa_url, token=settings.rasa_channel_token, timeout=settings.rasa_timeout),
             hub=create_hub(settings.redis_url),
             risk=get_classifier(),  # loaded at start-up, so the first student does not wait for it
-            vault=Vault.from_settings(settings),
+            vault=vault,
             rate_limiter=RateLimiter(settings.rate_limit_messages, settings.rate_limit_seconds),
             sms=_sms_sender(settings),
         )

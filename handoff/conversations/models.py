@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from handoff.conversations.enums import Channel, Direction, Owner
+from handoff.core.crypto import EncryptedText
 from handoff.core.db import Base, UTCDateTime, utcnow
 
 
@@ -46,7 +47,7 @@ class Message(Base):
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)
     direction: Mapped[Direction] = mapped_column(_enum(Direction))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(EncryptedText)
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     client_message_id: Mapped[str | None] = mapped_column(String(64))
     channel_message_id: Mapped[str | None] = mapped_column(String(64), unique=True)

@@ -7,6 +7,8 @@ import hashlib
 import hmac
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from sqlalchemy import Text
+from sqlalchemy.types import TypeDecorator
 
 from handoff.core.config import Settings
 
@@ -52,3 +54,31 @@ class Vault:
 
 def _derive(secret: str, purpose: bytes) -> bytes:
     return hmac.new(secret.encode(), purpose, hashlib.sha256).digest()
+
+
+_active: Vault | None = None
+
+
+def configure(vault: Vault) -> None:
+    """Set the vault that encrypted columns use (done once at start-up)."""
+    global _active
+    _active = vault
+
+
+def active_vault() -> Vault:
+    if _active is None:
+        raise RuntimeError("field encryption is not configured: the app sets it at start-up")
+    return _active
+
+
+class EncryptedText(TypeDecorator[str]):
+    """A text column stored Fernet-encrypted: the database never sees the plaintext."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: object) -> str | None:
+        return None if value is None else active_vault().encrypt(value)
+
+    def process_result_value(self, value: str | None, dialect: object) -> str | None:
+        return None if value is None else active_vault().decrypt(value)

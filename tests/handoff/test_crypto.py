@@ -43,3 +43,28 @@ def test_lookup_hashes_are_stable_keyed_and_not_the_value():
     assert vault.lookup_hash("+447700900123") == Vault.from_settings(settings).lookup_hash("+447700900123")
     other = Vault.from_settings(Settings(secret_key="another-secret-key-for-this-test-only", _env_file=None))
     assert other.lookup_hash("+447700900123") != vault.lookup_hash("+447700900123")
+
+
+def test_the_raw_database_holds_no_message_or_note_text(client, settings):
+    from sqlalchemy import text as sql
+
+    from .chat_helpers import hello, is_assistant_message, receive_until
+    from .db_helpers import run_db
+
+    canary = "canary-words-7431 about what happened"
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        ws.send_json({"type": "message", "client_id": "c", "text": canary})
+        receive_until(ws, is_assistant_message)
+
+    async def dump(db):
+        rows = []
+        for table in ("messages", "conversations", "conversation_events", "case_notes"):
+            rows += [str(tuple(r)) for r in (await db.execute(sql(f"SELECT * FROM {table}"))).all()]
+        return " ".join(rows)
+
+    raw = run_db(settings, dump)
+    assert "canary-words-7431" not in raw and "999" not in raw
+    from .db_helpers import messages
+
+    assert messages(settings)[0].text == canary  # and the service still reads it back
