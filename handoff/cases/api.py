@@ -6,14 +6,16 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
+from sqlalchemy import delete, select
 
 from handoff.api.deps import CtxDep
 from handoff.cases import flows
 from handoff.cases import service as cases
 from handoff.cases.enums import Goal
+from handoff.cases.models import Case
 from handoff.context import AppContext
 from handoff.conversations import service as conversations
-from handoff.conversations.models import Conversation
+from handoff.conversations.models import Conversation, Message
 from handoff.core.security import constant_time_equals
 
 
@@ -114,3 +116,20 @@ async def team_availability(ctx: CtxDep) -> dict[str, object]:
     async with ctx.sessions() as db:
         team = await flows.team_availability(ctx, db)
     return {"available": team.available, "in_hours": team.in_hours, "next_open_words": team.next_open_words()}
+
+
+class EraseIn(BaseModel):
+    sender_id: SenderId
+
+
+@router.post("/conversations/erase")
+async def erase(body: EraseIn, ctx: CtxDep) -> dict[str, object]:
+    """The student asked to delete their chat: remove its messages, unless it is part of a case."""
+    conversation = await _conversation(ctx, body.sender_id)
+    async with ctx.sessions() as db:
+        has_case = await db.scalar(select(Case.id).where(Case.conversation_id == conversation.id).limit(1))
+        if has_case is not None:
+            return {"erased": 0, "kept_for_case": True}
+        result = await db.execute(delete(Message).where(Message.conversation_id == conversation.id))
+        await db.commit()
+        return {"erased": result.rowcount or 0, "kept_for_case": False}  # type: ignore[attr-defined]

@@ -309,3 +309,24 @@ def test_a_student_waiting_too_long_is_told_once_and_offered_options(client, set
     finally:
         ws_cm.__exit__(None, None, None)
     assert "116 123" in told[-1]["text"] and "call back" in told[-1]["text"]
+
+
+def test_a_student_can_delete_their_chat_unless_it_is_part_of_a_case(client, settings, in_hours):
+    from .db_helpers import messages
+
+    create_officer(settings, "sam@example.ac.uk")
+    ws_cm, ws = _open_chat(client)
+    try:
+        ws.send_json({"type": "message", "client_id": "d1", "text": "please forget this"})
+        receive_until(ws, is_assistant_message)
+        erased = client.post("/api/conversations/erase", json={"sender_id": _sender(settings)}).json()
+        assert erased == {"erased": 2, "kept_for_case": False}
+        assert messages(settings) == []
+        ws.send_json({"type": "message", "client_id": "d2", "text": "ok now I want a person"})
+        receive_until(ws, is_assistant_message)
+        _request(client, settings)
+        kept = client.post("/api/conversations/erase", json={"sender_id": _sender(settings)}).json()
+    finally:
+        ws_cm.__exit__(None, None, None)
+    assert kept == {"erased": 0, "kept_for_case": True}
+    assert messages(settings)
