@@ -1,0 +1,218 @@
+"""Formal reports: how to report here, what happens next, time limits and appeals."""
+
+from __future__ import annotations
+
+from actions.common import SMS, TALK_TO_PERSON, ProfileAction, Reply, button, join_words, the
+from institutions import InstitutionProfile
+
+
+def report_routes(profile: InstitutionProfile, *, short: bool = False) -> list[str]:
+    """The ways to reach whoever receives formal reports, as short phrases."""
+    contacts = profile.contacts
+    routes = []
+    if contacts.online_form:
+        routes.append(f"online at {contacts.online_form}")
+    if contacts.email:
+        routes.append(f"by email to {contacts.email}")
+    if contacts.phone:
+        routes.append(f"by phone on {contacts.phone}")
+    if contacts.in_person and not short:
+        routes.append(f"in person at {contacts.in_person}")
+    elif contacts.in_person and not routes:
+        routes.append("in person")
+    return routes
+
+
+def build_formal_report(profile: InstitutionProfile, channel: str) -> list[Reply]:
+    receiver = the(profile.teams.report_receiver)
+    routes = join_words(report_routes(profile, short=channel == SMS))
+    writing = " Your report needs to be in writing." if profile.reporting.in_writing else ""
+    if channel == SMS:
+        replies = [
+            Reply(
+                f"A formal report asks {profile.sms_name} to look into what happened. "
+                f"It's your choice. You get support either way. You can report to {receiver}: "
+                f"{routes}.{writing}"
+            ),
+            Reply(
+                "Try to include what happened, who was involved, dates, times, places and any "
+                "witnesses. You don't need to have everything. Ask me what happens next, or about "
+                "time limits."
+            ),
+        ]
+    else:
+        replies = [
+            Reply(
+                f"A formal report asks {profile.name} to look into what happened. It's your choice. "
+                "You can get support whether you report or not."
+            ),
+            Reply(f"You can report to {receiver}:\n" + "\n".join(f"- {r}" for r in report_routes(profile)) + writing),
+            Reply(
+                "Try to include what happened, who was involved, the dates, times and places, and "
+                "any witnesses. Add anything you've done so far to stop it. You don't need to have "
+                "everything."
+            ),
+        ]
+    if profile.reporting.partner_university_escalation:
+        replies.append(
+            Reply(
+                "If your course is run with a partner university, serious cases may be passed to that "
+                "university to investigate. You'll be told who is dealing with your case."
+            )
+        )
+    if channel != SMS:
+        replies[-1] = Reply(
+            replies[-1].text,
+            (
+                button("What happens next?", "ask_report_process"),
+                button("Time limits", "ask_time_limit"),
+                button("Keeping a record", "ask_evidence"),
+                TALK_TO_PERSON,
+            ),
+        )
+    return replies
+
+
+def build_report_process(profile: InstitutionProfile, channel: str) -> list[Reply]:
+    reporting = profile.reporting
+    ack = (
+        f"You'll get a reply within {reporting.acknowledgement.describe()} to say it has arrived."
+        if reporting.acknowledgement
+        else "You'll get a reply to say it has arrived."
+    )
+    company = (
+        f"You can bring someone with you, such as {reporting.accompaniment}."
+        if reporting.accompaniment
+        else "You can ask to bring someone with you for support."
+    )
+    target = (
+        f"It aims to finish within {reporting.investigation_target.describe()}, and you'll be told "
+        "if it takes longer."
+        if reporting.investigation_target
+        else "You'll get updates on how it's going."
+    )
+    appeal = (
+        f"If you disagree, you can appeal within {reporting.appeal_window.describe()}."
+        if reporting.appeal_window
+        else "If you disagree, you can ask how to appeal."
+    )
+    if channel == SMS:
+        return [
+            Reply(
+                f"After you report: {ack} Staff check you're safe and ask what help you need. "
+                "Someone who wasn't involved before investigates. They meet each person on their own. "
+                f"{company}"
+            ),
+            Reply(
+                f"{target} You'll be told the outcome, though maybe not every detail about the other "
+                f"person. {appeal}"
+            ),
+        ]
+    return [
+        Reply(
+            f"{ack} Then staff check that you're safe and ask what support or changes you need. "
+            "This is called a risk assessment."
+        ),
+        Reply(
+            "An investigator who hasn't been involved before is chosen. They meet each person "
+            f"separately, and may talk to witnesses. {company}"
+        ),
+        Reply(
+            f"{target} You'll be told the outcome. There may be limits on what you're told about "
+            f"action taken against the other person. {appeal}",
+            (
+                button("Appeals", "ask_appeal"),
+                button("Changes to keep me safe", "ask_interim_measures"),
+                button("Time limits", "ask_time_limit"),
+                TALK_TO_PERSON,
+            ),
+        ),
+    ]
+
+
+def build_time_limits(profile: InstitutionProfile, channel: str) -> list[Reply]:
+    reporting = profile.reporting
+    name = profile.sms_name if channel == SMS else profile.name
+    welfare = the(profile.teams.welfare)
+    if reporting.time_limit is None:
+        first = (
+            f"{name} has no time limit for reporting. You can report something that happened a "
+            "while ago. Reporting sooner can make evidence easier to find."
+        )
+    else:
+        limit = reporting.time_limit
+        first = (
+            f"At {name}, there is usually a time limit for a formal complaint. It's "
+            f"{limit.within.describe()} {limit.describe_start()}. If it's been longer, talk to "
+            f"{welfare} about your options."
+        )
+    support = "It's never too late to get support."
+    if reporting.investigation_target:
+        second = (
+            f"Once you report, the investigation aims to finish within "
+            f"{reporting.investigation_target.describe()}. {support}"
+        )
+    else:
+        second = f"Once you report, you'll be told the expected timeline. {support}"
+    if channel == SMS:
+        return [Reply(f"{first} {second}")]
+    return [
+        Reply(first),
+        Reply(
+            second,
+            (
+                button("How to report", "ask_how_to_report"),
+                button("What happens next?", "ask_report_process"),
+                button("Support", "ask_support_internal"),
+            ),
+        ),
+    ]
+
+
+def build_appeal(profile: InstitutionProfile, channel: str) -> list[Reply]:
+    reporting = profile.reporting
+    first = "If you disagree with the outcome, you can appeal."
+    if reporting.appeal_to:
+        first += f" Appeals go to {reporting.appeal_to}."
+    if reporting.appeal_window:
+        first += f" You have {reporting.appeal_window.describe()} from when you're told the decision."
+    else:
+        first += f" Ask {the(profile.teams.welfare)} how long you have."
+    second = (
+        "An appeal can be about a mistake in how things were done, new evidence, or an outcome "
+        "that seems out of proportion. The other person can appeal too."
+    )
+    if channel == SMS:
+        return [Reply(f"{first} {second}")]
+    return [
+        Reply(first),
+        Reply(second, (button("What happens next?", "ask_report_process"), TALK_TO_PERSON)),
+    ]
+
+
+class ActionExplainFormalReport(ProfileAction):
+    action_name = "action_explain_formal_report"
+
+    def build(self, profile: InstitutionProfile, channel: str) -> list[Reply]:
+        return build_formal_report(profile, channel)
+
+
+class ActionExplainReportProcess(ProfileAction):
+    action_name = "action_explain_report_process"
+
+    def build(self, profile: InstitutionProfile, channel: str) -> list[Reply]:
+        return build_report_process(profile, channel)
+
+
+class ActionExplainTimeLimits(ProfileAction):
+    action_name = "action_explain_time_limits"
+
+    def build(self, profile: InstitutionProfile, channel: str) -> list[Reply]:
+        return build_time_limits(profile, channel)
+
+
+class ActionExplainAppeal(ProfileAction):
+    action_name = "action_explain_appeal"
+
+    def build(self, profile: InstitutionProfile, channel: str) -> list[Reply]:
+        return build_appeal(profile, channel)

@@ -1,0 +1,44 @@
+"""Institution profiles: the facts that differ between colleges, universities and schools.
+
+A profile is a small YAML file in ``data/institutions/<id>.yml``. This package defines its
+schema, validates it with clear errors (which file, which field, what is wrong) and loads it.
+It is pure Python and does not depend on Rasa.
+"""
+
+from institutions.loader import (
+    DEFAULT_INSTITUTION_ID,
+    available_ids,
+    default_directory,
+    load_profile,
+    load_profile_file,
+    parse_profile,
+)
+from institutions.schema import (
+    Contacts,
+    Duration,
+    InstitutionProfile,
+    OfficeHours,
+    ProfileError,
+    Reporting,
+    Retention,
+    Teams,
+    TimeLimit,
+)
+
+__all__ = [
+    "DEFAULT_INSTITUTION_ID",
+    "Contacts",
+    "Duration",
+    "InstitutionProfile",
+    "OfficeHours",
+    "ProfileError",
+    "Reporting",
+    "Retention",
+    "Teams",
+    "TimeLimit",
+    "available_ids",
+    "default_directory",
+    "load_profile",
+    "load_profile_file",
+    "parse_profile",
+]

@@ -1,0 +1,523 @@
+"""The institution profile schema and its validation.
+
+``parse_profile`` turns a plain mapping (as read from YAML) into an ``InstitutionProfile``.
+Every problem found is collected, so one run of the validator lists all of them, each with
+the dotted path of the field and what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import time
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+# Characters an SMS can carry in the GSM-7 alphabet (basic and extension tables). Kept here
+# so that this package stays free of other project imports.
+_GSM7 = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+    "^{}\\[~]|€"
+)
+
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+_HOURS_PATTERN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+_EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 ]{4,18}[0-9]$")
+_URL_PATTERN = re.compile(r"^https://[^\s]+$")
+
+KINDS = ("apprenticeship_provider", "college", "university", "school", "local_authority")
+NATIONS = ("england", "wales", "scotland", "northern_ireland")
+NATION_SUBDIVISIONS = {"england": "ENG", "wales": "WLS", "scotland": "SCT", "northern_ireland": "NIR"}
+DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+UNITS = ("days", "working_days", "weeks", "months")
+TIME_LIMIT_STARTS = ("behaviour_stopped", "incident")
+RELATIONSHIP_RULES = ("prohibited", "must_declare", "not_stated")
+
+# Lengths that keep every SMS built from a profile within one 320-character message.
+MAX_NAME = 60
+MAX_SMS_NAME = 40
+MAX_TEAM = 50
+MAX_CONTACT = 70
+MAX_PLACE = 70
+MAX_PERSON_LIST_ITEM = 45
+
+
+class ProfileError(ValueError):
+    """A profile file (or mapping) that does not follow the schema.
+
+    ``source`` names the file; ``problems`` lists each field and what is wrong with it.
+    """
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"{source} is not a valid institution profile:\n{lines}")
+
+
+@dataclass(frozen=True)
+class Duration:
+    amount: int
+    unit: str  # one of UNITS
+
+    def describe(self) -> str:
+        """Plain words, such as '10 working days' or '1 week'."""
+        words = {
+            "days": ("day", "days"),
+            "working_days": ("working day", "working days"),
+            "weeks": ("week", "weeks"),
+            "months": ("month", "months"),
+        }[self.unit]
+        return f"{self.amount} {words[0] if self.amount == 1 else words[1]}"
+
+
+@dataclass(frozen=True)
+class TimeLimit:
+    within: Duration
+    starts: str  # one of TIME_LIMIT_STARTS
+
+    def describe_start(self) -> str:
+        """Completes 'It's 12 weeks ...': 'from when the behaviour stopped'."""
+        return {
+            "behaviour_stopped": "from when the behaviour stopped",
+            "incident": "from the date of the incident",
+        }[self.starts]
+
+
+@dataclass(frozen=True)
+class Teams:
+    welfare: str
+    safeguarding_lead: str
+    wellbeing: str | None = None
+    academic_support: str | None = None
+    formal_reports: str | None = None  # who receives formal reports, when not the welfare team
+
+    @property
+    def report_receiver(self) -> str:
+        return self.formal_reports or self.welfare
+
+
+@dataclass(frozen=True)
+class Contacts:
+    email: str | None = None
+    phone: str | None = None
+    online_form: str | None = None
+    anonymous_form: str | None = None
+    in_person: str | None = None
+
+    def has_any(self) -> bool:
+        return any((self.email, self.phone, self.online_form, self.in_person))
+
+
+@dataclass(frozen=True)
+class OfficeHours:
+    # Day name -> (opens, closes). Days that are not listed are closed.
+    days: dict[str, tuple[time, time]] = field(default_factory=dict)
+    closed_on_bank_holidays: bool = True
+
+
+@dataclass(frozen=True)
+class Reporting:
+    time_limit: TimeLimit | None = None
+    acknowledgement: Duration | None = None
+    investigation_target: Duration | None = None
+    appeal_window: Duration | None = None
+    appeal_to: str | None = None
+    in_writing: bool = False
+    partner_university_escalation: bool = False
+    accompaniment: str | None = None
+
+
+@dataclass(frozen=True)
+class Retention:
+    conversations_without_case_days: int
+    closed_case_years: int
+
+
+@dataclass(frozen=True)
+class InstitutionProfile:
+    id: str
+    name: str
+    sms_name: str
+    kind: str
+    nation: str
+    timezone: str
+    teams: Teams
+    contacts: Contacts
+    office_hours: OfficeHours
+    reporting: Reporting
+    retention: Retention
+    informal_contacts: tuple[str, ...] = ()
+    staff_student_relationships: str = "not_stated"
+    source: str = "<memory>"
+
+    @property
+    def holiday_subdivision(self) -> str:
+        return NATION_SUBDIVISIONS[self.nation]
+
+
+# --- validation -----------------------------------------------------------------------------
+
+_MISSING = object()
+
+
+class _Checker:
+    """Reads fields from a mapping and records every problem with its dotted path."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def problem(self, path: str, message: str) -> None:
+        self.problems.append(f"{path}: {message}")
+
+    def mapping(self, data: Any, path: str, *, required: bool = True) -> Mapping[str, Any] | None:
+        if data is _MISSING or data is None:
+            if required:
+                self.problem(path, "is required (a mapping of fields)")
+            return None
+        if not isinstance(data, Mapping):
+            self.problem(path, f"must be a mapping of fields (got {_kind(data)})")
+            return None
+        return data
+
+    def unknown(self, data: Mapping[str, Any], allowed: tuple[str, ...], path: str) -> None:
+        for key in data:
+            if key not in allowed:
+                where = f"{path}.{key}" if path else str(key)
+                self.problem(where, f"is not a known field (known fields: {', '.join(allowed)})")
+
+    def text(
+        self,
+        data: Mapping[str, Any],
+        key: str,
+        path: str,
+        *,
+        required: bool = True,
+        max_len: int = 120,
+        gsm: bool = True,
+        pattern: re.Pattern[str] | None = None,
+        pattern_hint: str = "",
+    ) -> str | None:
+        where = f"{path}.{key}" if path else key
+        return self.text_value(
+            data.get(key, _MISSING), where, required=required, max_len=max_len, gsm=gsm,
+            pattern=pattern, pattern_hint=pattern_hint,
+        )
+
+    def text_value(
+        self,
+        value: Any,
+        where: str,
+        *,
+        required: bool = True,
+        max_len: int = 120,
+        gsm: bool = True,
+        pattern: re.Pattern[str] | None = None,
+        pattern_hint: str = "",
+    ) -> str | None:
+        if value is _MISSING or value is None:
+            if required:
+                self.problem(where, "is required")
+            return None
+        if not isinstance(value, str):
+            self.problem(where, f"must be text (got {_kind(value)})")
+            return None
+        value = value.strip()
+        if not value:
+            self.problem(where, "must not be empty")
+            return None
+        if len(value) > max_len:
+            self.problem(where, f"must be at most {max_len} characters (got {len(value)})")
+        if gsm:
+            bad = sorted({ch for ch in value if ch not in _GSM7})
+            if bad:
+                shown = " ".join(repr(ch) for ch in bad)
+                self.problem(where, f"contains characters that SMS cannot carry ({shown}); use plain letters")
+        if pattern is not None and not pattern.match(value):
+            self.problem(where, f"must be {pattern_hint} (got {value!r})")
+        return value
+
+    def choice(
+        self, data: Mapping[str, Any], key: str, path: str, options: tuple[str, ...], *, default: str | None = None
+    ) -> str | None:
+        where = f"{path}.{key}" if path else key
+        value = data.get(key, _MISSING)
+        if value is _MISSING or value is None:
+            if default is None:
+                self.problem(where, f"is required (one of {', '.join(options)})")
+            return default
+        if value not in options:
+            self.problem(where, f"must be one of {', '.join(options)} (got {value!r})")
+            return default
+        return value
+
+    def boolean(self, data: Mapping[str, Any], key: str, path: str, *, default: bool) -> bool:
+        where = f"{path}.{key}" if path else key
+        value = data.get(key, _MISSING)
+        if value is _MISSING or value is None:
+            return default
+        if not isinstance(value, bool):
+            self.problem(where, f"must be true or false (got {value!r})")
+            return default
+        return value
+
+    def integer(
+        self, data: Mapping[str, Any], key: str, path: str, *, minimum: int, maximum: int
+    ) -> int | None:
+        where = f"{path}.{key}" if path else key
+        value = data.get(key, _MISSING)
+        if value is _MISSING or value is None:
+            self.problem(where, "is required (a whole number)")
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.problem(where, f"must be a whole number (got {value!r})")
+            return None
+        if not minimum <= value <= maximum:
+            self.problem(where, f"must be between {minimum} and {maximum} (got {value})")
+            return None
+        return value
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _duration(check: _Checker, data: Mapping[str, Any], key: str, path: str) -> Duration | None:
+    where = f"{path}.{key}"
+    raw = data.get(key, _MISSING)
+    if raw is _MISSING or raw is None:
+        return None
+    body = check.mapping(raw, where)
+    if body is None:
+        return None
+    check.unknown(body, ("amount", "unit"), where)
+    amount = check.integer(body, "amount", where, minimum=1, maximum=520)
+    unit = check.choice(body, "unit", where, UNITS)
+    if amount is None or unit is None:
+        return None
+    return Duration(amount=amount, unit=unit)
+
+
+def _office_hours(check: _Checker, raw: Any) -> OfficeHours:
+    body = check.mapping(raw, "office_hours")
+    if body is None:
+        return OfficeHours()
+    check.unknown(body, (*DAYS, "closed_on_bank_holidays"), "office_hours")
+    days: dict[str, tuple[time, time]] = {}
+    for day in DAYS:
+        value = body.get(day)
+        if value is None:
+            continue
+        where = f"office_hours.{day}"
+        match = _HOURS_PATTERN.match(value) if isinstance(value, str) else None
+        if match is None:
+            check.problem(where, f"must look like \"09:00-17:00\" (24-hour clock) (got {value!r})")
+            continue
+        opens = time(int(match[1]), int(match[2]))
+        close_hour = int(match[3])
+        closes = time(23, 59) if close_hour == 24 else time(close_hour, int(match[4]))
+        if closes <= opens:
+            check.problem(where, f"must close after it opens (got {value!r})")
+            continue
+        days[day] = (opens, closes)
+    if not days:
+        check.problem("office_hours", "must list at least one day with opening hours, such as monday: 09:00-17:00")
+    return OfficeHours(
+        days=days,
+        closed_on_bank_holidays=check.boolean(body, "closed_on_bank_holidays", "office_hours", default=True),
+    )
+
+
+_TOP_LEVEL = (
+    "id",
+    "name",
+    "sms_name",
+    "kind",
+    "nation",
+    "timezone",
+    "teams",
+    "informal_contacts",
+    "contacts",
+    "office_hours",
+    "reporting",
+    "staff_student_relationships",
+    "retention",
+)
+
+
+def parse_profile(data: Any, source: str = "<memory>") -> InstitutionProfile:
+    """Validate a mapping read from YAML and return the profile, or raise ``ProfileError``."""
+    check = _Checker()
+    if not isinstance(data, Mapping):
+        raise ProfileError(source, [f"the file must hold a mapping of fields (got {_kind(data)})"])
+    check.unknown(data, _TOP_LEVEL, "")
+
+    ident = check.text(data, "id", "", max_len=63, pattern=ID_PATTERN,
+                       pattern_hint="lower-case letters, digits, '-' or '_'")
+    name = check.text(data, "name", "", max_len=MAX_NAME, gsm=False)
+    sms_name = check.text(data, "sms_name", "", required=False, max_len=MAX_SMS_NAME)
+    if sms_name is None and name is not None:
+        if any(ch not in _GSM7 for ch in name):
+            check.problem("sms_name", "is required because name has characters that SMS cannot carry")
+        elif len(name) > MAX_SMS_NAME:
+            check.problem("sms_name", f"is required because name is longer than {MAX_SMS_NAME} characters")
+        else:
+            sms_name = name
+    kind = check.choice(data, "kind", "", KINDS)
+    nation = check.choice(data, "nation", "", NATIONS)
+    timezone = check.text(data, "timezone", "", required=False, max_len=64) or "Europe/London"
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        check.problem("timezone", f"must be an IANA time zone such as Europe/London (got {timezone!r})")
+
+    teams = _teams(check, data.get("teams", _MISSING))
+    informal = _informal_contacts(check, data.get("informal_contacts", _MISSING))
+    contacts = _contacts(check, data.get("contacts", _MISSING))
+    hours = _office_hours(check, data.get("office_hours", _MISSING))
+    reporting = _reporting(check, data.get("reporting", _MISSING))
+    relationships = check.choice(
+        data, "staff_student_relationships", "", RELATIONSHIP_RULES, default="not_stated"
+    )
+    retention = _retention(check, data.get("retention", _MISSING))
+
+    if check.problems or not (ident and name and sms_name and kind and nation and teams and retention):
+        raise ProfileError(source, check.problems or ["the profile is incomplete"])
+    return InstitutionProfile(
+        id=ident,
+        name=name,
+        sms_name=sms_name,
+        kind=kind,
+        nation=nation,
+        timezone=timezone,
+        teams=teams,
+        contacts=contacts,
+        office_hours=hours,
+        reporting=reporting,
+        retention=retention,
+        informal_contacts=informal,
+        staff_student_relationships=relationships or "not_stated",
+        source=source,
+    )
+
+
+def _teams(check: _Checker, raw: Any) -> Teams | None:
+    body = check.mapping(raw, "teams")
+    if body is None:
+        return None
+    allowed = ("welfare", "safeguarding_lead", "wellbeing", "academic_support", "formal_reports")
+    check.unknown(body, allowed, "teams")
+    welfare = check.text(body, "welfare", "teams", max_len=MAX_TEAM)
+    lead = check.text(body, "safeguarding_lead", "teams", max_len=MAX_TEAM)
+    optional = {
+        key: check.text(body, key, "teams", required=False, max_len=MAX_TEAM)
+        for key in ("wellbeing", "academic_support", "formal_reports")
+    }
+    if welfare is None or lead is None:
+        return None
+    return Teams(welfare=welfare, safeguarding_lead=lead, **optional)
+
+
+def _informal_contacts(check: _Checker, raw: Any) -> tuple[str, ...]:
+    if raw is _MISSING or raw is None:
+        check.problem("informal_contacts", "is required (a list of who people can talk to informally)")
+        return ()
+    if not isinstance(raw, list):
+        check.problem("informal_contacts", f"must be a list (got {_kind(raw)})")
+        return ()
+    if not 1 <= len(raw) <= 4:
+        check.problem("informal_contacts", f"must list between 1 and 4 contacts (got {len(raw)})")
+    out: list[str] = []
+    for index, item in enumerate(raw):
+        value = check.text_value(item, f"informal_contacts[{index}]", max_len=MAX_PERSON_LIST_ITEM)
+        if value is not None:
+            out.append(value)
+    return tuple(out)
+
+
+def _contacts(check: _Checker, raw: Any) -> Contacts:
+    body = check.mapping(raw, "contacts")
+    if body is None:
+        return Contacts()
+    allowed = ("email", "phone", "online_form", "anonymous_form", "in_person")
+    check.unknown(body, allowed, "contacts")
+    contacts = Contacts(
+        email=check.text(body, "email", "contacts", required=False, max_len=MAX_CONTACT,
+                         pattern=_EMAIL_PATTERN, pattern_hint="an email address"),
+        phone=check.text(body, "phone", "contacts", required=False, max_len=20,
+                         pattern=_PHONE_PATTERN, pattern_hint="a phone number of digits and spaces"),
+        online_form=check.text(body, "online_form", "contacts", required=False, max_len=MAX_CONTACT,
+                               pattern=_URL_PATTERN, pattern_hint="an https:// address"),
+        anonymous_form=check.text(body, "anonymous_form", "contacts", required=False, max_len=MAX_CONTACT,
+                                  pattern=_URL_PATTERN, pattern_hint="an https:// address"),
+        in_person=check.text(body, "in_person", "contacts", required=False, max_len=MAX_PLACE),
+    )
+    if not contacts.has_any():
+        check.problem("contacts", "must give at least one of email, phone, online_form or in_person")
+    return contacts
+
+
+def _reporting(check: _Checker, raw: Any) -> Reporting:
+    body = check.mapping(raw, "reporting")
+    if body is None:
+        return Reporting()
+    allowed = (
+        "time_limit",
+        "acknowledgement",
+        "investigation_target",
+        "appeal_window",
+        "appeal_to",
+        "in_writing",
+        "partner_university_escalation",
+        "accompaniment",
+    )
+    check.unknown(body, allowed, "reporting")
+    time_limit = None
+    raw_limit = body.get("time_limit")
+    if raw_limit is not None:
+        limit = check.mapping(raw_limit, "reporting.time_limit")
+        if limit is not None:
+            check.unknown(limit, ("within", "starts"), "reporting.time_limit")
+            within = _duration(check, limit, "within", "reporting.time_limit")
+            if within is None and "within" not in limit:
+                check.problem("reporting.time_limit.within", "is required (amount and unit)")
+            starts = check.choice(limit, "starts", "reporting.time_limit", TIME_LIMIT_STARTS)
+            if within is not None and starts is not None:
+                time_limit = TimeLimit(within=within, starts=starts)
+    return Reporting(
+        time_limit=time_limit,
+        acknowledgement=_duration(check, body, "acknowledgement", "reporting"),
+        investigation_target=_duration(check, body, "investigation_target", "reporting"),
+        appeal_window=_duration(check, body, "appeal_window", "reporting"),
+        appeal_to=check.text(body, "appeal_to", "reporting", required=False, max_len=MAX_TEAM),
+        in_writing=check.boolean(body, "in_writing", "reporting", default=False),
+        partner_university_escalation=check.boolean(
+            body, "partner_university_escalation", "reporting", default=False
+        ),
+        accompaniment=check.text(body, "accompaniment", "reporting", required=False, max_len=80),
+    )
+
+
+def _retention(check: _Checker, raw: Any) -> Retention | None:
+    body = check.mapping(raw, "retention")
+    if body is None:
+        return None
+    check.unknown(body, ("conversations_without_case_days", "closed_case_years"), "retention")
+    days = check.integer(body, "conversations_without_case_days", "retention", minimum=1, maximum=365)
+    years = check.integer(body, "closed_case_years", "retention", minimum=1, maximum=25)
+    if days is None or years is None:
+        return None
+    return Retention(conversations_without_case_days=days, closed_case_years=years)
