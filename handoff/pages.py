@@ -1,0 +1,51 @@
+"""The student's pages: the chat page, the page the widget frames, and the widget script."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse
+
+from handoff.core.config import Settings, get_settings
+
+STATIC = Path(__file__).resolve().parent / "static"
+WIDGET_MAX_AGE = 600  # seconds a browser may keep widget.js before asking again
+
+router = APIRouter(include_in_schema=False)
+
+
+def _settings(request: Request) -> Settings:
+    ctx = getattr(request.app.state, "ctx", None)
+    return ctx.settings if ctx is not None else get_settings()
+
+
+def embed_csp(sites: list[str]) -> str:
+    """The service-wide policy, except that this service and the configured sites may frame the page."""
+    from handoff.main import CSP  # here, not at the top: handoff.main includes this router
+
+    directives = [d.strip() for d in CSP.split(";") if d.strip() and not d.strip().startswith("frame-ancestors")]
+    return "; ".join([*directives, "frame-ancestors " + " ".join(["'self'", *sites])])
+
+
+@router.get("/")
+async def chat_page() -> FileResponse:
+    return FileResponse(STATIC / "chat.html")
+
+
+@router.get("/embed")
+async def embedded_chat(request: Request) -> FileResponse:
+    """The chat as the widget shows it, inside an iframe on an institution's own site."""
+    return FileResponse(
+        STATIC / "embed.html", headers={"Content-Security-Policy": embed_csp(_settings(request).embed_sites)}
+    )
+
+
+@router.get("/widget.js")
+async def widget_script() -> FileResponse:
+    """The one script an institution adds to its site: a launcher that opens /embed in an iframe."""
+    return FileResponse(
+        STATIC / "widget.js",
+        media_type="text/javascript",
+        headers={"Cache-Control": f"public, max-age={WIDGET_MAX_AGE}", "Cross-Origin-Resource-Policy": "cross-origin"},
+    )

@@ -1,0 +1,141 @@
+"""A real browser against the real system: Chromium, the handoff service, Rasa and the action server.
+
+Started once for the whole folder and stopped after its last test. Two small "institution" sites on other
+loopback ports carry the widget's script tag: one is in EMBED_SITES, one is not.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from processes import (
+    Assistant,
+    Process,
+    assistant_processes,
+    base_env,
+    free_port,
+    handoff_process,
+    migrate,
+    stop_all,
+    wait_until_ready,
+)
+
+from .helpers import Browsing, System, open_browsing
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+class HostSite:
+    """A tiny institution website with the widget's script tag, on its own loopback port."""
+
+    def __init__(self, port: int, service_url: str) -> None:
+        page = HOST_PAGE.format(service=service_url).encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path.split("?")[0] != "/":
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(page)))
+                self.end_headers()
+                self.wfile.write(page)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.url = f"http://127.0.0.1:{port}/"
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+HOST_PAGE = """<!doctype html>
+<html lang="en-GB">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Example College: student wellbeing</title>
+<style>
+body {{ margin: 0; font: 16px/1.5 Georgia, serif; color: #222; }}
+header {{ background: #5b2a86; color: #fff; padding: 1rem 2rem; }}
+main {{ padding: 1rem 2rem; max-width: 48rem; }}
+button {{ font: 20px serif; background: hotpink; }}
+</style></head>
+<body>
+<header><h1>Example College</h1></header>
+<main><h2>Student wellbeing</h2>
+<p>Support, advice and contacts for students. Our wellbeing team is open weekdays.</p>
+<p><a href="#contact">Contact us</a></p></main>
+<script src="{service}/widget.js" defer></script>
+</body>
+</html>
+"""
+
+
+@pytest.fixture(scope="package")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    logs = tmp_path_factory.mktemp("browser-system")
+    host_port, stranger_port, handoff_port = free_port(), free_port(), free_port()
+    service_url = f"http://127.0.0.1:{handoff_port}"
+    assistant: Assistant = assistant_processes(logs)
+    processes: list[Process] = list(assistant.processes)
+    sites: list[HostSite] = []
+    try:
+        for process in assistant.processes:
+            process.start()  # Rasa takes longest: start it while the database is prepared
+        database_url = f"sqlite:///{logs}/handoff.db"
+        migrate(database_url, base_env())
+        handoff = handoff_process(handoff_port, database_url, assistant.rasa_url, logs,
+                                  EMBED_SITES=f"http://127.0.0.1:{host_port}")
+        processes.append(handoff.start())
+        for url in [*assistant.ready_urls, f"{service_url}/health"]:
+            wait_until_ready(url, processes)  # fails at once, with its log, if any of them exits
+        sites = [HostSite(host_port, service_url), HostSite(stranger_port, service_url)]
+        yield System(service_url, assistant.rasa_url, sites[0].url, sites[1].url, logs)
+    finally:
+        for site in sites:
+            site.close()
+        stop_all(processes)
+
+
+# Package scope, not session: while Playwright's sync API runs, its event loop counts as the running loop,
+# and tests in other folders that call asyncio.run() would fail.
+@pytest.fixture(scope="package")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="package")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def browsing(browser: Browser) -> Iterator[Browsing]:
+    browsing = open_browsing(browser)
+    yield browsing
+    browsing.context.close()
+
+
+@pytest.fixture
+def page(browsing: Browsing) -> Page:
+    return browsing.new_page()
+
+
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[Browsing]:
+    browsing = open_browsing(browser, 390, 844)
+    yield browsing
+    browsing.context.close()
