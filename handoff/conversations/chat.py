@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -23,6 +24,7 @@ router = APIRouter()
 
 MAX_FRAME_BYTES = 64 * 1024
 MAX_CLIENT_ID = 64
+PAYLOAD = re.compile(r"/[A-Za-z_]{1,64}(\{[^{}]{0,200}\})?")
 
 
 def _origin_allowed(ctx: AppContext, origin: str | None) -> bool:
@@ -55,7 +57,7 @@ class ChatSession:
         self.ctx = ctx
         self.ws = websocket
         self.conversation: Conversation | None = None
-        self.sent_seq = 0
+        self.sent: set[int] = set()
         self.send_lock = asyncio.Lock()
         self.tasks: list[asyncio.Task[None]] = []
         self._subscribed = asyncio.Event()
@@ -63,9 +65,10 @@ class ChatSession:
 
     async def send(self, event: dict[str, Any]) -> None:
         if event.get("type") == "message":
-            if event["seq"] <= self.sent_seq:
+            # Skip only what this socket already sent: events may arrive out of order.
+            if event["seq"] in self.sent:
                 return
-            self.sent_seq = event["seq"]
+            self.sent.add(event["seq"])
         async with self.send_lock:
             await self.ws.send_json(event)
 
@@ -123,7 +126,9 @@ class ChatSession:
                     db_session=db, channel=Channel.webchat, institution_id=self.ctx.settings.institution_id
                 )
         self.conversation = conversation
-        self.sent_seq = after
+        if not resumed:
+            after = 0  # an unknown token starts a new conversation: nothing of it was seen yet
+        self.sent.update(range(1, after + 1))
         self.tasks.append(asyncio.create_task(self._forward_events()))
         await self.send({
             "type": "welcome", "token": token, "resumed": resumed, "owner": conversation.owner.value,
@@ -164,11 +169,15 @@ class ChatSession:
         assert self.conversation is not None
         client_id = frame.get("client_id")
         text = frame.get("text")
+        payload = frame.get("payload")
         if not isinstance(client_id, str) or not 0 < len(client_id) <= MAX_CLIENT_ID:
             await self.error("bad_client_id", "Each message needs a client_id of 1 to 64 characters.")
             return
         if not isinstance(text, str) or not text.strip():
             await self.error("empty", service_message("message_empty", "webchat"), client_id=client_id)
+            return
+        if payload is not None and (not isinstance(payload, str) or not PAYLOAD.fullmatch(payload)):
+            await self.error("bad_payload", "A quick reply's payload looks like /intent.", client_id=client_id)
             return
         limit = self.ctx.settings.max_message_chars
         if len(text) > limit:
@@ -176,19 +185,31 @@ class ChatSession:
                 "too_long", service_message("message_too_long", "webchat", limit=limit), client_id=client_id
             )
             return
-        limiter = self.ctx.rate_limiter
-        if not limiter.allow(self.conversation.public_id):
+        async with self.ctx.sessions() as db:
+            stored = await service.get_by_client_message_id(
+                db_session=db, conversation_id=self.conversation.id, client_message_id=client_id
+            )
+        if stored is None and not self.ctx.rate_limiter.allow(self.conversation.public_id):
             await self.error(
                 "rate_limited", service_message("rate_limited", "webchat"), client_id=client_id,
-                retry_after=round(limiter.retry_after(self.conversation.public_id), 1),
+                retry_after=round(self.ctx.rate_limiter.retry_after(self.conversation.public_id), 1),
             )
             return
-        received = await flows.receive(self.ctx, self.conversation, text.strip(), client_message_id=client_id)
+        received = await flows.receive(
+            self.ctx, self.conversation, text.strip(), client_message_id=client_id, payload=payload
+        )
         await self.send({"type": "ack", "client_id": client_id, "seq": received.message.seq,
                          "duplicate": received.duplicate})
-        if not received.duplicate:
+        if not received.duplicate or await self._unanswered(received.message.seq):
             # The turn outlives this socket: a student who drops off gets the reply on reconnecting.
             self.ctx.spawn(flows.respond(self.ctx, self.conversation, received))
+
+    async def _unanswered(self, seq: int) -> bool:
+        """A resent message that nothing followed (the service stopped mid-turn) is answered now."""
+        assert self.conversation is not None
+        async with self.ctx.sessions() as db:
+            later = await service.messages_after(db_session=db, conversation_id=self.conversation.id, after_seq=seq)
+        return not later
 
     async def stop(self) -> None:
         for task in self.tasks:

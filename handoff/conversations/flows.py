@@ -33,9 +33,12 @@ class Received:
 
 async def receive(
     ctx: AppContext, conversation: Conversation, text: str, *, client_message_id: str | None = None,
-    channel_message_id: str | None = None,
+    channel_message_id: str | None = None, payload: str | None = None,
 ) -> Received:
-    """Store a student's message once (a resend returns the stored one), check it for risk, announce it."""
+    """Store a student's message once (a resend returns the stored one), check it for risk, announce it.
+
+    A quick reply is stored as the words the student saw; its payload is what the assistant receives.
+    """
     async with ctx.sessions() as db:
         if client_message_id:
             existing = await service.get_by_client_message_id(
@@ -44,11 +47,16 @@ async def receive(
             if existing is not None:
                 return Received(existing, duplicate=True)
         risk = ctx.risk.classify(text)
+        extra: dict[str, object] = {}
+        if risk.flagged:
+            extra["risk"] = sorted(risk.labels)
+        if payload:
+            extra["payload"] = payload
         try:
             message = await service.append_message(
                 db_session=db, conversation_id=conversation.id, direction=Direction.user, text=text,
                 client_message_id=client_message_id, channel_message_id=channel_message_id,
-                extra={"risk": sorted(risk.labels)} if risk.flagged else None,
+                extra=extra or None,
             )
         except IntegrityError:  # the same message arrived twice at once: the other copy was stored
             await db.rollback()
@@ -101,7 +109,8 @@ async def respond(ctx: AppContext, conversation: Conversation, received: Receive
             await ctx.hub.publish(topic, typing_event(True))
             try:
                 replies = await ctx.rasa.send(
-                    channel=conversation.channel.value, sender=conversation.public_id, text=received.message.text,
+                    channel=conversation.channel.value, sender=conversation.public_id,
+                    text=(received.message.extra or {}).get("payload") or received.message.text,
                     metadata={"institution_id": conversation.institution_id},
                 )
             except RasaUnavailable:

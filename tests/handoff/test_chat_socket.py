@@ -105,3 +105,63 @@ def test_ping_gets_pong(client):
         hello(ws)
         ws.send_json({"type": "ping"})
         assert ws.receive_json() == {"type": "pong"}
+
+
+def test_an_unknown_token_with_an_old_position_still_gets_every_new_message(client):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws, token="gone-after-deletion", after=5)
+        ws.send_json({"type": "message", "client_id": "n1", "text": "hello again"})
+        events = receive_until(ws, is_assistant_message)
+    assert events[-1]["seq"] == 2
+
+
+def test_a_quick_reply_is_stored_as_the_words_the_student_saw(client, settings):
+    from .db_helpers import messages
+
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        ws.send_json({"type": "message", "client_id": "q1", "text": "Just talk", "payload": "/goal_talk"})
+        receive_until(ws, is_assistant_message)
+        ws.send_json({"type": "message", "client_id": "q2", "text": "x", "payload": "not a payload"})
+        assert ws.receive_json()["code"] == "bad_payload"
+    first = messages(settings)[0]
+    assert first.text == "Just talk" and first.extra["payload"] == "/goal_talk"
+
+
+def test_a_resend_is_acknowledged_even_when_the_student_is_over_the_rate_limit(database_url):
+    from starlette.testclient import TestClient
+
+    from handoff.core.config import Settings
+    from handoff.main import create_app
+
+    settings = Settings(database_url=database_url, rasa_url="http://127.0.0.1:9", rate_limit_messages=2,
+                        _env_file=None)
+    with TestClient(create_app(settings)) as client, client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        for n in ("a", "b"):
+            ws.send_json({"type": "message", "client_id": n, "text": n})
+            receive_until(ws, is_assistant_message)
+        ws.send_json({"type": "message", "client_id": "c", "text": "c"})
+        assert ws.receive_json()["code"] == "rate_limited"
+        ws.send_json({"type": "message", "client_id": "a", "text": "a"})
+        ack = receive_until(ws, lambda e: e["type"] == "ack")[-1]
+    assert ack["duplicate"] is True and ack["seq"] == 1
+
+
+def test_a_message_stored_before_a_crash_is_answered_when_resent(client, settings):
+    from handoff.conversations import service
+    from handoff.conversations.enums import Direction
+
+    from .db_helpers import conversation_row, run_db
+
+    with client.websocket_connect("/ws/chat") as ws:
+        token = hello(ws)["token"]
+    conversation = conversation_row(settings)
+    run_db(settings, lambda db: service.append_message(  # stored, then the service stopped: no reply
+        db_session=db, conversation_id=conversation.id, direction=Direction.user, text="are you there",
+        client_message_id="lost"))
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws, token=token, after=1)
+        ws.send_json({"type": "message", "client_id": "lost", "text": "are you there"})
+        events = receive_until(ws, is_assistant_message)
+    assert any(e["type"] == "ack" and e["duplicate"] for e in events)
