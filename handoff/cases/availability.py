@@ -38,7 +38,7 @@ def _bank_holidays(profile: InstitutionProfile, years: range) -> holidays.Holida
 def _open_on(profile: InstitutionProfile, day: date, closed_days: holidays.HolidayBase) -> bool:
     if profile.office_hours.closed_on_bank_holidays and day in closed_days:
         return False
-    return profile.office_hours.is_open_on(DAYS[day.weekday()])
+    return DAYS[day.weekday()] in profile.office_hours.days
 
 
 def availability(profile: InstitutionProfile, now: datetime, officers_on_duty: int) -> Availability:

@@ -43,7 +43,7 @@ def test_the_assistant_refuses_callers_without_the_channel_token(system):
 
 
 def test_sms_users_get_the_sms_wording_that_fits_one_budget(system):
-    headers = {"x-channel-token": "smoke-test-channel-token"}
+    headers = {"x-channel-token": system.channel_token}
     web = httpx.post(f"{system.rasa_url}/webhooks/webchat/webhook", headers=headers,
                      json={"sender": "smoke-web", "message": "hello"}, timeout=30).json()
     sms = httpx.post(f"{system.rasa_url}/webhooks/sms/webhook", headers=headers,
@@ -52,3 +52,108 @@ def test_sms_users_get_the_sms_wording_that_fits_one_budget(system):
     assert all(fits_sms(message["text"]) for message in sms)
     assert "Exit" in " ".join(m["text"] for m in web)
     assert "Exit" not in " ".join(m["text"] for m in sms)
+
+
+def _text(system, body: str, sid: str) -> list[str]:
+    import xml.etree.ElementTree as ET
+
+    from twilio.request_validator import RequestValidator
+
+    from handoff.core.config import DEV_TWILIO_TOKEN
+
+    url = f"{system.handoff_url}/sms/inbound"
+    params = {"MessageSid": sid, "From": "+447700900555", "To": "+447700900000", "Body": body, "NumMedia": "0"}
+    signature = RequestValidator(DEV_TWILIO_TOKEN).compute_signature(url, params)
+    response = httpx.post(url, data=params, headers={"X-Twilio-Signature": signature}, timeout=30)
+    assert response.status_code == 200
+    return [m.text or "" for m in ET.fromstring(response.text).iter("Message")]
+
+
+def test_an_sms_conversation_reaches_the_assistant_and_stops_on_stop(system):
+    greeting = _text(system, "hello", "SM" + "5" * 32)
+    assert greeting and all(fits_sms(m) for m in greeting)
+    assert "not a person" in " ".join(greeting)
+    crisis = _text(system, "i want to kms", "SM" + "6" * 32)
+    assert "116 123" in " ".join(crisis) and all(fits_sms(m) for m in crisis)
+    assert _text(system, "STOP", "SM" + "7" * 32) == []
+    assert _text(system, "hello again", "SM" + "8" * 32) == []
+
+
+async def _turn(ws, text: str, client_id: str, payload: str | None = None, wait: float = 60) -> list[dict]:
+    """Send one message; return the assistant's replies (until none arrives for a moment)."""
+    frame = {"type": "message", "client_id": client_id, "text": text}
+    if payload:
+        frame["payload"] = payload
+    await ws.send(json.dumps(frame))
+    replies, deadline = [], asyncio.get_running_loop().time() + wait
+    while True:
+        timeout = 3.0 if replies else max(0.1, deadline - asyncio.get_running_loop().time())
+        try:
+            event = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+        except TimeoutError:
+            return replies
+        if event.get("type") == "message" and event.get("from") in ("assistant", "system"):
+            replies.append(event)
+
+
+def _database(system) -> str:
+    return f"sqlite+aiosqlite:///{system.logs}/handoff.db"
+
+
+def test_asking_for_a_person_goes_through_the_action_server_and_creates_one_case(system):
+    import re
+
+    async def run():
+        async with websockets.connect(system.handoff_url.replace("http", "ws") + "/ws/chat") as ws:
+            await ws.send(json.dumps({"type": "hello"}))
+            await ws.recv()
+            intro = await _turn(ws, "can I talk to a real person", "h1")
+            goal = await _turn(ws, "Yes, share it", "h2", payload="/affirm")
+            done = await _turn(ws, "Just talk", "h3", payload="/goal_talk")
+            return intro, goal, done
+
+    intro, goal, done = asyncio.run(run())
+    assert "real person" in " ".join(e["text"] for e in intro)
+    assert any(b["payload"] == "/goal_report" for e in goal for b in e.get("buttons", []))
+    text = " ".join(e["text"] for e in done)
+    assert re.search(r"Your reference is [A-Z2-9]{3}-[A-Z2-9]{3}", text), text
+
+
+def test_the_assistant_sends_nothing_while_an_officer_has_the_conversation(system):
+    from sqlalchemy import select
+
+    from handoff.conversations import states
+    from handoff.conversations.enums import Owner
+    from handoff.conversations.models import Conversation
+    from handoff.core.db import create_engine, create_sessionmaker
+
+    async def move(public_id: str, path: list[Owner]) -> None:
+        engine = create_engine(_database(system))
+        async with create_sessionmaker(engine)() as db:
+            conversation = await db.scalar(select(Conversation).where(Conversation.public_id == public_id))
+            for owner in path:
+                await states.transition(db_session=db, conversation=conversation, to=owner, actor="officer:test")
+        await engine.dispose()
+
+    async def newest_public_id() -> str:
+        engine = create_engine(_database(system))
+        async with create_sessionmaker(engine)() as db:
+            public_id = await db.scalar(select(Conversation.public_id).order_by(Conversation.id.desc()))
+        await engine.dispose()
+        return public_id
+
+    async def run():
+        async with websockets.connect(system.handoff_url.replace("http", "ws") + "/ws/chat") as ws:
+            await ws.send(json.dumps({"type": "hello"}))
+            await ws.recv()
+            before = await _turn(ws, "hello", "s1")
+            public_id = await newest_public_id()
+            await move(public_id, [Owner.waiting, Owner.human])
+            during = await _turn(ws, "what is consent", "s2", wait=6)
+            await move(public_id, [Owner.bot])
+            after = await _turn(ws, "what is consent", "s3")
+            return before, during, after
+
+    before, during, after = asyncio.run(run())
+    assert before and after
+    assert during == []
