@@ -14,7 +14,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export ACTIONS_PORT ?= 5055
 export ACTION_SERVER_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
 
-.PHONY: help setup train migrate run test lint validate test-stories test-bot test-handoff sms clean
+.PHONY: help setup train migrate run test lint validate test-stories test-bot test-handoff sms bench clean
 
 help:
 	@echo "make run    - install what is missing, train if needed, and start the whole assistant"
@@ -67,12 +67,18 @@ test-bot: setup
 	$(BOT)/python -m pytest -q -p no:cacheprovider tests/bot tests/safety tests/signpost
 
 test-handoff: setup train
-	$(HANDOFF)/python -m pytest -q -p no:cacheprovider tests/handoff tests/safety tests/signpost tests/smoke
+	$(HANDOFF)/python -m pytest -q -p no:cacheprovider tests/handoff tests/safety tests/signpost tests/smoke tests/browser
 
 test: setup lint validate train test-stories test-bot test-handoff
 
 sms: setup
 	$(HANDOFF)/python -m handoff.sms_simulator
+
+bench: setup
+	$(HANDOFF)/python bench/bench_risk.py
+	$(BOT)/python bench/bench_risk.py
+	$(HANDOFF)/python bench/bench_signpost.py
+	$(HANDOFF)/python bench/bench_handoff.py 30
 
 clean:
 	rm -rf $(BOT_VENV) $(HANDOFF_VENV) models var results .pytest_cache .mypy_cache .ruff_cache

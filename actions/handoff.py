@@ -24,11 +24,19 @@ GOALS = {
     "goal_disclose": "disclosure", "share_experience": "disclosure",
     "goal_report": "formal_report", "ask_how_to_report": "formal_report",
 }
-REFERENCE = re.compile(r"\b([A-Za-z2-9]{3})[\s-]?([A-Za-z2-9]{3})\b")
+# The case reference alphabet has no look-alikes (no O/0, I/1, S/5, B/8), which also keeps ordinary words out.
+REFERENCE = re.compile(r"\b([ACDEFGHJKMNPQRTUVWXY234679]{3})[\s-]?([ACDEFGHJKMNPQRTUVWXY234679]{3})\b", re.I)
 CANT_REACH = (
     "Sorry, I can't reach the welfare team's system right now. If you are in danger, call 999. "
     "Samaritans are free on 116 123, day or night. Please try asking for a person again in a few minutes."
 )
+
+
+def find_reference(text: str) -> re.Match[str] | None:
+    """The reference in a message; one with a digit wins over letters that only look like one ("ref kmx")."""
+    matches = [m for m in (REFERENCE.match(text, start) for start in range(len(text))) if m]
+    with_digit = [m for m in matches if any(ch.isdigit() for ch in m.group(0))]
+    return (with_digit or matches or [None])[0]
 
 
 def _team(channel: str) -> str:
@@ -160,7 +168,7 @@ class ActionResumeCase(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         channel = channel_of(tracker)
-        match = REFERENCE.search(tracker.latest_message.get("text") or "")
+        match = find_reference(tracker.latest_message.get("text") or "")
         if match is None:
             send(dispatcher, [Reply("Please send your reference as it was given to you, like ABC-234.")], channel)
             return []
