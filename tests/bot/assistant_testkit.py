@@ -71,11 +71,12 @@ def read_yaml_dir(folder: Path) -> list[tuple[Path, dict[str, Any]]]:
 
 
 def load_domain() -> dict[str, Any]:
-    """The merged domain: intents, responses and actions from every file in bot/domain."""
-    merged: dict[str, Any] = {"intents": [], "responses": {}, "actions": [], "entities": []}
+    """The merged domain: intents, responses, actions, entities and forms from every file in bot/domain."""
+    merged: dict[str, Any] = {"intents": [], "responses": {}, "actions": [], "entities": [], "forms": {}}
     for _, data in read_yaml_dir(DOMAIN_DIR):
         merged["intents"] += [i if isinstance(i, str) else next(iter(i)) for i in data.get("intents", [])]
         merged["responses"].update(data.get("responses") or {})
+        merged["forms"].update(data.get("forms") or {})
         merged["actions"] += data.get("actions") or []
         merged["entities"] += data.get("entities") or []
     return merged

@@ -14,7 +14,8 @@ MIN_HELDOUT = 8
 NEAR_DUPLICATE = 0.8  # token-set Jaccard similarity
 # Intents that are set by components, not learnt from examples.
 NO_EXAMPLES = {"risk_detected", "nlu_fallback"}
-DEFAULT_ACTIONS = {"action_listen", "action_restart", "action_default_fallback", "action_session_start"}
+DEFAULT_ACTIONS = {"action_listen", "action_restart", "action_default_fallback", "action_session_start",
+                   "action_deactivate_loop"}
 
 
 def normalise(text: str) -> str:
@@ -80,7 +81,7 @@ def test_every_intent_has_a_rule_or_story(domain) -> None:
 
 
 def test_rules_and_stories_use_known_actions(domain) -> None:
-    known = set(domain["responses"]) | set(domain["actions"]) | DEFAULT_ACTIONS
+    known = set(domain["responses"]) | set(domain["actions"]) | set(domain["forms"]) | DEFAULT_ACTIONS
     for folder, key in ((TRAINING_DIR / "rules", "rules"), (TRAINING_DIR / "stories", "stories"),
                         (STORIES_DIR, "stories")):
         for step in steps(folder, key):
