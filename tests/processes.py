@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import IO
 
@@ -168,10 +169,53 @@ def migrate(database_url: str, env: dict[str, str]) -> None:
                    env=dict(env, DATABASE_URL=database_url))
 
 
+# Runs uvicorn with the clock moved to argv[1] (ISO 8601) and ticking on from there: office hours, for example.
+TRAVELLING_UVICORN = (
+    "import datetime, sys, time_machine, uvicorn;"
+    "time_machine.travel(datetime.datetime.fromisoformat(sys.argv[1]), tick=True).start();"
+    "uvicorn.run('handoff.main:create_app', factory=True, host='127.0.0.1', port=int(sys.argv[2]),"
+    " server_header=False)"
+)
+
+
 def handoff_process(port: int, database_url: str, rasa_url: str, logs: Path, name: str = "handoff",
-                    **extra: str) -> Process:
-    """The handoff service as ``make run`` starts it, on a loopback port (not started yet)."""
+                    travel_to: datetime | None = None, **extra: str) -> Process:
+    """The handoff service as ``make run`` starts it, on a loopback port (not started yet).
+
+    With ``travel_to`` the service's clock starts at that moment and runs on from there (the tests' own
+    clock, the browser's and the assistant's are not moved).
+    """
     env = base_env(DATABASE_URL=database_url, RASA_URL=rasa_url, **extra)
-    command = [sys.executable, "-m", "uvicorn", "handoff.main:create_app", "--factory", "--host", "127.0.0.1",
-               "--port", str(port), "--no-server-header"]
+    if travel_to is not None:
+        command = [sys.executable, "-c", TRAVELLING_UVICORN, travel_to.isoformat(), str(port)]
+    else:
+        command = [sys.executable, "-m", "uvicorn", "handoff.main:create_app", "--factory", "--host", "127.0.0.1",
+                   "--port", str(port), "--no-server-header"]
     return Process(name, command, env, logs / f"{name}.log")
+
+
+_CREATE_OFFICER = """
+import asyncio, sys
+from handoff.__main__ import _with_session
+from handoff.officers import service
+from handoff.officers.models import Role
+
+email, name, role, password, on_duty = sys.argv[1:6]
+
+async def create(db, _settings):
+    officer = await service.create(db_session=db, email=email, display_name=name, role=Role(role), password=password)
+    officer.on_duty = on_duty == "yes"
+    await db.commit()
+
+asyncio.run(_with_session(create))
+"""
+
+
+def create_officer(database_url: str, email: str, name: str, password: str, *, role: str = "welfare_officer",
+                   on_duty: bool = False) -> None:
+    """A staff account in the service's database, made as ``python -m handoff create-officer`` makes one.
+
+    In a child process: while Playwright's sync API runs, this process may not start an event loop of its own.
+    """
+    subprocess.run([sys.executable, "-c", _CREATE_OFFICER, email, name, role, password, "yes" if on_duty else "no"],
+                   cwd=ROOT, check=True, capture_output=True, env=base_env(DATABASE_URL=database_url))

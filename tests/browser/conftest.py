@@ -2,13 +2,18 @@
 
 Started once for the whole folder and stopped after its last test. Two small "institution" sites on other
 loopback ports carry the widget's script tag: one is in EMBED_SITES, one is not.
+
+The console tests add a second handoff service (``console_system``) on a port chosen up front: the action
+server asks that one for a person. It runs in office hours and sends SMS to a local Twilio stand-in.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
@@ -24,10 +29,15 @@ from processes import (
     wait_until_ready,
 )
 
-from .helpers import Browsing, System, open_browsing
+from handoff.sms.standin import TwilioStandIn
+
+from .helpers import TWILIO_TEST_SID, Browsing, ConsoleSystem, System, open_browsing
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+# data/institutions/example.yml: the welfare team is in Monday to Friday, 09:00 to 17:00 (a Tuesday, no bank holiday).
+IN_OFFICE_HOURS = datetime(2026, 11, 24, 11, 0, tzinfo=ZoneInfo("Europe/London"))
+TWILIO_TEST_TOKEN = "console-tests-twilio-auth-token"  # the stand-in's, for tests only
 
 
 class HostSite:
@@ -84,9 +94,9 @@ button {{ font: 20px serif; background: hotpink; }}
 @pytest.fixture(scope="package")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     logs = tmp_path_factory.mktemp("browser-system")
-    host_port, stranger_port, handoff_port = free_port(), free_port(), free_port()
+    host_port, stranger_port, handoff_port, console_port = free_port(), free_port(), free_port(), free_port()
     service_url = f"http://127.0.0.1:{handoff_port}"
-    assistant: Assistant = assistant_processes(logs)
+    assistant: Assistant = assistant_processes(logs, handoff_url=f"http://127.0.0.1:{console_port}")
     processes: list[Process] = list(assistant.processes)
     sites: list[HostSite] = []
     try:
@@ -100,11 +110,35 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
         for url in [*assistant.ready_urls, f"{service_url}/health"]:
             wait_until_ready(url, processes)  # fails at once, with its log, if any of them exits
         sites = [HostSite(host_port, service_url), HostSite(stranger_port, service_url)]
-        yield System(service_url, assistant.rasa_url, sites[0].url, sites[1].url, logs)
+        yield System(service_url, assistant.rasa_url, sites[0].url, sites[1].url, logs, console_port)
     finally:
         for site in sites:
             site.close()
         stop_all(processes)
+
+
+@pytest.fixture(scope="package")
+def console_system(system: System, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleSystem]:
+    """The handoff service the action server asks for a person: in office hours, with SMS to a stand-in."""
+    logs = tmp_path_factory.mktemp("console-system")
+    url = f"http://127.0.0.1:{system.console_port}"
+    database_url = f"sqlite:///{logs}/console.db"
+    standin = TwilioStandIn(account_sid=TWILIO_TEST_SID, auth_token=TWILIO_TEST_TOKEN).start()
+    service: Process | None = None
+    try:
+        migrate(database_url, base_env())
+        service = handoff_process(
+            system.console_port, database_url, system.rasa_url, logs, name="console-handoff",
+            travel_to=IN_OFFICE_HOURS, PUBLIC_URL=url, TWILIO_ACCOUNT_SID=TWILIO_TEST_SID,
+            TWILIO_AUTH_TOKEN=TWILIO_TEST_TOKEN, TWILIO_API_BASE=standin.base_url, TWILIO_FROM_NUMBER="+447700900000",
+            SMS_REPLY_TIMEOUT="12",  # a busy machine's assistant still answers in the webhook's reply
+        ).start()
+        wait_until_ready(f"{url}/health", [service])
+        yield ConsoleSystem(url, database_url, TWILIO_TEST_TOKEN, standin, logs)
+    finally:
+        if service is not None:
+            service.stop()
+        standin.stop()
 
 
 # Package scope, not session: while Playwright's sync API runs, its event loop counts as the running loop,

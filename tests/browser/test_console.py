@@ -1,0 +1,265 @@
+"""The officers' console in Chromium: a student in one browser, officers in others, the real system behind.
+
+The service runs in office hours (see ``console_system``); Rasa and the action server are the folder's own.
+Set CONSOLE_SCREENSHOT to a file path to keep a picture of the console with a conversation open.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, Route, expect
+
+from .helpers import (
+    Browsing,
+    ConsoleSystem,
+    alerts,
+    ask_for_a_person,
+    go_on_duty,
+    officer_browsing,
+    open_browsing,
+    queue_entry,
+    sign_in,
+    transcript,
+    wait_for_greeting,
+    write,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+TAKE = re.compile(r"^Take\b")
+OPEN = re.compile(r"^Open\b")
+FOCUS_STYLE = """() => {
+  const style = getComputedStyle(document.activeElement);
+  return {outline: style.outlineStyle, width: parseFloat(style.outlineWidth), shadow: style.boxShadow};
+}"""
+
+
+@pytest.fixture
+def contexts(browser: Browser) -> Iterator[list[Browsing]]:
+    """Browser profiles the test opens (each closed at the end); officers' ones have the alert probe."""
+    opened: list[Browsing] = []
+    yield opened
+    for browsing in opened:
+        browsing.context.close()
+
+
+def officer_console(browser: Browser, contexts: list[Browsing], system: ConsoleSystem, name: str,
+                    width: int = 1280, height: int = 800) -> Page:
+    browsing = officer_browsing(browser, width, height)
+    contexts.append(browsing)
+    page = browsing.new_page()
+    sign_in(page, system.url, system.new_officer(name))
+    return page
+
+
+def student_chat(browser: Browser, contexts: list[Browsing], system: ConsoleSystem) -> Page:
+    browsing = open_browsing(browser)
+    contexts.append(browsing)
+    page = browsing.new_page()
+    page.goto(system.url + "/")
+    wait_for_greeting(page)
+    return page
+
+
+def wait_for_alerts(page: Page, count: int) -> None:
+    page.wait_for_function(
+        "count => window.__alerts.notifications.length >= count && window.__alerts.tones >= count", arg=count
+    )
+
+
+def tab_to(page: Page, target: str, limit: int = 40) -> None:
+    """Press Tab until the element matching ``target`` has the focus; every stop must show it."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        style = page.evaluate(FOCUS_STYLE)
+        assert style["outline"] == "solid" and style["width"] >= 2 and style["shadow"] != "none", style
+        if page.evaluate("selector => document.activeElement.matches(selector)", target):
+            return
+    raise AssertionError(f"Tab never reached {target}")
+
+
+def test_an_officer_takes_a_web_chat_replies_hands_back_and_closes(
+    browser: Browser, contexts: list[Browsing], console_system: ConsoleSystem
+):
+    console = officer_console(browser, contexts, console_system, "Sam")
+    go_on_duty(console)
+    assert alerts(console)["asked"] == 1  # notifications were asked for on that click, and only then
+    expect(console.locator("#duty-note")).to_contain_text("You are on duty")
+
+    chat = student_chat(browser, contexts, console_system)
+    reference = ask_for_a_person(chat)
+
+    entry = queue_entry(console, reference)
+    expect(entry).to_contain_text("Web chat")
+    expect(entry).to_contain_text("Just talk")
+    expect(entry).to_contain_text("waiting under 1 min")
+    wait_for_alerts(console, 1)
+    shown = alerts(console)["notifications"][-1]
+    assert shown["title"] == "Someone is waiting for a welfare officer"
+    assert "real person" not in shown["title"] + shown["body"]  # never anything the student wrote
+    expect(console.locator("#announce")).to_contain_text(f"New in the queue: Web chat, {reference}")
+
+    entry.get_by_role("button", name=TAKE).click()
+    expect(console.locator("#conversation-title")).to_have_text(f"Conversation {reference}")
+    expect(console.locator("#conversation-title")).to_be_focused()
+    expect(console.locator("#transcript-note")).to_contain_text("agreed to share")
+    expect(transcript(console).filter(has_text="can I talk to a real person")).to_have_count(1)  # from before
+    expect(console.locator("#facts")).to_contain_text("Just talk")
+    expect(entry).to_contain_text("with you for")
+    expect(chat.locator("#log li.from-system").last).to_contain_text("A welfare officer has joined")
+
+    reply = console.get_by_label("Reply to the student")
+    reply.fill("Hello, I'm Sam from the welfare team.")
+    reply.press("Shift+Enter")  # a new line, not sent
+    reply.press_sequentially("I'm here to listen.")
+    reply.press("Enter")
+    from_officer = chat.locator("#log li.from-officer").last
+    expect(from_officer).to_contain_text("I'm here to listen.")
+    assert "welfare team.\nI'm here to listen." in from_officer.inner_text()
+    expect(from_officer.locator(".who")).to_have_text("Welfare officer")
+    expect(reply).to_have_value("")
+
+    write(chat, "Thank you. It's about something at a party.")
+    expect(transcript(console).last).to_contain_text("something at a party")
+    expect(transcript(console).last).to_have_class("from-user")
+    expect(console.locator("#announce")).to_contain_text("Student: Thank you. It's about something at a party.")
+    if os.environ.get("CONSOLE_SCREENSHOT"):
+        console.screenshot(path=os.environ["CONSOLE_SCREENSHOT"])
+
+    console.get_by_label("Note for this case").fill("Wants to talk it through. No risk raised.")
+    console.get_by_role("button", name="Add note").click()
+    expect(console.locator("#notes li")).to_contain_text("Wants to talk it through.")
+
+    console.get_by_role("button", name="Hand back to the assistant").click()
+    expect(chat.locator("#log li.from-system").last).to_contain_text("passed you back to the automated assistant")
+    expect(console.locator("#conversation-state")).to_contain_text("Handed back to the assistant")
+    expect(queue_entry(console, reference)).to_have_count(0)
+    expect(reply).to_be_disabled()
+
+    assert ask_for_a_person(chat) == reference  # the same case continues
+    wait_for_alerts(console, 2)
+
+    # The second time with the keyboard alone: from the heading of the queue to the Take button, then reply.
+    console.locator("#queue-title").focus()
+    tab_to(console, f'#queue li[data-reference="{reference}"] button')
+    console.keyboard.press("Enter")
+    expect(console.locator("#conversation-state")).to_contain_text("You are talking with the student")
+    expect(console.locator("#conversation-title")).to_be_focused()
+    tab_to(console, "#reply")
+    console.keyboard.type("I'm back. Is now still a good time?")
+    console.keyboard.press("Enter")
+    expect(chat.locator("#log li.from-officer").last).to_contain_text("I'm back.")
+
+    console.get_by_label("Outcome").select_option("support_given")
+    console.get_by_label("Category").select_option("sexual_harassment")
+    console.get_by_role("button", name="Close conversation").click()
+    expect(chat.locator("#log li.from-system").last).to_contain_text("closed this conversation")
+    expect(console.locator("#conversation-state")).to_contain_text("Closed: Support given, Sexual harassment")
+    expect(queue_entry(console, reference)).to_have_count(0)
+
+    console.get_by_role("link", name="Open the case page").click()
+    expect(console.get_by_role("heading", name=f"Case {reference}")).to_be_visible()
+    expect(console.locator("#case-facts")).to_contain_text("Support given")
+    events = console.locator("#case-events-body tr")
+    expect(events.first).to_have_attribute("data-kind", "created")
+    kinds = events.evaluate_all("rows => rows.map(row => row.dataset.kind)")
+    order = [kinds.index(kind) for kind in ("created", "taken", "note_added", "handed_back", "closed")]
+    assert order == sorted(order), kinds
+    assert kinds.count("taken") == 2
+    expect(console.locator("#case-notes")).to_contain_text("Wants to talk it through.")
+
+    console.get_by_role("link", name="Cases", exact=True).click()
+    console.get_by_label("Case reference").fill(reference.lower().replace("-", ""))
+    console.get_by_role("button", name="Find").click()
+    expect(console.locator("#cases-status")).to_have_text("Found 1 case.")
+    expect(console.locator("#cases-body tr")).to_have_count(1)
+    expect(console.locator("#cases-body tr").first).to_have_attribute("data-reference", reference)
+
+    for browsing in contexts:
+        assert browsing.outside == []  # nothing from any other site
+        assert not [line for line in browsing.console if "Content Security Policy" in line], browsing.console
+
+
+def test_a_second_officer_is_told_kindly_that_someone_else_took_it(
+    browser: Browser, contexts: list[Browsing], console_system: ConsoleSystem
+):
+    alex = officer_console(browser, contexts, console_system, "Alex")
+    robin = officer_console(browser, contexts, console_system, "Robin")
+    go_on_duty(alex)
+    go_on_duty(robin)
+    chat = student_chat(browser, contexts, console_system)
+    reference = ask_for_a_person(chat)
+    expect(queue_entry(alex, reference).get_by_role("button", name=TAKE)).to_be_visible()
+    expect(queue_entry(robin, reference).get_by_role("button", name=TAKE)).to_be_visible()
+
+    held: list[Route] = []  # Robin's screen is not refreshed yet: both click Take on the same entry
+    robin.route("**/api/console/queue", lambda route: held.append(route))
+    queue_entry(alex, reference).get_by_role("button", name=TAKE).click()
+    expect(alex.locator("#conversation-title")).to_have_text(f"Conversation {reference}")
+    queue_entry(robin, reference).get_by_role("button", name=TAKE).click()
+    expect(robin.locator("#queue-status")).to_contain_text("Another officer has already taken this conversation")
+    expect(robin.locator("#queue-status")).not_to_have_class(re.compile(r"\bproblem\b"))  # not an error
+    for route in list(held):
+        route.continue_()
+    robin.unroute("**/api/console/queue")  # and any refresh held since goes on as well
+    expect(queue_entry(robin, reference)).to_have_count(0)
+    expect(robin.locator("#conversation-empty")).to_be_visible()
+
+    # Alex takes a second student too; a message in the conversation that is not open is noticed.
+    other = student_chat(browser, contexts, console_system)
+    second = ask_for_a_person(other)
+    queue_entry(alex, second).get_by_role("button", name=TAKE).click()
+    expect(alex.locator("#conversation-title")).to_have_text(f"Conversation {second}")
+    write(chat, "Are you still there?")
+    expect(queue_entry(alex, reference).locator(".unread")).to_have_text("1 new message")
+    expect(alex.locator("#announce")).to_contain_text(f"New message from the student in {reference}.")
+    expect(alex.locator("#announce")).not_to_contain_text("still there")  # only the open one is read out
+    queue_entry(alex, reference).get_by_role("button", name=OPEN).click()
+    expect(alex.locator("#conversation-title")).to_have_text(f"Conversation {reference}")
+    expect(transcript(alex).last).to_contain_text("Are you still there?")
+    expect(queue_entry(alex, reference).locator(".unread")).to_have_count(0)
+
+    hand_back = alex.get_by_role("button", name="Hand back to the assistant")  # leave nobody waiting on Alex
+    hand_back.click()
+    expect(alex.locator("#conversation-state")).to_contain_text("Handed back")
+    queue_entry(alex, second).get_by_role("button", name=OPEN).click()
+    expect(alex.locator("#conversation-title")).to_have_text(f"Conversation {second}")
+    hand_back.click()
+    expect(alex.locator("#conversation-state")).to_contain_text("Handed back")
+
+
+def test_the_console_has_landmarks_a_live_region_fits_a_tablet_and_signs_out_off_duty(
+    browser: Browser, contexts: list[Browsing], console_system: ConsoleSystem
+):
+    console = officer_console(browser, contexts, console_system, "Kai", width=820, height=1180)
+    expect(console.get_by_role("banner")).to_have_count(1)
+    expect(console.get_by_role("main")).to_have_count(1)
+    expect(console.get_by_role("navigation", name="Console sections")).to_be_visible()
+    expect(console.get_by_role("heading", level=1)).to_have_text("Live queue")
+    expect(console.locator("#announce")).to_have_attribute("aria-live", "polite")
+
+    console.locator("body").focus()
+    tab_to(console, ".skip")
+    tab_to(console, "#duty")
+    console.keyboard.press("Space")
+    expect(console.locator("#duty")).to_have_attribute("aria-pressed", "true")
+    console.keyboard.press("Space")
+    expect(console.locator("#duty")).to_have_attribute("aria-pressed", "false")
+
+    for view in ("Queue", "Cases", "Call-backs"):
+        console.get_by_role("link", name=view, exact=True).click()
+        expect(console.get_by_role("link", name=view, exact=True)).to_have_attribute("aria-current", "page")
+        overflow = console.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{view} is wider than a tablet by {overflow}px"
+    expect(console.locator("#callbacks-status")).to_have_text("No call-backs are waiting.")
+
+    go_on_duty(console)
+    email = console_system.officers[-1]
+    console.get_by_role("button", name="Sign out").click()  # which also takes the officer off duty
+    expect(console.get_by_role("heading", name="Sign in")).to_be_visible()
+    sign_in(console, console_system.url, email)
+    expect(console.locator("#duty")).to_have_attribute("aria-pressed", "false")
