@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/console", tags=["console"])
 socket_router = APIRouter()
 DISCONNECT_GRACE_SECONDS = 45.0
+SESSION_RECHECK_SECONDS = 30.0
 
 
 def csrf_token(ctx: AppContext, session_token: str) -> str:
@@ -267,10 +268,8 @@ async def console_socket(websocket: WebSocket) -> None:
     """Queue changes for everyone signed in, and the live messages of the conversations an officer has."""
     ctx: AppContext = websocket.app.state.ctx
     async with ctx.sessions() as db:
-        officer = await officers.officer_for_session(
-            db_session=db, token=websocket.cookies.get("__Host-officer_session" if ctx.settings.production
-                                                       else "officer_session"),
-        )
+        token = websocket.cookies.get("__Host-officer_session" if ctx.settings.production else "officer_session")
+        officer = await officers.officer_for_session(db_session=db, token=token)
     origin = websocket.headers.get("origin")
     if officer is None or (ctx.settings.production and origin not in (None, ctx.settings.public_url)):
         await websocket.close(code=4401)
@@ -284,13 +283,38 @@ async def console_socket(websocket: WebSocket) -> None:
         async with send_lock:
             await websocket.send_json(event)
 
+    async def still_allowed(public_id: str) -> bool:
+        """Need to know is checked again for every event: a case may have passed to another officer."""
+        async with ctx.sessions() as db:
+            conversation = await conversations.get_by_public_id(db_session=db, public_id=public_id)
+            case = None
+            if conversation is not None:
+                case = await cases.open_case_for(db_session=db, conversation_id=conversation.id)
+        return case is not None and may_read(officer, case)
+
     async def forward(topic: str, tag: str | None = None) -> None:
         async with ctx.hub.subscribe(topic) as queue:
             while True:
                 event = await queue.get()
+                if tag is not None and not await still_allowed(tag):
+                    await send({"type": "unwatched", "conversation": tag})
+                    watchers.pop(tag, None)
+                    return
                 await send({**event, "conversation": tag} if tag else event)
 
+    async def session_alive() -> None:
+        """Signing out elsewhere, an idle time-out or a disabled account closes the socket."""
+        while True:
+            await asyncio.sleep(SESSION_RECHECK_SECONDS)
+            async with ctx.sessions() as db:
+                current = await officers.officer_for_session(db_session=db, token=token)
+            if current is None:
+                with contextlib.suppress(Exception):
+                    await websocket.close(code=4401)
+                return
+
     queue_task = asyncio.create_task(forward(QUEUE_TOPIC))
+    session_task = asyncio.create_task(session_alive())
     try:
         while True:
             frame = await websocket.receive_json()
@@ -309,7 +333,7 @@ async def console_socket(websocket: WebSocket) -> None:
     except (WebSocketDisconnect, ValueError, RuntimeError):
         pass
     finally:
-        for task in (queue_task, *watchers.values()):
+        for task in (queue_task, session_task, *watchers.values()):
             task.cancel()
         _online[officer.id] -= 1
         if not _online[officer.id]:

@@ -330,3 +330,28 @@ def test_a_student_can_delete_their_chat_unless_it_is_part_of_a_case(client, set
         ws_cm.__exit__(None, None, None)
     assert kept == {"erased": 0, "kept_for_case": True}
     assert messages(settings)
+
+
+def test_an_officer_stops_receiving_a_conversation_once_it_has_passed_to_another(client, settings, in_hours):
+    create_officer(settings, "sam@example.ac.uk")
+    create_officer(settings, "alex@example.ac.uk")
+    ws_cm, student = _open_chat(client)
+    try:
+        _request(client, settings)
+        public_id = _sender(settings)
+        sam = Console(client, "sam@example.ac.uk")
+        sam.post(f"/conversations/{public_id}/take")
+        sam._use()
+        with client.websocket_connect("/ws/console") as sam_socket:
+            sam_socket.send_json({"type": "watch", "conversation": public_id})
+            sam_socket.send_json({"type": "ping"})
+            receive_until(sam_socket, lambda e: e["type"] == "pong")
+            sam.post(f"/conversations/{public_id}/handback")
+            _request(client, settings, request_id="again")
+            alex = Console(client, "alex@example.ac.uk")
+            assert alex.post(f"/conversations/{public_id}/take").status_code == 200
+            student.send_json({"type": "message", "client_id": "secret", "text": "only for alex"})
+            seen = receive_until(sam_socket, lambda e: e["type"] == "unwatched")
+    finally:
+        ws_cm.__exit__(None, None, None)
+    assert not any(e.get("text") == "only for alex" for e in seen)
