@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
-
-import holidays
+from datetime import datetime, time
 
 from institutions import InstitutionProfile
+from institutions.hours import OpenStatus, open_status
 from institutions.schema import DAYS
+
+__all__ = ["OpenStatus", "clock", "describe_hours", "describe_next_opening", "open_status"]
 
 _SHORT = {
     "monday": "Mon",
@@ -53,41 +52,6 @@ def describe_hours(profile: InstitutionProfile) -> str:
             label = f"{_SHORT[days[0]]} to {_SHORT[days[-1]]}"
         parts.append(f"{label} {clock(opens)} to {clock(closes)}")
     return ", ".join(parts)
-
-
-@dataclass(frozen=True)
-class OpenStatus:
-    open_now: bool
-    next_opening: datetime | None  # local time, when closed
-    closes_at: datetime | None  # local time, when open
-
-
-def _is_closed_day(profile: InstitutionProfile, day: date, bank_holidays: holidays.HolidayBase) -> bool:
-    if DAYS[day.weekday()] not in profile.office_hours.days:
-        return True
-    return profile.office_hours.closed_on_bank_holidays and day in bank_holidays
-
-
-def open_status(profile: InstitutionProfile, now: datetime | None = None) -> OpenStatus:
-    """Whether the team is open at ``now`` (default: the current time) in the profile's time zone."""
-    zone = ZoneInfo(profile.timezone)
-    now = (now or datetime.now(tz=zone)).astimezone(zone)
-    bank_holidays = holidays.country_holidays(
-        "GB", subdiv=profile.holiday_subdivision, years=range(now.year, now.year + 2)
-    )
-    today = now.date()
-    if not _is_closed_day(profile, today, bank_holidays):
-        opens, closes = profile.office_hours.days[DAYS[today.weekday()]]
-        if opens <= now.time() < closes:
-            return OpenStatus(True, None, datetime.combine(today, closes, tzinfo=zone))
-        if now.time() < opens:
-            return OpenStatus(False, datetime.combine(today, opens, tzinfo=zone), None)
-    for ahead in range(1, 15):
-        day = today + timedelta(days=ahead)
-        if not _is_closed_day(profile, day, bank_holidays):
-            opens, _ = profile.office_hours.days[DAYS[day.weekday()]]
-            return OpenStatus(False, datetime.combine(day, opens, tzinfo=zone), None)
-    return OpenStatus(False, None, None)
 
 
 def describe_next_opening(status: OpenStatus, now: datetime) -> str:

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
-
-import holidays
+from datetime import datetime
 
 from institutions import InstitutionProfile
-
-DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+from institutions.hours import open_status
 
 
 @dataclass(frozen=True)
@@ -31,30 +27,7 @@ class Availability:
         return f"{self.next_open.strftime('%A')} at {self.next_open.strftime('%H:%M')}"
 
 
-def _bank_holidays(profile: InstitutionProfile, years: range) -> holidays.HolidayBase:
-    return holidays.UK(subdiv=profile.holiday_subdivision, years=list(years))
-
-
-def _open_on(profile: InstitutionProfile, day: date, closed_days: holidays.HolidayBase) -> bool:
-    if profile.office_hours.closed_on_bank_holidays and day in closed_days:
-        return False
-    return DAYS[day.weekday()] in profile.office_hours.days
-
-
 def availability(profile: InstitutionProfile, now: datetime, officers_on_duty: int) -> Availability:
     """Office hours from the profile (with the nation's bank holidays) and who is on duty."""
-    local = now.astimezone(ZoneInfo(profile.timezone))
-    closed_days = _bank_holidays(profile, range(local.year, local.year + 2))
-    in_hours = False
-    if _open_on(profile, local.date(), closed_days):
-        opens, closes = profile.office_hours.days[DAYS[local.weekday()]]
-        in_hours = opens <= local.time() < closes
-    next_open = None
-    for offset in range(15):
-        day = local.date() + timedelta(days=offset)
-        if _open_on(profile, day, closed_days):
-            start = datetime.combine(day, profile.office_hours.days[DAYS[day.weekday()]][0], tzinfo=local.tzinfo)
-            if start > local:
-                next_open = start
-                break
-    return Availability(in_hours=in_hours, officers_on_duty=officers_on_duty, next_open=next_open)
+    status = open_status(profile, now)
+    return Availability(in_hours=status.open_now, officers_on_duty=officers_on_duty, next_open=status.next_opening)

@@ -185,11 +185,7 @@ class ChatSession:
                 "too_long", service_message("message_too_long", "webchat", limit=limit), client_id=client_id
             )
             return
-        async with self.ctx.sessions() as db:
-            stored = await service.get_by_client_message_id(
-                db_session=db, conversation_id=self.conversation.id, client_message_id=client_id
-            )
-        if stored is None and not self.ctx.rate_limiter.allow(self.conversation.public_id):
+        if not self.ctx.rate_limiter.allow(self.conversation.public_id) and not await self._stored(client_id):
             await self.error(
                 "rate_limited", service_message("rate_limited", "webchat"), client_id=client_id,
                 retry_after=round(self.ctx.rate_limiter.retry_after(self.conversation.public_id), 1),
@@ -203,6 +199,15 @@ class ChatSession:
         if not received.duplicate or await self._unanswered(received.message.seq):
             # The turn outlives this socket: a student who drops off gets the reply on reconnecting.
             self.ctx.spawn(flows.respond(self.ctx, self.conversation, received))
+
+    async def _stored(self, client_id: str) -> bool:
+        """A resend of a message already accepted is never refused by the rate limit."""
+        assert self.conversation is not None
+        async with self.ctx.sessions() as db:
+            stored = await service.get_by_client_message_id(
+                db_session=db, conversation_id=self.conversation.id, client_message_id=client_id
+            )
+        return stored is not None
 
     async def _unanswered(self, seq: int) -> bool:
         """A resent message that nothing followed (the service stopped mid-turn) is answered now."""
