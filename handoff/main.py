@@ -23,6 +23,7 @@ from handoff.core import crypto
 from handoff.core.config import Settings, get_settings
 from handoff.core.crypto import Vault
 from handoff.core.db import create_engine, create_sessionmaker
+from handoff.core.guard import RequestGuard
 from handoff.health import router as health_router
 from handoff.pages import router as pages_router
 from handoff.rasa_client import RasaClient
@@ -85,6 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/docs",
         redoc_url=None,
     )
+
+    app.add_middleware(RequestGuard)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):

@@ -101,6 +101,9 @@ class ChatSession:
         if len(raw) > MAX_FRAME_BYTES:
             await self.error("frame_too_large", "That frame is too large.")
             return None
+        if "\x00" in raw or "\\u0000" in raw.lower():  # PostgreSQL text cannot hold NUL; no honest client sends it
+            await self.error("bad_frame", "Frames may not contain NUL characters.")
+            return None
         try:
             frame = json.loads(raw)
         except ValueError:

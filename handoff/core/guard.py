@@ -1,0 +1,72 @@
+"""A first check on every HTTP request: bounded bodies and no NUL characters anywhere.
+
+PostgreSQL text cannot hold NUL, and no honest client sends one; refusing them here gives a clear 400 instead
+of a database error deep inside a handler. Bodies are bounded so a client cannot make a worker buffer megabytes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import unquote_to_bytes
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+MAX_BODY_BYTES = 64 * 1024
+_JSON_NUL = re.compile(rb"\\u0000", re.IGNORECASE)
+_FORM_NUL = re.compile(rb"%00")
+
+
+class RequestGuard:
+    """Pure ASGI middleware (it does not touch WebSocket connections, which check their own frames)."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        if b"\x00" in unquote_to_bytes(raw_path) or b"\x00" in unquote_to_bytes(scope.get("query_string", b"")):
+            await _refuse(send, 400, "The address may not contain NUL characters.")
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                await _refuse(send, 413, "That request is too large.")
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        form = dict(scope.get("headers", [])).get(b"content-type", b"").startswith(b"application/x-www-form-urlencoded")
+        if b"\x00" in body or _JSON_NUL.search(body) or (form and _FORM_NUL.search(body)):
+            await _refuse(send, 400, "The request may not contain NUL characters.")
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+async def _refuse(send: Send, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+        (b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff"),
+    ]})
+    await send({"type": "http.response.body", "body": body})
