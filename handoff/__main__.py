@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import secrets
 import sys
 
 from handoff.core import migrate
 from handoff.core.config import get_settings
 from handoff.core.db import create_engine, create_sessionmaker
+from handoff.officers import cli as officers_cli
 from handoff.officers import service as officers
 from handoff.officers.models import Role
+from handoff.records import cli as records_cli
 
 DEMO_EMAIL = "officer@example.ac.uk"
 DEMO_PASSWORD = "demo-officer-password"  # noqa: S105 - development mode only, never in production
@@ -54,26 +55,6 @@ def _ensure_demo_officer(_: argparse.Namespace) -> int:
     return asyncio.run(_with_session(run))
 
 
-def _create_officer(args: argparse.Namespace) -> int:
-    password = getpass.getpass("Password (at least 12 characters): ")
-    if password != getpass.getpass("Again: "):
-        print("The two passwords differ; nothing was created.", file=sys.stderr)
-        return 2
-
-    async def run(db, _settings):
-        officer = await officers.create(
-            db_session=db, email=args.email, display_name=args.name, role=Role(args.role), password=password
-        )
-        print(f"Created {officer.role.value} account {officer.email}.")
-        return 0
-
-    try:
-        return asyncio.run(_with_session(run))
-    except ValueError as exc:
-        print(f"Not created: {exc}", file=sys.stderr)
-        return 2
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m handoff", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -81,11 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "ensure-demo-officer", help="create a demo welfare-officer account if there is no account at all"
     ).set_defaults(fn=_ensure_demo_officer)
-    create = commands.add_parser("create-officer", help="create a staff account (asks for the password)")
-    create.add_argument("--email", required=True)
-    create.add_argument("--name", required=True)
-    create.add_argument("--role", choices=[r.value for r in Role], default=Role.welfare_officer.value)
-    create.set_defaults(fn=_create_officer)
+    officers_cli.register(commands)
+    records_cli.register(commands)
     args = parser.parse_args(argv)
     try:
         return int(args.fn(args))

@@ -25,12 +25,15 @@ from handoff.conversations.events import message_event
 from handoff.conversations.flows import QUEUE_TOPIC
 from handoff.conversations.models import Conversation
 from handoff.core.db import utcnow
+from handoff.officers import audit
 from handoff.officers import service as officers
+from handoff.officers.audit import AuditedRoute
+from handoff.officers.csrf import own_origins
 from handoff.officers.models import Officer, Role
 from handoff.realtime import conversation_topic
 
 logger = logging.getLogger(__name__)
-router = APIRouter(prefix="/api/console", tags=["console"])
+router = APIRouter(prefix="/api/console", tags=["console"], route_class=AuditedRoute)  # 401/403 are audited
 socket_router = APIRouter()
 DISCONNECT_GRACE_SECONDS = 45.0
 SESSION_RECHECK_SECONDS = 30.0
@@ -45,6 +48,7 @@ async def signed_in(request: Request, db: SessionDep) -> Officer:
     officer = await officers.officer_for_session(db_session=db, token=request.cookies.get(cookie_name(request)))
     if officer is None:
         raise HTTPException(status_code=401, detail="sign in first")
+    request.state.officer_id = officer.id  # for the audit row of a refusal
     if request.method not in ("GET", "HEAD"):
         expected = csrf_token(request.app.state.ctx, request.cookies.get(cookie_name(request), ""))
         if not hmac.compare_digest(request.headers.get("x-csrf-token", ""), expected):
@@ -260,8 +264,6 @@ async def callbacks(officer: OfficerDep, db: SessionDep, ctx: CtxDep) -> list[di
 
 # The live socket -------------------------------------------------------------------------------------
 
-_online: dict[int, int] = {}  # officer id -> open console sockets in this process
-
 
 @socket_router.websocket("/ws/console")
 async def console_socket(websocket: WebSocket) -> None:
@@ -271,11 +273,17 @@ async def console_socket(websocket: WebSocket) -> None:
         token = websocket.cookies.get("__Host-officer_session" if ctx.settings.production else "officer_session")
         officer = await officers.officer_for_session(db_session=db, token=token)
     origin = websocket.headers.get("origin")
-    if officer is None or (ctx.settings.production and origin not in (None, ctx.settings.public_url)):
+    if origin is not None and origin.lower() not in own_origins(websocket):  # another site's page, in any mode
+        await audit.record_refusal(websocket, audit.SOCKET_REFUSED, officer_id=officer.id if officer else None)
+        await websocket.close(code=4403)
+        return
+    if officer is None:
+        await audit.record_refusal(websocket, audit.UNAUTHENTICATED)
         await websocket.close(code=4401)
         return
     await websocket.accept()
-    _online[officer.id] = _online.get(officer.id, 0) + 1
+    # Presence is shared by every worker (Redis): expiring entries, refreshed while this socket is open.
+    presence = await ctx.presence.connected(officer.id)
     watchers: dict[str, asyncio.Task[None]] = {}
     send_lock = asyncio.Lock()
 
@@ -296,25 +304,42 @@ async def console_socket(websocket: WebSocket) -> None:
         async with ctx.hub.subscribe(topic) as queue:
             while True:
                 event = await queue.get()
+                if event.get("type") == "resync":  # events may have been missed while Redis was away
+                    if tag is None:  # the console reconnects, reloads the queue and fills any gap
+                        with contextlib.suppress(Exception):
+                            await websocket.close(code=1012)
+                        return
+                    continue
                 if tag is not None and not await still_allowed(tag):
                     await send({"type": "unwatched", "conversation": tag})
                     watchers.pop(tag, None)
                     return
                 await send({**event, "conversation": tag} if tag else event)
 
-    async def session_alive() -> None:
-        """Signing out elsewhere, an idle time-out or a disabled account closes the socket."""
+    async def heartbeat() -> None:
         while True:
-            await asyncio.sleep(SESSION_RECHECK_SECONDS)
-            async with ctx.sessions() as db:
-                current = await officers.officer_for_session(db_session=db, token=token)
-            if current is None:
-                with contextlib.suppress(Exception):
-                    await websocket.close(code=4401)
-                return
+            await asyncio.sleep(ctx.presence.heartbeat_every)
+            await ctx.presence.heartbeat(officer.id, presence)
+
+    async def session_alive() -> None:
+        """Signing out elsewhere, an idle time-out or a disabled account closes the socket.
+
+        Checked every SESSION_RECHECK_SECONDS, and at once when an administrator ends the account's sessions.
+        """
+        async with ctx.hub.subscribe(officers.sessions_topic(officer.id)) as ended:
+            while True:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(ended.get(), SESSION_RECHECK_SECONDS)
+                async with ctx.sessions() as db:
+                    current = await officers.officer_for_session(db_session=db, token=token)
+                if current is None:
+                    with contextlib.suppress(Exception):
+                        await websocket.close(code=4401)
+                    return
 
     queue_task = asyncio.create_task(forward(QUEUE_TOPIC))
     session_task = asyncio.create_task(session_alive())
+    heartbeat_task = asyncio.create_task(heartbeat())
     try:
         while True:
             frame = await websocket.receive_json()
@@ -333,15 +358,16 @@ async def console_socket(websocket: WebSocket) -> None:
     except (WebSocketDisconnect, ValueError, RuntimeError):
         pass
     finally:
-        for task in (queue_task, session_task, *watchers.values()):
+        for task in (queue_task, session_task, heartbeat_task, *watchers.values()):
             task.cancel()
-        _online[officer.id] -= 1
-        if not _online[officer.id]:
+        await ctx.presence.disconnected(officer.id, presence)
+        if not await ctx.presence.online(officer.id):
             ctx.spawn(_after_grace(ctx, officer.id))
 
 
 async def _after_grace(ctx: AppContext, officer_id: int) -> None:
     await asyncio.sleep(DISCONNECT_GRACE_SECONDS)
-    if not _online.get(officer_id):
+    if not await ctx.presence.online(officer_id):  # on any worker
         with contextlib.suppress(Exception):
             await flows.officer_disconnected(ctx, officer_id)
+            await ctx.presence.forget(officer_id)

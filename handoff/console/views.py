@@ -1,31 +1,39 @@
-"""Console pages: sign in, sign out, and the console itself (the live queue, conversations, cases).
+"""Console pages: sign in (password, then a code when two-step sign-in is set up), setting up two-step sign-in,
+sign out, and the console itself (the live queue, conversations, cases).
 
 The page arrives with the queue as it is now; ``handoff/static/console.js`` then keeps it live from
-``/api/console`` and ``/ws/console``, and does everything else (docs/console.md).
+``/api/console`` and ``/ws/console``, and does everything else (docs/console.md, docs/staff-access.md).
 """
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
-from handoff.api.deps import SessionDep, cookie_name
+from handoff.api.deps import CtxDep, SessionDep, cookie_name
 from handoff.console.api import queue as queue_rows
 from handoff.core.db import utcnow
+from handoff.core.security import grouped, totp_uri
+from handoff.officers import audit, csrf, throttle
 from handoff.officers import service as officers
+from handoff.officers.audit import AuditedRoute
 from handoff.officers.models import Officer
+from handoff.officers.web import page, refuse_forged, session_cookie
+from handoff.officers.web import templates as templates  # other console pages render with it
 
-router = APIRouter(prefix="/console", include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
+router = APIRouter(prefix="/console", include_in_schema=False, route_class=AuditedRoute)
+ISSUER = "Welfare console"
 
 
 async def current_officer(request: Request, db: SessionDep) -> Officer | None:
-    return await officers.officer_for_session(db_session=db, token=request.cookies.get(cookie_name(request)))
+    officer = await officers.officer_for_session(db_session=db, token=request.cookies.get(cookie_name(request)))
+    if officer is not None:
+        request.state.officer_id = officer.id
+    return officer
 
 
 OptionalOfficer = Annotated[Officer | None, Depends(current_officer)]
@@ -68,43 +76,184 @@ def queue_entry(row: dict[str, Any], officer: Officer, now: datetime) -> dict[st
     }
 
 
+CsrfField = Annotated[str, Form(alias=csrf.FIELD, max_length=128)]
+CodeField = Annotated[str, Form(max_length=32)]
+WRONG_CODE = "That code did not match. Codes change every 30 seconds: type the one your app shows now."
+EXPIRED = "Your sign-in has ended, perhaps because it took more than 10 minutes. Please sign in again."
+THROTTLED = ("There have been too many sign-in attempts, so sign-in is paused for a while to keep the account "
+             "safe. Please try again in about {minutes}. If you have forgotten your password or lost the "
+             "device with your authenticator app, an administrator can help.")
+
+
+def _token(request: Request) -> str | None:
+    return request.cookies.get(cookie_name(request))
+
+
+def _must_enrol(request: Request, officer: Officer) -> bool:
+    return officer.totp_secret is None and request.app.state.ctx.settings.production
+
+
 @router.get("", response_class=HTMLResponse)
 async def console_page(request: Request, db: SessionDep, officer: OptionalOfficer) -> Response:
-    """The console with the queue as it is now, or the sign-in form."""
+    """The console with the queue as it is now, the next step of a sign-in, or the sign-in form."""
     if officer is None:
-        return templates.TemplateResponse(request, "console/login.html", {"error": None})
+        pending = await officers.pending_sign_in(db_session=db, token=_token(request))
+        if pending is not None:
+            return RedirectResponse("/console/code" if pending[1].totp_secret else "/console/two-step", 303)
+        return page(request, "console/login.html", {"error": None})
+    if _must_enrol(request, officer):  # a full session from before two-step sign-in became required
+        await officers.end_session(db_session=db, token=_token(request))
+        return page(request, "console/login.html", {"error": None})
     now = utcnow()
     queue = [queue_entry(row, officer, now) for row in await queue_rows(officer, db)]
-    return templates.TemplateResponse(request, "console/console.html", {"officer": officer, "queue": queue})
+    return page(request, "console/console.html", {
+        "officer": officer, "queue": queue, "is_admin": officer.role.value == "admin",
+        "offer_two_step": officer.totp_secret is None,
+    })
+
+
+async def _throttled(request: Request, db: SessionDep, subject: str, officer_id: int | None,
+                     name: str, context: dict[str, Any]) -> Response | None:
+    """A 429 page (audited) while this account or address is paused, or None."""
+    client = audit.client_address(request)
+    wait = await throttle.retry_after(db_session=db, subject=subject, client=client)
+    if wait is None:
+        return None
+    await audit.record(db_session=db, action=audit.SIGNIN_THROTTLED, officer_id=officer_id,
+                       target=request.url.path, client=client, subject=subject)
+    minutes = max(1, -(-wait // 60))
+    words = "1 minute" if minutes == 1 else f"{minutes} minutes"
+    return page(request, name, {**context, "error": THROTTLED.format(minutes=words)}, status_code=429,
+                headers={"Retry-After": str(wait)})
+
+
+async def _failed(request: Request, db: SessionDep, subject: str, officer_id: int | None) -> None:
+    request.state.audited = True
+    await audit.record(db_session=db, action=audit.SIGNIN_FAILED, officer_id=officer_id, target=request.url.path,
+                       client=audit.client_address(request), subject=subject)
 
 
 @router.post("/login")
 async def login(
-    request: Request, db: SessionDep, email: Annotated[str, Form(max_length=254)],
-    password: Annotated[str, Form(max_length=1024)],
+    request: Request, db: SessionDep, ctx: CtxDep, email: Annotated[str, Form(max_length=254)],
+    password: Annotated[str, Form(max_length=1024)], token: CsrfField = "",
 ) -> Response:
-    """Check the credentials and start a fresh session."""
+    """Check the credentials; then a full session, or a pending one that waits for the code."""
+    if not csrf.form_allowed(request, token):
+        return await refuse_forged(request, None, "console/login.html", {})
+    subject = audit.subject_hash(ctx, email)
+    throttled = await _throttled(request, db, subject, None, "console/login.html", {})
+    if throttled is not None:
+        return throttled
     officer = await officers.authenticate(db_session=db, email=email, password=password)
     if officer is None:
-        return templates.TemplateResponse(
-            request, "console/login.html", {"error": "That email and password did not match an active account."},
-            status_code=401,
-        )
-    await officers.end_session(db_session=db, token=request.cookies.get(cookie_name(request)))
-    token = await officers.start_session(db_session=db, officer=officer)
+        await _failed(request, db, subject, None)
+        return page(request, "console/login.html",
+                    {"error": "That email and password did not match an active account."}, status_code=401)
+    await officers.end_session(db_session=db, token=_token(request))
+    two_step = officer.totp_secret is not None or ctx.settings.production
+    session_token = await officers.start_session(db_session=db, officer=officer, pending=two_step)
+    target = "/console" if not two_step else "/console/code" if officer.totp_secret else "/console/two-step"
+    response = RedirectResponse(target, status_code=303)
+    session_cookie(request, response, session_token)
+    return response
+
+
+@router.get("/code", response_class=HTMLResponse)
+async def code_page(request: Request, db: SessionDep) -> Response:
+    """The second step: the six-digit code from the authenticator app."""
+    pending = await officers.pending_sign_in(db_session=db, token=_token(request))
+    if pending is None or pending[1].totp_secret is None:
+        return RedirectResponse("/console", status_code=303)
+    return page(request, "console/code.html", {"error": None})
+
+
+@router.post("/code")
+async def code_submit(
+    request: Request, db: SessionDep, ctx: CtxDep, code: CodeField, token: CsrfField = "",
+) -> Response:
+    """A right code turns the pending sign-in into a full session with a new id."""
+    pending = await officers.pending_sign_in(db_session=db, token=_token(request))
+    if not csrf.form_allowed(request, token):
+        return await refuse_forged(request, pending[1] if pending else None, "console/code.html", {})
+    if pending is None or pending[1].totp_secret is None:
+        return page(request, "console/login.html", {"error": EXPIRED}, status_code=401)
+    officer = pending[1]
+    subject = audit.subject_hash(ctx, officer.email)
+    throttled = await _throttled(request, db, subject, officer.id, "console/code.html", {})
+    if throttled is not None:
+        return throttled
+    if not officers.check_code(officer, code, at=time.time()):
+        await _failed(request, db, subject, officer.id)
+        return page(request, "console/code.html", {"error": WRONG_CODE}, status_code=401)
+    await db.commit()
+    session_token = await officers.complete_sign_in(db_session=db, token=_token(request) or "", officer=officer)
     response = RedirectResponse("/console", status_code=303)
-    response.set_cookie(
-        cookie_name(request), token, httponly=True, samesite="strict", path="/",
-        secure=request.app.state.ctx.settings.production,
-        max_age=int(officers.ABSOLUTE_TIMEOUT.total_seconds()),
-    )
+    session_cookie(request, response, session_token)
+    return response
+
+
+async def _enrolling(request: Request, db: SessionDep) -> tuple[Any, Officer] | None:
+    """The session and account setting up two-step sign-in: a pending sign-in without a key, or (in
+    development, where it is optional) a signed-in officer without one."""
+    pending = await officers.pending_sign_in(db_session=db, token=_token(request))
+    if pending is not None:
+        return pending if pending[1].totp_secret is None else None
+    officer = await officers.officer_for_session(db_session=db, token=_token(request))
+    if officer is None or officer.totp_secret is not None:
+        return None
+    request.state.officer_id = officer.id
+    staff_session = await officers.session_for(db_session=db, token=_token(request))
+    return (staff_session, officer) if staff_session is not None else None
+
+
+async def _enrol_page(request: Request, db: SessionDep, enrolling: tuple[Any, Officer], *, error: str | None = None,
+                      status_code: int = 200) -> Response:
+    staff_session, officer = enrolling
+    secret = await officers.begin_enrolment(db_session=db, staff_session=staff_session)
+    return page(request, "console/two_step.html", {
+        "error": error, "key": grouped(secret), "uri": totp_uri(secret, account=officer.email, issuer=ISSUER),
+        "required": staff_session.pending, "officer": officer,
+    }, status_code=status_code)
+
+
+@router.get("/two-step", response_class=HTMLResponse)
+async def two_step_page(request: Request, db: SessionDep) -> Response:
+    """Set up two-step sign-in: the key to add to an authenticator app, then a code to confirm it."""
+    enrolling = await _enrolling(request, db)
+    if enrolling is None:
+        return RedirectResponse("/console", status_code=303)
+    return await _enrol_page(request, db, enrolling)
+
+
+@router.post("/two-step")
+async def two_step_submit(request: Request, db: SessionDep, code: CodeField, token: CsrfField = "") -> Response:
+    """A code that matches the new key keeps it; a pending sign-in then becomes a full session."""
+    enrolling = await _enrolling(request, db)
+    if not csrf.form_allowed(request, token):
+        return await refuse_forged(request, enrolling[1] if enrolling else None, "console/login.html", {})
+    if enrolling is None:
+        return page(request, "console/login.html", {"error": EXPIRED}, status_code=401)
+    staff_session, officer = enrolling
+    if not await officers.confirm_enrolment(
+        db_session=db, staff_session=staff_session, officer=officer, code=code, at=time.time()
+    ):
+        return await _enrol_page(request, db, enrolling, error=WRONG_CODE, status_code=422)
+    await audit.record(db_session=db, action=audit.TOTP_ENROLLED, officer_id=officer.id,
+                       target=f"officer:{officer.id}", client=audit.client_address(request))
+    response = RedirectResponse("/console", status_code=303)
+    if staff_session.pending:
+        session_cookie(request, response,
+                       await officers.complete_sign_in(db_session=db, token=_token(request) or "", officer=officer))
     return response
 
 
 @router.post("/logout")
-async def logout(request: Request, db: SessionDep) -> Response:
+async def logout(request: Request, db: SessionDep, officer: OptionalOfficer, token: CsrfField = "") -> Response:
     """End the session on the server and forget the cookie."""
-    await officers.end_session(db_session=db, token=request.cookies.get(cookie_name(request)))
+    if not csrf.form_allowed(request, token):
+        return await refuse_forged(request, officer, "console/login.html", {})
+    await officers.end_session(db_session=db, token=_token(request))
     response = RedirectResponse("/console", status_code=303)
     response.delete_cookie(cookie_name(request), path="/")
     return response

@@ -8,11 +8,25 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.core.db import utcnow
-from handoff.core.security import hash_password, new_token, token_hash, verify_password
+from handoff.core.security import (
+    hash_password,
+    new_token,
+    new_totp_secret,
+    token_hash,
+    verify_password,
+    verify_totp,
+)
 from handoff.officers.models import Officer, Role, StaffSession
 
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=10)
+PENDING_TIMEOUT = timedelta(minutes=10)  # from a right password to the code (or to setting up two-step sign-in)
+MIN_PASSWORD = 12
+
+
+def sessions_topic(officer_id: int) -> str:
+    """Where the console sockets of an account hear that its sessions were ended (they then recheck at once)."""
+    return f"staff-sessions:{officer_id}"
 _DUMMY_HASH = hash_password("not-a-real-password")
 
 
@@ -25,8 +39,13 @@ async def create(
     *, db_session: AsyncSession, email: str, display_name: str, role: Role, password: str
 ) -> Officer:
     """A new staff account with an Argon2id password hash."""
-    if len(password) < 12:
-        raise ValueError("a password needs at least 12 characters")
+    if len(password) < MIN_PASSWORD:
+        raise ValueError(f"a password needs at least {MIN_PASSWORD} characters")
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 254 or not display_name.strip():
+        raise ValueError("give an email address and a name")
+    if await by_email(db_session=db_session, email=email) is not None:
+        raise ValueError("an account with that email exists already")
     officer = Officer(
         email=email.strip().lower(), display_name=display_name.strip(), role=role,
         password_hash=hash_password(password),
@@ -45,12 +64,112 @@ async def authenticate(*, db_session: AsyncSession, email: str, password: str) -
     return officer if verify_password(officer.password_hash, password) else None
 
 
-async def start_session(*, db_session: AsyncSession, officer: Officer) -> str:
-    """A new sign-in session; returns the cookie value (only its hash is stored)."""
+async def by_email(*, db_session: AsyncSession, email: str) -> Officer | None:
+    return await db_session.scalar(select(Officer).where(Officer.email == email.strip().lower()))
+
+
+async def all_officers(*, db_session: AsyncSession) -> list[Officer]:
+    """Every account, by email."""
+    return list(await db_session.scalars(select(Officer).order_by(Officer.email)))
+
+
+async def start_session(*, db_session: AsyncSession, officer: Officer, pending: bool = False) -> str:
+    """A new sign-in session; returns the cookie value (only its hash is stored).
+
+    A pending session only lets the browser give its second step; it opens nothing in the console.
+    """
     token = new_token()
-    db_session.add(StaffSession(token_hash=token_hash(token), officer_id=officer.id))
+    db_session.add(StaffSession(token_hash=token_hash(token), officer_id=officer.id, pending=pending))
+    if not pending:
+        officer.last_signin_at = utcnow()
     await db_session.commit()
     return token
+
+
+async def pending_sign_in(*, db_session: AsyncSession, token: str | None) -> tuple[StaffSession, Officer] | None:
+    """The pending sign-in of this browser and its account, if it is recent and the account active."""
+    if not token or len(token) > 128:
+        return None
+    staff_session = await db_session.scalar(
+        select(StaffSession).where(StaffSession.token_hash == token_hash(token), StaffSession.pending.is_(True))
+    )
+    if staff_session is None:
+        return None
+    if utcnow() - staff_session.created_at > PENDING_TIMEOUT:
+        await db_session.delete(staff_session)
+        await db_session.commit()
+        return None
+    officer = await db_session.get(Officer, staff_session.officer_id)
+    if officer is None or not officer.is_active:
+        return None
+    return staff_session, officer
+
+
+async def session_for(*, db_session: AsyncSession, token: str | None) -> StaffSession | None:
+    """The session row of a cookie (pending or not)."""
+    if not token or len(token) > 128:
+        return None
+    return await db_session.scalar(select(StaffSession).where(StaffSession.token_hash == token_hash(token)))
+
+
+async def complete_sign_in(*, db_session: AsyncSession, token: str, officer: Officer) -> str:
+    """Swap a pending sign-in (or an older session) for a full session with a new id."""
+    await end_session(db_session=db_session, token=token)
+    return await start_session(db_session=db_session, officer=officer)
+
+
+def check_code(officer: Officer, code: str, *, at: float) -> bool:
+    """True when the code is right for now and was not used before; the step is remembered (commit after)."""
+    if not officer.totp_secret:
+        return False
+    step = verify_totp(officer.totp_secret, code, at=at, last_step=officer.totp_last_step)
+    if step is None:
+        return False
+    officer.totp_last_step = step
+    return True
+
+
+async def begin_enrolment(*, db_session: AsyncSession, staff_session: StaffSession) -> str:
+    """A new authenticator key for this browser to confirm; kept encrypted on the session until then."""
+    if not staff_session.enrol_secret:
+        staff_session.enrol_secret = new_totp_secret()
+        await db_session.commit()
+    return staff_session.enrol_secret
+
+
+async def confirm_enrolment(
+    *, db_session: AsyncSession, staff_session: StaffSession, officer: Officer, code: str, at: float
+) -> bool:
+    """Keep the key being set up if the code from the app matches it."""
+    secret = staff_session.enrol_secret
+    if not secret:
+        return False
+    step = verify_totp(secret, code, at=at, last_step=None)
+    if step is None:
+        return False
+    officer.totp_secret = secret
+    officer.totp_last_step = step
+    staff_session.enrol_secret = None
+    await db_session.commit()
+    return True
+
+
+async def reset_totp(*, db_session: AsyncSession, officer: Officer) -> None:
+    """Forget the account's authenticator key and end its sessions (the device may be lost); it sets up a new
+    key at its next sign-in."""
+    officer.totp_secret = None
+    officer.totp_last_step = None
+    await db_session.execute(delete(StaffSession).where(StaffSession.officer_id == officer.id))
+    await db_session.commit()
+
+
+async def set_active(*, db_session: AsyncSession, officer: Officer, active: bool) -> None:
+    """Disable or enable an account; disabling ends every session it has at once."""
+    officer.is_active = active
+    if not active:
+        officer.on_duty = False
+        await db_session.execute(delete(StaffSession).where(StaffSession.officer_id == officer.id))
+    await db_session.commit()
 
 
 async def officer_for_session(*, db_session: AsyncSession, token: str | None) -> Officer | None:
@@ -58,7 +177,7 @@ async def officer_for_session(*, db_session: AsyncSession, token: str | None) ->
     if not token or len(token) > 128:
         return None
     staff_session = await db_session.scalar(
-        select(StaffSession).where(StaffSession.token_hash == token_hash(token))
+        select(StaffSession).where(StaffSession.token_hash == token_hash(token), StaffSession.pending.is_(False))
     )
     if staff_session is None:
         return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from starlette.testclient import TestClient
 
 from handoff.officers import service as officers
@@ -22,13 +24,21 @@ def create_officer(settings, email: str, role: Role = Role.welfare_officer, on_d
     run_db(settings, go)
 
 
+def form_token(client: TestClient, path: str = "/console") -> str:
+    """The form token a console page gives this client (its cookie is kept in the client)."""
+    match = re.search(r'name="csrf" value="([^"]+)"', client.get(path).text)
+    assert match, "the page has no form token"
+    return match.group(1)
+
+
 class Console:
     """One officer's browser session on the shared test client: its own cookie and CSRF token."""
 
     def __init__(self, client: TestClient, email: str) -> None:
         self.client = client
         client.cookies.clear()
-        response = client.post("/console/login", data={"email": email, "password": PASSWORD}, follow_redirects=False)
+        response = client.post("/console/login", data={"email": email, "password": PASSWORD,
+                                                        "csrf": form_token(client)}, follow_redirects=False)
         assert response.status_code == 303, response.text
         self.cookie = response.cookies["officer_session"]
         self.me = self.get("/me").json()

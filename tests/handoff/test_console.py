@@ -8,6 +8,8 @@ from handoff.core.db import create_engine, create_sessionmaker
 from handoff.officers import service as officers
 from handoff.officers.models import Role
 
+from .console_helpers import form_token
+
 PASSWORD = "a long enough password"
 
 
@@ -32,21 +34,23 @@ def test_the_console_asks_for_sign_in(client):
 
 
 def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(client, officer):
-    response = client.post("/console/login", data={"email": officer, "password": "wrong password!"})
+    response = client.post("/console/login", data={"email": officer, "password": "wrong password!",
+                                                   "csrf": form_token(client)})
     assert response.status_code == 401
     assert "did not match" in response.text
     assert "officer_session" not in response.headers.get("set-cookie", "")
 
 
 def test_sign_in_shows_the_queue_and_sign_out_ends_the_session_on_the_server(client, officer):
-    response = client.post("/console/login", data={"email": officer, "password": PASSWORD}, follow_redirects=False)
+    response = client.post("/console/login", data={"email": officer, "password": PASSWORD, "csrf": form_token(client)},
+                           follow_redirects=False)
     assert response.status_code == 303
     cookie = response.cookies["officer_session"]
     assert "httponly" in response.headers["set-cookie"].lower()
     assert "samesite=strict" in response.headers["set-cookie"].lower()
     queue = client.get("/console")
     assert "Live queue" in queue.text and "Sam" in queue.text
-    client.post("/console/logout")
+    client.post("/console/logout", data={"csrf": form_token(client)})
     client.cookies.set("officer_session", cookie)  # an old copy of the cookie no longer works
     assert "Sign in" in client.get("/console").text
 

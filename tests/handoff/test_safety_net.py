@@ -5,6 +5,7 @@ import time
 from handoff.conversations.enums import Owner
 
 from .chat_helpers import hello, is_assistant_message, receive_until
+from .console_helpers import form_token
 from .db_helpers import conversation_row, messages, move_to
 
 CRISIS = "i just want to kms tonight"
@@ -97,4 +98,5 @@ def _sign_in(client, settings):
         db_session=db, email="lead@example.ac.uk", display_name="Lead", role=Role.safeguarding_lead,
         password="a long enough password",
     ))
-    client.post("/console/login", data={"email": "lead@example.ac.uk", "password": "a long enough password"})
+    client.post("/console/login", data={"email": "lead@example.ac.uk", "password": "a long enough password",
+                                       "csrf": form_token(client)})
