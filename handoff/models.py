@@ -3,10 +3,12 @@
 from handoff.cases.models import CallbackRequest, Case, CaseEvent, CaseNote
 from handoff.conversations.models import Conversation, ConversationEvent, Message
 from handoff.core.db import Base
-from handoff.officers.models import Officer, StaffSession
+from handoff.officers.models import AuditEvent, Officer, StaffSession
+from handoff.records.models import RecordsAudit
 from handoff.sms.models import SmsContact, SmsOutbound
 
 __all__ = [
+    "AuditEvent",
     "Base",
     "CallbackRequest",
     "Case",
@@ -16,6 +18,7 @@ __all__ = [
     "ConversationEvent",
     "Message",
     "Officer",
+    "RecordsAudit",
     "SmsContact",
     "SmsOutbound",
     "StaffSession",

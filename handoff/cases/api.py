@@ -17,6 +17,7 @@ from handoff.context import AppContext
 from handoff.conversations import service as conversations
 from handoff.conversations.models import Conversation, Message
 from handoff.core.security import constant_time_equals
+from handoff.records.tracker import TrackerStore, forget_after_turn
 
 
 def require_api_token(request: Request) -> None:
@@ -132,4 +133,11 @@ async def erase(body: EraseIn, ctx: CtxDep) -> dict[str, object]:
             return {"erased": 0, "kept_for_case": True}
         result = await db.execute(delete(Message).where(Message.conversation_id == conversation.id))
         await db.commit()
-        return {"erased": result.rowcount or 0, "kept_for_case": False}  # type: ignore[attr-defined]
+    erased = result.rowcount or 0  # type: ignore[attr-defined]
+    # The assistant's own copy (its tracker), when Rasa keeps trackers in Redis or SQL: once this turn is over,
+    # since Rasa saves the tracker again at the end of the turn that asked for the deletion.
+    store = TrackerStore.from_settings(ctx.settings)
+    if store.persistent:
+        ctx.spawn(forget_after_turn(ctx.conversation_lock(conversation.public_id), store, conversation.public_id,
+                                    grace=ctx.settings.rasa_timeout))
+    return {"erased": erased, "kept_for_case": False}

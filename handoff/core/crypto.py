@@ -24,6 +24,7 @@ class Vault:
         if not keys:
             raise ValueError("at least one encryption key is needed")
         self._fernet = MultiFernet([Fernet(key) for key in keys])
+        self._newest = Fernet(keys[0])
         self._hash_key = hash_key
 
     @classmethod
@@ -44,8 +45,19 @@ class Vault:
             raise DecryptionFailed("cannot decrypt with the configured keys") from exc
 
     def rotate(self, token: str) -> str:
-        """Re-encrypt with the newest key."""
-        return self._fernet.rotate(token.encode()).decode()
+        """Re-encrypt with the newest key; raises DecryptionFailed for a value no configured key can read."""
+        try:
+            return self._fernet.rotate(token.encode()).decode()
+        except InvalidToken as exc:
+            raise DecryptionFailed("cannot decrypt with the configured keys") from exc
+
+    def is_current(self, token: str) -> bool:
+        """True when the newest key already reads ``token`` (so rotating it again is not needed)."""
+        try:
+            self._newest.decrypt(token.encode())
+        except InvalidToken:
+            return False
+        return True
 
     def lookup_hash(self, value: str) -> str:
         """A keyed hash for finding a row by an encrypted value without decrypting every row."""

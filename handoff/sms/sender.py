@@ -6,6 +6,7 @@ import asyncio
 import logging
 from typing import Any
 
+from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
@@ -45,3 +46,15 @@ class SmsSender:
             return str(self._client.messages.create(**kwargs).sid)
 
         return await asyncio.to_thread(create)
+
+    async def delete(self, sid: str) -> bool:
+        """Delete a message (and its text) from Twilio's logs; False when Twilio no longer has it."""
+        def remove() -> bool:
+            try:
+                return bool(self._client.messages(sid).delete())
+            except TwilioRestException as exc:
+                if exc.status == 404:
+                    return False
+                raise
+
+        return await asyncio.to_thread(remove)

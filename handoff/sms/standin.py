@@ -82,6 +82,23 @@ class TwilioStandIn:
                 if sms.status_callback and standin.send_status_callbacks:
                     threading.Thread(target=standin._callback, args=(sms,), daemon=True).start()
 
+            def do_DELETE(self) -> None:
+                """Deleting a message removes it (and its body), as Twilio's API does: 204, or 404 if unknown."""
+                credentials = base64.b64encode(f"{standin.account_sid}:{standin.auth_token}".encode()).decode()
+                if self.headers.get("Authorization") != f"Basic {credentials}":
+                    return self._json(401, {"code": 20003, "message": "Authenticate", "status": 401})
+                prefix = f"/2010-04-01/Accounts/{standin.account_sid}/Messages/"
+                sid = self.path.removeprefix(prefix).removesuffix(".json")
+                with standin._lock:
+                    kept = [sms for sms in standin.sent if sms.sid != sid]
+                    found = self.path.startswith(prefix) and len(kept) < len(standin.sent)
+                    standin.sent[:] = kept
+                if not found:
+                    return self._json(404, {"code": 20404, "message": "Not found", "status": 404})
+                self.send_response(204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
             def _json(self, status: int, payload: dict[str, Any]) -> None:
                 data = json.dumps(payload).encode()
                 self.send_response(status)

@@ -1,0 +1,1 @@
+"""Looking after stored records: key rotation, retention, erasure."""

@@ -1,0 +1,176 @@
+"""Nothing a student writes, and no phone number or email address, reaches any log of any process.
+
+Starts the real processes (Rasa, the action server, the handoff service) with their output in files, has a
+web-chat student and an SMS student send a fake phone number, an email address and a unique sentence, asks for
+a person, lets a welfare officer reply, and then searches every log file for them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import secrets
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+import pytest
+import websockets
+from processes import (
+    assistant_processes,
+    base_env,
+    create_officer,
+    free_port,
+    handoff_process,
+    migrate,
+    start_all,
+    stop_all,
+)
+from twilio.request_validator import RequestValidator
+
+from handoff.core.config import DEV_TWILIO_TOKEN
+
+PHONE = "+447700900461"
+EMAIL = "canary.student.461@example.ac.uk"
+OFFICER_EMAIL = "canary-officer@example.ac.uk"
+OFFICER_PASSWORD = "canary officer password 461"
+CANARY = f"Zebra lanterns hum quietly {secrets.token_hex(4)}"
+OFFICE_HOURS = datetime(2026, 11, 23, 11, 0, tzinfo=timezone.utc)
+OFFICER_CANARY = f"Officer kestrel reply {secrets.token_hex(4)}"
+
+
+@dataclass
+class Running:
+    url: str
+    logs: Path
+    processes: list
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    logs = tmp_path_factory.mktemp("canary")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    assistant = assistant_processes(logs, handoff_url=url)
+    database_url = f"sqlite:///{logs}/db/handoff.db"
+    (logs / "db").mkdir()
+    migrate(database_url, base_env())
+    create_officer(database_url, OFFICER_EMAIL, "Canary officer", OFFICER_PASSWORD, on_duty=True)
+    # In office hours (a Monday morning), so that the officer on duty can take the chat.
+    service = handoff_process(port, database_url, assistant.rasa_url, logs, PUBLIC_URL=url,
+                              travel_to=OFFICE_HOURS)
+    processes = [*assistant.processes, service]
+    start_all(processes, [*assistant.ready_urls, f"{url}/health"])
+    try:
+        yield Running(url, logs, processes)
+    finally:
+        stop_all(processes)
+
+
+async def _until_assistant(ws, limit: float = 60) -> list[dict]:
+    seen = []
+    while True:
+        event = json.loads(await asyncio.wait_for(ws.recv(), limit))
+        seen.append(event)
+        if event.get("type") == "message" and event.get("from") == "assistant":
+            # the assistant may answer with several messages: take the rest of this turn too
+            try:
+                while True:
+                    seen.append(json.loads(await asyncio.wait_for(ws.recv(), 1.5)))
+            except asyncio.TimeoutError:
+                return seen
+
+
+async def _say(ws, text: str, payload: str | None = None) -> list[dict]:
+    frame = {"type": "message", "client_id": secrets.token_hex(4), "text": text}
+    if payload:
+        frame["payload"] = payload
+    await ws.send(json.dumps(frame))
+    return await _until_assistant(ws)
+
+
+async def _officer(url: str) -> httpx.AsyncClient:
+    client = httpx.AsyncClient(base_url=url, timeout=30, headers={"Origin": url})
+    page = await client.get("/console")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert token, "the sign-in page has no form token"
+    response = await client.post("/console/login", data={"email": OFFICER_EMAIL, "password": OFFICER_PASSWORD,
+                                                          "csrf": token.group(1)})
+    assert response.status_code in (200, 303), response.text
+    me = (await client.get("/api/console/me")).json()
+    client.headers["X-CSRF-Token"] = me["csrf_token"]
+    return client
+
+
+async def _web_chat(url: str) -> None:
+    async with websockets.connect(url.replace("http", "ws") + "/ws/chat", origin=url) as ws:
+        await ws.send(json.dumps({"type": "hello"}))
+        assert json.loads(await ws.recv())["type"] == "welcome"
+        await _say(ws, f"{CANARY}. You can reach me on {PHONE} or {EMAIL}")
+        await _say(ws, "I want to talk to a person")
+        await _say(ws, "Yes, share it", "/affirm")
+        replies = await _say(ws, "Just talk", "/goal_talk")
+        assert any("reference" in (e.get("text") or "") for e in replies), replies
+        officer = await _officer(url)
+        try:
+            queue = (await officer.get("/api/console/queue")).json()
+            assert queue, "the student is not in the queue"
+            public_id = queue[0]["conversation"]
+            assert (await officer.post(f"/api/console/conversations/{public_id}/take")).status_code == 200
+            sent = await officer.post(f"/api/console/conversations/{public_id}/messages",
+                                      json={"text": f"{OFFICER_CANARY}, I will call {PHONE}"})
+            assert sent.status_code == 200, sent.text
+            await ws.send(json.dumps({"type": "message", "client_id": "c-last",
+                                      "text": f"thanks, my email is {EMAIL}. {CANARY}"}))
+            for _ in range(20):
+                event = json.loads(await asyncio.wait_for(ws.recv(), 30))
+                if event.get("type") == "ack" and event.get("client_id") == "c-last":
+                    break
+            # An officer pastes contact details into the case search box: the query string must not be logged.
+            for typed in (EMAIL, PHONE):
+                assert (await officer.get("/api/console/cases", params={"reference": typed})).status_code == 200
+            detail = (await officer.get(f"/api/console/conversations/{public_id}")).json()
+            assert any(CANARY in (m.get("text") or "") for m in detail["messages"])
+        finally:
+            await officer.aclose()
+
+
+def _text(url: str, body: str) -> None:
+    inbound = f"{url}/sms/inbound"
+    params = {"MessageSid": "SM" + secrets.token_hex(16), "AccountSid": "AC" + "0" * 32, "From": PHONE,
+              "To": "+447700900000", "Body": body, "NumMedia": "0"}
+    signature = RequestValidator(DEV_TWILIO_TOKEN).compute_signature(inbound, params)
+    response = httpx.post(inbound, data=params, headers={"X-Twilio-Signature": signature}, timeout=60)
+    assert response.status_code == 200, response.text
+
+
+def _forms(value: str) -> set[str]:
+    """The value as written, and as it would look in a URL or with the number's digits only."""
+    forms = {value, urllib.parse.quote(value), urllib.parse.quote_plus(value)}
+    if value.startswith("+44"):
+        forms |= {value[1:], "0" + value[3:], "0" + value[3:7] + " " + value[7:]}
+    return forms
+
+
+def test_no_log_holds_what_students_wrote_or_their_contact_details(running):
+    asyncio.run(_web_chat(running.url))
+    _text(running.url, f"hello {CANARY} email me at {EMAIL}")
+    _text(running.url, "I want to talk to a person")
+
+    stop_all(running.processes)  # so that everything, shutdown messages too, is in the files
+    files = [p for p in running.logs.rglob("*") if p.is_file() and "db" not in p.relative_to(running.logs).parts]
+    assert {p.name for p in files} >= {"rasa.log", "actions.log", "handoff.log"}
+    secrets_ = set().union(*(_forms(v) for v in (PHONE, EMAIL, CANARY, OFFICER_CANARY)))
+    secrets_ |= {CANARY.split()[-1], OFFICER_CANARY.split()[-1]}  # the unique token alone
+    leaks = {}
+    for path in files:
+        content = path.read_text(errors="replace")
+        found = sorted(s for s in secrets_ if s in content)
+        if found:
+            leaks[path.name] = found
+    assert leaks == {}, f"found in the logs: {leaks}"
+    assert (running.logs / "handoff.log").read_text().strip(), "the service wrote no log at all: the test saw nothing"
