@@ -1,0 +1,1 @@
+"""Anonymised statistics for the annual report."""
