@@ -67,18 +67,19 @@ test-bot: setup
 	$(BOT)/python -m pytest -q -p no:cacheprovider tests/bot tests/safety tests/signpost
 
 test-handoff: setup train
-	$(HANDOFF)/python -m pytest -q -p no:cacheprovider tests/handoff tests/safety tests/signpost tests/smoke tests/browser
+	$(HANDOFF)/python -m pytest -q -p no:cacheprovider tests/handoff tests/safety tests/signpost tests/smoke tests/browser tests/scale
 
 test: setup lint validate train test-stories test-bot test-handoff
 
 sms: setup
 	$(HANDOFF)/python -m handoff.sms_simulator
 
-bench: setup
+bench: setup train
 	$(HANDOFF)/python bench/bench_risk.py
 	$(BOT)/python bench/bench_risk.py
 	$(HANDOFF)/python bench/bench_signpost.py
 	$(HANDOFF)/python bench/bench_handoff.py 30
+	$(HANDOFF)/python bench/bench_load.py --conversations 50 200 --messages 3 2 --time-limit 900
 
 clean:
 	rm -rf $(BOT_VENV) $(HANDOFF_VENV) models var results .pytest_cache .mypy_cache .ruff_cache

@@ -1,4 +1,4 @@
-"""What the app holds for its lifetime: settings, database, the assistant client, the hub."""
+"""What the app holds for its lifetime: settings, database, the assistant client, the hub, shared state."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from handoff.core.config import Settings
 from handoff.core.crypto import Vault
 from handoff.rasa_client import RasaClient
 from handoff.ratelimit import RateLimiter
-from handoff.realtime import Hub
+from handoff.realtime import Claims, Hub, Presence
 from handoff.sms.sender import SmsSender
 from safety.risk import RiskClassifier
 
@@ -34,6 +34,8 @@ class AppContext:
     vault: Vault
     rate_limiter: RateLimiter
     sms: SmsSender | None = None
+    presence: Presence = field(default_factory=Presence)  # officers with a console open (shared with Redis)
+    claims: Claims = field(default_factory=Claims)  # one worker at a time for periodic work
     _locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(default_factory=weakref.WeakValueDictionary)
     _background: set[asyncio.Task[Any]] = field(default_factory=set)
 
@@ -50,7 +52,11 @@ class AppContext:
             logger.error("background work failed: %s", type(task.exception()).__name__)
 
     def conversation_lock(self, public_id: str) -> asyncio.Lock:
-        """Serialises the assistant's turns within one conversation."""
+        """Serialises the assistant's turns within one conversation, in this worker.
+
+        A conversation's turns run on the worker its socket is on; across workers the Rasa lock store
+        keeps the assistant's turns in order.
+        """
         lock = self._locks.get(public_id)
         if lock is None:
             lock = self._locks[public_id] = asyncio.Lock()
@@ -61,4 +67,7 @@ class AppContext:
             await asyncio.wait(self._background, timeout=self.settings.rasa_timeout + 2)
         await self.rasa.aclose()
         await self.hub.aclose()
+        await self.presence.aclose()
+        await self.claims.aclose()
+        await self.rate_limiter.aclose()
         await self.engine.dispose()

@@ -25,12 +25,17 @@ from handoff.core.crypto import Vault
 from handoff.core.db import create_engine, create_sessionmaker
 from handoff.core.guard import RequestGuard
 from handoff.health import router as health_router
+from handoff.officers.admin import router as admin_router
 from handoff.pages import router as pages_router
 from handoff.rasa_client import RasaClient
-from handoff.ratelimit import RateLimiter
-from handoff.realtime import create_hub
+from handoff.ratelimit import create_rate_limiter
+from handoff.realtime import create_claims, create_hub, create_presence
+from handoff.records import logscrub
+from handoff.records.retention import scheduled_purges
+from handoff.records.tracker import TrackerStore
 from handoff.sms.sender import SmsSender
 from handoff.sms.views import router as sms_router
+from handoff.stats.views import router as stats_router
 from safety.risk import get_classifier
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -54,6 +59,7 @@ def _sms_sender(settings: Settings) -> SmsSender | None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the service: routes, static pages, and the resources they share."""
     settings = settings or get_settings()
+    logscrub.install()  # no query strings (a pasted number or address) in access log lines
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -66,17 +72,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             engine=engine,
             sessions=create_sessionmaker(engine),
             rasa=RasaClient(settings.rasa_url, token=settings.rasa_channel_token, timeout=settings.rasa_timeout),
-            hub=create_hub(settings.redis_url),
+            hub=create_hub(settings.redis_url, settings.redis_prefix),
             risk=get_classifier(),  # loaded at start-up, so the first student does not wait for it
             vault=vault,
-            rate_limiter=RateLimiter(settings.rate_limit_messages, settings.rate_limit_seconds),
+            rate_limiter=create_rate_limiter(settings.rate_limit_messages, settings.rate_limit_seconds,
+                                             settings.redis_url, settings.redis_prefix),
             sms=_sms_sender(settings),
+            presence=create_presence(settings.redis_url, settings.redis_prefix),
+            claims=create_claims(settings.redis_url, settings.redis_prefix),
         )
         waits = asyncio.create_task(watch_waiting(app.state.ctx))
+        purges = asyncio.create_task(scheduled_purges(
+            engine=engine, sessions=app.state.ctx.sessions, institution_id=settings.institution_id,
+            hours=settings.retention_purge_hours, tracker_store=TrackerStore.from_settings(settings),
+        ))
         try:
             yield
         finally:
             waits.cancel()
+            purges.cancel()
             await app.state.ctx.aclose()
 
     app = FastAPI(
@@ -109,6 +123,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(console_api_router)
     app.include_router(console_socket_router)
     app.include_router(console_router)
+    app.include_router(admin_router)
+    app.include_router(stats_router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -219,10 +219,21 @@ async def notify_long_waits(ctx: AppContext) -> int:
 
 
 async def watch_waiting(ctx: AppContext, every: float = 30.0) -> None:
-    """Runs for the life of the service."""
+    """Runs for the life of the service. With several workers, one of them does each round's checks (a
+    claim in Redis lasting the round), so a student is told about a long wait once, not once per worker."""
+    from handoff.console.api import DISCONNECT_GRACE_SECONDS
+
     while True:
         await asyncio.sleep(every)
+        if not await ctx.claims.claim("watch_waiting", every * 0.9):
+            continue
         try:
             await notify_long_waits(ctx)
         except Exception:
             logger.exception("checking long waits failed")
+        try:  # an officer whose worker died never closed their socket: treat them as disconnected
+            for officer_id in await ctx.presence.vanished(older_than=DISCONNECT_GRACE_SECONDS):
+                await officer_disconnected(ctx, officer_id)
+                await ctx.presence.forget(officer_id)
+        except Exception:
+            logger.exception("checking vanished officers failed")

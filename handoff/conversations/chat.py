@@ -17,6 +17,8 @@ from handoff.conversations import flows, service
 from handoff.conversations.enums import Channel
 from handoff.conversations.events import message_event
 from handoff.conversations.models import Conversation
+from handoff.officers import audit
+from handoff.officers.csrf import own_origins
 from handoff.realtime import conversation_topic
 
 logger = logging.getLogger(__name__)
@@ -27,17 +29,29 @@ MAX_CLIENT_ID = 64
 PAYLOAD = re.compile(r"/[A-Za-z_]{1,64}(\{[^{}]{0,200}\})?")
 
 
-def _origin_allowed(ctx: AppContext, origin: str | None) -> bool:
-    if not ctx.settings.production or origin is None:
+def _origin_allowed(websocket: WebSocket, origin: str | None) -> bool:
+    """No Origin (an app or script, not a browser page), this service's own pages (the widget's frame is served
+    from here, so it sends this origin too), ALLOWED_ORIGINS, and the EMBED_SITES (``*.`` for subdomains)."""
+    if origin is None:
         return True
-    return origin == ctx.settings.public_url or origin in ctx.settings.allowed_origins
+    settings = websocket.app.state.ctx.settings
+    origin = origin.lower()
+    if origin in own_origins(websocket) or origin in settings.allowed_origins:
+        return True
+    for site in settings.embed_sites:
+        scheme, _, host = site.partition("://")
+        if origin == site or (host.startswith("*.") and origin.startswith(scheme + "://")
+                              and origin.endswith(host[1:])):
+            return True
+    return False
 
 
 @router.websocket("/ws/chat")
 async def chat_socket(websocket: WebSocket) -> None:
     """One student's live chat."""
     ctx: AppContext = websocket.app.state.ctx
-    if not _origin_allowed(ctx, websocket.headers.get("origin")):
+    if not _origin_allowed(websocket, websocket.headers.get("origin")):
+        await audit.record_refusal(websocket, audit.SOCKET_REFUSED)
         await websocket.close(code=4403)
         return
     await websocket.accept()
@@ -155,7 +169,24 @@ class ChatSession:
             while True:
                 event = await queue.get()
                 with contextlib.suppress(RuntimeError):
-                    await self.send(event)
+                    if event.get("type") == "resync":
+                        try:
+                            await self._catch_up()
+                        except Exception as exc:  # the client's own gap check asks again if this failed
+                            logger.warning("catching up after a Redis gap failed: %s", type(exc).__name__)
+                    else:
+                        await self.send(event)
+
+    async def _catch_up(self) -> None:
+        """Events may have been missed while Redis was away: send what is stored and not yet sent."""
+        assert self.conversation is not None
+        after = 0
+        while after + 1 in self.sent:
+            after += 1
+        async with self.ctx.sessions() as db:
+            missed = await service.messages_after(db_session=db, conversation_id=self.conversation.id, after_seq=after)
+        for message in missed:
+            await self.send(message_event(message))
 
     async def _dispatch(self, frame: dict[str, Any]) -> None:
         kind = frame["type"]
@@ -188,10 +219,11 @@ class ChatSession:
                 "too_long", service_message("message_too_long", "webchat", limit=limit), client_id=client_id
             )
             return
-        if not self.ctx.rate_limiter.allow(self.conversation.public_id) and not await self._stored(client_id):
+        wait = await self.ctx.rate_limiter.acquire(self.conversation.public_id)  # shared by every worker
+        if wait and not await self._stored(client_id):
             await self.error(
                 "rate_limited", service_message("rate_limited", "webchat"), client_id=client_id,
-                retry_after=round(self.ctx.rate_limiter.retry_after(self.conversation.public_id), 1),
+                retry_after=round(wait, 1),
             )
             return
         received = await flows.receive(

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     institution_id: str = "example"
     redis_url: str = ""
+    # Prefix of every Redis key and channel the service uses, so several deployments can share one Redis.
+    redis_prefix: str = "handoff:"
     twilio_account_sid: str = ""
     twilio_auth_token: str = ""
     twilio_from_number: str = ""
@@ -53,6 +55,13 @@ class Settings(BaseSettings):
     # Sites allowed to frame the chat widget (/embed), as origins: https://www.example.ac.uk. JSON or comma separated.
     embed_sites: Annotated[list[str], NoDecode] = Field(default_factory=list)
     max_message_chars: int = Field(default=2000, ge=100, le=10000)
+    # Hours between retention purges inside the service (one worker at a time); 0 turns the schedule off.
+    retention_purge_hours: float = Field(default=24.0, ge=0)
+    # Where Rasa keeps conversation trackers when it persists them, so erasure can delete them: redis://... for
+    # a Redis tracker store, or sqlite:///... / postgresql://... for a SQL one. Empty: Rasa's in-memory store.
+    rasa_tracker_store_url: str = ""
+    # The Redis tracker store's key_prefix (RASA_REDIS_PREFIX in bot/endpoints.production.yml); empty for none.
+    rasa_tracker_key_prefix: str = ""
 
     @field_validator("encryption_keys")
     @classmethod

@@ -49,11 +49,13 @@ class Base(DeclarativeBase):
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """An async engine with settings that suit the backend."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, hide_parameters=True)
         _tune_sqlite(engine.sync_engine)
         return engine
+    # Pre-ping: after a database restart, dead pooled connections are replaced instead of failing a request.
+    # Errors never quote bound values (they can hold personal data) in logs.
     return create_async_engine(
-        url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_recycle=1800
+        url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_recycle=1800, hide_parameters=True
     )
 
 
