@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -40,7 +41,11 @@ def pct(values: list[float], p: float) -> float:
 async def run(base: str, n: int) -> tuple[list[float], list[float]]:
     ws_base = base.replace("http", "ws")
     async with httpx.AsyncClient(base_url=base, timeout=20) as officer:
-        r = await officer.post("/console/login", data={"email": "bench@example.ac.uk", "password": PASSWORD})
+        page = (await officer.get("/console")).text
+        token = re.search(r'name="csrf" value="([^"]+)"', page)
+        assert token, "the sign-in page has no form token"
+        r = await officer.post("/console/login", data={"email": "bench@example.ac.uk", "password": PASSWORD,
+                                                       "csrf": token.group(1)}, headers={"Origin": base})
         assert r.status_code in (200, 303), r.status_code
         me = (await officer.get("/api/console/me")).json()
         headers = {"X-CSRF-Token": me["csrf_token"]}

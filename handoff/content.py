@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -33,3 +34,26 @@ def service_message(name: str, channel: str, **values: object) -> str:
     """One service message for a channel ('webchat' or 'sms'), with values filled in."""
     kind = "sms" if channel == "sms" else "web"
     return service_messages()[name][kind].format(**values)
+
+
+@lru_cache
+def _person_request() -> tuple[frozenset[str], tuple[re.Pattern[str], ...], frozenset[str]]:
+    path = DATA_DIR / "person_request.yml"
+    raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(raw, dict) or not all(isinstance(raw.get(k), list) for k in ("exact", "phrases", "payloads")):
+        raise ContentError(f"{path}: expected lists 'exact', 'phrases' and 'payloads'")
+    phrases = tuple(re.compile(rf"\b{re.escape(_plain(p))}\b") for p in raw["phrases"])
+    return frozenset(_plain(e) for e in raw["exact"]), phrases, frozenset(raw["payloads"])
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s']", " ", text.lower().replace("\u2019", "'")).split())
+
+
+def asks_for_person(text: str, payload: str | None = None) -> bool:
+    """True when a message plainly asks for a person (used only while the assistant is down)."""
+    exact, phrases, payloads = _person_request()
+    if payload and payload.split("{")[0] in payloads:
+        return True
+    plain = _plain(text)
+    return plain in exact or any(phrase.search(plain) for phrase in phrases)

@@ -9,7 +9,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff.content import service_message
+from handoff.content import asks_for_person, service_message
 from handoff.context import AppContext
 from handoff.conversations import service
 from handoff.conversations.enums import Direction, Owner
@@ -114,13 +114,41 @@ async def respond(ctx: AppContext, conversation: Conversation, received: Receive
                     metadata={"institution_id": conversation.institution_id},
                 )
             except RasaUnavailable:
-                replies = (
-                    _safety_replies(risk, conversation) if risk and risk.flagged
-                    else [Reply(text=service_message("assistant_unavailable", conversation.channel.value))]
-                )
+                payload = (received.message.extra or {}).get("payload")
+                if asks_for_person(received.message.text, payload):
+                    replies = await _person_without_assistant(ctx, conversation, received.message)
+                else:
+                    replies = []
+                if risk and risk.flagged:
+                    replies = _safety_replies(risk, conversation) + replies
+                elif not replies:
+                    replies = [Reply(text=service_message("assistant_unavailable", conversation.channel.value))]
             finally:
                 await ctx.hub.publish(topic, typing_event(False))
         return await _deliver(ctx, conversation, replies)
+
+
+async def _person_without_assistant(ctx: AppContext, conversation: Conversation, message: Message) -> list[Reply]:
+    """The assistant is down and the student asked for a person: the service opens the case itself.
+
+    Without the assistant there is no one to ask about sharing the conversation so far, so it is not shared.
+    """
+    from handoff.cases.enums import Goal
+    from handoff.cases.flows import request_handoff
+
+    outcome = await request_handoff(
+        ctx, conversation, request_id=f"service:{conversation.public_id}:{message.seq}", goal=Goal.talk,
+        share_transcript=False, anonymous=True,
+    )
+    channel = conversation.channel.value
+    if outcome.position is not None:
+        text = service_message("queued_without_assistant", channel, reference=outcome.case.reference,
+                               position=outcome.position)
+    else:
+        team = outcome.availability
+        when = f"they are back on {team.next_open_words()}" if team.next_open else "no officer is free just now"
+        text = service_message("team_away_without_assistant", channel, reference=outcome.case.reference, when=when)
+    return [Reply(text=text)]
 
 
 def _safety_replies(risk: RiskAssessment, conversation: Conversation) -> list[Reply]:

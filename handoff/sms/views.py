@@ -86,7 +86,7 @@ async def inbound(request: Request, ctx: CtxDep) -> Response:
     received = await flows.receive(ctx, conversation, text, client_message_id=sid, channel_message_id=sid)
     if received.duplicate or opted_out:
         return twiml([])
-    if not ctx.rate_limiter.allow(conversation.public_id):
+    if await ctx.rate_limiter.acquire(conversation.public_id):
         return twiml([service_message("rate_limited", "sms")])
     task = ctx.spawn(flows.respond(ctx, conversation, received))
     try:

@@ -355,3 +355,40 @@ def test_an_officer_stops_receiving_a_conversation_once_it_has_passed_to_another
     finally:
         ws_cm.__exit__(None, None, None)
     assert not any(e.get("text") == "only for alex" for e in seen)
+
+
+def _say(ws, text: str) -> list[dict]:
+    ws.send_json({"type": "message", "client_id": f"c-{text}", "text": text})
+    return receive_until(ws, is_assistant_message)
+
+
+def test_with_the_assistant_down_asking_for_a_person_still_reaches_the_queue(client, settings, in_hours):
+    # The `client` fixture's assistant URL is a closed port: every turn finds the assistant down.
+    create_officer(settings, "sam@example.ac.uk")
+    ws_cm, ws = _open_chat(client)
+    try:
+        first = [e for e in _say(ws, "what is consent?") if is_assistant_message(e)][-1]["text"]
+        assert "not answering" in first and "talk to a person" in first
+        assert conversation_row(settings).owner == Owner.bot  # a question alone does not join the queue
+        reply = [e for e in _say(ws, "Can I talk to a person please?") if is_assistant_message(e)][-1]["text"]
+    finally:
+        ws_cm.__exit__(None, None, None)
+    case = run_db(settings, lambda db: db.scalar(select(Case)))
+    assert f"reference is {case.reference}" in reply and "number 1 in the queue" in reply
+    assert "only see what you write from now on" in reply
+    assert case.share_transcript is False and conversation_row(settings).owner == Owner.waiting
+    queue = Console(client, "sam@example.ac.uk").get("/queue").json()
+    assert [row["conversation"] for row in queue] == [conversation_row(settings).public_id]
+
+
+def test_with_the_assistant_down_out_of_hours_the_case_is_opened_and_the_student_told_when(client, settings):
+    create_officer(settings, "sam@example.ac.uk")
+    with time_machine.travel(SATURDAY_2AM, tick=True):
+        ws_cm, ws = _open_chat(client)
+        try:
+            reply = [e for e in _say(ws, "PERSON") if is_assistant_message(e)][-1]["text"]
+        finally:
+            ws_cm.__exit__(None, None, None)
+    case = run_db(settings, lambda db: db.scalar(select(Case)))
+    assert "they are back on Monday at 09:00" in reply and case.reference in reply and "116 123" in reply
+    assert conversation_row(settings).owner == Owner.bot

@@ -5,8 +5,11 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from sqlalchemy import select, text
 from starlette.testclient import TestClient
 
@@ -19,6 +22,7 @@ from handoff.sms.standin import TwilioStandIn
 from safety.gsm import fits_sms
 from safety.responses import get_responses
 
+from .console_helpers import create_officer
 from .db_helpers import run_db
 from .sms_helpers import PHONE, inbound_params, post_sms, twilio_signature, twiml_messages
 
@@ -147,7 +151,8 @@ def test_phone_numbers_never_reach_the_logs(client, settings, caplog):
 
 
 def test_every_sms_text_the_service_can_send_fits_one_budget():
-    texts = [" ".join(v["sms"].split()) for v in service_messages().values()]
+    longest = {"reference": "K7M-4QX", "position": 999, "when": "they are back on Wednesday at 09:00", "limit": 10000}
+    texts = [" ".join(v["sms"].format(**longest).split()) for v in service_messages().values()]
     texts += [t for by_channel in get_responses().by_label.values() for t in [by_channel["sms"]]]
     assert texts and all(fits_sms(t) for t in texts)
 
@@ -252,3 +257,10 @@ def test_no_rest_message_goes_to_a_number_that_sent_stop(database_url, black_hol
         assert contact.opted_out
     finally:
         standin.stop()
+
+
+def test_with_the_assistant_down_person_still_reaches_the_queue_by_sms(client, settings):
+    create_officer(settings, "sam@example.ac.uk")
+    with time_machine.travel(datetime(2026, 11, 24, 11, 0, tzinfo=ZoneInfo("Europe/London")), tick=True):
+        reply = " ".join(twiml_messages(post_sms(client, settings, "PERSON")))
+    assert "asked the welfare team" in reply and "number 1 in the queue" in reply and fits_sms(reply)
