@@ -9,8 +9,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import exc as sa_exc
 
 from handoff.cases.api import router as cases_api_router
 from handoff.cases.flows import watch_waiting
@@ -23,7 +24,7 @@ from handoff.core import crypto
 from handoff.core.config import Settings, get_settings
 from handoff.core.crypto import Vault
 from handoff.core.db import create_engine, create_sessionmaker
-from handoff.core.guard import RequestGuard
+from handoff.core.guard import RequestGuard, SecurityHeaders
 from handoff.health import router as health_router
 from handoff.officers.admin import router as admin_router
 from handoff.pages import router as pages_router
@@ -66,7 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.ensure_sqlite_folder()
         vault = Vault.from_settings(settings)
         crypto.configure(vault)
-        engine = create_engine(settings.async_database_url, echo=settings.database_echo)
+        engine = create_engine(settings.async_database_url, echo=settings.database_echo,
+                               pool_size=settings.database_pool_size)
         app.state.ctx = AppContext(
             settings=settings,
             engine=engine,
@@ -103,18 +105,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(RequestGuard)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response: Response = await call_next(request)
-        headers = response.headers
-        if request.url.path not in ("/docs", "/openapi.json"):
-            headers.setdefault("Content-Security-Policy", CSP)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "no-referrer")
-        headers.setdefault("Cache-Control", "no-store")
-        if settings.production:
-            headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
-        return response
+    @app.exception_handler(ConnectionError)  # the database refused the connection (asyncpg raises it as is)
+    @app.exception_handler(sa_exc.TimeoutError)
+    @app.exception_handler(sa_exc.InterfaceError)
+    @app.exception_handler(sa_exc.OperationalError)
+    async def database_unavailable(request: Request, exc: Exception) -> Response:
+        """Database busy or restarting: a clear, retryable answer instead of a bare 500 (nothing was changed)."""
+        logger.warning("database unavailable for %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        return JSONResponse({"detail": "The service is busy for a moment. Please try again."}, status_code=503,
+                            headers={"Retry-After": "2"})
+
+    app.add_middleware(SecurityHeaders, csp=CSP, hsts=settings.production)  # outermost: refusals get them too
 
     app.include_router(health_router)
     app.include_router(chat_router)

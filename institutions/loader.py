@@ -34,10 +34,32 @@ def available_ids(directory: str | Path | None = None) -> list[str]:
     return sorted(p.stem for p in folder.glob("*.yml") if ID_PATTERN.match(p.stem))
 
 
+_loaded: dict[str, tuple[tuple[int, int], InstitutionProfile]] = {}
+
+
 def load_profile_file(path: str | Path) -> InstitutionProfile:
-    """Read and validate one profile file. Raises ``ProfileError`` naming the file."""
+    """Read and validate one profile file. Raises ``ProfileError`` naming the file.
+
+    A profile read before is reused while its file is unchanged (same modification time and size), so
+    callers on a hot path (every handoff request asks about office hours) do not parse YAML each time.
+    """
     path = Path(path)
     source = str(path)
+    try:
+        stat = path.stat()
+    except OSError:
+        stat = None
+    if stat is not None:
+        cached = _loaded.get(source)
+        if cached is not None and cached[0] == (stat.st_mtime_ns, stat.st_size):
+            return cached[1]
+    profile = _read_profile_file(path, source)
+    if stat is not None:
+        _loaded[source] = ((stat.st_mtime_ns, stat.st_size), profile)
+    return profile
+
+
+def _read_profile_file(path: Path, source: str) -> InstitutionProfile:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

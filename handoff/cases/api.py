@@ -71,10 +71,13 @@ async def _conversation(ctx: AppContext, sender_id: str) -> Conversation:
 async def handoff_request(body: HandoffRequestIn, ctx: CtxDep) -> dict[str, object]:
     """Create the case (once per request) and join the queue, or say when the team is next in."""
     conversation = await _conversation(ctx, body.sender_id)
-    outcome = await flows.request_handoff(
-        ctx, conversation, request_id=body.request_id, goal=body.goal,
-        share_transcript=body.share_transcript, anonymous=body.anonymous,
-    )
+    try:
+        outcome = await flows.request_handoff(
+            ctx, conversation, request_id=body.request_id, goal=body.goal,
+            share_transcript=body.share_transcript, anonymous=body.anonymous,
+        )
+    except cases.RequestIdInUse as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from exc
     return outcome.as_json()
 
 

@@ -36,12 +36,18 @@ async def log_event(*, db_session: AsyncSession, case_id: int, actor: str, kind:
     db_session.add(CaseEvent(case_id=case_id, actor=actor, kind=kind, detail=detail[:200]))
 
 
+class RequestIdInUse(ValueError):
+    """A handoff request id is already used by a different conversation."""
+
+
 async def create_for_request(
     *, db_session: AsyncSession, conversation: Conversation, request_id: str, goal: Goal,
     share_transcript: bool, anonymous: bool, out_of_hours: bool,
 ) -> tuple[Case, bool]:
     """The case for a handoff request, created exactly once; returns (case, created)."""
     existing = await db_session.scalar(select(Case).where(Case.request_id == request_id))
+    if existing is not None and existing.conversation_id != conversation.id:
+        raise RequestIdInUse("that request id belongs to another conversation")
     if existing is None:
         existing = await open_case_for(db_session=db_session, conversation_id=conversation.id)
     if existing is not None:
@@ -58,6 +64,8 @@ async def create_for_request(
         except IntegrityError:
             await db_session.rollback()
             again = await db_session.scalar(select(Case).where(Case.request_id == request_id))
+            if again is not None and again.conversation_id != conversation.id:
+                raise RequestIdInUse("that request id belongs to another conversation") from None
             if again is not None:  # the same request, racing: the other one created it
                 return again, False
             continue  # a reference collision: draw another

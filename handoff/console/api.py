@@ -92,6 +92,17 @@ async def _conversation(db: SessionDep, public_id: str) -> Conversation:
     return conversation
 
 
+async def _conversation_id(db: SessionDep, public_id: str) -> int:
+    """The conversation's row id, with the request's database connection handed back to the pool.
+
+    The flows open their own sessions: holding this one as well would take two connections per request,
+    and a burst of officers acting at once could use up the pool.
+    """
+    conversation_id = (await _conversation(db, public_id)).id
+    await db.commit()  # nothing to write: this ends the transaction and keeps loaded objects (the officer) usable
+    return conversation_id
+
+
 def _queue_row(conversation: Conversation, case: Case | None) -> dict[str, Any]:
     return {
         "conversation": conversation.public_id, "channel": conversation.channel.value,
@@ -137,9 +148,9 @@ async def queue(officer: OfficerDep, db: SessionDep) -> list[dict[str, Any]]:
 
 @router.post("/conversations/{public_id}/take")
 async def take(public_id: str, officer: OfficerDep, ctx: CtxDep, db: SessionDep) -> dict[str, Any]:
-    conversation = await _conversation(db, public_id)
+    conversation_id = await _conversation_id(db, public_id)
     try:
-        await flows.take(ctx, conversation.id, officer)
+        await flows.take(ctx, conversation_id, officer)
     except flows.NotAllowed as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
     return {"taken": True, "conversation": public_id}
@@ -163,9 +174,9 @@ async def conversation_detail(public_id: str, officer: OfficerDep, db: SessionDe
 
 @router.post("/conversations/{public_id}/messages")
 async def reply(public_id: str, body: ReplyIn, officer: OfficerDep, ctx: CtxDep, db: SessionDep) -> dict[str, Any]:
-    conversation = await _conversation(db, public_id)
+    conversation_id = await _conversation_id(db, public_id)
     try:
-        message = await flows.officer_message(ctx, conversation.id, officer, body.text.strip())
+        message = await flows.officer_message(ctx, conversation_id, officer, body.text.strip())
     except flows.NotAllowed as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
     return message_event(message)
@@ -173,9 +184,9 @@ async def reply(public_id: str, body: ReplyIn, officer: OfficerDep, ctx: CtxDep,
 
 @router.post("/conversations/{public_id}/handback")
 async def hand_back(public_id: str, officer: OfficerDep, ctx: CtxDep, db: SessionDep) -> dict[str, bool]:
-    conversation = await _conversation(db, public_id)
+    conversation_id = await _conversation_id(db, public_id)
     try:
-        await flows.hand_back(ctx, conversation.id, officer)
+        await flows.hand_back(ctx, conversation_id, officer)
     except flows.NotAllowed as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
     return {"handed_back": True}
@@ -185,9 +196,9 @@ async def hand_back(public_id: str, officer: OfficerDep, ctx: CtxDep, db: Sessio
 async def close(public_id: str, body: CloseIn, officer: OfficerDep, ctx: CtxDep, db: SessionDep) -> dict[str, Any]:
     if body.outcome not in OUTCOMES or body.category not in CATEGORIES:
         raise HTTPException(status_code=422, detail="choose an outcome and a category from the lists")
-    conversation = await _conversation(db, public_id)
+    conversation_id = await _conversation_id(db, public_id)
     try:
-        case = await flows.close(ctx, conversation.id, officer, outcome=body.outcome, category=body.category)
+        case = await flows.close(ctx, conversation_id, officer, outcome=body.outcome, category=body.category)
     except flows.NotAllowed as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
     return {"closed": True, "reference": case.reference}

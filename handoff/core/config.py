@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     environment: Literal["development", "production"] = "development"
     database_url: str = "sqlite:///var/handoff.db"
     database_echo: bool = False
+    # PostgreSQL connections each worker keeps open (plus up to 10 for bursts); mind max_connections.
+    database_pool_size: int = Field(default=20, ge=1, le=200)
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_channel_token: str = ""
     rasa_timeout: float = Field(default=8.0, gt=0, le=60)

@@ -46,8 +46,12 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """An async engine with settings that suit the backend."""
+def create_engine(url: str, *, echo: bool = False, pool_size: int = 20) -> AsyncEngine:
+    """An async engine with settings that suit the backend.
+
+    ``pool_size`` connections stay open per process; 10 more may open for a burst. Connections above the pool
+    are closed when handed back, so a pool too small for the usual load reconnects over and over.
+    """
     if url.startswith("sqlite"):
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, hide_parameters=True)
         _tune_sqlite(engine.sync_engine)
@@ -55,7 +59,8 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     # Pre-ping: after a database restart, dead pooled connections are replaced instead of failing a request.
     # Errors never quote bound values (they can hold personal data) in logs.
     return create_async_engine(
-        url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_recycle=1800, hide_parameters=True
+        url, echo=echo, pool_pre_ping=True, pool_size=pool_size, max_overflow=10, pool_timeout=15, pool_recycle=1800,
+        hide_parameters=True,
     )
 
 

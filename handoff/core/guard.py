@@ -70,3 +70,31 @@ async def _refuse(send: Send, status: int, detail: str) -> None:
         (b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff"),
     ]})
     await send({"type": "http.response.body", "body": body})
+
+
+class SecurityHeaders:
+    """Adds the security headers to every HTTP response that does not set its own (pure ASGI: no body copying)."""
+
+    def __init__(self, app: ASGIApp, *, csp: str, hsts: bool) -> None:
+        self.app = app
+        self.headers = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
+                        (b"cache-control", b"no-store")]
+        if hsts:
+            self.headers.append((b"strict-transport-security", b"max-age=63072000; includeSubDomains"))
+        self.csp = (b"content-security-policy", csp.encode())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = self.headers if scope["path"] in ("/docs", "/openapi.json") else [self.csp, *self.headers]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [(name, value) for name, value in extra if name not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -20,6 +20,7 @@ from handoff.officers.models import Officer, Role, StaffSession
 
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=10)
+LAST_SEEN_PRECISION = timedelta(seconds=30)  # the idle timer moves in steps of this
 PENDING_TIMEOUT = timedelta(minutes=10)  # from a right password to the code (or to setting up two-step sign-in)
 MIN_PASSWORD = 12
 
@@ -189,7 +190,8 @@ async def officer_for_session(*, db_session: AsyncSession, token: str | None) ->
     officer = await db_session.get(Officer, staff_session.officer_id)
     if officer is None or not officer.is_active:
         return None
-    staff_session.last_seen_at = now
+    if now - staff_session.last_seen_at > LAST_SEEN_PRECISION:  # not a write on every request
+        staff_session.last_seen_at = now
     await db_session.commit()
     return officer
 

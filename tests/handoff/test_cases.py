@@ -392,3 +392,22 @@ def test_with_the_assistant_down_out_of_hours_the_case_is_opened_and_the_student
     case = run_db(settings, lambda db: db.scalar(select(Case)))
     assert "they are back on Monday at 09:00" in reply and case.reference in reply and "116 123" in reply
     assert conversation_row(settings).owner == Owner.bot
+
+
+def test_a_request_id_from_another_conversation_is_refused_not_given_its_case(client, settings, in_hours):
+    create_officer(settings, "sam@example.ac.uk")
+    ws_cm, _ = _open_chat(client)
+    try:
+        first = _request(client, settings, request_id="same").json()
+    finally:
+        ws_cm.__exit__(None, None, None)
+    ws_cm, _ = _open_chat(client)
+    try:
+        rows = run_db(settings, lambda db: db.scalars(select(Conversation).order_by(Conversation.id)))
+        second = list(rows)[-1]
+        response = client.post("/api/handoff-requests", json={
+            "sender_id": second.public_id, "request_id": "same", "goal": "talk", "share_transcript": False})
+    finally:
+        ws_cm.__exit__(None, None, None)
+    assert response.status_code == 409 and first["reference"] not in response.text
+    assert run_db(settings, lambda db: db.get(Conversation, second.id)).owner == Owner.bot
