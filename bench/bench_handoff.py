@@ -108,9 +108,9 @@ def main() -> int:
     py = sys.executable
     subprocess.run([py, "-m", "handoff", "migrate"], env=env, check=True, capture_output=True, cwd=ROOT)
     subprocess.run([py, "-c", (
-        "import asyncio; from handoff.__main__ import _with_session; from handoff.officers import service as s;"
+        "import asyncio; from handoff.core.commands import with_database; from handoff.officers import service as s;"
         "from handoff.officers.models import Role;"
-        f"asyncio.run(_with_session(lambda db, _: s.create(db_session=db, email='bench@example.ac.uk',"
+        f"asyncio.run(with_database(lambda db, *_: s.create(db_session=db, email='bench@example.ac.uk',"
         f" display_name='Bench', role=Role.welfare_officer, password='{PASSWORD}')))")],
         env=env, check=True, cwd=ROOT)
     # Office hours come from the institution profile: run the service at a time the team is in.

@@ -8,8 +8,8 @@ import secrets
 import sys
 
 from handoff.core import migrate
+from handoff.core.commands import with_database
 from handoff.core.config import get_settings
-from handoff.core.db import create_engine, create_sessionmaker
 from handoff.officers import cli as officers_cli
 from handoff.officers import service as officers
 from handoff.officers.models import Role
@@ -27,18 +27,8 @@ def _migrate(_: argparse.Namespace) -> int:
     return 0
 
 
-async def _with_session(fn):
-    settings = get_settings()
-    engine = create_engine(settings.async_database_url)
-    try:
-        async with create_sessionmaker(engine)() as db:
-            return await fn(db, settings)
-    finally:
-        await engine.dispose()
-
-
 def _ensure_demo_officer(_: argparse.Namespace) -> int:
-    async def run(db, settings):
+    async def run(db, settings, _vault):
         if await officers.count(db_session=db) > 0:
             print("Staff accounts exist already; no demo account was added.")
             return 0
@@ -52,7 +42,7 @@ def _ensure_demo_officer(_: argparse.Namespace) -> int:
             print("This password is shown once. Sign in and replace the account with real ones.")
         return 0
 
-    return asyncio.run(_with_session(run))
+    return asyncio.run(with_database(run))
 
 
 def main(argv: list[str] | None = None) -> int:

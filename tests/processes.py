@@ -196,18 +196,18 @@ def handoff_process(port: int, database_url: str, rasa_url: str, logs: Path, nam
 
 _CREATE_OFFICER = """
 import asyncio, sys
-from handoff.__main__ import _with_session
+from handoff.core.commands import with_database
 from handoff.officers import service
 from handoff.officers.models import Role
 
 email, name, role, password, on_duty = sys.argv[1:6]
 
-async def create(db, _settings):
+async def create(db, *_):
     officer = await service.create(db_session=db, email=email, display_name=name, role=Role(role), password=password)
     officer.on_duty = on_duty == "yes"
     await db.commit()
 
-asyncio.run(_with_session(create))
+asyncio.run(with_database(create))
 """
 
 

@@ -7,25 +7,11 @@ import asyncio
 import getpass
 import sys
 
-from handoff.core import crypto
-from handoff.core.config import get_settings
-from handoff.core.crypto import Vault
-from handoff.core.db import create_engine, create_sessionmaker
+from handoff.core.commands import with_database
 from handoff.officers import audit
 from handoff.officers import service as officers
 from handoff.officers.models import Officer, Role
 from handoff.realtime import create_hub
-
-
-async def _run(fn):
-    settings = get_settings()
-    crypto.configure(Vault.from_settings(settings))  # two-step sign-in keys are stored encrypted
-    engine = create_engine(settings.async_database_url)
-    try:
-        async with create_sessionmaker(engine)() as db:
-            return await fn(db)
-    finally:
-        await engine.dispose()
 
 
 def _create_officer(args: argparse.Namespace) -> int:
@@ -34,7 +20,7 @@ def _create_officer(args: argparse.Namespace) -> int:
         print("The two passwords differ; nothing was created.", file=sys.stderr)
         return 2
 
-    async def run(db):
+    async def run(db, *_):
         officer = await officers.create(
             db_session=db, email=args.email, display_name=args.name, role=Role(args.role), password=password
         )
@@ -43,17 +29,17 @@ def _create_officer(args: argparse.Namespace) -> int:
         return 0
 
     try:
-        return int(asyncio.run(_run(run)))
+        return int(asyncio.run(with_database(run)))
     except ValueError as exc:
         print(f"Not created: {exc}", file=sys.stderr)
         return 2
 
 
 def _list_officers(_: argparse.Namespace) -> int:
-    async def run(db):
+    async def run(db, *_):
         return await officers.all_officers(db_session=db)
 
-    accounts: list[Officer] = asyncio.run(_run(run))
+    accounts: list[Officer] = asyncio.run(with_database(run))
     if not accounts:
         print("There are no staff accounts yet.")
         return 0
@@ -66,7 +52,7 @@ def _list_officers(_: argparse.Namespace) -> int:
 
 
 def _change(args: argparse.Namespace, action: str) -> int:
-    async def run(db):
+    async def run(db, settings, _vault):
         officer = await officers.by_email(db_session=db, email=args.email)
         if officer is None:
             return None
@@ -77,7 +63,6 @@ def _change(args: argparse.Namespace, action: str) -> int:
         else:
             await officers.reset_totp(db_session=db, officer=officer)
         await audit.record(db_session=db, action=action, target=f"officer:{officer.id}")
-        settings = get_settings()
         if action != audit.ACCOUNT_ENABLED and settings.redis_url:  # open consoles on any worker close now
             hub = create_hub(settings.redis_url, settings.redis_prefix)
             try:
@@ -86,7 +71,7 @@ def _change(args: argparse.Namespace, action: str) -> int:
                 await hub.aclose()
         return officer.email
 
-    email = asyncio.run(_run(run))
+    email = asyncio.run(with_database(run))
     if email is None:
         print("There is no account with that email; nothing changed.", file=sys.stderr)
         return 2

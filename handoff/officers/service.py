@@ -87,13 +87,18 @@ async def start_session(*, db_session: AsyncSession, officer: Officer, pending: 
     return token
 
 
-async def pending_sign_in(*, db_session: AsyncSession, token: str | None) -> tuple[StaffSession, Officer] | None:
-    """The pending sign-in of this browser and its account, if it is recent and the account active."""
+async def _session_row(db_session: AsyncSession, token: str | None, *, pending: bool) -> StaffSession | None:
+    """The stored session this cookie value names (only its hash is stored), pending or full as asked."""
     if not token or len(token) > 128:
         return None
-    staff_session = await db_session.scalar(
-        select(StaffSession).where(StaffSession.token_hash == token_hash(token), StaffSession.pending.is_(True))
+    return await db_session.scalar(
+        select(StaffSession).where(StaffSession.token_hash == token_hash(token), StaffSession.pending.is_(pending))
     )
+
+
+async def pending_sign_in(*, db_session: AsyncSession, token: str | None) -> tuple[StaffSession, Officer] | None:
+    """The pending sign-in of this browser and its account, if it is recent and the account active."""
+    staff_session = await _session_row(db_session, token, pending=True)
     if staff_session is None:
         return None
     if utcnow() - staff_session.created_at > PENDING_TIMEOUT:
@@ -175,11 +180,7 @@ async def set_active(*, db_session: AsyncSession, officer: Officer, active: bool
 
 async def officer_for_session(*, db_session: AsyncSession, token: str | None) -> Officer | None:
     """The signed-in officer, if the session is live; expired sessions are removed."""
-    if not token or len(token) > 128:
-        return None
-    staff_session = await db_session.scalar(
-        select(StaffSession).where(StaffSession.token_hash == token_hash(token), StaffSession.pending.is_(False))
-    )
+    staff_session = await _session_row(db_session, token, pending=False)
     if staff_session is None:
         return None
     now = utcnow()

@@ -7,10 +7,7 @@ import asyncio
 import getpass
 import sys
 
-from handoff.core import crypto
-from handoff.core.config import get_settings
-from handoff.core.crypto import Vault
-from handoff.core.db import create_engine, create_sessionmaker
+from handoff.core.commands import with_database
 from handoff.records.progress import Progress
 from handoff.records.removal import describe
 
@@ -22,18 +19,6 @@ def _user() -> str:
         return "unknown"
 
 
-async def _run(fn):
-    settings = get_settings()
-    vault = Vault.from_settings(settings)
-    crypto.configure(vault)
-    engine = create_engine(settings.async_database_url)
-    try:
-        async with create_sessionmaker(engine)() as db:
-            return await fn(db, settings, vault)
-    finally:
-        await engine.dispose()
-
-
 def _rotate_keys(args: argparse.Namespace) -> int:
     from handoff.records.rotate import RotationFailed, rotate_keys
 
@@ -41,7 +26,7 @@ def _rotate_keys(args: argparse.Namespace) -> int:
         return await rotate_keys(db_session=db, vault=vault, batch_size=args.batch_size, progress_factory=Progress)
 
     try:
-        result = asyncio.run(_run(run))
+        result = asyncio.run(with_database(run))
     except RotationFailed as exc:
         print(f"Stopped: {exc}", file=sys.stderr)
         return 1
@@ -67,7 +52,7 @@ def _purge(args: argparse.Namespace) -> int:
             note = await TrackerStore.from_settings(settings).forget_and_describe(result.removed.rasa_senders)
         return result, note
 
-    result, note = asyncio.run(_run(run))
+    result, note = asyncio.run(with_database(run))
     verb = "Would remove" if args.dry_run else "Removed"
     print(f"{verb}: {describe(result.removed.counts)}.")
     if args.dry_run:
@@ -91,7 +76,7 @@ def _erase(args: argparse.Namespace) -> int:
             return await find_case(db_session=db, reference=args.case)
         return await find_phone(db_session=db, vault=vault, phone=phone or "")
 
-    cases, conversations, contacts = asyncio.run(_run(preview))
+    cases, conversations, contacts = asyncio.run(with_database(preview))
     if not (cases or conversations or contacts):
         print(f"Nothing is stored for {what}; nothing was deleted.")
         return 0
@@ -108,7 +93,7 @@ def _erase(args: argparse.Namespace) -> int:
         return await erase(db_session=db, vault=vault, settings=settings, actor=f"{command} by {_user()}",
                            case_reference=args.case, phone=phone)
 
-    erasure = asyncio.run(_run(run))
+    erasure = asyncio.run(with_database(run))
     if not erasure.found:
         print(f"Nothing is stored for {what} any more; nothing was deleted.")
         return 0

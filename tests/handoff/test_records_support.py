@@ -5,7 +5,6 @@ No tests here: helpers that store conversations, cases and SMS records the way t
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import io
 import sys
@@ -24,24 +23,17 @@ from handoff.conversations.models import Conversation, Message
 from handoff.core import crypto
 from handoff.core.config import Settings, get_settings
 from handoff.core.crypto import Vault
-from handoff.core.db import create_engine, create_sessionmaker, utcnow
+from handoff.core.db import utcnow
 from handoff.sms import service as sms
 from handoff.sms.models import SmsOutbound
+
+from .db_helpers import run_db
 
 
 def run(settings: Settings, fn, vault: Vault | None = None) -> Any:
     """Run ``fn(db_session)`` with the settings' vault configured for the encrypted columns."""
     crypto.configure(vault or Vault.from_settings(settings))
-
-    async def go():
-        engine = create_engine(settings.async_database_url)
-        try:
-            async with create_sessionmaker(engine)() as db:
-                return await fn(db)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(go())
+    return run_db(settings, fn)
 
 
 @dataclass
