@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 
 import time_machine
 
-from handoff.__main__ import _with_session
+from handoff.core.commands import with_database
 from handoff.cases import service as cases
 from handoff.cases.enums import Goal
 from handoff.conversations import service as conversations
@@ -57,7 +57,7 @@ async def one(db, at, channel, reply_after=None, close_after=None, category=""):
             await cases.close(db_session=db, case=case, officer_id=0, outcome="support_given", category=category)
 
 
-async def seed(db, _settings):
+async def seed(db, *_):
     for i in range(9):
         await one(db, datetime(2026, 1, 13, 10, i, tzinfo=LONDON), Channel.webchat, reply_after=5 * (i + 1),
                   close_after=timedelta(days=1), category="sexual_harassment" if i < 6 else "bullying")
@@ -67,7 +67,7 @@ async def seed(db, _settings):
         await one(db, datetime(2026, 3, 7, 2, i, tzinfo=LONDON), Channel.sms)
 
 
-asyncio.run(_with_session(seed))
+asyncio.run(with_database(seed))
 """
 
 
