@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from handoff.conversations.store import MessageStore
 from handoff.core.config import Settings
 from handoff.core.crypto import Vault
 from handoff.rasa_client import RasaClient
@@ -28,6 +29,7 @@ class AppContext:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    messages: MessageStore  # the turn's writes (PostgreSQL: a small asyncpg pool of its own)
     rasa: RasaClient
     hub: Hub
     risk: RiskClassifier
@@ -70,4 +72,5 @@ class AppContext:
         await self.presence.aclose()
         await self.claims.aclose()
         await self.rate_limiter.aclose()
+        await self.messages.aclose()
         await self.engine.dispose()

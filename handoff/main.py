@@ -20,6 +20,7 @@ from handoff.console.api import socket_router as console_socket_router
 from handoff.console.views import router as console_router
 from handoff.context import AppContext
 from handoff.conversations.chat import router as chat_router
+from handoff.conversations.store import create_message_store
 from handoff.core import crypto
 from handoff.core.config import Settings, get_settings
 from handoff.core.crypto import Vault
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings=settings,
             engine=engine,
             sessions=create_sessionmaker(engine),
+            messages=create_message_store(engine),
             rasa=RasaClient(settings.rasa_url, token=settings.rasa_channel_token, timeout=settings.rasa_timeout),
             hub=create_hub(settings.redis_url, settings.redis_prefix),
             risk=get_classifier(),  # loaded at start-up, so the first student does not wait for it

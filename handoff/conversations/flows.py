@@ -6,7 +6,6 @@ import logging
 from dataclasses import dataclass
 
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.content import asks_for_person, service_message
@@ -15,6 +14,7 @@ from handoff.conversations import service
 from handoff.conversations.enums import Direction, Owner
 from handoff.conversations.events import message_event, typing_event
 from handoff.conversations.models import Conversation, Message
+from handoff.conversations.store import Draft, DuplicateMessage
 from handoff.rasa_client import RasaUnavailable, Reply
 from handoff.realtime import conversation_topic
 from safety.responses import safety_response
@@ -29,6 +29,7 @@ class Received:
     message: Message
     duplicate: bool
     risk: RiskAssessment | None = None
+    owner: Owner | None = None  # who held the conversation when the message was stored (None: not known)
 
 
 async def receive(
@@ -39,34 +40,30 @@ async def receive(
 
     A quick reply is stored as the words the student saw; its payload is what the assistant receives.
     """
-    async with ctx.sessions() as db:
-        if client_message_id:
-            existing = await service.get_by_client_message_id(
-                db_session=db, conversation_id=conversation.id, client_message_id=client_message_id
-            )
-            if existing is not None:
-                return Received(existing, duplicate=True)
-        risk = ctx.risk.classify(text)
-        extra: dict[str, object] = {}
-        if risk.flagged:
-            extra["risk"] = sorted(risk.labels)
-        if payload:
-            extra["payload"] = payload
-        try:
-            message = await service.append_message(
-                db_session=db, conversation_id=conversation.id, direction=Direction.user, text=text,
-                client_message_id=client_message_id, channel_message_id=channel_message_id,
-                extra=extra or None,
-            )
-        except IntegrityError:  # the same message arrived twice at once: the other copy was stored
-            await db.rollback()
+    risk = ctx.risk.classify(text)
+    extra: dict[str, object] = {}
+    if risk.flagged:
+        extra["risk"] = sorted(risk.labels)
+    if payload:
+        extra["payload"] = payload
+    try:
+        stored = await ctx.messages.store(
+            conversation_id=conversation.id, direction=Direction.user,
+            drafts=[Draft(text, extra or None, client_message_id, channel_message_id)],
+        )
+    except DuplicateMessage:  # a resend, or the same message twice at once: the copy stored first is the one
+        async with ctx.sessions() as db:
             existing = await service.get_by_client_message_id(
                 db_session=db, conversation_id=conversation.id, client_message_id=client_message_id or ""
             )
-            if existing is None:
-                raise
-            return Received(existing, duplicate=True)
-        if risk.flagged:
+        if existing is None:
+            raise
+        return Received(existing, duplicate=True, risk=risk)
+    if stored is None:
+        raise LookupError("conversation not found")
+    message = stored.messages[0]
+    if risk.flagged:
+        async with ctx.sessions() as db:
             await _raise_risk(db, conversation, risk)
     await ctx.hub.publish(conversation_topic(conversation.public_id), message_event(message))
     if risk.flagged:
@@ -75,7 +72,7 @@ async def receive(
             "type": "risk", "conversation": conversation.public_id, "labels": sorted(risk.labels),
             "risk_level": conversation.risk_level,
         })
-    return Received(message, duplicate=False, risk=risk)
+    return Received(message, duplicate=False, risk=risk, owner=stored.owner)
 
 
 async def _raise_risk(db: AsyncSession, conversation: Conversation, risk: RiskAssessment) -> None:
@@ -97,13 +94,16 @@ async def respond(ctx: AppContext, conversation: Conversation, received: Receive
     topic = conversation_topic(conversation.public_id)
     risk = received.risk
     # Taken before anything else so that turns of one conversation keep their order.
-    async with ctx.conversation_lock(conversation.public_id):
-        async with ctx.sessions() as db:
-            current = await service.get_by_public_id(db_session=db, public_id=conversation.public_id)
-        if current is None or current.owner in (Owner.human, Owner.closed):
+    lock = ctx.conversation_lock(conversation.public_id)
+    # Who held the conversation as the message was stored, unless an earlier turn runs first and may hand it on.
+    owner = received.owner if not lock.locked() else None
+    async with lock:
+        if owner is None:
+            owner = await ctx.messages.owner_of(conversation.id)
+        if owner is None or owner in (Owner.human, Owner.closed):
             return []
         replies: list[Reply]
-        if current.owner == Owner.waiting:
+        if owner == Owner.waiting:
             replies = _safety_replies(risk, conversation) if risk and risk.flagged else []
         else:
             await ctx.hub.publish(topic, typing_event(True))
@@ -157,16 +157,16 @@ def _safety_replies(risk: RiskAssessment, conversation: Conversation) -> list[Re
 
 
 async def _deliver(ctx: AppContext, conversation: Conversation, replies: list[Reply]) -> list[Message]:
-    stored = []
+    """Store and show the assistant's replies, unless an officer took the conversation in the meantime."""
+    drafts = [Draft(reply.text, {"buttons": reply.buttons} if reply.buttons else None)
+              for reply in replies if reply.text or reply.buttons]
+    if not drafts:
+        return []
+    stored = await ctx.messages.store(conversation_id=conversation.id, direction=Direction.assistant, drafts=drafts,
+                                      assistant_turn=True)
+    if stored is None:  # a person has the conversation now (or it ended): the assistant stays silent
+        return []
     topic = conversation_topic(conversation.public_id)
-    async with ctx.sessions() as db:
-        for reply in replies:
-            if not reply.text and not reply.buttons:
-                continue
-            message = await service.append_message(
-                db_session=db, conversation_id=conversation.id, direction=Direction.assistant,
-                text=reply.text, extra={"buttons": reply.buttons} if reply.buttons else None,
-            )
-            stored.append(message)
-            await ctx.hub.publish(topic, message_event(message))
-    return stored
+    for message in stored.messages:
+        await ctx.hub.publish(topic, message_event(message))
+    return stored.messages

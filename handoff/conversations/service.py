@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.conversations.enums import Channel, Direction
 from handoff.conversations.models import Conversation, Message
+from handoff.conversations.store import Draft, store_messages
 from handoff.core.security import new_token, token_hash
 
 
@@ -61,26 +62,14 @@ async def append_message(
     extra: dict[str, Any] | None = None,
 ) -> Message:
     """Store a message at the next position of its conversation and commit."""
-    seq = await db_session.scalar(
-        update(Conversation)
-        .where(Conversation.id == conversation_id)
-        .values(last_seq=Conversation.last_seq + 1)
-        .returning(Conversation.last_seq)
+    stored = await store_messages(
+        connection=await db_session.connection(), conversation_id=conversation_id, direction=direction,
+        drafts=[Draft(text, extra, client_message_id, channel_message_id)],
     )
-    if seq is None:
+    if stored is None:
         raise LookupError("conversation not found")
-    message = Message(
-        conversation_id=conversation_id,
-        seq=seq,
-        direction=direction,
-        text=text,
-        client_message_id=client_message_id,
-        channel_message_id=channel_message_id,
-        extra=extra or {},
-    )
-    db_session.add(message)
     await db_session.commit()
-    return message
+    return stored.messages[0]
 
 
 async def messages_after(*, db_session: AsyncSession, conversation_id: int, after_seq: int = 0) -> list[Message]:
