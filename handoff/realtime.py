@@ -55,6 +55,11 @@ class Hub:
         """Deliver an event to every subscriber of the topic."""
         self._deliver(topic, event)
 
+    def publish_here(self, topic: str, event: Event) -> None:
+        """Deliver an event to this worker's subscribers only: for what only a socket here shows (the
+        assistant's typing indicator goes to the student whose message this worker is answering)."""
+        self._deliver(topic, event)
+
     def _deliver(self, topic: str, event: Event) -> None:
         for queue in list(self._subscribers.get(topic, ())):
             with contextlib.suppress(asyncio.QueueFull):
@@ -88,34 +93,63 @@ def conversation_topic(public_id: str) -> str:
 class RedisHub(Hub):
     """Publishes through Redis so every worker's subscribers receive every event.
 
+    This worker's own subscribers hear an event at once, without a trip through Redis; the copy sent to Redis
+    for the other workers carries this hub's origin, so the reader skips it when it comes back. Events go to
+    Redis in the order they were published, from one background sender, so a publisher never waits on Redis.
+
     Survives a Redis restart: the reader resubscribes and then tells every local subscriber to resync from
-    the database. Publishing while Redis is away delivers to this worker's subscribers only and never raises:
-    the event is already stored, and the other workers' listeners catch up when Redis is back.
+    the database. Publishing while Redis is away never raises: the event is already stored, and the other
+    workers' listeners catch up when Redis is back.
     """
 
     def __init__(self, url: str, queue_size: int = 256, channel_prefix: str = "handoff:",
-                 retry_every: float = 0.5) -> None:
+                 retry_every: float = 0.5, outbox_size: int = 10_000) -> None:
         super().__init__(queue_size)
         self._redis = redis_client(url)
         self._prefix = channel_prefix
         self._retry_every = retry_every
+        self._origin = secrets.token_hex(8)
         self._pubsub: PubSub | None = None
         self._reader: asyncio.Task[None] | None = None
         self._start_lock = asyncio.Lock()
         self._connected = asyncio.Event()
+        self._outbox: asyncio.Queue[tuple[str, str]] = asyncio.Queue(outbox_size)
+        self._sender: asyncio.Task[None] | None = None
         self._published_while_away = False
 
     async def publish(self, topic: str, event: Event) -> None:
+        self._deliver(topic, event)
         try:
-            await self._redis.publish(self._prefix + topic, json.dumps(event))
-            if self._published_while_away:  # tell every worker to catch up on what it missed
-                self._published_while_away = False
-                await self._redis.publish(self._prefix + RESYNC_TOPIC, "{}")
-        except Exception as exc:  # Redis away: this worker's listeners still hear it; others resync later
-            logger.warning("publishing through Redis failed (%s); delivered on this worker only",
-                           type(exc).__name__)
+            self._outbox.put_nowait((self._prefix + topic, f"{self._origin}\n{json.dumps(event)}"))
+        except asyncio.QueueFull:  # Redis has been away a long time: the other workers resync when it is back
             self._published_while_away = True
-            self._deliver(topic, event)
+            return
+        if self._sender is None:
+            self._sender = asyncio.create_task(self._send())
+
+    async def _send(self) -> None:
+        """Publish what is in the outbox, in order; a burst goes to Redis in one round trip."""
+        while True:
+            batch = [await self._outbox.get()]
+            while not self._outbox.empty() and len(batch) < 500:
+                batch.append(self._outbox.get_nowait())
+            try:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for channel, data in batch:
+                        pipe.publish(channel, data)
+                    if self._published_while_away:  # tell every worker to catch up on what it missed
+                        pipe.publish(self._prefix + RESYNC_TOPIC, "{}")
+                    await pipe.execute()
+                self._published_while_away = False
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # Redis away: this worker's listeners heard it; the others resync later
+                logger.warning("publishing through Redis failed (%s); delivered on this worker only",
+                               type(exc).__name__)
+                self._published_while_away = True
+            finally:
+                for _ in batch:
+                    self._outbox.task_done()
 
     async def _ensure_reader(self) -> None:
         async with self._start_lock:
@@ -165,8 +199,11 @@ class RedisHub(Hub):
                         if topic == RESYNC_TOPIC:
                             self._deliver_everywhere(RESYNC)
                             continue
+                        origin, _, data = message["data"].rpartition("\n")  # JSON text holds no raw newline
+                        if origin == self._origin:
+                            continue  # published here: this worker's subscribers already have it
                         with contextlib.suppress(ValueError):
-                            self._deliver(topic, json.loads(message["data"]))
+                            self._deliver(topic, json.loads(data))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # Redis restarted or the connection dropped: subscribe afresh
@@ -184,7 +221,17 @@ class RedisHub(Hub):
             await self._ensure_reader()
             yield queue
 
+    async def flush(self, timeout: float = 5.0) -> None:
+        """Wait until everything published so far has gone to Redis (or failed to)."""
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._outbox.join(), timeout)
+
     async def aclose(self) -> None:
+        if self._sender is not None:  # hand what is still in the outbox to Redis before closing
+            await self.flush()
+            self._sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._sender
         if self._reader is not None:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -106,7 +106,7 @@ async def respond(ctx: AppContext, conversation: Conversation, received: Receive
         if owner == Owner.waiting:
             replies = _safety_replies(risk, conversation) if risk and risk.flagged else []
         else:
-            await ctx.hub.publish(topic, typing_event(True))
+            ctx.hub.publish_here(topic, typing_event(True))
             try:
                 replies = await ctx.rasa.send(
                     channel=conversation.channel.value, sender=conversation.public_id,
@@ -124,7 +124,7 @@ async def respond(ctx: AppContext, conversation: Conversation, received: Receive
                 elif not replies:
                     replies = [Reply(text=service_message("assistant_unavailable", conversation.channel.value))]
             finally:
-                await ctx.hub.publish(topic, typing_event(False))
+                ctx.hub.publish_here(topic, typing_event(False))
         return await _deliver(ctx, conversation, replies)
 
 

@@ -65,6 +65,7 @@ async def test_after_a_redis_restart_subscribers_resync_and_events_flow_again(pr
             # Redis is away: publishing does not fail, and this worker's own listeners still hear the event.
             await worker_a.publish("conversation:x", {"seq": 2})
             assert await _next(on_a) == {"seq": 2}
+            await worker_a.flush()  # its copy for the other workers has failed to reach Redis
             await asyncio.to_thread(private_redis.start)
 
             # Worker B missed seq 2: once resubscribed, it tells its listener to catch up from the database.
