@@ -133,14 +133,14 @@ class RedisHub(Hub):
             batch = [await self._outbox.get()]
             while not self._outbox.empty() and len(batch) < 500:
                 batch.append(self._outbox.get_nowait())
+            resync, self._published_while_away = self._published_while_away, False  # set again by any failure
             try:
                 async with self._redis.pipeline(transaction=False) as pipe:
                     for channel, data in batch:
                         pipe.publish(channel, data)
-                    if self._published_while_away:  # tell every worker to catch up on what it missed
+                    if resync:  # tell every worker to catch up on what it missed
                         pipe.publish(self._prefix + RESYNC_TOPIC, "{}")
                     await pipe.execute()
-                self._published_while_away = False
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # Redis away: this worker's listeners heard it; the others resync later
