@@ -79,7 +79,7 @@ bench: setup train
 	$(BOT)/python bench/bench_risk.py
 	$(HANDOFF)/python bench/bench_signpost.py
 	$(HANDOFF)/python bench/bench_handoff.py 30
-	$(HANDOFF)/python bench/bench_load.py --conversations 50 200 --messages 3 2 --time-limit 900
+	$(HANDOFF)/python bench/bench_load.py --conversations 50 200
 
 clean:
 	rm -rf $(BOT_VENV) $(HANDOFF_VENV) models var results .pytest_cache .mypy_cache .ruff_cache
