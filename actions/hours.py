@@ -6,7 +6,7 @@ from datetime import datetime, time
 
 from institutions import InstitutionProfile
 from institutions.hours import OpenStatus, open_status
-from institutions.schema import DAYS
+from institutions.schema import DAYS, MIDNIGHT
 
 __all__ = ["OpenStatus", "clock", "describe_hours", "describe_next_opening", "open_status"]
 
@@ -23,7 +23,9 @@ _LONG = {d: d.capitalize() for d in DAYS}
 
 
 def clock(t: time) -> str:
-    """9am, 4:30pm, 12pm, 11:59pm."""
+    """9am, 4:30pm, 12pm, 11:59pm; a closing time of 24:00 is midnight."""
+    if t == MIDNIGHT:
+        return "midnight"
     hour = t.hour % 12 or 12
     suffix = "am" if t.hour < 12 else "pm"
     return f"{hour}{suffix}" if t.minute == 0 else f"{hour}:{t.minute:02d}{suffix}"

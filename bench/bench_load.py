@@ -639,7 +639,7 @@ def bench_profile(folder: Path) -> None:
 
     profile = yaml.safe_load((ROOT / "data" / "institutions" / "example.yml").read_text())
     profile["id"] = "bench"
-    profile["office_hours"] = {day: "00:00-23:59" for day in
+    profile["office_hours"] = {day: "00:00-24:00" for day in
                                ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")}
     profile["office_hours"]["closed_on_bank_holidays"] = False
     (folder / "bench.yml").write_text(yaml.safe_dump(profile))

@@ -6,12 +6,12 @@ Shared by the assistant's actions and the handoff service, so both give the same
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import holidays
 
-from institutions.schema import DAYS, InstitutionProfile
+from institutions.schema import DAYS, MIDNIGHT, InstitutionProfile
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,10 @@ def open_status(profile: InstitutionProfile, now: datetime | None = None) -> Ope
     today = now.date()
     if not _is_closed_day(profile, today, bank_holidays):
         opens, closes = profile.office_hours.days[DAYS[today.weekday()]]
-        if opens <= now.time() < closes:
-            return OpenStatus(True, None, datetime.combine(today, closes, tzinfo=zone))
+        if opens <= now.time() and (now.time() < closes or closes == MIDNIGHT):
+            closing = (datetime.combine(today + timedelta(days=1), time(0), tzinfo=zone) if closes == MIDNIGHT
+                       else datetime.combine(today, closes, tzinfo=zone))
+            return OpenStatus(True, None, closing)
         if now.time() < opens:
             return OpenStatus(False, datetime.combine(today, opens, tzinfo=zone), None)
     for ahead in range(1, 15):

@@ -23,6 +23,7 @@ _GSM7 = set(
 )
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+MIDNIGHT = time.max  # a closing time of 24:00: the end of the day, not 23:59
 _HOURS_PATTERN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 _EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 ]{4,18}[0-9]$")
@@ -327,8 +328,11 @@ def _office_hours(check: _Checker, raw: Any) -> OfficeHours:
             check.problem(where, f"must look like \"09:00-17:00\" (24-hour clock) (got {value!r})")
             continue
         opens = time(int(match[1]), int(match[2]))
-        close_hour = int(match[3])
-        closes = time(23, 59) if close_hour == 24 else time(close_hour, int(match[4]))
+        close_hour, close_minute = int(match[3]), int(match[4])
+        if close_hour == 24 and close_minute:
+            check.problem(where, f"cannot close after 24:00, midnight (got {value!r})")
+            continue
+        closes = MIDNIGHT if close_hour == 24 else time(close_hour, close_minute)  # 24:00: open to the end of the day
         if closes <= opens:
             check.problem(where, f"must close after it opens (got {value!r})")
             continue

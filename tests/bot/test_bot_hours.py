@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from assistant_testkit import fixture_profile
+import yaml
+from assistant_testkit import EXAMPLE_DIR, fixture_profile
 
 from actions.hours import clock, describe_hours, describe_next_opening, open_status
 
@@ -23,6 +24,7 @@ def test_clock_times_read_naturally() -> None:
     assert clock(time(16, 30)) == "4:30pm"
     assert clock(time(12, 0)) == "12pm"
     assert clock(time(0, 15)) == "12:15am"
+    assert clock(time.max) == "midnight"  # how a closing time of 24:00 is parsed
 
 
 def test_hours_are_grouped() -> None:
@@ -67,3 +69,19 @@ def test_times_are_read_in_the_profile_time_zone() -> None:
     # 08:30 UTC in summer is 09:30 in London.
     utc_morning = datetime(2025, 7, 1, 8, 30, tzinfo=ZoneInfo("UTC"))
     assert open_status(fixture_profile("example"), utc_morning).open_now
+
+
+def test_a_team_open_until_24_00_is_open_in_the_last_minute_of_the_day() -> None:
+    from institutions import parse_profile
+
+    data = yaml.safe_load((EXAMPLE_DIR / "example.yml").read_text(encoding="utf-8"))
+    data["office_hours"] = {"monday": "00:00-24:00", "tuesday": "00:00-24:00", "closed_on_bank_holidays": False}
+    profile = parse_profile(data)
+    assert describe_hours(profile) == "Mon and Tue 12am to midnight"
+    last_minute = at(2025, 3, 3, 23, 59, 30)  # a Monday
+    status = open_status(profile, last_minute)
+    assert status.open_now
+    assert status.closes_at == at(2025, 3, 4, 0, 0)
+    assert open_status(profile, at(2025, 3, 4, 0, 0, 0)).open_now
+    assert not open_status(profile, at(2025, 3, 5, 0, 0, 30)).open_now  # Wednesday: closed
+

@@ -174,6 +174,15 @@ def test_closing_before_opening_and_bad_time_zones_are_caught() -> None:
     assert any(p.startswith("timezone: must be an IANA time zone") for p in problems)
 
 
+def test_hours_may_run_to_midnight_and_no_later() -> None:
+    data = valid_data()
+    data["office_hours"]["monday"] = "20:00-24:00"
+    opens, closes = parse_profile(data).office_hours.days["monday"]
+    assert (opens.hour, closes.hour, closes.minute, closes.second) == (20, 23, 59, 59)  # to the very end of the day
+    data["office_hours"]["monday"] = "20:00-24:30"
+    assert "office_hours.monday: cannot close after 24:00, midnight (got '20:00-24:30')" in problems_for(data)
+
+
 def test_a_contact_route_is_required() -> None:
     data = valid_data()
     data["contacts"] = {"anonymous_form": "https://example.org/anon"}
