@@ -147,7 +147,7 @@ class Inbox:
 class Turn:
     """One message to the assistant: when it was sent, and when the typing on/off and the reply arrived."""
 
-    started: float
+    started: float = 0.0
     client_id: str = ""
     seq: int | None = None  # the student's message, from its ack: what comes before it belongs to earlier turns
     typing_on: float | None = None
@@ -208,10 +208,14 @@ class Student:
                     turn.reply = (at, frame)
                     turn.done.set()
 
-    async def send(self, text: str) -> tuple[str, float]:
+    async def send(self, text: str, turn: Turn | None = None) -> tuple[str, float]:
+        """Send a message; with ``turn``, the reader times that turn's typing and reply from its ack on."""
         assert self.ws is not None
         self.next_client_id += 1
         client_id = f"c{self.next_client_id}"
+        if turn is not None:  # before sending, so the reader knows the ack when it comes
+            turn.client_id = client_id
+            self.turn = turn
         started = time.perf_counter()
         await self.ws.send(json.dumps({"type": "message", "client_id": client_id, "text": text}))
         return client_id, started
@@ -228,12 +232,8 @@ class Student:
     async def assistant_turn(self, text: str) -> None:
         """Send one message and time the assistant's reply; typing on/off bracket the service's call to Rasa."""
         tally = self.tally
-        self.next_client_id += 1
-        self.turn = turn = Turn(started=time.perf_counter(), client_id=f"c{self.next_client_id}")
-        assert self.ws is not None
-        turn.started = time.perf_counter()
-        await self.ws.send(json.dumps({"type": "message", "client_id": turn.client_id, "text": text}))
-        client_id = turn.client_id
+        turn = Turn()
+        client_id, turn.started = await self.send(text, turn)
         tally.sent["student -> assistant"] += 1
         if await self.ack(client_id) is None:
             tally.errors["no ack"] += 1

@@ -106,6 +106,15 @@ def _parameters(conversation_id: int, direction: Direction, drafts: Sequence[Dra
     }
 
 
+def _from_rows(conversation_id: int, direction: Direction, drafts: Sequence[Draft], now: datetime,
+               rows: Sequence[Sequence[Any]]) -> Stored | None:
+    """What the one-statement store returned (id, seq, owner per row, in any order); None for no rows."""
+    if not rows:
+        return None
+    ordered = sorted(rows, key=lambda row: row[1])
+    return _stored(conversation_id, direction, drafts, now, [row[0] for row in ordered], ordered[0][1], ordered[0][2])
+
+
 def _stored(conversation_id: int, direction: Direction, drafts: Sequence[Draft], now: datetime,
             ids: list[int], first: int, owner: str | Owner) -> Stored:
     messages = [
@@ -132,10 +141,7 @@ async def store_messages(
     now = utcnow()
     if connection.dialect.name == "postgresql":
         result = await connection.execute(_STORE[assistant_turn], _parameters(conversation_id, direction, drafts, now))
-        rows = sorted(result.all(), key=lambda row: row[1])
-        if not rows:
-            return None
-        return _stored(conversation_id, direction, drafts, now, [row[0] for row in rows], rows[0][1], rows[0][2])
+        return _from_rows(conversation_id, direction, drafts, now, result.all())
     position = (await connection.execute(_NEXT_SEQ[assistant_turn], {
         "p_conversation_id": conversation_id, "p_count": len(drafts), "p_created_at": now})).first()
     if position is None:
@@ -199,7 +205,11 @@ class PostgresMessageStore(MessageStore):
 
     def __init__(self, engine: AsyncEngine, *, size: int = POOL_SIZE) -> None:
         super().__init__(engine)
-        self._dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        # The engine's own translation of DATABASE_URL (host, user, ssl=... and so on), minus what only
+        # SQLAlchemy's adapter reads.
+        _, self._connect_args = engine.dialect.create_connect_args(engine.url)
+        for adapter_only in ("prepared_statement_cache_size", "prepared_statement_name_func", "async_fallback"):
+            self._connect_args.pop(adapter_only, None)
         self._size = size
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
@@ -211,8 +221,8 @@ class PostgresMessageStore(MessageStore):
         if self._pool is None:
             async with self._opening:
                 if self._pool is None:
-                    self._pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=self._size,
-                                                           command_timeout=15)
+                    self._pool = await asyncpg.create_pool(min_size=1, max_size=self._size, command_timeout=15,
+                                                           **self._connect_args)
         return self._pool
 
     async def store(self, *, conversation_id: int, direction: Direction, drafts: Sequence[Draft],
@@ -222,12 +232,10 @@ class PostgresMessageStore(MessageStore):
         arguments = statement.arguments(_parameters(conversation_id, direction, drafts, now))
         pool = await self._connections()
         try:
-            rows = sorted(await pool.fetch(statement.sql, *arguments), key=lambda row: row[1])
+            rows = await pool.fetch(statement.sql, *arguments)
         except asyncpg.UniqueViolationError as exc:
             raise DuplicateMessage from exc
-        if not rows:
-            return None
-        return _stored(conversation_id, direction, drafts, now, [row[0] for row in rows], rows[0][1], rows[0][2])
+        return _from_rows(conversation_id, direction, drafts, now, rows)
 
     async def owner_of(self, conversation_id: int) -> Owner | None:
         pool = await self._connections()
