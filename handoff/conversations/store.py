@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, cast
@@ -31,8 +30,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from handoff.conversations.enums import Direction, Owner
 from handoff.conversations.models import Conversation, Message
 from handoff.core.db import utcnow
-
-logger = logging.getLogger(__name__)
 
 # Who may hold the conversation while the assistant's words are added: not an officer, and not once it is closed.
 ASSISTANT_MAY_SPEAK = (Owner.bot, Owner.waiting)
