@@ -9,7 +9,8 @@ _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'", 
 # Hyphens inside words become spaces, so "self-harm" and "self harm" read the same.
 _INNER_HYPHEN = re.compile(r"(?<=\w)[-\u2010\u2011](?=\w)")
 _LINE_BREAK = re.compile(r"[\r\n]+")
-_CHUNK = re.compile(r"[^\W_]+(?:'[^\W_]+)*|\S")
+_CHUNK = re.compile(r"'?[^\W_]+(?:'[^\W_]+)*|\S")  # "'ll" typed apart is one chunk
+_SPLIT_ENDINGS = frozenset(["n't", "'s", "'ll", "'ve", "'re", "'d", "'m", "'t"])
 _RUNS = re.compile(r"\d+|[^\W\d_]+")
 
 
@@ -39,12 +40,18 @@ class Normaliser:
         """Canonical lower-case words and punctuation marks of the text; line breaks end a sentence."""
         text = _LINE_BREAK.sub(" . ", text.lower().translate(_QUOTES))
         text = _INNER_HYPHEN.sub(" ", text)
-        out: list[str] = []
+        chunks: list[str] = []
         for chunk in _CHUNK.findall(text):
-            out.extend(self._chunk(chunk))
+            if chunk in _SPLIT_ENDINGS and chunks and chunks[-1][-1:].isalnum():
+                chunks[-1] += chunk  # "ca n't", "it 's": a contraction typed in two pieces is one word
+            else:
+                chunks.append(chunk)
+        out = [word for chunk in chunks for word in self._chunk(chunk) if word]  # never an empty word
         return self._join_phrases(out) if self._phrases else out
 
     def _chunk(self, chunk: str) -> tuple[str, ...]:
+        if not chunk:
+            return ()  # "n't" typed as a word of its own ("ca n't") leaves nothing before the mark
         known = self._words.get(chunk)
         if known is not None:
             return known

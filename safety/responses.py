@@ -14,6 +14,7 @@ import yaml
 from safety.gsm import SMS_BUDGET, fits_sms, gsm7_length
 
 CHANNELS = ("web", "sms")
+CHECK_FAILED = "check_failed"  # the label of a message the check could not read (see safety.risk)
 RESPONSES_ENV = "SAFETY_RESPONSES_PATH"
 DEFAULT_RESPONSES = Path(__file__).resolve().parent.parent / "data" / "safety" / "responses.yml"
 
@@ -29,16 +30,19 @@ class SafetyResponses:
     by_label: dict[str, dict[str, str]]
     closing: dict[str, str]
     max_labels: dict[str, int]
+    check_failed: dict[str, str]
 
     def messages(self, labels: Iterable[str], channel: str) -> list[str]:
         """Messages for these labels on this channel: highest priority first, then the closing."""
         if channel not in CHANNELS:
             raise ValueError(f"unknown channel {channel!r}; expected one of {CHANNELS}")
         raised = set(labels)
-        chosen = [label for label in self.by_label if label in raised][: self.max_labels[channel]]
+        chosen = [self.by_label[label][channel] for label in self.by_label if label in raised]
+        if CHECK_FAILED in raised:
+            chosen.insert(0, self.check_failed[channel])
         if not chosen:
             return []
-        return [self.by_label[label][channel] for label in chosen] + [self.closing[channel]]
+        return [*chosen[: self.max_labels[channel]], self.closing[channel]]
 
 
 def load_responses(path: str | os.PathLike[str] | None = None) -> SafetyResponses:
@@ -62,6 +66,7 @@ def load_responses(path: str | os.PathLike[str] | None = None) -> SafetyResponse
     return SafetyResponses(
         by_label=checked,
         closing=_texts(chosen, "closing", data.get("closing")),
+        check_failed=_texts(chosen, "check_failed", data.get("check_failed")),
         max_labels={c: max_labels[c] for c in CHANNELS},
     )
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
+import itertools
+import logging
 import os
+import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -10,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from safety.patterns import CONTEXT_CUES, TIME_CUES, MatcherPattern, PatternSet, Rule, cue_key, load_pattern_set
+from safety.responses import CHECK_FAILED
 
+logger = logging.getLogger(__name__)
 PATTERNS_ENV = "SAFETY_PATTERNS_PATH"
 DEFAULT_PATTERNS = Path(__file__).resolve().parent.parent / "data" / "safety" / "patterns.yml"
 
@@ -49,6 +55,7 @@ class RiskClassifier:
         from spacy.tokens import Doc
 
         self._set = pattern_set
+        self._lock = threading.Lock()
         self._nlp = spacy.blank("en")
         self._doc = Doc
         self._matcher = _AnchoredMatcher(self._nlp.vocab, pattern_set.compiled)
@@ -72,7 +79,18 @@ class RiskClassifier:
         return self._set.severities[label]
 
     def classify(self, text: str) -> RiskAssessment:
-        """Assess one message."""
+        """Assess one message. Never raises: if the check breaks, the message is flagged as unchecked."""
+        try:
+            with self._lock:  # spaCy's string store is shared; a long message may be checked on another thread
+                return self._classify(text)
+        except Exception as exc:  # fail safe: an unchecked message gets help and an officer's eyes
+            logger.error("the safety check failed (%s); the message is flagged as unchecked", type(exc).__name__)
+            return RiskAssessment(
+                labels=frozenset([CHECK_FAILED]), severity=max(self._set.severities.values()),
+                rule_ids=(CHECK_FAILED,),
+            )
+
+    def _classify(self, text: str) -> RiskAssessment:
         words = self._set.normaliser.words(text)
         if not words:
             return NO_RISK
@@ -97,11 +115,15 @@ class RiskClassifier:
         suppressed: list[str] = []
         for rule_id in sorted(hits):
             rule = self._set.rules[rule_id]
-            reasons = [context.reason_to_drop(rule, span) for span in hits[rule_id]]
-            if None in reasons:
-                accepted.append(rule)
+            first_reason = None
+            for span in hits[rule_id]:
+                reason = context.reason_to_drop(rule, span)
+                if reason is None:
+                    accepted.append(rule)
+                    break
+                first_reason = first_reason or reason
             else:
-                suppressed.append(f"{rule_id}:{reasons[0]}")
+                suppressed.append(f"{rule_id}:{first_reason}")
         labels = frozenset(rule.label for rule in accepted)
         return RiskAssessment(
             labels=labels,
@@ -119,39 +141,99 @@ class _AnchoredMatcher:
         from spacy.matcher import Matcher
 
         grouped: dict[frozenset[str], dict[str, list[MatcherPattern]]] = defaultdict(lambda: defaultdict(list))
+        reach: dict[frozenset[str], tuple[int, int]] = {}
+        seconds: dict[frozenset[str], set[str] | None] = defaultdict(set)
         for key, patterns in compiled.items():
             for pattern in patterns:
-                grouped[_anchor(pattern)][key].append(pattern)
+                anchor, at = _anchor(pattern)
+                grouped[anchor][key].append(pattern)
+                second = _second_need(pattern, anchor)
+                seconds[anchor] = None if second is None or seconds[anchor] is None else seconds[anchor] | second
+                before, after = reach.get(anchor, (0, 0))
+                reach[anchor] = (max(before, at), max(after, len(pattern) - at - 1))
         self._groups = []
+        # How far a match of each group can reach before and after its anchor word, in words.
+        self._reach: list[tuple[int, int]] = []
+        # Per group, words one of which every pattern needs besides its anchor (None: some need none). A stretch
+        # with none of them cannot match, and is not run through the matcher.
+        self._seconds: list[frozenset[str] | None] = []
         self._by_word: dict[str, list[int]] = defaultdict(list)
         for index, (anchor, by_key) in enumerate(grouped.items()):
             matcher = Matcher(vocab, validate=True)
             for key, patterns in by_key.items():
                 matcher.add(key, patterns)
             self._groups.append(matcher)
+            self._reach.append(reach[anchor])
+            second_words = seconds[anchor]
+            self._seconds.append(None if second_words is None else frozenset(second_words))
             for word in anchor:
                 self._by_word[word].append(index)
 
     def __call__(self, doc: Any, words: list[str]) -> list[tuple[int, int, int]]:
-        """All (match_id, start, end) of every pattern in the message."""
-        groups = {index for word in set(words) for index in self._by_word.get(word, ())}
-        return [match for index in groups for match in self._groups[index](doc)]
+        """All (match_id, start, end) of every pattern in the message.
+
+        Each group runs only over the stretches of the message around its anchor words (a pattern is at most
+        known length and contains its anchor), so the work grows with the message, never with the
+        message times the number of patterns it happens to touch.
+        """
+        positions: dict[int, list[int]] = defaultdict(list)
+        for index, word in enumerate(words):
+            for group in self._by_word.get(word, ()):
+                positions[group].append(index)
+        size = len(words)
+        found: set[tuple[int, int, int]] = set()
+        for group, anchors in positions.items():
+            before, after = self._reach[group]
+            longest = 2 * (before + after + 1)  # a stretch never grows past this, so the work stays linear
+            start, end = max(0, anchors[0] - before), min(size, anchors[0] + after + 1)
+            for anchor in anchors[1:]:
+                next_end = min(size, anchor + after + 1)
+                if anchor - before <= end and next_end - start <= longest:
+                    end = next_end
+                    continue
+                self._match(group, doc, words, start, end, found)
+                start, end = max(0, anchor - before), next_end
+            self._match(group, doc, words, start, end, found)
+        return sorted(found)
+
+    def _match(self, group: int, doc: Any, words: list[str], start: int, end: int, found: set[Any]) -> None:
+        second = self._seconds[group]
+        if second is None or not second.isdisjoint(words[start:end]):
+            found.update((key, first + start, last + start) for key, first, last in self._groups[group](doc[start:end]))
 
 
-def _anchor(pattern: MatcherPattern) -> frozenset[str]:
-    """The most selective set of words one required token of the pattern must be."""
+def _anchor(pattern: MatcherPattern) -> tuple[frozenset[str], int]:
+    """The most selective set of words one required token of the pattern must be, and that token's place."""
     options = []
-    for spec in pattern:
+    for at, spec in enumerate(pattern):
         lower = spec.get("LOWER")
         if "OP" in spec or lower is None or (isinstance(lower, dict) and "IN" not in lower):
             continue
         words = frozenset([lower] if isinstance(lower, str) else lower["IN"])
+        options.append((len(words & _COMMON_WORDS) > 0, len(words), sorted(words), at, words))
+    best = min(options)
+    return best[-1], best[-2]
+
+
+def _second_need(pattern: MatcherPattern, anchor: frozenset[str]) -> frozenset[str] | None:
+    """The fewest words one more token of the pattern (besides its anchor) must be; None if there is none."""
+    options = []
+    anchor_seen = False
+    for spec in pattern:
+        lower = spec.get("LOWER")
+        if "OP" in spec or lower is None or (isinstance(lower, dict) and "IN" not in lower):
+            continue  # optional, a wildcard or a number: nothing to look for
+        words = frozenset([lower] if isinstance(lower, str) else lower["IN"])
+        if words == anchor and not anchor_seen:
+            anchor_seen = True
+            continue
         options.append((len(words & _COMMON_WORDS) > 0, len(words), sorted(words), words))
-    return min(options)[-1]
+    return min(options)[-1] if options else None
 
 
 class _Context:
-    """Clause and sentence positions of one message, and the cues found in it."""
+    """Clause and sentence positions of one message, and the cues found in it, indexed so that each check
+    looks only near its hit (the cost of a message stays linear in its length)."""
 
     def __init__(
         self,
@@ -162,8 +244,6 @@ class _Context:
     ) -> None:
         self.set = pattern_set
         self.words = words
-        self.cues = cues
-        self.times = times
         self.sentence: list[int] = []
         self.clause: list[int] = []
         sentence = clause = 0
@@ -174,6 +254,23 @@ class _Context:
                 sentence += 1
             if word in pattern_set.clause_breaks:
                 clause += 1
+        covered = [0] * (len(words) + 1)
+        for start, end in cues["idiom"]:
+            for i in range(start, end):
+                covered[i + 1] = 1
+        self.idiom_before = list(itertools.accumulate(covered))  # idiom words before each position
+        self.negations_ending: dict[int, list[int]] = defaultdict(list)
+        for start, end in cues["negation"]:
+            self.negations_ending[end].append(start)
+        self.framing_ends: dict[int, list[int]] = defaultdict(list)
+        for start, end in cues["framing"]:
+            self.framing_ends[self.sentence[start]].append(end)
+        self.listener = {i for start, end in cues["speech"] for i in range(start, end)}
+        self.dated_sentences = {self.sentence[start] for start, _, kind in times if kind != "past"}
+        self.past_clauses = {self.clause[start] for start, _, kind in times if kind == "past"}
+        self.times = sorted(times)
+        self.time_starts = [start for start, _, _ in self.times]
+        self.longest_time = max((end - start for start, end, _ in times), default=0)
 
     def reason_to_drop(self, rule: Rule, span: Span) -> str | None:
         """Why this hit is not risk (idiom, negation, framing, time), or None when it stands."""
@@ -191,50 +288,45 @@ class _Context:
 
     def _idiom(self, span: Span) -> bool:
         start, end = span
-        return any(s < end and start < e for s, e in self.cues["idiom"])
+        return self.idiom_before[end] > self.idiom_before[start]
 
     def _negated(self, span: Span) -> bool:
         start = span[0]
-        for cue_start, cue_end in self.cues["negation"]:
-            gap = self.words[cue_end:start]
-            if (
-                cue_end <= start
-                and len(gap) <= self.set.negation_window
-                and self.clause[cue_start] == self.clause[start]
-                and all(word in self.set.negation_may_skip for word in gap)
-            ):
-                return True
+        for cue_end in range(max(0, start - self.set.negation_window), start + 1):
+            for cue_start in self.negations_ending.get(cue_end, ()):
+                if self.clause[cue_start] == self.clause[start] and all(
+                    word in self.set.negation_may_skip for word in self.words[cue_end:start]
+                ):
+                    return True
         return False
 
     def _framed(self, span: Span) -> bool:
         start, end = span
         sentence = self.sentence[start]
-        if any(kind != "past" and self.sentence[s] == sentence for s, _, kind in self.times):
+        if sentence in self.dated_sentences:
             return False  # a concrete time ("last night", "right now") means a real event, not a what-if
         near = start - self.set.first_person_window
-        return any(
-            cue_end <= start
-            and self.sentence[cue_start] == sentence
-            and not self._first_person(max(cue_end, near), end)
-            for cue_start, cue_end in self.cues["framing"]
-        )
+        # Only where the look for a first-person word begins matters: at `near`, or at a cue ending after it.
+        begins = {max(cue_end, near) for cue_end in self.framing_ends.get(sentence, ()) if cue_end <= start}
+        return any(not self._first_person(begin, end) for begin in begins)
 
     def _first_person(self, start: int, end: int) -> bool:
         # "tells me", "asked me": the sender is only the listener there.
-        listener = {i for s, e in self.cues["speech"] for i in range(s, e)}
-        return any(self.words[i] in self.set.first_person and i not in listener for i in range(start, end))
+        return any(self.words[i] in self.set.first_person and i not in self.listener for i in range(start, end))
 
     def _past_in_clause(self, span: Span) -> bool:
         start, end = span
-        clauses = {self.clause[start], self.clause[end - 1]}
-        return any(kind == "past" and self.clause[s] in clauses for s, _, kind in self.times)
+        return self.clause[start] in self.past_clauses or self.clause[end - 1] in self.past_clauses
 
     def _nearest_dated_time(self, span: Span) -> str | None:
         start, end = span
+        window = self.set.time_window
+        first = bisect.bisect_left(self.time_starts, start - window - self.longest_time)
+        last = bisect.bisect_right(self.time_starts, end + window)
         best: tuple[int, int, str] | None = None
-        for s, e, kind in self.times:
+        for s, e, kind in self.times[first:last]:
             distance = max(s - end, start - e, 0)
-            if kind == "now" or distance > self.set.time_window:
+            if kind == "now" or distance > window:
                 continue
             rank = (distance, 0 if kind == "recent" else 1, kind)
             if best is None or rank < best:

@@ -33,3 +33,31 @@ from safety.risk import get_classifier
 )
 def test_words(text: str, words: list[str]) -> None:
     assert get_classifier()._set.normaliser.words(text) == words
+
+
+# Contractions written the way some keyboards and text tools split them: each must read as words, never crash.
+SPLIT_CONTRACTIONS = [
+    ("i ca n't go on", ["i", "can", "not", "go", "on"]),
+    ("do n't", ["do", "not"]),
+    ("can-n't", ["can", "not"]),
+    ("i wo n't be here", ["i", "will", "not", "be", "here"]),
+    ("n't", ["not"]),
+    ("'", []),
+    ("''", []),
+    ("n't n't n't", ["not", "not", "not"]),
+    ("I ca n\u2019t", ["i", "can", "not"]),
+    ("it 's", ["it", "is"]),
+    ("i 'll", ["i", "will"]),
+    ("'s", []),
+    ("'ll 've 're 'd 'm", ["will", "have", "are", "would", "am"]),
+]
+
+
+@pytest.mark.parametrize(("text", "words"), SPLIT_CONTRACTIONS)
+def test_split_contractions_read_as_words(text: str, words: list[str]) -> None:
+    assert get_classifier()._set.normaliser.words(text) == words
+
+
+def test_a_crisis_message_with_a_split_contraction_is_still_caught() -> None:
+    assessment = get_classifier().classify("i ca n't take it any more, i want to kill myself tonight")
+    assert assessment.labels == {"suicide_self_harm"}
