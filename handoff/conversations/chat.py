@@ -71,20 +71,29 @@ class ChatSession:
         self.ctx = ctx
         self.ws = websocket
         self.conversation: Conversation | None = None
-        self.sent: set[int] = set()
+        # Messages this socket has shown: every seq up to `shown_upto`, and the ones in `shown_above` beyond it
+        # (events may arrive out of order). A watermark, so a resume costs nothing whatever `after` says.
+        self.shown_upto = 0
+        self.shown_above: set[int] = set()
         self.send_lock = asyncio.Lock()
         self.tasks: list[asyncio.Task[None]] = []
         self._subscribed = asyncio.Event()
         self._history_sent = asyncio.Event()
 
     async def send(self, event: dict[str, Any]) -> None:
-        if event.get("type") == "message":
-            # Skip only what this socket already sent: events may arrive out of order.
-            if event["seq"] in self.sent:
-                return
-            self.sent.add(event["seq"])
+        if event.get("type") == "message" and not self._first_showing(event["seq"]):
+            return  # this socket already sent it
         async with self.send_lock:
             await self.ws.send_json(event)
+
+    def _first_showing(self, seq: int) -> bool:
+        if seq <= self.shown_upto or seq in self.shown_above:
+            return False
+        self.shown_above.add(seq)
+        while self.shown_upto + 1 in self.shown_above:
+            self.shown_upto += 1
+            self.shown_above.discard(self.shown_upto)
+        return True
 
     async def error(self, code: str, message: str, **extra: Any) -> None:
         async with self.send_lock:
@@ -131,7 +140,7 @@ class ChatSession:
     async def _hello(self, frame: dict[str, Any]) -> None:
         token = frame.get("token")
         after = frame.get("after", 0)
-        after = after if isinstance(after, int) and after >= 0 else 0
+        after = after if isinstance(after, int) and not isinstance(after, bool) and after >= 0 else 0
         resumed = False
         async with self.ctx.sessions() as db:
             conversation = None
@@ -143,9 +152,8 @@ class ChatSession:
                     db_session=db, channel=Channel.webchat, institution_id=self.ctx.settings.institution_id
                 )
         self.conversation = conversation
-        if not resumed:
-            after = 0  # an unknown token starts a new conversation: nothing of it was seen yet
-        self.sent.update(range(1, after + 1))
+        # An unknown token starts a new conversation (nothing of it was seen yet); no client has seen past the end.
+        self.shown_upto = min(after, conversation.last_seq or 0) if resumed else 0
         self.tasks.append(asyncio.create_task(self._forward_events()))
         await self.send({
             "type": "welcome", "token": token, "resumed": resumed, "owner": conversation.owner.value,
@@ -154,7 +162,7 @@ class ChatSession:
         await self._subscribed.wait()
         async with self.ctx.sessions() as db:
             history = await service.messages_after(
-                db_session=db, conversation_id=conversation.id, after_seq=after
+                db_session=db, conversation_id=conversation.id, after_seq=self.shown_upto
             )
         for message in history:
             await self.send(message_event(message))
@@ -180,11 +188,10 @@ class ChatSession:
     async def _catch_up(self) -> None:
         """Events may have been missed while Redis was away: send what is stored and not yet sent."""
         assert self.conversation is not None
-        after = 0
-        while after + 1 in self.sent:
-            after += 1
         async with self.ctx.sessions() as db:
-            missed = await service.messages_after(db_session=db, conversation_id=self.conversation.id, after_seq=after)
+            missed = await service.messages_after(
+                db_session=db, conversation_id=self.conversation.id, after_seq=self.shown_upto
+            )
         for message in missed:
             await self.send(message_event(message))
 

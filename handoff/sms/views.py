@@ -83,10 +83,15 @@ async def inbound(request: Request, ctx: CtxDep) -> Response:
         return twiml([service_message("message_empty", "sms")])
     if len(text) > ctx.settings.max_message_chars:
         return twiml([service_message("message_too_long", "sms")])
-    received = await flows.receive(ctx, conversation, text, client_message_id=sid, channel_message_id=sid)
+    # The limit comes before the safety check, so a flood costs little; a text over it is still stored (Twilio
+    # will not send it again) and its reply still carries the emergency numbers.
+    limited = bool(await ctx.rate_limiter.acquire(conversation.public_id))
+    received = await flows.receive(
+        ctx, conversation, text, client_message_id=sid, channel_message_id=sid, checked=not limited
+    )
     if received.duplicate or opted_out:
         return twiml([])
-    if await ctx.rate_limiter.acquire(conversation.public_id):
+    if limited:
         return twiml([service_message("rate_limited", "sms")])
     task = ctx.spawn(flows.respond(ctx, conversation, received))
     try:
