@@ -147,8 +147,8 @@ class _AnchoredMatcher:
             for pattern in patterns:
                 anchor, at = _anchor(pattern)
                 grouped[anchor][key].append(pattern)
-                second = _second_need(pattern, anchor)
-                seconds[anchor] = None if second is None or seconds[anchor] is None else seconds[anchor] | second
+                second, known = _second_need(pattern, anchor), seconds[anchor]
+                seconds[anchor] = None if second is None or known is None else known | second
                 before, after = reach.get(anchor, (0, 0))
                 reach[anchor] = (max(before, at), max(after, len(pattern) - at - 1))
         self._groups = []
