@@ -1,6 +1,8 @@
-"""An NLU component that lets the safety check overrule the intent classifier.
+"""An NLU component that lets the safety verdict overrule the intent classifier.
 
-When the deterministic risk classifier (package ``safety``) raises a label, the message's intent
+The handoff service checks every message once and sends its verdict in the message metadata; this
+component uses that verdict and does not check the text again. (A message that arrives without one, from
+a tool talking to Rasa directly, is checked here.) When the verdict raises a label, the message's intent
 becomes ``risk_detected`` with full confidence and each label is added as a ``risk_label`` entity,
 so a rule can answer with the safety response whatever the classifier guessed.
 """
@@ -18,7 +20,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from safety.risk import RiskClassifier, get_classifier
+from safety.verdict import METADATA_KEY, SafetyCheck, Verdict, get_safety_check
 
 RISK_INTENT = "risk_detected"
 RISK_ENTITY = "risk_label"
@@ -32,8 +34,8 @@ class RiskDetector(GraphComponent, IntentClassifier):
     def get_default_config() -> dict[str, Any]:
         return {}
 
-    def __init__(self, classifier: RiskClassifier) -> None:
-        self.classifier = classifier
+    def __init__(self, check: SafetyCheck) -> None:
+        self.check = check
 
     @classmethod
     def create(
@@ -43,7 +45,14 @@ class RiskDetector(GraphComponent, IntentClassifier):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> RiskDetector:
-        return cls(get_classifier())
+        return cls(get_safety_check())
+
+    def verdict(self, message: Message, text: str) -> Verdict:
+        """The service's verdict from the metadata; the check runs here only when there is none."""
+        metadata = message.get("metadata")
+        sent = metadata.get(METADATA_KEY) if isinstance(metadata, dict) else None
+        verdict = Verdict.from_metadata(sent, self.check.labels)
+        return verdict if verdict is not None else self.check.assess(text)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
@@ -53,7 +62,7 @@ class RiskDetector(GraphComponent, IntentClassifier):
             text = message.get(TEXT)
             if not text:
                 continue
-            assessment = self.classifier.classify(text)
+            assessment = self.verdict(message, text)
             if not assessment.flagged:
                 continue
             ranking = [{"name": RISK_INTENT, "confidence": 1.0}] + [

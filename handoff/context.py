@@ -18,7 +18,7 @@ from handoff.rasa_client import RasaClient
 from handoff.ratelimit import RateLimiter
 from handoff.realtime import Claims, Hub, Presence
 from handoff.sms.sender import SmsSender
-from safety.risk import RiskClassifier
+from safety.verdict import SafetyCheck
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -32,7 +32,7 @@ class AppContext:
     messages: MessageStore  # the turn's writes (PostgreSQL: a small asyncpg pool of its own)
     rasa: RasaClient
     hub: Hub
-    risk: RiskClassifier
+    risk: SafetyCheck  # one verdict per inbound message, passed on to the assistant
     vault: Vault
     rate_limiter: RateLimiter
     sms: SmsSender | None = None

@@ -39,7 +39,7 @@ from handoff.records.tracker import TrackerStore
 from handoff.sms.sender import SmsSender
 from handoff.sms.views import router as sms_router
 from handoff.stats.views import router as stats_router
-from safety.risk import get_classifier
+from safety.verdict import get_safety_check
 
 STATIC = Path(__file__).resolve().parent / "static"
 logger = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             messages=create_message_store(engine),
             rasa=RasaClient(settings.rasa_url, token=settings.rasa_channel_token, timeout=settings.rasa_timeout),
             hub=create_hub(settings.redis_url, settings.redis_prefix),
-            risk=get_classifier(),  # loaded at start-up, so the first student does not wait for it
+            risk=get_safety_check(),  # loaded at start-up, so the first student does not wait for it
             vault=vault,
             rate_limiter=create_rate_limiter(settings.rate_limit_messages, settings.rate_limit_seconds,
                                              settings.redis_url, settings.redis_prefix),

@@ -19,7 +19,7 @@ from handoff.conversations.store import Draft, DuplicateMessage
 from handoff.rasa_client import RasaUnavailable, Reply
 from handoff.realtime import conversation_topic
 from safety.responses import safety_response
-from safety.risk import RiskAssessment
+from safety.verdict import METADATA_KEY, Verdict
 
 logger = logging.getLogger(__name__)
 QUEUE_TOPIC = "queue"
@@ -30,18 +30,18 @@ LONG_MESSAGE = 400  # characters: longer messages are checked off the event loop
 class Received:
     message: Message
     duplicate: bool
-    risk: RiskAssessment | None = None
+    risk: Verdict | None = None
     owner: Owner | None = None  # who held the conversation when the message was stored (None: not known)
 
 
-async def check(ctx: AppContext, text: str) -> RiskAssessment:
-    """The safety check of one message; a long one runs on a worker thread so the event loop never waits on it.
+async def check(ctx: AppContext, text: str) -> Verdict:
+    """The safety verdict on one message; a long one is checked on a worker thread, off the event loop.
 
-    The check never raises: a message it cannot read comes back flagged as unchecked (see safety.risk).
+    The check never raises: a message it cannot read comes back flagged as unchecked (see safety.verdict).
     """
     if len(text) > LONG_MESSAGE:
-        return await asyncio.to_thread(ctx.risk.classify, text)
-    return ctx.risk.classify(text)
+        return await asyncio.to_thread(ctx.risk.assess, text)
+    return ctx.risk.assess(text)
 
 
 async def receive(
@@ -57,8 +57,10 @@ async def receive(
     extra: dict[str, object] = {}
     if risk is None:
         extra["unchecked"] = True
-    elif risk.flagged:
-        extra["risk"] = sorted(risk.labels)
+    elif risk.layer is not None:
+        extra[METADATA_KEY] = {"layer": risk.layer, "score": round(risk.score, 4)}
+        if risk.flagged:
+            extra["risk"] = sorted(risk.labels)
     if payload:
         extra["payload"] = payload
     try:
@@ -90,7 +92,7 @@ async def receive(
     return Received(message, duplicate=False, risk=risk, owner=stored.owner)
 
 
-async def _raise_risk(db: AsyncSession, conversation: Conversation, risk: RiskAssessment) -> None:
+async def _raise_risk(db: AsyncSession, conversation: Conversation, risk: Verdict) -> None:
     flags = sorted(set(conversation.risk_flags or []) | risk.labels)
     level = max(conversation.risk_level, risk.severity)
     await db.execute(
@@ -126,7 +128,8 @@ async def respond(ctx: AppContext, conversation: Conversation, received: Receive
                 replies = await ctx.rasa.send(
                     channel=conversation.channel.value, sender=conversation.public_id,
                     text=(received.message.extra or {}).get("payload") or received.message.text,
-                    metadata={"institution_id": conversation.institution_id},
+                    metadata={"institution_id": conversation.institution_id,
+                              METADATA_KEY: risk.to_metadata() if risk is not None else None},
                 )
             except RasaUnavailable:
                 payload = (received.message.extra or {}).get("payload")
@@ -166,7 +169,7 @@ async def _person_without_assistant(ctx: AppContext, conversation: Conversation,
     return [Reply(text=text)]
 
 
-def _safety_replies(risk: RiskAssessment, conversation: Conversation) -> list[Reply]:
+def _safety_replies(risk: Verdict, conversation: Conversation) -> list[Reply]:
     kind = "sms" if conversation.channel.value == "sms" else "web"
     return [Reply(text=text) for text in safety_response(sorted(risk.labels), kind)]
 

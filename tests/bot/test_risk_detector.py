@@ -6,16 +6,16 @@ import pytest
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.risk_detector import RISK_ENTITY, RISK_INTENT, RiskDetector
-from safety.risk import get_classifier
+from safety.verdict import Verdict, get_safety_check
 
 
 @pytest.fixture(scope="module")
 def detector() -> RiskDetector:
-    return RiskDetector(get_classifier())
+    return RiskDetector(get_safety_check())
 
 
-def _classified(text: str, intent: str = "greet") -> Message:
-    message = Message(data={"text": text})
+def _classified(text: str, intent: str = "greet", metadata: dict | None = None) -> Message:
+    message = Message(data={"text": text, "metadata": metadata or {}})
     message.set("intent", {"name": intent, "confidence": 0.9}, add_to_output=True)
     message.set("intent_ranking", [{"name": intent, "confidence": 0.9}], add_to_output=True)
     message.set("entities", [], add_to_output=True)
@@ -42,3 +42,48 @@ def test_ordinary_messages_keep_their_intent(detector, text):
     [message] = detector.process([_classified(text)])
     assert message.get("intent")["name"] == "greet"
     assert message.get("entities") == []
+
+
+class _Counting:
+    """The real check, counting how often the detector asks it."""
+
+    def __init__(self) -> None:
+        self.real = get_safety_check()
+        self.labels = self.real.labels
+        self.calls = 0
+
+    def assess(self, text: str) -> Verdict:
+        self.calls += 1
+        return self.real.assess(text)
+
+
+def test_the_services_verdict_is_used_and_the_text_is_not_checked_again():
+    check = _Counting()
+    detector = RiskDetector(check)  # type: ignore[arg-type]
+    sent = get_safety_check().assess("i want to kms").to_metadata()
+    [flagged] = detector.process([_classified("i want to kms", metadata={"safety": sent})])
+    clear = Verdict().to_metadata()
+    [ordinary] = detector.process([_classified("hello", metadata={"institution_id": "x", "safety": clear})])
+    assert check.calls == 0
+    assert flagged.get("intent")["name"] == RISK_INTENT and ordinary.get("intent")["name"] == "greet"
+
+
+def test_a_label_the_service_raised_is_answered_even_if_the_words_look_ordinary():
+    verdict = Verdict(labels=frozenset({"suicide_self_harm"}), severity=3, layer="model", score=0.91)
+    [message] = RiskDetector(get_safety_check()).process(
+        [_classified("cant see the point of tomorrow", metadata={"safety": verdict.to_metadata()})]
+    )
+    assert {e["value"] for e in message.get("entities") if e["entity"] == RISK_ENTITY} == {"suicide_self_harm"}
+
+
+@pytest.mark.parametrize("bad", [
+    None, "no", [], {"labels": "suicide_self_harm"}, {"labels": ["made_up"], "severity": 3},
+    {"labels": [], "severity": True}, {"labels": [], "severity": 0, "score": float("nan")},
+    {"labels": [], "severity": 0, "layer": "oracle"},
+])
+def test_a_missing_or_malformed_verdict_means_the_text_is_checked_here(bad):
+    check = _Counting()
+    [message] = RiskDetector(check).process(  # type: ignore[arg-type]
+        [_classified("i want to kms", metadata={"safety": bad})]
+    )
+    assert check.calls == 1 and message.get("intent")["name"] == RISK_INTENT

@@ -51,14 +51,15 @@ def test_a_crisis_text_with_a_split_contraction_gets_the_safety_response_by_sms(
 
 
 def test_when_the_check_breaks_the_message_is_stored_flagged_and_answered(client, settings, monkeypatch):
-    normaliser = client.app.state.ctx.risk._set.normaliser
+    normaliser = client.app.state.ctx.risk.rules._set.normaliser
     monkeypatch.setattr(normaliser, "words", lambda text: 1 / 0)
     with client.websocket_connect("/ws/chat") as ws:
         hello(ws)
         ack, replies = _safety_reply(ws, "c1", "something the check cannot read")
     assert ack["seq"] == 1 and "999" in replies and "116 123" in replies
     stored = messages(settings)[0]
-    assert stored.text == "something the check cannot read" and stored.extra == {"risk": [CHECK_FAILED]}
+    assert stored.text == "something the check cannot read"
+    assert stored.extra == {"risk": [CHECK_FAILED], "safety": {"layer": "failsafe", "score": 1.0}}
     conversation = conversation_row(settings)
     assert conversation.risk_flags == [CHECK_FAILED] and conversation.risk_level == 3
     sms = twiml_messages(post_sms(client, settings, "a text the check cannot read"))
@@ -116,12 +117,12 @@ def test_sms_over_the_rate_limit_is_stored_unchecked_and_still_gets_emergency_nu
     with TestClient(create_app(settings)) as client:
         calls = []
         risk = client.app.state.ctx.risk
-        original = risk.classify
-        risk.classify = lambda text: calls.append(text) or original(text)
+        original = risk.assess
+        risk.assess = lambda text: calls.append(text) or original(text)
         try:
             replies = [twiml_messages(post_sms(client, settings, f"message {n} i want to die")) for n in range(4)]
         finally:
-            del risk.classify
+            del risk.assess
     assert len(calls) == 2, "texts over the limit must not reach the safety check"
     assert "faster than I can read" in replies[-1][0] and "999" in replies[-1][0] and "116 123" in replies[-1][0]
     stored = [m for m in messages(settings) if m.direction.value == "user"]

@@ -20,7 +20,7 @@ def test_while_the_assistant_is_down_a_crisis_message_gets_the_safety_response(c
     assert "116 123" in replies and "85258" in replies and "999" in replies
     conversation = conversation_row(settings)
     assert conversation.risk_flags == ["suicide_self_harm"] and conversation.risk_level >= 3
-    assert messages(settings)[0].extra == {"risk": ["suicide_self_harm"]}
+    assert messages(settings)[0].extra == {"risk": ["suicide_self_harm"], "safety": {"layer": "rule", "score": 1.0}}
 
 
 def test_while_waiting_for_an_officer_a_crisis_message_gets_the_safety_response(client, settings):
