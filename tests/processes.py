@@ -174,7 +174,7 @@ TRAVELLING_UVICORN = (
     "import datetime, sys, time_machine, uvicorn;"
     "time_machine.travel(datetime.datetime.fromisoformat(sys.argv[1]), tick=True).start();"
     "uvicorn.run('handoff.main:create_app', factory=True, host='127.0.0.1', port=int(sys.argv[2]),"
-    " server_header=False)"
+    " server_header=False, ws_max_size=65536)"
 )
 
 
@@ -190,7 +190,7 @@ def handoff_process(port: int, database_url: str, rasa_url: str, logs: Path, nam
         command = [sys.executable, "-c", TRAVELLING_UVICORN, travel_to.isoformat(), str(port)]
     else:
         command = [sys.executable, "-m", "uvicorn", "handoff.main:create_app", "--factory", "--host", "127.0.0.1",
-                   "--port", str(port), "--no-server-header"]
+                   "--port", str(port), "--no-server-header", "--ws-max-size", "65536"]
     return Process(name, command, env, logs / f"{name}.log")
 
 

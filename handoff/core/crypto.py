@@ -103,8 +103,8 @@ class EncryptedJSON(EncryptedText):
 
     cache_ok = True
 
-    def process_bind_param(self, value: Any, dialect: object) -> str | None:  # type: ignore[override]
+    def process_bind_param(self, value: Any, dialect: object) -> str | None:
         return None if value is None else active_vault().encrypt(json.dumps(value, separators=(",", ":")))
 
-    def process_result_value(self, value: str | None, dialect: object) -> Any:  # type: ignore[override]
+    def process_result_value(self, value: str | None, dialect: object) -> Any:
         return None if value is None else json.loads(active_vault().decrypt(value))
