@@ -107,8 +107,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Disclosure assistant: handoff service",
         version="0.1.0",
         lifespan=lifespan,
-        docs_url="/docs",
+        # No interactive docs page (FastAPI's loads Swagger from a CDN), and no schema in production: it lists the
+        # internal /api routes. Development keeps /openapi.json for tools and the schema fuzz test.
+        docs_url=None,
         redoc_url=None,
+        openapi_url=None if settings.production else "/openapi.json",
     )
 
     app.add_middleware(RequestGuard)
