@@ -57,18 +57,22 @@ async def chat_socket(websocket: WebSocket) -> None:
         return
     address = audit.client_address(websocket)
     refusal = ctx.client_limits.open_socket(address)
-    await websocket.accept()
     if refusal is not None:  # accepted only to say why, kindly: a browser cannot read a refused handshake
-        await refuse(websocket, refusal, CLOSE_TRY_LATER)
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await websocket.accept()
+            await refuse(websocket, refusal, CLOSE_TRY_LATER)
         return
-    session = ChatSession(ctx, websocket)
     try:
-        await session.run()
-    except WebSocketDisconnect:
-        pass
+        await websocket.accept()
+        session = ChatSession(ctx, websocket)
+        try:
+            await session.run()
+        except WebSocketDisconnect:
+            pass
+        finally:
+            await session.stop()
     finally:
-        ctx.client_limits.close_socket(address)
-        await session.stop()
+        ctx.client_limits.close_socket(address)  # however the socket ended, even before it was accepted
 
 
 async def refuse(websocket: WebSocket, refusal: Refusal, close_code: int) -> None:
