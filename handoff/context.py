@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from handoff.clientlimits import ClientLimits
 from handoff.conversations.store import MessageStore
 from handoff.core.config import Settings
 from handoff.core.crypto import Vault
@@ -35,6 +36,7 @@ class AppContext:
     risk: SafetyCheck  # one verdict per inbound message, passed on to the assistant
     vault: Vault
     rate_limiter: RateLimiter
+    client_limits: ClientLimits  # new conversations, open sockets and refusal audits per client
     sms: SmsSender | None = None
     presence: Presence = field(default_factory=Presence)  # officers with a console open (shared with Redis)
     claims: Claims = field(default_factory=Claims)  # one worker at a time for periodic work
@@ -72,5 +74,6 @@ class AppContext:
         await self.presence.aclose()
         await self.claims.aclose()
         await self.rate_limiter.aclose()
+        await self.client_limits.aclose()
         await self.messages.aclose()
         await self.engine.dispose()

@@ -16,6 +16,7 @@ from sqlalchemy import exc as sa_exc
 
 from handoff.cases.api import router as cases_api_router
 from handoff.cases.flows import watch_waiting
+from handoff.clientlimits import ClientLimits
 from handoff.console.api import router as console_api_router
 from handoff.console.api import socket_router as console_socket_router
 from handoff.console.views import router as console_router
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             vault=vault,
             rate_limiter=create_rate_limiter(settings.rate_limit_messages, settings.rate_limit_seconds,
                                              settings.redis_url, settings.redis_prefix),
+            client_limits=ClientLimits(settings, vault.lookup_hash),
             sms=_sms_sender(settings),
             presence=create_presence(settings.redis_url, settings.redis_prefix),
             claims=create_claims(settings.redis_url, settings.redis_prefix),
@@ -105,8 +107,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Disclosure assistant: handoff service",
         version="0.1.0",
         lifespan=lifespan,
-        docs_url="/docs",
+        # No interactive docs page (FastAPI's loads Swagger from a CDN), and no schema in production: it lists the
+        # internal /api routes. Development keeps /openapi.json for tools and the schema fuzz test.
+        docs_url=None,
         redoc_url=None,
+        openapi_url=None if settings.production else "/openapi.json",
     )
 
     app.add_middleware(RequestGuard)

@@ -71,7 +71,7 @@ class CallbackRequest(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     preferred_channel: Mapped[str] = mapped_column(String(16))
-    safe_time: Mapped[str] = mapped_column(String(200))
+    safe_time: Mapped[str] = mapped_column(EncryptedText)  # in the student's own words: names, places
     contact_encrypted: Mapped[str] = mapped_column(Text)
     done: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

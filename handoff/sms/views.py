@@ -66,6 +66,12 @@ async def inbound(request: Request, ctx: CtxDep) -> Response:
         if keyword in START_WORDS:
             await service.set_opted_out(db_session=db, contact=contact, opted_out=False)
             return twiml([service_message("sms_start", "sms")])
+        if await service.open_conversation(db_session=db, contact=contact) is None:
+            # A new conversation: limited per number. A message that shows risk is never refused: it goes on
+            # to the safety response as ever. Anything else gets a kind no, with where to find help now.
+            refusal = await ctx.client_limits.new_conversation(number=phone)
+            if refusal is not None and not ctx.risk.classify(body.strip()).flagged:
+                return twiml([] if contact.opted_out else [service_message("too_many_conversations", "sms")])
         conversation = await service.current_conversation(
             db_session=db, contact=contact, institution_id=ctx.settings.institution_id
         )

@@ -57,8 +57,8 @@ def test_rotation_moves_every_row_to_the_new_key_so_the_old_key_can_be_removed(s
     new, old = _keys()
     _seed(_settings(settings, old))
     before = _raw_values(settings)
-    for name in ("messages.text", "case_notes.text", "callback_requests.contact_encrypted",
-                 "sms_contacts.phone_encrypted"):
+    for name in ("messages.text", "messages.extra", "case_notes.text", "callback_requests.contact_encrypted",
+                 "callback_requests.safe_time", "sms_contacts.phone_encrypted"):
         assert before[name], f"the test stores no {name}"
 
     with command_env(monkeypatch, settings, ENCRYPTION_KEYS=f"{new},{old}"):
