@@ -7,6 +7,8 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.common import current_profile
+from institutions import ProfileError
 from safety.responses import safety_response
 
 RISK_ENTITY = "risk_label"
@@ -34,7 +36,11 @@ class ActionSafetyResponse(Action):
             {e["value"] for e in tracker.latest_message.get("entities", []) if e.get("entity") == RISK_ENTITY}
         )
         kind = channel_kind(tracker)
-        messages = safety_response(labels, kind)
+        try:
+            nation: str | None = current_profile().nation  # SARCs and sexual-violence lines differ by nation
+        except ProfileError:
+            nation = None  # then the reply names every nation's routes
+        messages = safety_response(labels, kind, nation)
         for index, text in enumerate(messages):
             last = index == len(messages) - 1
             dispatcher.utter_message(text=text, buttons=OFFER_BUTTONS if last and kind == "web" else None)

@@ -37,6 +37,7 @@ from handoff.realtime import create_claims, create_hub, create_presence
 from handoff.records import logscrub
 from handoff.records.retention import scheduled_purges
 from handoff.records.tracker import TrackerStore
+from handoff.services_page import router as services_router
 from handoff.sms.sender import SmsSender
 from handoff.sms.views import router as sms_router
 from handoff.stats.views import router as stats_router
@@ -138,6 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_router)
     app.include_router(stats_router)
     app.include_router(pages_router)
+    app.include_router(services_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     return app

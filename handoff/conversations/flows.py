@@ -20,6 +20,7 @@ from handoff.rasa_client import RasaUnavailable, Reply
 from handoff.realtime import conversation_topic
 from safety.responses import safety_response
 from safety.verdict import METADATA_KEY, Verdict
+from signpost.nation import institution_nation
 
 logger = logging.getLogger(__name__)
 QUEUE_TOPIC = "queue"
@@ -171,7 +172,8 @@ async def _person_without_assistant(ctx: AppContext, conversation: Conversation,
 
 def _safety_replies(risk: Verdict, conversation: Conversation) -> list[Reply]:
     kind = "sms" if conversation.channel.value == "sms" else "web"
-    return [Reply(text=text) for text in safety_response(sorted(risk.labels), kind)]
+    nation = institution_nation(conversation.institution_id)  # local SARCs; None names every nation's
+    return [Reply(text=text) for text in safety_response(sorted(risk.labels), kind, nation)]
 
 
 async def _deliver(ctx: AppContext, conversation: Conversation, replies: list[Reply]) -> list[Message]:

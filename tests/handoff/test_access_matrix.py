@@ -45,6 +45,8 @@ MATRIX: dict[tuple[str, str], dict[str, int | str]] = {
     ("GET", "/"): OPEN,
     ("GET", "/embed"): OPEN,
     ("GET", "/widget.js"): OPEN,
+    ("GET", "/services"): OPEN,  # the support services directory: public, like the chat page
+    ("GET", "/services.json"): OPEN,
     ("GET", "/static"): OPEN,  # /static/console.css
     ("WS", "/ws/chat"): {role: "accepted" for role in ROLES},
     ("WS", "/ws/console"): {"anonymous": 4401, "welfare_officer": "accepted", "safeguarding_lead": "accepted",
