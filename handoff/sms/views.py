@@ -70,7 +70,8 @@ async def inbound(request: Request, ctx: CtxDep) -> Response:
             # A new conversation: limited per number. A message that shows risk is never refused: it goes on
             # to the safety response as ever. Anything else gets a kind no, with where to find help now.
             refusal = await ctx.client_limits.new_conversation(number=phone)
-            if refusal is not None and not ctx.risk.classify(body.strip()).flagged:
+            verdict = await flows.check(ctx, body.strip()) if refusal is not None else None
+            if verdict is not None and not (verdict.flagged or verdict.check_in):
                 return twiml([] if contact.opted_out else [service_message("too_many_conversations", "sms")])
         conversation = await service.current_conversation(
             db_session=db, contact=contact, institution_id=ctx.settings.institution_id
