@@ -18,6 +18,7 @@ from handoff.rasa_client import RasaClient
 from handoff.ratelimit import RateLimiter
 from handoff.realtime import Claims, Hub, Presence
 from handoff.sms.sender import SmsSender
+from handoff.turns import Turns
 from safety.risk import RiskClassifier
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ class AppContext:
     sms: SmsSender | None = None
     presence: Presence = field(default_factory=Presence)  # officers with a console open (shared with Redis)
     claims: Claims = field(default_factory=Claims)  # one worker at a time for periodic work
+    turns: Turns = field(default_factory=Turns)  # conversations the assistant is answering now (shared with Redis)
     _locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(default_factory=weakref.WeakValueDictionary)
     _background: set[asyncio.Task[Any]] = field(default_factory=set)
 
@@ -71,6 +73,7 @@ class AppContext:
         await self.hub.aclose()
         await self.presence.aclose()
         await self.claims.aclose()
+        await self.turns.aclose()
         await self.rate_limiter.aclose()
         await self.messages.aclose()
         await self.engine.dispose()

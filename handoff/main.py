@@ -39,6 +39,7 @@ from handoff.records.tracker import TrackerStore
 from handoff.sms.sender import SmsSender
 from handoff.sms.views import router as sms_router
 from handoff.stats.views import router as stats_router
+from handoff.turns import create_turns
 from safety.risk import get_classifier
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             sms=_sms_sender(settings),
             presence=create_presence(settings.redis_url, settings.redis_prefix),
             claims=create_claims(settings.redis_url, settings.redis_prefix),
+            turns=create_turns(settings.redis_url, settings.redis_prefix, ttl=2 * settings.rasa_timeout + 5),
         )
         # What start-up loaded (the safety patterns, the app, the libraries) stays for the life of the process: a
         # full garbage collection would walk all of it (about 100 ms, with every conversation on hold meanwhile).

@@ -1,4 +1,4 @@
-"""The API the action server calls: handoff requests, callbacks, coming back with a reference."""
+"""The API the action server calls during a turn: handoff requests, callbacks, coming back with a reference."""
 
 from __future__ import annotations
 
@@ -60,6 +60,11 @@ class ResumeIn(BaseModel):
 
 
 async def _conversation(ctx: AppContext, sender_id: str) -> Conversation:
+    """The conversation the assistant is answering right now; refused if no turn of it is in progress."""
+    if await ctx.turns.client_of(sender_id) is None:
+        # The actions act during the turn the service sent to the assistant; a call at any other time (a
+        # replay, or someone who reached the action server) does not get to pick a conversation.
+        raise HTTPException(status_code=409, detail="no assistant turn is in progress for that conversation")
     async with ctx.sessions() as db:
         conversation = await conversations.get_by_public_id(db_session=db, public_id=sender_id)
     if conversation is None:

@@ -76,6 +76,9 @@ class ChatSession:
         self.tasks: list[asyncio.Task[None]] = []
         self._subscribed = asyncio.Event()
         self._history_sent = asyncio.Event()
+        # Who is on the other end, as a keyed hash of their address (behind a proxy: uvicorn --proxy-headers).
+        address = websocket.client.host if websocket.client else ""
+        self.client = "web:" + ctx.vault.lookup_hash("web:" + address)
 
     async def send(self, event: dict[str, Any]) -> None:
         if event.get("type") == "message":
@@ -233,7 +236,7 @@ class ChatSession:
                          "duplicate": received.duplicate})
         if not received.duplicate or await self._unanswered(received.message.seq):
             # The turn outlives this socket: a student who drops off gets the reply on reconnecting.
-            self.ctx.spawn(flows.respond(self.ctx, self.conversation, received))
+            self.ctx.spawn(flows.respond(self.ctx, self.conversation, received, client=self.client))
 
     async def _stored(self, client_id: str) -> bool:
         """A resend of a message already accepted is never refused by the rate limit."""

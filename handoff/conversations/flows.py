@@ -85,11 +85,14 @@ async def _raise_risk(db: AsyncSession, conversation: Conversation, risk: RiskAs
     conversation.risk_level, conversation.risk_flags = level, flags
 
 
-async def respond(ctx: AppContext, conversation: Conversation, received: Received) -> list[Message]:
+async def respond(
+    ctx: AppContext, conversation: Conversation, received: Received, *, client: str = "",
+) -> list[Message]:
     """Route a stored message: to the assistant while it holds the conversation, otherwise to people.
 
     Whoever holds the conversation, a message that shows risk gets the safety response at once unless
-    an officer is already talking with the student.
+    an officer is already talking with the student. ``client`` is a keyed hash of who sent it (the web
+    client's address or the SMS number), for limits that must hold across new conversations.
     """
     topic = conversation_topic(conversation.public_id)
     risk = received.risk
@@ -108,11 +111,13 @@ async def respond(ctx: AppContext, conversation: Conversation, received: Receive
         else:
             ctx.hub.publish_here(topic, typing_event(True))
             try:
-                replies = await ctx.rasa.send(
-                    channel=conversation.channel.value, sender=conversation.public_id,
-                    text=(received.message.extra or {}).get("payload") or received.message.text,
-                    metadata={"institution_id": conversation.institution_id},
-                )
+                # The assistant's actions may act on this conversation (open a case, erase it) only meanwhile.
+                async with ctx.turns.running(conversation.public_id, client):
+                    replies = await ctx.rasa.send(
+                        channel=conversation.channel.value, sender=conversation.public_id,
+                        text=(received.message.extra or {}).get("payload") or received.message.text,
+                        metadata={"institution_id": conversation.institution_id},
+                    )
             except RasaUnavailable:
                 payload = (received.message.extra or {}).get("payload")
                 if asks_for_person(received.message.text, payload):

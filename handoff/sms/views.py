@@ -88,7 +88,7 @@ async def inbound(request: Request, ctx: CtxDep) -> Response:
         return twiml([])
     if await ctx.rate_limiter.acquire(conversation.public_id):
         return twiml([service_message("rate_limited", "sms")])
-    task = ctx.spawn(flows.respond(ctx, conversation, received))
+    task = ctx.spawn(flows.respond(ctx, conversation, received, client="sms:" + contact.phone_hash))
     try:
         stored: list[Message] = await asyncio.wait_for(asyncio.shield(task), ctx.settings.sms_reply_timeout)
     except TimeoutError:
