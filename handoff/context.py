@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from handoff.cases.resume_limits import ResumeLimits
 from handoff.conversations.store import MessageStore
 from handoff.core.config import Settings
 from handoff.core.crypto import Vault
@@ -40,6 +41,7 @@ class AppContext:
     presence: Presence = field(default_factory=Presence)  # officers with a console open (shared with Redis)
     claims: Claims = field(default_factory=Claims)  # one worker at a time for periodic work
     turns: Turns = field(default_factory=Turns)  # conversations the assistant is answering now (shared with Redis)
+    resume_limits: ResumeLimits = field(default_factory=lambda: ResumeLimits("5/15 minutes;20/day", "5/day"))
     _locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(default_factory=weakref.WeakValueDictionary)
     _background: set[asyncio.Task[Any]] = field(default_factory=set)
 

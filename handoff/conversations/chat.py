@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
 import logging
 import re
@@ -64,6 +65,18 @@ async def chat_socket(websocket: WebSocket) -> None:
         await session.stop()
 
 
+def client_network(websocket: WebSocket) -> str:
+    """The client's address; for IPv6 its /64, since one home or phone is given a whole /64 to choose from."""
+    host = websocket.client.host if websocket.client else ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if address.version == 6 and not address.ipv4_mapped:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address.ipv4_mapped or address) if address.version == 6 else str(address)
+
+
 class ChatSession:
     """State of one open socket: the conversation, what was sent, the pending assistant turns."""
 
@@ -77,8 +90,7 @@ class ChatSession:
         self._subscribed = asyncio.Event()
         self._history_sent = asyncio.Event()
         # Who is on the other end, as a keyed hash of their address (behind a proxy: uvicorn --proxy-headers).
-        address = websocket.client.host if websocket.client else ""
-        self.client = "web:" + ctx.vault.lookup_hash("web:" + address)
+        self.client = "web:" + ctx.vault.lookup_hash("web:" + client_network(websocket))
 
     async def send(self, event: dict[str, Any]) -> None:
         if event.get("type") == "message":

@@ -140,6 +140,7 @@ async def _person_without_assistant(ctx: AppContext, conversation: Conversation,
     """
     from handoff.cases.enums import Goal
     from handoff.cases.flows import request_handoff
+    from handoff.cases.service import student_reference
 
     outcome = await request_handoff(
         ctx, conversation, request_id=f"service:{conversation.public_id}:{message.seq}", goal=Goal.talk,
@@ -147,12 +148,13 @@ async def _person_without_assistant(ctx: AppContext, conversation: Conversation,
     )
     channel = conversation.channel.value
     if outcome.position is not None:
-        text = service_message("queued_without_assistant", channel, reference=outcome.case.reference,
+        text = service_message("queued_without_assistant", channel, reference=student_reference(outcome.case),
                                position=outcome.position)
     else:
         team = outcome.availability
         when = f"they are back on {team.next_open_words()}" if team.next_open else "no officer is free just now"
-        text = service_message("team_away_without_assistant", channel, reference=outcome.case.reference, when=when)
+        text = service_message("team_away_without_assistant", channel, reference=student_reference(outcome.case),
+                               when=when)
     return [Reply(text=text)]
 
 
