@@ -109,19 +109,17 @@ async def resume(body: ResumeIn, ctx: CtxDep) -> dict[str, object]:
     """A student came back with their reference: this conversation joins that case, if the code is right.
 
     A wrong reference, a wrong code, an older case without a code and a try over the limit all get the same
-    answer, so the reply never says whether a reference exists. Wrong tries count per client and per reference.
+    answer, so the reply never says whether a reference exists. Tries count per client and per reference.
     """
     conversation = await _conversation(ctx, body.sender_id)
     client = await ctx.turns.client_of(body.sender_id) or f"conversation:{body.sender_id}"
     reference, code = cases.split_reference(body.reference)
-    limits = ctx.resume_limits
-    if not await limits.allowed(client=client, reference=reference or "unreadable"):
+    if not await ctx.resume_limits.attempt(client=client, reference=reference or "unreadable"):
         return {"found": False}
     async with ctx.sessions() as db:
         case = await cases.get_by_reference(db_session=db, reference=reference) if reference else None
         if (case is None or case.institution_id != conversation.institution_id or not case.resume_code
                 or not constant_time_equals(code, case.resume_code)):
-            await limits.failed(client=client, reference=reference or "unreadable")
             return {"found": False}
         if case.conversation_id != conversation.id:
             case.conversation_id = conversation.id

@@ -53,8 +53,8 @@ class Settings(BaseSettings):
     handoff_wait_limit: float = Field(default=600.0, gt=0)  # seconds in the queue before the student is told
     rate_limit_messages: int = Field(default=20, ge=1)
     rate_limit_seconds: float = Field(default=60.0, gt=0)
-    # Wrong case references a student may send before coming back by reference pauses (limits notation): per
-    # client (web address or SMS number) and per reference tried. Right answers never count.
+    # Tries at coming back with a case reference before it pauses (limits notation): per client (web address or
+    # SMS number) and per reference tried. Every try counts, so tries sent at once cannot slip past together.
     resume_limit_per_client: str = "5/15 minutes;20/day"
     resume_limit_per_reference: str = "5/day"
     allowed_origins: list[str] = Field(default_factory=list)

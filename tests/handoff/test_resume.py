@@ -183,3 +183,29 @@ def test_a_web_client_is_its_address_and_an_ipv6_client_its_whole_slash_64():
     assert client_network(socket("2001:db8:1:3::1")) != client_network(socket("2001:db8:1:2::1"))
     assert client_network(socket("::ffff:192.0.2.7")) == client_network(socket("192.0.2.7")) == "192.0.2.7"
     assert client_network(socket("198.51.100.1")) != client_network(socket("198.51.100.2"))
+
+
+async def _burst(limits, count: int) -> int:
+    import asyncio
+
+    tries = await asyncio.gather(*(limits.attempt(client="web:guesser", reference=f"KKK-{n:03d}")
+                                   for n in range(count)))
+    return sum(tries)
+
+
+async def test_tries_sent_all_at_once_cannot_slip_past_the_limit_together():
+    from handoff.cases.resume_limits import ResumeLimits
+
+    assert await _burst(ResumeLimits("5/15 minutes;20/day", "5/day"), 50) == 5
+
+
+@pytest.mark.redis
+@pytest.mark.skipif(not os.environ.get("TEST_REDIS_URL"), reason="TEST_REDIS_URL is not set")
+async def test_tries_sent_all_at_once_to_several_workers_cannot_slip_past_together():
+    from handoff.cases.resume_limits import ResumeLimits
+
+    prefix = f"test-{uuid.uuid4().hex[:8]}:"
+    workers = [ResumeLimits("5/15 minutes;20/day", "5/day", os.environ["TEST_REDIS_URL"], prefix) for _ in range(2)]
+    import asyncio
+
+    assert sum(await asyncio.gather(_burst(workers[0], 25), _burst(workers[1], 25))) == 5
