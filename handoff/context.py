@@ -41,7 +41,8 @@ class AppContext:
     presence: Presence = field(default_factory=Presence)  # officers with a console open (shared with Redis)
     claims: Claims = field(default_factory=Claims)  # one worker at a time for periodic work
     turns: Turns = field(default_factory=Turns)  # conversations the assistant is answering now (shared with Redis)
-    resume_limits: ResumeLimits = field(default_factory=lambda: ResumeLimits("5/15 minutes;20/day", "5/day"))
+    resume_limits: ResumeLimits = field(  # tries at coming back with a case reference (shared with Redis)
+        default_factory=lambda: ResumeLimits("5/15 minutes;20/day", "5/day;15/month"))
     _locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(default_factory=weakref.WeakValueDictionary)
     _background: set[asyncio.Task[Any]] = field(default_factory=set)
 

@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     # Tries at coming back with a case reference before it pauses (limits notation): per client (web address or
     # SMS number) and per reference tried. Every try counts, so tries sent at once cannot slip past together.
     resume_limit_per_client: str = "5/15 minutes;20/day"
-    resume_limit_per_reference: str = "5/day"
+    resume_limit_per_reference: str = "5/day;15/month"
     allowed_origins: list[str] = Field(default_factory=list)
     # Sites allowed to frame the chat widget (/embed), as origins: https://www.example.ac.uk. JSON or comma separated.
     embed_sites: Annotated[list[str], NoDecode] = Field(default_factory=list)
