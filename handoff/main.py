@@ -16,6 +16,7 @@ from sqlalchemy import exc as sa_exc
 
 from handoff.cases.api import router as cases_api_router
 from handoff.cases.flows import watch_waiting
+from handoff.cases.resume_limits import ResumeLimits
 from handoff.clientlimits import ClientLimits
 from handoff.console.api import router as console_api_router
 from handoff.console.api import socket_router as console_socket_router
@@ -41,6 +42,7 @@ from handoff.services_page import router as services_router
 from handoff.sms.sender import SmsSender
 from handoff.sms.views import router as sms_router
 from handoff.stats.views import router as stats_router
+from handoff.turns import create_turns
 from safety.verdict import get_safety_check
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -88,6 +90,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             sms=_sms_sender(settings),
             presence=create_presence(settings.redis_url, settings.redis_prefix),
             claims=create_claims(settings.redis_url, settings.redis_prefix),
+            turns=create_turns(settings.redis_url, settings.redis_prefix, ttl=2 * settings.rasa_timeout + 5),
+            resume_limits=ResumeLimits(settings.resume_limit_per_client, settings.resume_limit_per_reference,
+                                       settings.redis_url, settings.redis_prefix),
         )
         # What start-up loaded (the safety patterns, the app, the libraries) stays for the life of the process: a
         # full garbage collection would walk all of it (about 100 ms, with every conversation on hold meanwhile).

@@ -108,7 +108,9 @@ class Service:
         end = contact.schedule.closes_at(local, closed)
         # Windows that meet (Friday 18:00-24:00, then Saturday all day) are one opening: follow them on.
         for _ in range(7):
-            later = contact.schedule.closes_at(end, closed) if end is not None else None
+            if end is None:
+                break
+            later = contact.schedule.closes_at(end, closed)
             if later is None or later <= end:
                 break
             end = later

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
 import logging
 import re
@@ -83,6 +84,18 @@ async def refuse(websocket: WebSocket, refusal: Refusal, close_code: int) -> Non
         await websocket.close(code=close_code)
 
 
+def client_network(websocket: WebSocket) -> str:
+    """The client's address; for IPv6 its /64, since one home or phone is given a whole /64 to choose from."""
+    host = websocket.client.host if websocket.client else ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if address.version == 6 and not address.ipv4_mapped:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address.ipv4_mapped or address) if address.version == 6 else str(address)
+
+
 class ChatSession:
     """State of one open socket: the conversation, what was sent, the pending assistant turns."""
 
@@ -98,6 +111,8 @@ class ChatSession:
         self.tasks: list[asyncio.Task[None]] = []
         self._subscribed = asyncio.Event()
         self._history_sent = asyncio.Event()
+        # Who is on the other end, as a keyed hash of their address (behind a proxy: uvicorn --proxy-headers).
+        self.client = "web:" + ctx.vault.lookup_hash("web:" + client_network(websocket))
 
     async def send(self, event: dict[str, Any]) -> None:
         if event.get("type") == "message" and not self._first_showing(event["seq"]):
@@ -275,7 +290,7 @@ class ChatSession:
                          "duplicate": received.duplicate})
         if not received.duplicate or await self._unanswered(received.message.seq):
             # The turn outlives this socket: a student who drops off gets the reply on reconnecting.
-            self.ctx.spawn(flows.respond(self.ctx, self.conversation, received))
+            self.ctx.spawn(flows.respond(self.ctx, self.conversation, received, client=self.client))
 
     async def _stored(self, client_id: str) -> bool:
         """A resend of a message already accepted is never refused by the rate limit."""

@@ -103,11 +103,14 @@ async def _raise_risk(db: AsyncSession, conversation: Conversation, risk: Verdic
     conversation.risk_level, conversation.risk_flags = level, flags
 
 
-async def respond(ctx: AppContext, conversation: Conversation, received: Received) -> list[Message]:
+async def respond(
+    ctx: AppContext, conversation: Conversation, received: Received, *, client: str = "",
+) -> list[Message]:
     """Route a stored message: to the assistant while it holds the conversation, otherwise to people.
 
     Whoever holds the conversation, a message that shows risk gets the safety response at once unless
-    an officer is already talking with the student.
+    an officer is already talking with the student. ``client`` is a keyed hash of who sent it (the web
+    client's address or the SMS number), for limits that must hold across new conversations.
     """
     topic = conversation_topic(conversation.public_id)
     risk = received.risk
@@ -126,12 +129,14 @@ async def respond(ctx: AppContext, conversation: Conversation, received: Receive
         else:
             ctx.hub.publish_here(topic, typing_event(True))
             try:
-                replies = await ctx.rasa.send(
-                    channel=conversation.channel.value, sender=conversation.public_id,
-                    text=(received.message.extra or {}).get("payload") or received.message.text,
-                    metadata={"institution_id": conversation.institution_id,
-                              METADATA_KEY: risk.to_metadata() if risk is not None else None},
-                )
+                # The assistant's actions may act on this conversation (open a case, erase it) only meanwhile.
+                async with ctx.turns.running(conversation.public_id, client):
+                    replies = await ctx.rasa.send(
+                        channel=conversation.channel.value, sender=conversation.public_id,
+                        text=(received.message.extra or {}).get("payload") or received.message.text,
+                        metadata={"institution_id": conversation.institution_id,
+                                  METADATA_KEY: risk.to_metadata() if risk is not None else None},
+                    )
             except RasaUnavailable:
                 payload = (received.message.extra or {}).get("payload")
                 if asks_for_person(received.message.text, payload):
@@ -154,6 +159,7 @@ async def _person_without_assistant(ctx: AppContext, conversation: Conversation,
     """
     from handoff.cases.enums import Goal
     from handoff.cases.flows import request_handoff
+    from handoff.cases.service import student_reference
 
     outcome = await request_handoff(
         ctx, conversation, request_id=f"service:{conversation.public_id}:{message.seq}", goal=Goal.talk,
@@ -161,12 +167,13 @@ async def _person_without_assistant(ctx: AppContext, conversation: Conversation,
     )
     channel = conversation.channel.value
     if outcome.position is not None:
-        text = service_message("queued_without_assistant", channel, reference=outcome.case.reference,
+        text = service_message("queued_without_assistant", channel, reference=student_reference(outcome.case),
                                position=outcome.position)
     else:
         team = outcome.availability
         when = f"they are back on {team.next_open_words()}" if team.next_open else "no officer is free just now"
-        text = service_message("team_away_without_assistant", channel, reference=outcome.case.reference, when=when)
+        text = service_message("team_away_without_assistant", channel, reference=student_reference(outcome.case),
+                               when=when)
     return [Reply(text=text)]
 
 

@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     max_sockets_per_address: int = Field(default=20, ge=1)  # open chat sockets from one address, per worker
     max_sockets_per_worker: int = Field(default=2000, ge=1)  # open chat sockets, per worker
     hello_timeout: float = Field(default=10.0, gt=0, le=120)  # seconds a new chat socket has to say hello
+    # Tries at coming back with a case reference before it pauses (limits notation): per client (web address or
+    # SMS number) and per reference tried. Every try counts, so tries sent at once cannot slip past together.
+    resume_limit_per_client: str = "5/15 minutes;20/day"
+    resume_limit_per_reference: str = "5/day;15/month"
     allowed_origins: list[str] = Field(default_factory=list)
     # Sites allowed to frame the chat widget (/embed), as origins: https://www.example.ac.uk. JSON or comma separated.
     embed_sites: Annotated[list[str], NoDecode] = Field(default_factory=list)

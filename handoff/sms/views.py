@@ -100,7 +100,7 @@ async def inbound(request: Request, ctx: CtxDep) -> Response:
         return twiml([])
     if limited:
         return twiml([service_message("rate_limited", "sms")])
-    task = ctx.spawn(flows.respond(ctx, conversation, received))
+    task = ctx.spawn(flows.respond(ctx, conversation, received, client="sms:" + contact.phone_hash))
     try:
         stored: list[Message] = await asyncio.wait_for(asyncio.shield(task), ctx.settings.sms_reply_timeout)
     except TimeoutError:

@@ -21,7 +21,7 @@ from handoff.core.config import Settings
 from handoff.main import create_app
 from handoff.officers.models import Role
 
-from .chat_helpers import hello
+from .chat_helpers import assistant_turn, hello
 from .conftest import CLOSED_PORT_URL
 from .console_helpers import Console, create_officer, form_token
 from .db_helpers import conversation_row
@@ -135,13 +135,14 @@ def _case_of_olive(client, settings) -> tuple[str, str, int]:
     with client.websocket_connect("/ws/chat") as ws:
         hello(ws)
         public_id = conversation_row(settings).public_id
-        answer = client.post("/api/handoff-requests", headers={"Authorization": f"Bearer {API_TOKEN}"}, json={
-            "sender_id": public_id, "request_id": "r1", "goal": "disclosure", "share_transcript": True})
+        with assistant_turn(client, public_id):
+            answer = client.post("/api/handoff-requests", headers={"Authorization": f"Bearer {API_TOKEN}"}, json={
+                "sender_id": public_id, "request_id": "r1", "goal": "disclosure", "share_transcript": True})
         assert answer.status_code == 200, answer.text
     olive = Console(client, "olive@example.ac.uk")
     assert olive.post(f"/conversations/{public_id}/take").status_code == 200
     client.cookies.clear()
-    return public_id, answer.json()["reference"], olive.me["id"]
+    return public_id, answer.json()["reference"][:7], olive.me["id"]  # the case reference officers see
 
 
 def _call(client, method: str, path: str, concrete: str, csrf_header: dict[str, str]) -> int | str:

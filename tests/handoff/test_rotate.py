@@ -122,7 +122,8 @@ def test_an_interrupted_rotation_keeps_its_progress_and_a_second_run_finishes(se
         run(settings, lambda db: rotate_keys(db_session=db, vault=both, batch_size=2, progress_factory=Interrupt),
             vault=both)
     result = run(settings, lambda db: rotate_keys(db_session=db, vault=both, batch_size=2), vault=both)
-    assert result.already_current == 2 and result.rotated > 0
+    first_batch = min(2, len(next(rows for rows in _raw_values(settings).values() if rows)))  # the first column's
+    assert result.already_current == first_batch and result.rotated > 0
     only_new = Vault([new.encode()], b"h" * 32)
     for rows in _raw_values(settings).values():
         for _, token in rows:
