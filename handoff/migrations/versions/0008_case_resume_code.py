@@ -26,5 +26,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("cases") as batch:
-        batch.drop_column("resume_code")
+    # A plain DROP COLUMN (SQLite 3.35+): a batch copy of `cases` would drop the table, and with foreign keys on
+    # that deletes the call-back requests that belong to its cases.
+    op.drop_column("cases", "resume_code")
