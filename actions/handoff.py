@@ -6,15 +6,15 @@ import logging
 import re
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.callback import callback_complete, clear_callback_slots
 from actions.common import SMS, Reply, button, channel_of, current_profile, send, the
 from actions.handoff_client import HandoffClient, HandoffUnavailable
 from institutions import ProfileError
-from safety.responses import safety_response
 
 logger = logging.getLogger(__name__)
 
@@ -192,54 +192,6 @@ class ActionResumeCase(Action):
         return [SlotSet("case_reference", result["reference"])]
 
 
-class ValidateCallbackForm(FormValidationAction):
-    """Checks the call-back details; a crisis message in the middle still gets the safety response."""
-
-    def name(self) -> str:
-        return "validate_callback_form"
-
-    def _crisis(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
-        if tracker.latest_message.get("intent", {}).get("name") != "risk_detected":
-            return False
-        labels = sorted({e["value"] for e in tracker.latest_message.get("entities", [])
-                         if e.get("entity") == "risk_label"})
-        for text in safety_response(labels, "sms" if channel_of(tracker) == SMS else "web"):
-            dispatcher.utter_message(text=text)
-        return True
-
-    async def validate_callback_channel(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                        domain: DomainDict) -> dict[str, Any]:
-        if self._crisis(dispatcher, tracker):
-            return {"callback_channel": None}
-        text = str(value or "").lower()
-        for word, channel in (("text", "sms"), ("sms", "sms"), ("email", "email"), ("mail", "email"),
-                              ("call", "phone"), ("phone", "phone"), ("ring", "phone")):
-            if word in text:
-                return {"callback_channel": channel}
-        dispatcher.utter_message(text="Sorry, please choose a phone call, a text or an email.")
-        return {"callback_channel": None}
-
-    async def validate_callback_time(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                     domain: DomainDict) -> dict[str, Any]:
-        if self._crisis(dispatcher, tracker):
-            return {"callback_time": None}
-        text = " ".join(str(value or "").split())[:200]
-        return {"callback_time": text or None}
-
-    async def validate_callback_contact(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                        domain: DomainDict) -> dict[str, Any]:
-        if self._crisis(dispatcher, tracker):
-            return {"callback_contact": None}
-        text = str(value or "").strip()
-        channel = tracker.get_slot("callback_channel")
-        if channel == "email" and re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", text):
-            return {"callback_contact": text}
-        if channel in ("sms", "phone") and re.fullmatch(r"\+?[\d\s()-]{10,16}", text):
-            return {"callback_contact": text}
-        dispatcher.utter_message(text="Sorry, that doesn't look right. Please send it again, or say stop to cancel.")
-        return {"callback_contact": None}
-
-
 class ActionSubmitCallback(Action):
     """Sends the call-back request to the team, with the contact details the student agreed to give."""
 
@@ -251,11 +203,15 @@ class ActionSubmitCallback(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         channel = channel_of(tracker)
+        if not callback_complete(tracker):  # the student stopped the questions
+            dispatcher.utter_message(response="utter_callback_cancelled")
+            return clear_callback_slots()
         try:
             result = await self.client.post("/api/callback-requests", {
                 "sender_id": tracker.sender_id, "request_id": _request_id(tracker) + ":callback",
                 "preferred_channel": tracker.get_slot("callback_channel"),
                 "safe_time": tracker.get_slot("callback_time"), "contact": tracker.get_slot("callback_contact"),
+                "leave_message": tracker.get_slot("callback_leave_message"),
             })
         except HandoffUnavailable:
             send(dispatcher, [Reply(CANT_REACH)], channel)
@@ -264,7 +220,7 @@ class ActionSubmitCallback(Action):
             f"Thank you. The team will get in touch at the time you gave. Your reference is {result['reference']}."
             " They will only use these details for this. If you are in danger before then, call 999."
         )], channel)
-        return [SlotSet("callback_channel", None), SlotSet("callback_time", None), SlotSet("callback_contact", None)]
+        return clear_callback_slots()
 
 
 class ActionDeleteConversation(Action):

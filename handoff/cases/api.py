@@ -52,6 +52,7 @@ class CallbackRequestIn(BaseModel):
     preferred_channel: Literal["phone", "sms", "email"]
     safe_time: str = Field(min_length=1, max_length=200)
     contact: str = Field(min_length=3, max_length=254)
+    leave_message: bool | None = None
 
 
 class ResumeIn(BaseModel):
@@ -94,7 +95,7 @@ async def callback_request(body: CallbackRequestIn, ctx: CtxDep) -> dict[str, ob
             )
         await cases.add_callback(
             db_session=db, case=case, preferred_channel=body.preferred_channel, safe_time=body.safe_time,
-            contact_encrypted=ctx.vault.encrypt(body.contact),
+            contact_encrypted=ctx.vault.encrypt(body.contact), leave_message=body.leave_message,
         )
         return {"reference": case.reference}
 

@@ -73,5 +73,7 @@ class CallbackRequest(Base):
     preferred_channel: Mapped[str] = mapped_column(String(16))
     safe_time: Mapped[str] = mapped_column(String(200))
     contact_encrypted: Mapped[str] = mapped_column(Text)
+    # May they leave a voicemail, or a text or email that says who it is from? None: not asked (older requests).
+    leave_message: Mapped[bool | None] = mapped_column(Boolean, nullable=True, default=None)
     done: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

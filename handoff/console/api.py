@@ -248,7 +248,8 @@ async def case_page(reference: str, officer: OfficerDep, db: SessionDep, ctx: Ct
                    for e in events],
         "notes": [{"at": n.created_at.isoformat(), "officer_id": n.officer_id, "text": n.text} for n in notes],
         "callbacks": [{"channel": c.preferred_channel, "safe_time": c.safe_time,
-                       "contact": ctx.vault.decrypt(c.contact_encrypted), "done": c.done} for c in callbacks],
+                       "contact": ctx.vault.decrypt(c.contact_encrypted), "done": c.done,
+                       "leave_message": c.leave_message} for c in callbacks],
     }
 
 
@@ -268,7 +269,8 @@ async def callbacks(officer: OfficerDep, db: SessionDep, ctx: CtxDep) -> list[di
     )).all()
     return [
         {"reference": case.reference, "channel": cb.preferred_channel, "safe_time": cb.safe_time,
-         "contact": ctx.vault.decrypt(cb.contact_encrypted), "requested_at": cb.created_at.isoformat()}
+         "contact": ctx.vault.decrypt(cb.contact_encrypted), "requested_at": cb.created_at.isoformat(),
+         "leave_message": cb.leave_message}
         for cb, case in rows
     ]
 

@@ -900,7 +900,15 @@
     item.appendChild(el("span", "", words(cb.channel) + ": "));
     item.appendChild(el("strong", "", cb.contact));
     item.appendChild(el("span", "", ", safe time: " + (cb.safe_time || "any") + (cb.done ? " (done)" : "")));
+    item.appendChild(el("span", "leave-message", ". " + leaveMessageWords(cb.leave_message)));
     return item;
+  }
+
+  // Whether a voicemail, or a text or email saying who it is from, is safe. Not asked counts as not safe.
+  function leaveMessageWords(leaveMessage) {
+    if (leaveMessage === true) return "A message saying it's the welfare team is safe";
+    if (leaveMessage === false) return "Leave no message; don't say who it is from";
+    return "Not asked: leave no message";
   }
 
   ui.caseNoteForm.addEventListener("submit", function (e) {
@@ -922,6 +930,7 @@
         row.appendChild(el("td", "", words(cb.channel)));
         row.appendChild(el("td", "", cb.safe_time || "Any time"));
         row.appendChild(el("td", "", cb.contact));
+        row.appendChild(el("td", "leave-message", leaveMessageWords(cb.leave_message)));
         row.appendChild(el("td", "", when(cb.requested_at)));
         ui.callbacksBody.appendChild(row);
       });
