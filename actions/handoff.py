@@ -11,6 +11,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import share
 from actions.callback import callback_complete, clear_callback_slots
 from actions.common import SMS, Reply, button, channel_of, current_profile, send, the
 from actions.handoff_client import HandoffClient, HandoffUnavailable
@@ -55,6 +56,9 @@ def _request_id(tracker: Tracker) -> str:
 class ActionHandoffIntro(Action):
     """Explains who will join, what they will see, that the student can stay anonymous; asks consent."""
 
+    def __init__(self, client: HandoffClient | None = None) -> None:
+        self.client = client or HandoffClient()
+
     def name(self) -> str:
         return "action_handoff_intro"
 
@@ -64,8 +68,8 @@ class ActionHandoffIntro(Action):
         if channel == SMS:
             replies = [
                 Reply(f"A welfare officer from {team} can text with you here. They are a real person. You don't "
-                      "have to give your name. They see what you wrote to me only if you say yes."),
-                Reply("Reply YES to share what you've written so far, or NO to start fresh with them."),
+                      "have to give your name."),
+                Reply(share.sms_consent(await _message_count(self.client, tracker.sender_id))),
             ]
         else:
             replies = [
@@ -73,10 +77,16 @@ class ActionHandoffIntro(Action):
                       " You don't have to give your name."),
                 Reply("Would you like them to see what you've written to me so far? If not, they'll only see "
                       "what you write from now on.",
-                      (("Yes, share it", "/affirm"), ("No, start fresh", "/deny"))),
+                      (("Yes, share it", "/affirm"), ("Let me choose", "/share_choose"),
+                       ("No, start fresh", "/deny"))),
             ]
         send(dispatcher, replies, channel)
-        return []
+        return [SlotSet(share.CHOICE, None), SlotSet(share.LISTED, None)]
+
+
+async def _message_count(client: HandoffClient, sender_id: str) -> int | None:
+    messages = await share.preview(client, sender_id)
+    return None if messages is None else len(messages)
 
 
 class ActionHandoffGoal(Action):
@@ -86,7 +96,7 @@ class ActionHandoffGoal(Action):
         return "action_handoff_goal"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
-        share = tracker.latest_message.get("intent", {}).get("name") == "affirm"
+        shared = share.shares(tracker)
         channel = channel_of(tracker)
         if channel == SMS:
             text = "Thanks. What would you like? Reply TALK to just talk, TELL to tell them what happened, " \
@@ -99,7 +109,7 @@ class ActionHandoffGoal(Action):
                  button("Start a formal report", "goal_report")),
             )]
         send(dispatcher, replies, channel)
-        return [SlotSet("handoff_share", share)]
+        return [SlotSet("handoff_share", shared), SlotSet(share.CHOICE, share.share_choice(tracker))]
 
 
 class ActionRequestHandoff(Action):
@@ -118,6 +128,7 @@ class ActionRequestHandoff(Action):
             result = await self.client.post("/api/handoff-requests", {
                 "sender_id": tracker.sender_id, "request_id": _request_id(tracker), "goal": goal,
                 "share_transcript": bool(tracker.get_slot("handoff_share")), "anonymous": True,
+                "share_choice": tracker.get_slot(share.CHOICE),
             })
         except HandoffUnavailable:
             logger.warning("action_request_handoff: the handoff service is unavailable")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, String, Text
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from handoff.cases.enums import CaseStatus, Goal
@@ -27,6 +27,9 @@ class Case(Base):
     channel: Mapped[str] = mapped_column(String(16))
     goal: Mapped[Goal] = mapped_column(Enum(Goal, native_enum=False, length=16, validate_strings=True))
     share_transcript: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The seqs of the student's own messages from before the case that they chose to share (None: all or nothing,
+    # as share_transcript says). Decided by handoff/cases/sharing.py.
+    shared_seqs: Mapped[list[int] | None] = mapped_column(JSON, nullable=True, default=None)
     anonymous: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[CaseStatus] = mapped_column(
         Enum(CaseStatus, native_enum=False, length=16, validate_strings=True), default=CaseStatus.open

@@ -502,7 +502,10 @@
     var flags = detail.risk_flags || [];
     fact(ui.facts, "Risk", flags.length ? flagList(flags) : "None flagged");
 
-    ui.transcriptNote.textContent = detail.share_transcript
+    ui.transcriptNote.textContent = detail.trimmed
+      ? "The student chose which of their earlier messages to share: only those are shown, and none of the " +
+        "assistant's replies from before."
+      : detail.share_transcript
       ? "The student agreed to share what they wrote to the assistant: the earlier messages are shown."
       : "The student chose not to share what they wrote to the assistant: you see only what came after they " +
         "asked for a person.";

@@ -13,7 +13,7 @@ MIN_TRAINING = 25
 MIN_HELDOUT = 8
 NEAR_DUPLICATE = 0.8  # token-set Jaccard similarity
 # Intents that are set by components, not learnt from examples.
-NO_EXAMPLES = {"risk_detected", "nlu_fallback"}
+NO_EXAMPLES = {"risk_detected", "nlu_fallback", "share_chosen"}  # share_chosen: the web list's payload only
 DEFAULT_ACTIONS = {"action_listen", "action_restart", "action_default_fallback", "action_session_start",
                    "action_deactivate_loop"}
 
