@@ -78,6 +78,22 @@ class RiskClassifier:
         """Severity of one label (higher is more urgent)."""
         return self._set.severities[label]
 
+    def dropped_labels(self, assessment: RiskAssessment, reasons: frozenset[str]) -> frozenset[str]:
+        """Labels whose patterns matched but whose context dropped every hit for one of these reasons
+        (idiom, negation, framing, not_recent, past)."""
+        rules = self._set.rules
+        dropped = {
+            rules[rule_id].label
+            for entry in assessment.suppressed
+            for rule_id, _, reason in [entry.partition(":")]
+            if reason in reasons
+        }
+        return frozenset(dropped - assessment.labels)
+
+    def words(self, text: str) -> list[str]:
+        """The message's canonical words, as the patterns (and the model) read them."""
+        return self._set.normaliser.words(text)
+
     def classify(self, text: str) -> RiskAssessment:
         """Assess one message. Never raises: if the check breaks, the message is flagged as unchecked."""
         try:
