@@ -10,7 +10,7 @@ MODEL := models/assistant.tar.gz
 TRAINING_FILES := config.yml $(shell find bot/domain data/rasa -type f -name '*.yml' 2>/dev/null)
 # The safety check's statistical layer (models/safety); one model serves both environments.
 SAFETY_MODEL := models/safety/safety.json
-SAFETY_TRAINING_FILES := tests/safety/labelled.yml $(wildcard tests/safety/batches/*.yml) \
+SAFETY_TRAINING_FILES := tests/safety/labelled.yml $(wildcard tests/safety/batches/*.yml) $(wildcard data/rasa/nlu/*.yml) \
   data/safety/patterns.yml data/safety/typos.yml safety/train.py safety/model.py safety/normalise.py
 PIP_FLAGS := --quiet --disable-pip-version-check
 export PYTHONDONTWRITEBYTECODE := 1

@@ -225,7 +225,7 @@ def before_training(log: Callable[[str], None] = print) -> dict[str, dict[str, E
     from safety import train
 
     check = SafetyCheck(get_classifier())
-    items = train.load_items(check.rules.words)
+    items = train.training_items(check.rules)
     log("training one model per batch left out (about a minute)...")
     scores = train.out_of_fold_scores(items)
     out: dict[str, dict[str, Evaluation]] = {}

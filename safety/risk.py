@@ -36,6 +36,7 @@ class RiskAssessment:
     severity: int
     rule_ids: tuple[str, ...]
     suppressed: tuple[str, ...] = ()
+    times: frozenset[str] = frozenset()  # kinds of time named in the message: recent, past, now
 
     @property
     def flagged(self) -> bool:
@@ -125,7 +126,7 @@ class RiskClassifier:
             else:
                 hits[strings[match_id]].append((start, end))
         if not hits:
-            return NO_RISK
+            return RiskAssessment(labels=frozenset(), severity=0, rule_ids=(), times=frozenset(k for *_, k in times))
         context = _Context(self._set, words, cues, times)
         accepted: list[Rule] = []
         suppressed: list[str] = []
@@ -146,6 +147,7 @@ class RiskClassifier:
             severity=max((self._set.severities[label] for label in labels), default=0),
             rule_ids=tuple(rule.id for rule in accepted),
             suppressed=tuple(suppressed),
+            times=frozenset(kind for *_, kind in times),
         )
 
 

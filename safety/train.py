@@ -1,7 +1,8 @@
 """Train the safety model: `python -m safety.train [--out models/safety] [--seed 0]`.
 
 Training data: the labelled set and the batches of new phrasings (look-alikes are negatives, ambiguous
-messages teach the two "ask" classes). The held-out set and the blind batches are never read here.
+messages teach the two "ask" classes), and the everyday messages the assistant itself is trained on (so that
+"hello" or "is this confidential?" carries no risk). The held-out set and the blind batches are never read here.
 Thresholds are chosen by cross-validation over the training data only (each batch is one fold, so every
 threshold is judged on phrasings written by someone the fold's model never read), then a final model is
 trained on everything and saved with its thresholds.
@@ -13,6 +14,7 @@ import argparse
 import hashlib
 import json
 import random
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -38,17 +40,34 @@ from safety.model import (
 ROOT = Path(__file__).resolve().parent.parent
 LABELLED_SET = ROOT / "tests" / "safety" / "labelled.yml"
 BATCHES = ROOT / "tests" / "safety" / "batches"
+EVERYDAY = ROOT / "data" / "rasa" / "nlu"
+# Intents of the assistant's own training data that are ordinary questions and conversation, used as negatives.
+# Left out: intents whose examples describe what happened to someone (share_experience, help_friend, stalking,
+# grooming, image abuse, a parent harassing staff), which may carry real risk. An example the rules flag is
+# left out too.
+EVERYDAY_INTENTS = frozenset("""
+    greet goodbye thank affirm deny ask_help bot_challenge request_person restart delete_conversation out_of_scope
+    ask_confidentiality ask_confidentiality_limits ask_chat_privacy ask_consent ask_consent_freedom
+    ask_consent_capacity ask_consent_withdraw ask_consent_relationship ask_what_is_harassment ask_sexual_harassment
+    ask_bullying ask_online_harassment ask_abuse_of_power ask_disclosure_vs_report ask_anonymous
+    ask_informal_resolution goal_talk goal_disclose goal_report request_callback provide_reference
+    ask_staff_student_relationship accused_support ask_interim_measures ask_retaliation ask_how_to_report
+    ask_report_process ask_time_limit ask_appeal ask_evidence ask_contact ask_support_internal ask_support_services
+    ask_police ask_sarc
+""".split())
+_ENTITY_MARKUP = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 SEED = 0
 EPOCHS = 12
 DROPOUT = 0.2
 BATCH_SIZE = 32
 CV_FOLDS = 4
 # Firing sends the emergency answer, and a look-alike given it teaches staff to ignore flags: the firing threshold
-# maximises F(beta) weighted towards precision. Below it, a weak hit costs only a kind question or an officer's
-# glance, so the weak threshold is weighted towards recall. (Chosen by comparing 0.5/0.75/1/1.5 and 2/3 in
-# cross-validation: 0.5 kept look-alikes given 999 near the rules' own rate; the check-in band recovers recall.)
+# maximises F(beta) weighted towards precision. Below it, a weak hit asks a kind question, weighted a little
+# towards recall. Chosen by cross-validation on the training data (fire 0.5/0.75/1/1.5, weak 1/1.25/1.5/2):
+# fire 0.5 kept look-alikes given 999 at the rules' own rate; weak 1.25 asks a check-in of 2% of everyday
+# messages out of fold (1.5 asked 8%, 2 asked 13%) while 85% of crisis messages get help.
 FIRE_BETA = 0.5
-WEAK_BETA = 2.0
+WEAK_BETA = 1.25
 WEAK_FLOOR = 0.05
 
 @dataclass(frozen=True)
@@ -66,9 +85,31 @@ def training_files() -> list[Path]:
     return [LABELLED_SET, *sorted(BATCHES.glob("*.yml"))]
 
 
-def load_items(words: Callable[[str], list[str]], files: Sequence[Path] | None = None) -> list[Item]:
-    """Read the training files into items, normalised like live messages."""
-    items = []
+def everyday_files() -> list[Path]:
+    """The assistant's own training data, whose ordinary messages are negatives."""
+    return sorted(EVERYDAY.glob("*.yml"))
+
+
+def everyday_texts(files: Sequence[Path], flagged: Callable[[str], bool]) -> list[str]:
+    """Ordinary messages from the listed intents, without entity markup, leaving out any the rules flag."""
+    texts = []
+    for path in files:
+        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
+            if block.get("intent") not in EVERYDAY_INTENTS:
+                continue
+            for line in str(block.get("examples", "")).splitlines():
+                text = _ENTITY_MARKUP.sub(r"\1", line.strip().removeprefix("- ")).strip()
+                if text and not flagged(text):
+                    texts.append(text)
+    return texts
+
+
+def load_items(
+    words: Callable[[str], list[str]], files: Sequence[Path] | None = None,
+    everyday: Sequence[str] = (),
+) -> list[Item]:
+    """Read the training files (and the everyday messages) into items, normalised like live messages."""
+    items = [Item(tuple(words(text)), frozenset(), "everyday", "benign") for text in everyday]
     for path in files or training_files():
         for raw in yaml.safe_load(path.read_text(encoding="utf-8")):
             labels = frozenset(raw.get("labels") or [])
@@ -84,6 +125,17 @@ def load_items(words: Callable[[str], list[str]], files: Sequence[Path] | None =
     return items
 
 
+def training_items(rules: Any) -> list[Item]:
+    """Everything the model learns from, read with the rules' normaliser (a RiskClassifier)."""
+    everyday = everyday_texts(everyday_files(), lambda text: rules.classify(text).flagged)
+    return load_items(rules.words, training_files(), everyday)
+
+
+def data_fingerprint(seed: int = SEED) -> str:
+    """The fingerprint of a model trained now from the default data."""
+    return fingerprint([*training_files(), *everyday_files()], seed)
+
+
 def fingerprint(files: Sequence[Path], seed: int) -> str:
     """Identifies the data, settings and code a model was trained from (a stale model is retrained)."""
     digest = hashlib.sha256()
@@ -92,7 +144,7 @@ def fingerprint(files: Sequence[Path], seed: int) -> str:
     for path in [*files, here / "train.py", here / "model.py", here / "normalise.py", data / "patterns.yml",
                  data / "typos.yml"]:
         digest.update(path.read_bytes() if path.exists() else b"")
-    digest.update(json.dumps([MODEL_CONFIG, EPOCHS, DROPOUT, BATCH_SIZE, seed]).encode())
+    digest.update(json.dumps([MODEL_CONFIG, EPOCHS, DROPOUT, BATCH_SIZE, seed, sorted(EVERYDAY_INTENTS)]).encode())
     return digest.hexdigest()[:16]
 
 
@@ -133,11 +185,11 @@ def predict(nlp: Any, items: Sequence[Item]) -> list[dict[str, float]]:
 
 def folds(items: Sequence[Item], count: int = CV_FOLDS, seed: int = SEED) -> list[list[int]]:
     """Cross-validation folds: each batch of new phrasings is its own fold; the labelled set is dealt across them."""
-    batches = sorted({i.source for i in items if i.source != "labelled"})
+    batches = sorted({i.source for i in items if i.source not in ("labelled", "everyday")})
     if len(batches) != count:
         batches = []  # no batches (a small test set): plain random folds
     out: list[list[int]] = [[] for _ in range(count)]
-    labelled = [n for n, i in enumerate(items) if i.source == "labelled" or not batches]
+    labelled = [n for n, i in enumerate(items) if i.source in ("labelled", "everyday") or not batches]
     random.Random(seed).shuffle(labelled)  # noqa: S311 - reproducible folds
     for position, n in enumerate(labelled):
         out[position % count].append(n)
@@ -199,10 +251,12 @@ def train(out: Path, seed: int = SEED, files: Sequence[Path] | None = None, log:
     from safety.risk import get_classifier
 
     files = list(files or training_files())
-    words = get_classifier().words
+    rules = get_classifier()
     started = time.perf_counter()
-    items = load_items(words, files)
-    log(f"training data: {len(items)} messages from {len(files)} files")
+    everyday = everyday_texts(everyday_files(), lambda text: rules.classify(text).flagged)
+    items = load_items(rules.words, files, everyday)
+    log(f"training data: {len(items)} messages ({len(everyday)} everyday ones) from {len(files)} files and "
+        f"{EVERYDAY.relative_to(ROOT)}")
     scores = out_of_fold_scores(items, seed=seed)
     thresholds = choose_thresholds(items, scores)
     log(f"thresholds by {CV_FOLDS}-fold cross-validation ({time.perf_counter() - started:.0f} s): "
@@ -213,7 +267,8 @@ def train(out: Path, seed: int = SEED, files: Sequence[Path] | None = None, log:
     # loading, so a model trained under spaCy 3.8 (service) loads under 3.4 (assistant) and back.
     nlp.get_pipe(TEXTCAT).to_disk(out / TEXTCAT, exclude=["vocab"])
     info = {
-        "format": FORMAT, "seed": seed, "fingerprint": fingerprint(files, seed), "spacy": spacy.__version__,
+        "format": FORMAT, "seed": seed, "fingerprint": fingerprint([*files, *everyday_files()], seed),
+        "spacy": spacy.__version__,
         "examples": len(items), "thresholds": thresholds.to_json(),
     }
     (out / SETTINGS_FILE).write_text(json.dumps(info, indent=2, sort_keys=True), encoding="utf-8")

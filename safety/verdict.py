@@ -28,6 +28,7 @@ METADATA_KEY = "safety"
 # Only idiom and negation: on the batches before training, vetoing for time or framing too lost real assaults
 # and crises (the time rules are strict) and spared no look-alike; idiom and negation lost nothing.
 VETO_REASONS = frozenset({"idiom", "negation"})
+RECENT_ASSAULT = "recent_sexual_assault"
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,8 @@ class SafetyCheck:
         # A label whose pattern matched but was dropped by its context ("dying to know", "i'm not going to hurt
         # myself") is the rules' considered decision: the model may show it to officers, not fire it.
         vetoed = self.rules.dropped_labels(assessment, VETO_REASONS)
+        if "past" in assessment.times and not assessment.times & {"recent", "now"}:
+            vetoed |= {RECENT_ASSAULT}  # "last year", "when i was 12": by definition not a recent assault
         fired = {label for label in RISK_LABELS if scores[label] >= thresholds.fire[label] and label not in vetoed}
         added = fired - assessment.labels
         labels = frozenset(assessment.labels | added)

@@ -54,7 +54,7 @@ def safety_model(tmp_path_factory: pytest.TempPathFactory) -> RiskModel:
     """The trained safety model: the one `make train` built when it is up to date, else one trained here."""
     from safety import train
 
-    expected = train.fingerprint(train.training_files(), train.SEED)
+    expected = train.data_fingerprint()
     try:
         built = RiskModel.load(DEFAULT_MODEL_DIR)
         if built.info.get("fingerprint") == expected:

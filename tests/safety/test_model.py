@@ -22,11 +22,11 @@ def check(safety_model: RiskModel) -> SafetyCheck:
 
 
 # Training messages no rule catches that the model caught in cross-validation, from a fold model that had
-# never read them (python -m safety.evaluate --before-training); the final model has.
+# never read them (as in python -m safety.evaluate --before-training); the final model has read them.
 @pytest.mark.parametrize(("text", "label"), [
     ("i just wish i wasnt alive anymore", "suicide_self_harm"),
     ("pls im scared hes got a bottle and hes really drunk and hes between me and the door", "immediate_danger"),
-    ("the guy i met off hinge didnt listen when i said no on sunday", "recent_sexual_assault"),
+    ("he kept going even though i was crying. it was thursday", "recent_sexual_assault"),
     ("sixth form yr 12 and a lad in my year has shared my nudes round the whole year group", "under_18"),
 ])
 def test_the_model_catches_what_no_rule_wrote_down(check: SafetyCheck, text: str, label: str) -> None:
@@ -43,9 +43,10 @@ def test_a_typo_in_a_word_that_matters_is_still_caught(check: SafetyCheck) -> No
         assert "suicide_self_harm" in verdict.labels, text
 
 
+# Ambiguous training messages that got the right check-in in cross-validation.
 @pytest.mark.parametrize(("text", "kind"), [
     ("i dont know how much longer i can keep doing this", "suicide"),
-    ("my housemate makes me really uncomfortable and i dont know what to do", "safety"),
+    ("hes been weird lately and im scared of him", "safety"),
 ])
 def test_ambiguous_distress_gets_a_check_in_question_not_a_guess(check: SafetyCheck, text: str, kind: str) -> None:
     verdict = check.assess(text)
@@ -59,8 +60,11 @@ def test_ambiguous_distress_gets_a_check_in_question_not_a_guess(check: SafetyCh
     "writing an essay on suicide prevention in young men, any good uk stats sources?",
     "what happens if someone reports a rape but doesnt want the police involved",
     "im 19 and in year 2, can i still use the student counselling service",
+    "hello",
+    "is this confidential",
+    "it happened at the christmas party last year",  # a past time: not a recent assault, whatever the words
 ])
-def test_a_look_alike_gets_no_emergency_answer(check: SafetyCheck, text: str) -> None:
+def test_a_look_alike_or_an_everyday_message_gets_no_emergency_answer(check: SafetyCheck, text: str) -> None:
     verdict = check.assess(text)
     assert not verdict.labels
     assert verdict.layer in (None, MODEL)  # at most a weak hit, shown to officers
