@@ -81,16 +81,18 @@ def whole_check(classifier, texts: list[str], texts_long: list[str], runs: int) 
     loaded = time.perf_counter()
     print(f"whole check (rules + typo repair + model): model loaded in {(loaded - started) * 1000:.0f} ms, "
           f"memory it adds {rss_mb() - before:.1f} MB (target < 100 MB)")
-    timings = []
+    wall, cpu = [], []
     for i in range(runs):
         text = texts[i % len(texts)]
-        t0 = time.perf_counter_ns()
+        t0, c0 = time.perf_counter_ns(), time.thread_time_ns()
         check.assess(text)
-        timings.append(time.perf_counter_ns() - t0)
-    timings.sort()
-    p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))]
-    print(f"  {runs} verdicts over {len(texts)} messages: median {statistics.median(timings) / 1000:.1f} us, "
-          f"p99 {p99 / 1000:.1f} us (target: p99 < 5 ms)")
+        cpu.append(time.thread_time_ns() - c0)
+        wall.append(time.perf_counter_ns() - t0)
+    print(f"  {runs} verdicts over {len(texts)} messages (target: p99 < 5 ms):")
+    for kind, timings in (("elapsed", wall), ("CPU", cpu)):
+        timings.sort()
+        p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))]
+        print(f"    {kind}: median {statistics.median(timings) / 1000:.1f} us, p99 {p99 / 1000:.1f} us")
     adversarial(check.assess, texts_long, "whole check")
     adversarial(check.assess, near_miss_texts(len(texts_long)), "whole check, every word a new near miss")
 
