@@ -51,15 +51,29 @@ class HandoffOutcome:
         }
 
 
-async def officers_on_duty(db: AsyncSession) -> int:
-    return int(await db.scalar(
-        select(func.count(Officer.id)).where(Officer.on_duty.is_(True), Officer.is_active.is_(True))
-    ) or 0)
+async def officers_on_duty(ctx: AppContext, db: AsyncSession) -> int:
+    """Officers who said they are on duty and have a console open now (on any worker), or had one within the
+    grace period. A closed browser, a signed-out officer or a restarted service promises nobody."""
+    switched_on = await db.scalars(
+        select(Officer.id).where(Officer.on_duty.is_(True), Officer.is_active.is_(True))
+    )
+    grace = ctx.settings.officer_grace_seconds
+    return sum([await ctx.presence.present(officer_id, grace) for officer_id in switched_on])
 
 
 async def team_availability(ctx: AppContext, db: AsyncSession) -> Availability:
     profile = load_profile(ctx.settings.institution_id)
-    return availability(profile, utcnow(), await officers_on_duty(db))
+    return availability(profile, utcnow(), await officers_on_duty(ctx, db))
+
+
+async def duty_lapsed(ctx: AppContext, officer_id: int) -> None:
+    """No console of theirs came back within the grace period: they are off duty until they switch it on again."""
+    async with ctx.sessions() as db:
+        officer = await db.get(Officer, officer_id)
+        if officer is not None and officer.on_duty:
+            officer.on_duty = False
+            await db.commit()
+            logger.info("officer %s went off duty: no console open", officer_id)
 
 
 async def request_handoff(
@@ -85,6 +99,24 @@ async def request_handoff(
             if current.owner == Owner.waiting:
                 position = await cases.queue_position(db_session=db, conversation=current)
     return HandoffOutcome(case, created, team, position)
+
+
+async def reopen_for_risk(ctx: AppContext, conversation: Conversation, *, request_id: str) -> HandoffOutcome:
+    """After a close, the student wrote something that shows risk: their last case opens again (a new one if
+    they had none) and the conversation joins the queue when someone can come, as any request would."""
+    async with ctx.sessions() as db:
+        case = await db.scalar(select(Case).where(Case.conversation_id == conversation.id)
+                               .order_by(Case.id.desc()).limit(1))
+        if case is not None and case.status == CaseStatus.closed:
+            case.status, case.closed_at = CaseStatus.open, None
+            await cases.log_event(db_session=db, case_id=case.id, actor="student", kind="reopened",
+                                  detail="risk after close")
+            await db.commit()
+        goal = case.goal if case else Goal.talk
+        share = case.share_transcript if case else False
+        anonymous = case.anonymous if case else True
+    return await request_handoff(ctx, conversation, request_id=request_id, goal=goal, share_transcript=share,
+                                 anonymous=anonymous)
 
 
 async def _owned(db: AsyncSession, conversation_id: int, officer: Officer) -> tuple[Conversation, Case]:
@@ -163,6 +195,8 @@ async def close(ctx: AppContext, conversation_id: int, officer: Officer, *, outc
         await states.transition(db_session=db, conversation=conversation, to=Owner.closed,
                                 actor=f"officer:{officer.id}", reason="closed")
         await ctx.hub.publish(conversation_topic(conversation.public_id), {"type": "officer_left"})
+        # The chat page offers "Start a new chat"; writing here again reaches the assistant (never silence).
+        await ctx.hub.publish(conversation_topic(conversation.public_id), {"type": "closed"})
         await ctx.hub.publish(QUEUE_TOPIC, {"type": "closed", "conversation": conversation.public_id})
         return await cases.close(db_session=db, case=case, officer_id=officer.id, outcome=outcome,
                                  category=category)
@@ -193,6 +227,19 @@ async def officer_disconnected(ctx: AppContext, officer_id: int) -> int:
     return moved
 
 
+async def lapse_absent_officers(ctx: AppContext) -> int:
+    """Switch off the duty of officers with no console open for longer than the grace period."""
+    grace = ctx.settings.officer_grace_seconds
+    async with ctx.sessions() as db:
+        switched_on = list(await db.scalars(select(Officer.id).where(Officer.on_duty.is_(True))))
+    lapsed = 0
+    for officer_id in switched_on:
+        if not await ctx.presence.present(officer_id, grace):
+            await duty_lapsed(ctx, officer_id)
+            lapsed += 1
+    return lapsed
+
+
 async def notify_long_waits(ctx: AppContext) -> int:
     """Tell students who have waited longer than HANDOFF_WAIT_LIMIT once, and offer other options."""
     limit = timedelta(seconds=ctx.settings.handoff_wait_limit)
@@ -221,8 +268,6 @@ async def notify_long_waits(ctx: AppContext) -> int:
 async def watch_waiting(ctx: AppContext, every: float = 30.0) -> None:
     """Runs for the life of the service. With several workers, one of them does each round's checks (a
     claim in Redis lasting the round), so a student is told about a long wait once, not once per worker."""
-    from handoff.console.api import DISCONNECT_GRACE_SECONDS
-
     while True:
         await asyncio.sleep(every)
         if not await ctx.claims.claim("watch_waiting", every * 0.9):
@@ -232,8 +277,13 @@ async def watch_waiting(ctx: AppContext, every: float = 30.0) -> None:
         except Exception:
             logger.exception("checking long waits failed")
         try:  # an officer whose worker died never closed their socket: treat them as disconnected
-            for officer_id in await ctx.presence.vanished(older_than=DISCONNECT_GRACE_SECONDS):
+            for officer_id in await ctx.presence.vanished(older_than=ctx.settings.officer_grace_seconds):
                 await officer_disconnected(ctx, officer_id)
+                await duty_lapsed(ctx, officer_id)
                 await ctx.presence.forget(officer_id)
         except Exception:
             logger.exception("checking vanished officers failed")
+        try:  # switched on but no console anywhere (a restart, a worker gone before Redis knew of it)
+            await lapse_absent_officers(ctx)
+        except Exception:
+            logger.exception("checking officers on duty failed")

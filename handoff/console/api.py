@@ -35,7 +35,7 @@ from handoff.realtime import conversation_topic
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/console", tags=["console"], route_class=AuditedRoute)  # 401/403 are audited
 socket_router = APIRouter()
-DISCONNECT_GRACE_SECONDS = 45.0
+DISCONNECT_GRACE_SECONDS = 45.0  # the default of OFFICER_GRACE_SECONDS (settings.officer_grace_seconds)
 SESSION_RECHECK_SECONDS = 30.0
 
 
@@ -295,6 +295,10 @@ async def console_socket(websocket: WebSocket) -> None:
     await websocket.accept()
     # Presence is shared by every worker (Redis): expiring entries, refreshed while this socket is open.
     presence = await ctx.presence.connected(officer.id)
+    async with ctx.sessions() as db:  # duty may have lapsed while no console was open: the console says so
+        current = await db.get(Officer, officer.id)
+        await websocket.send_json({"type": "duty", "on_duty": bool(current and current.on_duty),
+                                   "grace_seconds": ctx.settings.officer_grace_seconds})
     watchers: dict[str, asyncio.Task[None]] = {}
     send_lock = asyncio.Lock()
 
@@ -377,8 +381,9 @@ async def console_socket(websocket: WebSocket) -> None:
 
 
 async def _after_grace(ctx: AppContext, officer_id: int) -> None:
-    await asyncio.sleep(DISCONNECT_GRACE_SECONDS)
+    await asyncio.sleep(ctx.settings.officer_grace_seconds)
     if not await ctx.presence.online(officer_id):  # on any worker
         with contextlib.suppress(Exception):
             await flows.officer_disconnected(ctx, officer_id)
+            await flows.duty_lapsed(ctx, officer_id)
             await ctx.presence.forget(officer_id)

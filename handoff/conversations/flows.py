@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -91,8 +93,6 @@ async def respond(ctx: AppContext, conversation: Conversation, received: Receive
     Whoever holds the conversation, a message that shows risk gets the safety response at once unless
     an officer is already talking with the student.
     """
-    topic = conversation_topic(conversation.public_id)
-    risk = received.risk
     # Taken before anything else so that turns of one conversation keep their order.
     lock = ctx.conversation_lock(conversation.public_id)
     # Who held the conversation as the message was stored, unless an earlier turn runs first and may hand it on.
@@ -100,31 +100,15 @@ async def respond(ctx: AppContext, conversation: Conversation, received: Receive
     async with lock:
         if owner is None:
             owner = await ctx.messages.owner_of(conversation.id)
-        if owner is None or owner in (Owner.human, Owner.closed):
-            return []
+        if owner is None or owner == Owner.human:
+            return []  # stored and shown to the officer live; a flag also reaches their queue (receive)
         replies: list[Reply]
-        if owner == Owner.waiting:
-            replies = _safety_replies(risk, conversation) if risk and risk.flagged else []
+        if owner == Owner.closed:
+            replies = await _after_close(ctx, conversation, received)
+        elif owner == Owner.waiting:
+            replies = await _while_waiting(ctx, conversation, received)
         else:
-            ctx.hub.publish_here(topic, typing_event(True))
-            try:
-                replies = await ctx.rasa.send(
-                    channel=conversation.channel.value, sender=conversation.public_id,
-                    text=(received.message.extra or {}).get("payload") or received.message.text,
-                    metadata={"institution_id": conversation.institution_id},
-                )
-            except RasaUnavailable:
-                payload = (received.message.extra or {}).get("payload")
-                if asks_for_person(received.message.text, payload):
-                    replies = await _person_without_assistant(ctx, conversation, received.message)
-                else:
-                    replies = []
-                if risk and risk.flagged:
-                    replies = _safety_replies(risk, conversation) + replies
-                elif not replies:
-                    replies = [Reply(text=service_message("assistant_unavailable", conversation.channel.value))]
-            finally:
-                ctx.hub.publish_here(topic, typing_event(False))
+            replies = await _ask_assistant(ctx, conversation, received)
         return await _deliver(ctx, conversation, replies)
 
 
@@ -145,10 +129,82 @@ async def _person_without_assistant(ctx: AppContext, conversation: Conversation,
         text = service_message("queued_without_assistant", channel, reference=outcome.case.reference,
                                position=outcome.position)
     else:
-        team = outcome.availability
-        when = f"they are back on {team.next_open_words()}" if team.next_open else "no officer is free just now"
-        text = service_message("team_away_without_assistant", channel, reference=outcome.case.reference, when=when)
+        text = service_message("team_away_without_assistant", channel, reference=outcome.case.reference,
+                               when=_when(outcome.availability))
     return [Reply(text=text)]
+
+
+async def _after_close(ctx: AppContext, conversation: Conversation, received: Received) -> list[Reply]:
+    """The student wrote after an officer closed the conversation: the assistant takes it back.
+
+    A message that shows risk gets the safety response, and the case opens again and joins the queue (first,
+    by risk) when someone can come; anything else goes to the assistant as usual.
+    """
+    from handoff.cases.flows import reopen_for_risk
+    from handoff.conversations import states
+
+    async with ctx.sessions() as db:
+        current = await db.get(Conversation, conversation.id)
+        if current is not None and current.owner == Owner.closed:
+            with contextlib.suppress(states.TransitionRefused):  # another worker's turn reopened it first
+                await states.transition(db_session=db, conversation=current, to=Owner.bot, actor=states.STUDENT,
+                                        reason="wrote_again")
+    conversation.owner = Owner.bot
+    risk = received.risk
+    if not (risk and risk.flagged):
+        return await _ask_assistant(ctx, conversation, received)
+    outcome = await reopen_for_risk(ctx, conversation,
+                                    request_id=f"reopened:{conversation.public_id}:{received.message.seq}")
+    channel = conversation.channel.value
+    if outcome.position is not None:
+        note = service_message("reopened_queued", channel, reference=outcome.case.reference,
+                               position=outcome.position)
+    else:
+        note = service_message("reopened_team_away", channel, reference=outcome.case.reference,
+                               when=_when(outcome.availability))
+    return [*_safety_replies(risk, conversation), Reply(text=note)]
+
+
+async def _while_waiting(ctx: AppContext, conversation: Conversation, received: Received) -> list[Reply]:
+    """In the queue the assistant is not asked; the service still answers every message."""
+    from handoff.cases import service as cases
+
+    risk = received.risk
+    if risk and risk.flagged:
+        return _safety_replies(risk, conversation)
+    async with ctx.sessions() as db:
+        current = await db.get(Conversation, conversation.id)
+        position = await cases.queue_position(db_session=db, conversation=current) if current else 1
+    return [Reply(text=service_message("waiting_saved", conversation.channel.value, position=position))]
+
+
+def _when(team: Any) -> str:
+    return f"they are back on {team.next_open_words()}" if team.next_open else "no officer is free just now"
+
+
+async def _ask_assistant(ctx: AppContext, conversation: Conversation, received: Received) -> list[Reply]:
+    """One turn of the assistant, with the service's own answer when the assistant is down."""
+    topic = conversation_topic(conversation.public_id)
+    risk = received.risk
+    ctx.hub.publish_here(topic, typing_event(True))
+    try:
+        return await ctx.rasa.send(
+            channel=conversation.channel.value, sender=conversation.public_id,
+            text=(received.message.extra or {}).get("payload") or received.message.text,
+            metadata={"institution_id": conversation.institution_id},
+        )
+    except RasaUnavailable:
+        payload = (received.message.extra or {}).get("payload")
+        replies: list[Reply] = []
+        if asks_for_person(received.message.text, payload):
+            replies = await _person_without_assistant(ctx, conversation, received.message)
+        if risk and risk.flagged:
+            replies = _safety_replies(risk, conversation) + replies
+        elif not replies:
+            replies = [Reply(text=service_message("assistant_unavailable", conversation.channel.value))]
+        return replies
+    finally:
+        ctx.hub.publish_here(topic, typing_event(False))
 
 
 def _safety_replies(risk: RiskAssessment, conversation: Conversation) -> list[Reply]:

@@ -148,6 +148,24 @@
     scrollDown(false);
   }
 
+  // After an officer closes the chat the student may write on (the assistant answers) or start a new chat.
+  function offerNewChat() {
+    showButtons([]);
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "new-chat";
+    button.textContent = "Start a new chat";
+    button.addEventListener("click", function () {
+      forgetToken();
+      startAfresh();
+      addEvent("This is a new chat. The welfare team keeps the earlier one with its reference.");
+      reconnectNow();
+      input.focus();
+    });
+    replies.appendChild(button);
+    scrollDown(false);
+  }
+
   function setTyping(from, on) {
     typing.textContent = on ? label(from).replace(" (automated)", "") + " is writing…" : "";
     scrollDown(false);
@@ -239,6 +257,7 @@
     if (!event.resumed) needGreeting = true;
     if (event.resumed && helloAfter === 0) scrollDown(true);  // a reloaded page shows the latest
     if (event.owner === "waiting") setStatus("Waiting for a welfare officer.");
+    if (event.owner === "closed") offerNewChat();
     if (needGreeting) {
       needGreeting = false;
       var id = newId();
@@ -278,6 +297,7 @@
         addEvent("A welfare officer has joined the chat.");
         break;
       case "officer_left": addEvent("The welfare officer has left the chat."); break;
+      case "closed": offerNewChat(); break;
       case "error": onError(event); break;
       default: break;  // pong, and anything newer than this page
     }

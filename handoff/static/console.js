@@ -282,8 +282,10 @@
     ui.duty.querySelector(".switch-state").textContent = on ? "Yes" : "No";
     var state = notificationsState();
     var text = on
-      ? "You are on duty: students can be offered a person, and you will hear a tone when someone joins."
-      : "You are off duty: students are not offered a person unless someone else is on duty.";
+      ? "You are on duty while this console is open: students can be offered a person, and you will hear a " +
+        "tone when someone joins. If you close it, you come off duty within a minute."
+      : "You are off duty: students are not offered a person unless someone else is on duty. Duty ends when " +
+        "no console of yours is open.";
     if (on && state === "denied") text += " Desktop notifications are blocked in this browser.";
     ui.dutyNote.textContent = text;
     ui.allowNotifications.hidden = !(on && state === "default");
@@ -723,6 +725,11 @@
   }
 
   function onEvent(event) {
+    if (event.type === "duty") {  // sent as the socket opens: duty lapses when no console stays open
+      ui.duty.setAttribute("aria-pressed", event.on_duty ? "true" : "false");
+      showDuty();
+      return;
+    }
     if (QUEUE_EVENTS[event.type]) {
       refreshQueue().then(function () {
         if (event.type === "joined") alertJoined(event.conversation);

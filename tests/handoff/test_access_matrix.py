@@ -23,7 +23,7 @@ from handoff.officers.models import Role
 
 from .chat_helpers import hello
 from .conftest import CLOSED_PORT_URL
-from .console_helpers import Console, create_officer, form_token
+from .console_helpers import Console, OnDuty, create_officer, form_token
 from .db_helpers import conversation_row
 from .test_auth_signin import SAME_ORIGIN, Browser, audit_rows, login
 
@@ -128,15 +128,13 @@ def system(database_url) -> Iterator[tuple[TestClient, Settings]]:
 
 def _case_of_olive(client, settings) -> tuple[str, str, int]:
     """A student asks for a person and Olive takes the conversation: (conversation id, reference, Olive's id)."""
-    create_officer(settings, "olive@example.ac.uk")
-    with client.websocket_connect("/ws/chat") as ws:
+    with OnDuty(client, settings, "olive@example.ac.uk") as olive, client.websocket_connect("/ws/chat") as ws:
         hello(ws)
         public_id = conversation_row(settings).public_id
         answer = client.post("/api/handoff-requests", headers={"Authorization": f"Bearer {API_TOKEN}"}, json={
             "sender_id": public_id, "request_id": "r1", "goal": "disclosure", "share_transcript": True})
         assert answer.status_code == 200, answer.text
-    olive = Console(client, "olive@example.ac.uk")
-    assert olive.post(f"/conversations/{public_id}/take").status_code == 200
+        assert olive.post(f"/conversations/{public_id}/take").status_code == 200
     client.cookies.clear()
     return public_id, answer.json()["reference"], olive.me["id"]
 

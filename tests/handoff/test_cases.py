@@ -17,7 +17,7 @@ from handoff.conversations.models import Conversation
 from handoff.officers.models import Role
 
 from .chat_helpers import hello, is_assistant_message, receive_until
-from .console_helpers import Console, create_officer
+from .console_helpers import Console, OnDuty, create_officer
 from .db_helpers import conversation_row, run_db
 
 LONDON = ZoneInfo("Europe/London")
@@ -29,6 +29,13 @@ SATURDAY_2AM = datetime(2026, 11, 28, 2, 0, tzinfo=LONDON)
 def in_hours():
     with time_machine.travel(TUESDAY_11AM, tick=True):
         yield
+
+
+@pytest.fixture
+def sam_on_duty(client, settings):
+    """Sam is on duty with the console open (on duty counts only while a console is open)."""
+    with OnDuty(client, settings, "sam@example.ac.uk") as console:
+        yield console
 
 
 def _sender(settings) -> str:
@@ -48,8 +55,7 @@ def _open_chat(client):
     return ws_cm, ws
 
 
-def test_a_handoff_request_creates_one_case_and_joins_the_queue(client, settings, in_hours):
-    create_officer(settings, "sam@example.ac.uk")
+def test_a_handoff_request_creates_one_case_and_joins_the_queue(client, settings, in_hours, sam_on_duty):
     ws_cm, _ = _open_chat(client)
     try:
         first = _request(client, settings).json()
@@ -103,8 +109,7 @@ def test_the_assistant_api_needs_its_token_when_one_is_set(database_url):
         assert ok.status_code == 404  # authorised; that conversation does not exist
 
 
-def test_full_takeover_live_exchange_hand_back_and_close(client, settings, in_hours):
-    create_officer(settings, "sam@example.ac.uk")
+def test_full_takeover_live_exchange_hand_back_and_close(client, settings, in_hours, sam_on_duty):
     ws_cm, ws = _open_chat(client)
     try:
         ws.send_json({"type": "message", "client_id": "b1", "text": "something happened at a party"})
@@ -158,8 +163,7 @@ def test_full_takeover_live_exchange_hand_back_and_close(client, settings, in_ho
     assert officer.get(f"/cases?reference={reference.lower().replace('-', '')}").json()[0]["reference"] == reference
 
 
-def test_without_consent_the_officer_sees_only_what_came_after_the_request(client, settings, in_hours):
-    create_officer(settings, "sam@example.ac.uk")
+def test_without_consent_the_officer_sees_only_what_came_after_the_request(client, settings, in_hours, sam_on_duty):
     ws_cm, ws = _open_chat(client)
     try:
         ws.send_json({"type": "message", "client_id": "p1", "text": "private words"})
@@ -174,8 +178,7 @@ def test_without_consent_the_officer_sees_only_what_came_after_the_request(clien
     assert "private words" not in texts
 
 
-def test_two_officers_taking_at_once_one_wins(client, settings, in_hours):
-    create_officer(settings, "sam@example.ac.uk")
+def test_two_officers_taking_at_once_one_wins(client, settings, in_hours, sam_on_duty):
     create_officer(settings, "alex@example.ac.uk")
     ws_cm, _ = _open_chat(client)
     try:
@@ -203,8 +206,7 @@ async def _all(db, statement):
     return list(await db.scalars(statement))
 
 
-def test_officers_see_only_their_cases_and_the_safeguarding_lead_sees_all(client, settings, in_hours):
-    create_officer(settings, "sam@example.ac.uk")
+def test_officers_see_only_their_cases_and_the_safeguarding_lead_sees_all(client, settings, in_hours, sam_on_duty):
     create_officer(settings, "alex@example.ac.uk")
     create_officer(settings, "lead@example.ac.uk", role=Role.safeguarding_lead)
     ws_cm, _ = _open_chat(client)
@@ -247,8 +249,7 @@ def test_callback_requests_are_stored_encrypted_and_listed_for_officers(client, 
     assert "900456" not in run_db(settings, dump)
 
 
-def test_coming_back_with_the_reference_reaches_the_same_case(client, settings, in_hours):
-    create_officer(settings, "sam@example.ac.uk")
+def test_coming_back_with_the_reference_reaches_the_same_case(client, settings, in_hours, sam_on_duty):
     ws_cm, _ = _open_chat(client)
     try:
         reference = _request(client, settings).json()["reference"]
@@ -270,10 +271,10 @@ def test_coming_back_with_the_reference_reaches_the_same_case(client, settings, 
     assert again["reference"] == reference
 
 
-def test_when_the_officer_drops_off_the_student_is_told_and_goes_back_to_the_queue(client, settings, in_hours):
+def test_when_the_officer_drops_off_the_student_is_told_and_goes_back_to_the_queue(
+        client, settings, in_hours, sam_on_duty):
     from handoff.cases import flows
 
-    create_officer(settings, "sam@example.ac.uk")
     ws_cm, ws = _open_chat(client)
     try:
         _request(client, settings)
@@ -291,10 +292,9 @@ def test_when_the_officer_drops_off_the_student_is_told_and_goes_back_to_the_que
     assert conversation_row(settings).owner == Owner.waiting
 
 
-def test_a_student_waiting_too_long_is_told_once_and_offered_options(client, settings, in_hours):
+def test_a_student_waiting_too_long_is_told_once_and_offered_options(client, settings, in_hours, sam_on_duty):
     from handoff.cases import flows
 
-    create_officer(settings, "sam@example.ac.uk")
     ws_cm, ws = _open_chat(client)
     try:
         _request(client, settings)
@@ -311,10 +311,9 @@ def test_a_student_waiting_too_long_is_told_once_and_offered_options(client, set
     assert "116 123" in told[-1]["text"] and "call back" in told[-1]["text"]
 
 
-def test_a_student_can_delete_their_chat_unless_it_is_part_of_a_case(client, settings, in_hours):
+def test_a_student_can_delete_their_chat_unless_it_is_part_of_a_case(client, settings, in_hours, sam_on_duty):
     from .db_helpers import messages
 
-    create_officer(settings, "sam@example.ac.uk")
     ws_cm, ws = _open_chat(client)
     try:
         ws.send_json({"type": "message", "client_id": "d1", "text": "please forget this"})
@@ -332,8 +331,8 @@ def test_a_student_can_delete_their_chat_unless_it_is_part_of_a_case(client, set
     assert messages(settings)
 
 
-def test_an_officer_stops_receiving_a_conversation_once_it_has_passed_to_another(client, settings, in_hours):
-    create_officer(settings, "sam@example.ac.uk")
+def test_an_officer_stops_receiving_a_conversation_once_it_has_passed_to_another(
+        client, settings, in_hours, sam_on_duty):
     create_officer(settings, "alex@example.ac.uk")
     ws_cm, student = _open_chat(client)
     try:
@@ -362,9 +361,8 @@ def _say(ws, text: str) -> list[dict]:
     return receive_until(ws, is_assistant_message)
 
 
-def test_with_the_assistant_down_asking_for_a_person_still_reaches_the_queue(client, settings, in_hours):
+def test_with_the_assistant_down_asking_for_a_person_still_reaches_the_queue(client, settings, in_hours, sam_on_duty):
     # The `client` fixture's assistant URL is a closed port: every turn finds the assistant down.
-    create_officer(settings, "sam@example.ac.uk")
     ws_cm, ws = _open_chat(client)
     try:
         first = [e for e in _say(ws, "what is consent?") if is_assistant_message(e)][-1]["text"]
@@ -394,8 +392,7 @@ def test_with_the_assistant_down_out_of_hours_the_case_is_opened_and_the_student
     assert conversation_row(settings).owner == Owner.bot
 
 
-def test_a_request_id_from_another_conversation_is_refused_not_given_its_case(client, settings, in_hours):
-    create_officer(settings, "sam@example.ac.uk")
+def test_a_request_id_from_another_conversation_is_refused_not_given_its_case(client, settings, in_hours, sam_on_duty):
     ws_cm, _ = _open_chat(client)
     try:
         first = _request(client, settings, request_id="same").json()

@@ -22,7 +22,7 @@ from handoff.sms.standin import TwilioStandIn
 from safety.gsm import fits_sms
 from safety.responses import get_responses
 
-from .console_helpers import create_officer
+from .console_helpers import OnDuty
 from .db_helpers import run_db
 from .sms_helpers import PHONE, inbound_params, post_sms, twilio_signature, twiml_messages
 
@@ -260,7 +260,30 @@ def test_no_rest_message_goes_to_a_number_that_sent_stop(database_url, black_hol
 
 
 def test_with_the_assistant_down_person_still_reaches_the_queue_by_sms(client, settings):
-    create_officer(settings, "sam@example.ac.uk")
-    with time_machine.travel(datetime(2026, 11, 24, 11, 0, tzinfo=ZoneInfo("Europe/London")), tick=True):
+    with time_machine.travel(datetime(2026, 11, 24, 11, 0, tzinfo=ZoneInfo("Europe/London")), tick=True), \
+            OnDuty(client, settings):
         reply = " ".join(twiml_messages(post_sms(client, settings, "PERSON")))
     assert "asked the welfare team" in reply and "number 1 in the queue" in reply and fits_sms(reply)
+
+
+def test_a_crisis_text_after_the_officer_closed_gets_the_safety_reply_and_a_place_in_the_queue(client, settings):
+    with time_machine.travel(datetime(2026, 11, 24, 11, 0, tzinfo=ZoneInfo("Europe/London")), tick=True):
+        with OnDuty(client, settings) as officer:
+            twiml_messages(post_sms(client, settings, "PERSON"))
+            public_id = _conversation(settings).public_id
+            assert officer.post(f"/conversations/{public_id}/take").status_code == 200
+            assert officer.post(f"/conversations/{public_id}/close", json={
+                "outcome": "support_given", "category": "harassment"}).status_code == 200
+            replies = twiml_messages(post_sms(client, settings, "i dont want to be alive any more"))
+            queue = officer.get("/queue").json()
+    text = " ".join(replies)
+    assert "116 123" in text and "999" in text and "number 1 in the queue" in text
+    assert all(fits_sms(r) for r in replies)
+    assert [row["conversation"] for row in queue] == [public_id] and queue[0]["risk_flags"]
+    assert _conversation(settings).owner.value == "waiting"
+
+
+def _conversation(settings):
+    from handoff.conversations.models import Conversation
+
+    return run_db(settings, lambda db: db.scalar(select(Conversation)))
