@@ -134,13 +134,19 @@ def _queue_words(position: int | None) -> str:
     return f"There {'is' if ahead == 1 else 'are'} {ahead} {'person' if ahead == 1 else 'people'} ahead of you."
 
 
+def _wait(result: dict[str, Any]) -> str:
+    """The service's rough wait ('about 10 minutes'), worked out from the queue and the team's recent takes."""
+    words = result.get("wait_words")
+    return f" The wait is {words} at the moment." if isinstance(words, str) and words else ""
+
+
 def handoff_replies(result: dict[str, Any], channel: str) -> list[Reply]:
     """What the student reads after asking: their reference, and either the queue or when the team is in."""
     reference = result["reference"]
     if result.get("available"):
         text = (f"Your reference is {reference}. Keep it if you want to come back to this. A welfare officer will "
-                f"join as soon as they can. {_queue_words(result.get('position'))} You can keep writing: they "
-                "will see it.")
+                f"join as soon as they can. {_queue_words(result.get('position'))}{_wait(result)} You can keep "
+                "writing: they will see it.")
         return [Reply(text)]
     when = result.get("next_open_words") or "when the office next opens"
     if result.get("in_hours"):

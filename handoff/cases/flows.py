@@ -22,7 +22,7 @@ from handoff.conversations import states
 from handoff.conversations.enums import Channel, Direction, Owner
 from handoff.conversations.events import message_event
 from handoff.conversations.flows import QUEUE_TOPIC
-from handoff.conversations.models import Conversation, Message
+from handoff.conversations.models import Conversation, ConversationEvent, Message
 from handoff.core.db import utcnow
 from handoff.officers.models import Officer
 from handoff.realtime import conversation_topic
@@ -41,11 +41,13 @@ class HandoffOutcome:
     created: bool
     availability: Availability
     position: int | None
+    wait_minutes: int | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
             "reference": self.case.reference, "created": self.created, "available": self.availability.available,
-            "in_hours": self.availability.in_hours, "position": self.position,
+            "in_hours": self.availability.in_hours, "position": self.position, "wait_minutes": self.wait_minutes,
+            "wait_words": wait_words(self.wait_minutes) if self.wait_minutes else None,
             "next_open": self.availability.next_open.isoformat() if self.availability.next_open else None,
             "next_open_words": self.availability.next_open_words(),
         }
@@ -89,7 +91,7 @@ async def request_handoff(
         )
         current = await db.get(Conversation, conversation.id)
         assert current is not None
-        position = None
+        position, minutes = None, None
         if team.available:
             if current.owner == Owner.bot:
                 await states.transition(db_session=db, conversation=current, to=Owner.waiting, actor="student",
@@ -98,7 +100,93 @@ async def request_handoff(
                                                     "risk_level": current.risk_level, "channel": current.channel.value})
             if current.owner == Owner.waiting:
                 position = await cases.queue_position(db_session=db, conversation=current)
-    return HandoffOutcome(case, created, team, position)
+                minutes = await wait_minutes(ctx, db, position)
+    if position is not None:
+        await announce_positions(ctx)
+    return HandoffOutcome(case, created, team, position, minutes)
+
+
+DEFAULT_MINUTES_PER_PERSON = 5  # until the team has taken a few chats, a modest guess
+RECENT_TAKES = 20
+
+
+async def minutes_per_person(db: AsyncSession) -> float:
+    """How long a student waited before an officer took them, over the team's most recent takes (in minutes)."""
+    takes = list(await db.scalars(
+        select(ConversationEvent).where(ConversationEvent.to_owner == Owner.human,
+                                        ConversationEvent.from_owner == Owner.waiting)
+        .order_by(ConversationEvent.id.desc()).limit(RECENT_TAKES)
+    ))
+    waits = []
+    for take in takes:
+        joined = await db.scalar(
+            select(ConversationEvent.created_at).where(
+                ConversationEvent.conversation_id == take.conversation_id, ConversationEvent.to_owner == Owner.waiting,
+                ConversationEvent.id < take.id,
+            ).order_by(ConversationEvent.id.desc()).limit(1)
+        )
+        if joined is not None:
+            waits.append((take.created_at - joined).total_seconds() / 60)
+    return sum(waits) / len(waits) if waits else DEFAULT_MINUTES_PER_PERSON
+
+
+async def wait_minutes(ctx: AppContext, db: AsyncSession, position: int) -> int:
+    """A rough wait for the student at ``position``: recent waits, times the people ahead, shared by officers."""
+    per_person = await minutes_per_person(db)
+    officers = max(1, await officers_on_duty(ctx, db))
+    return max(1, round(per_person * position / officers))
+
+
+def wait_words(minutes: int) -> str:
+    """'a few minutes', 'about 10 minutes', 'over an hour': honest, never precise."""
+    if minutes <= 3:
+        return "a few minutes"
+    if minutes >= 60:
+        return "over an hour"
+    return f"about {5 * max(1, round(minutes / 5))} minutes"
+
+
+async def queue_event(ctx: AppContext, db: AsyncSession, conversation: Conversation) -> dict[str, Any]:
+    """The waiting student's place and rough wait, as the chat page shows it."""
+    position = await cases.queue_position(db_session=db, conversation=conversation)
+    minutes = await wait_minutes(ctx, db, position)
+    return {"type": "queue", "position": position, "wait_minutes": minutes, "wait_words": wait_words(minutes)}
+
+
+async def announce_positions(ctx: AppContext) -> None:
+    """Tell every waiting web chat its place and rough wait (live only: the chat page keeps a waiting line)."""
+    async with ctx.sessions() as db:
+        waiting = list(await db.scalars(select(Conversation).where(Conversation.owner == Owner.waiting)))
+        for conversation in waiting:
+            if conversation.channel != Channel.webchat:
+                continue  # SMS gets at most one update, from the wait check (sms_queue_updates)
+            await ctx.hub.publish(conversation_topic(conversation.public_id), await queue_event(ctx, db, conversation))
+
+
+async def sms_queue_updates(ctx: AppContext) -> int:
+    """One text with the place in the queue, only to a student waiting longer than half of HANDOFF_WAIT_LIMIT."""
+    threshold = timedelta(seconds=ctx.settings.handoff_wait_limit / 2)
+    told = 0
+    async with ctx.sessions() as db:
+        rows = (await db.execute(
+            select(Conversation, Case).join(Case, Case.conversation_id == Conversation.id).where(
+                Conversation.owner == Owner.waiting, Conversation.channel == Channel.sms,
+                Conversation.owner_since < utcnow() - threshold, Case.status == CaseStatus.open,
+            )
+        )).all()
+        for conversation, case in rows:
+            already = await db.scalar(select(func.count(CaseEvent.id)).where(
+                CaseEvent.case_id == case.id, CaseEvent.kind == "queue_update",
+            ))
+            if already:
+                continue
+            await cases.log_event(db_session=db, case_id=case.id, actor="system", kind="queue_update")
+            await db.commit()
+            event = await queue_event(ctx, db, conversation)
+            await _tell_student(ctx, db, conversation, service_message(
+                "queue_update", "sms", position=event["position"], wait=event["wait_words"]))
+            told += 1
+    return told
 
 
 async def reopen_for_risk(ctx: AppContext, conversation: Conversation, *, request_id: str) -> HandoffOutcome:
@@ -162,7 +250,8 @@ async def take(ctx: AppContext, conversation_id: int, officer: Officer) -> Conve
         await _tell_student(ctx, db, conversation, service_message("officer_joined", conversation.channel.value))
         await ctx.hub.publish(QUEUE_TOPIC, {"type": "taken", "conversation": conversation.public_id,
                                             "officer": officer.id})
-        return conversation
+    await announce_positions(ctx)  # everyone behind moves up
+    return conversation
 
 
 async def officer_message(ctx: AppContext, conversation_id: int, officer: Officer, text: str) -> Message:
@@ -224,6 +313,8 @@ async def officer_disconnected(ctx: AppContext, officer_id: int) -> int:
             await ctx.hub.publish(QUEUE_TOPIC, {"type": "joined", "conversation": conversation.public_id,
                                                 "risk_level": conversation.risk_level,
                                                 "channel": conversation.channel.value})
+    if moved:
+        await announce_positions(ctx)
     return moved
 
 
@@ -274,6 +365,7 @@ async def watch_waiting(ctx: AppContext, every: float = 30.0) -> None:
             continue
         try:
             await notify_long_waits(ctx)
+            await sms_queue_updates(ctx)
         except Exception:
             logger.exception("checking long waits failed")
         try:  # an officer whose worker died never closed their socket: treat them as disconnected

@@ -20,10 +20,10 @@ from handoff.cases.enums import CATEGORIES, OUTCOMES
 from handoff.cases.models import CallbackRequest, Case, CaseEvent, CaseNote
 from handoff.context import AppContext
 from handoff.conversations import service as conversations
-from handoff.conversations.enums import Owner
+from handoff.conversations.enums import Direction, Owner
 from handoff.conversations.events import message_event
 from handoff.conversations.flows import QUEUE_TOPIC
-from handoff.conversations.models import Conversation
+from handoff.conversations.models import Conversation, Message
 from handoff.core.db import utcnow
 from handoff.officers import audit
 from handoff.officers import service as officers
@@ -165,11 +165,20 @@ async def conversation_detail(public_id: str, officer: OfficerDep, db: SessionDe
         raise HTTPException(status_code=403, detail="not a case you handle")
     await cases.log_event(db_session=db, case_id=case.id, actor=f"officer:{officer.id}", kind="read")
     await db.commit()
-    messages = await conversations.messages_after(db_session=db, conversation_id=conversation.id)
+    messages = [m for m in await conversations.messages_after(db_session=db, conversation_id=conversation.id)
+                if not _hidden_greeting(m)]
     if not case.share_transcript:
         messages = [m for m in messages if m.created_at >= case.created_at]
     return {**_queue_row(conversation, case), "share_transcript": case.share_transcript,
             "anonymous": case.anonymous, "messages": [message_event(m) for m in messages]}
+
+
+# The chat page opens a new conversation by sending this, never shown to the student; nor to the officer.
+HIDDEN_GREETING = "/greet"
+
+
+def _hidden_greeting(message: Message) -> bool:
+    return message.direction == Direction.user and message.text.strip() == HIDDEN_GREETING
 
 
 @router.post("/conversations/{public_id}/messages")

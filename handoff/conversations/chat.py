@@ -14,7 +14,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from handoff.content import service_message
 from handoff.context import AppContext
 from handoff.conversations import flows, service
-from handoff.conversations.enums import Channel
+from handoff.conversations.enums import Channel, Owner
 from handoff.conversations.events import message_event
 from handoff.conversations.models import Conversation
 from handoff.officers import audit
@@ -158,7 +158,15 @@ class ChatSession:
             )
         for message in history:
             await self.send(message_event(message))
+        if conversation.owner == Owner.waiting:  # the waiting line comes back with a reloaded page
+            await self.send(await self._queue_event(conversation))
         self._history_sent.set()
+
+    async def _queue_event(self, conversation: Conversation) -> dict[str, Any]:
+        from handoff.cases.flows import queue_event
+
+        async with self.ctx.sessions() as db:
+            return await queue_event(self.ctx, db, conversation)
 
     async def _forward_events(self) -> None:
         assert self.conversation is not None

@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.content import asks_for_person, service_message
@@ -108,7 +108,8 @@ async def respond(ctx: AppContext, conversation: Conversation, received: Receive
         elif owner == Owner.waiting:
             replies = await _while_waiting(ctx, conversation, received)
         else:
-            replies = await _ask_assistant(ctx, conversation, received)
+            first, assistant_goes_on = await _honest_first(ctx, conversation, received)
+            replies = first + (await _ask_assistant(ctx, conversation, received) if assistant_goes_on else [])
         return await _deliver(ctx, conversation, replies)
 
 
@@ -132,6 +133,40 @@ async def _person_without_assistant(ctx: AppContext, conversation: Conversation,
         text = service_message("team_away_without_assistant", channel, reference=outcome.case.reference,
                                when=_when(outcome.availability))
     return [Reply(text=text)]
+
+
+async def _honest_first(ctx: AppContext, conversation: Conversation, received: Received) -> tuple[list[Reply], bool]:
+    """A plain request for a person is answered honestly before any question: when nobody can come (out of
+    hours, nobody on duty) the service says so itself, with when the team is next in, 24/7 help and the
+    call-back offer, and opens the case so the team sees it; when someone can come, it says roughly how long
+    the wait is and the assistant goes on with its questions. Returns the replies and whether the assistant
+    is asked too (always, for anything but a plain request for a person)."""
+    from handoff.cases.enums import Goal
+    from handoff.cases.flows import request_handoff, team_availability, wait_minutes, wait_words
+
+    payload = (received.message.extra or {}).get("payload")
+    if not asks_for_person(received.message.text, payload):
+        return [], True
+    channel = conversation.channel.value
+    async with ctx.sessions() as db:
+        team = await team_availability(ctx, db)
+        if team.available:
+            waiting = await db.scalar(select(func.count(Conversation.id)).where(Conversation.owner == Owner.waiting))
+            minutes = await wait_minutes(ctx, db, int(waiting or 0) + 1)
+            return [Reply(text=service_message("person_wait", channel, wait=wait_words(minutes)))], True
+    outcome = await request_handoff(
+        ctx, conversation, request_id=f"first:{conversation.public_id}:{received.message.seq}", goal=Goal.talk,
+        share_transcript=False, anonymous=True,
+    )
+    if outcome.position is not None:  # an officer came on duty in between: the usual path goes on
+        return [], True
+    name = "team_away_in_hours" if team.in_hours else "team_away_out_of_hours"
+    buttons = [] if channel == "sms" else [
+        {"title": "Ask for a call back", "payload": "/request_callback"},
+        {"title": "Services open now", "payload": "/ask_support_services"},
+    ]
+    text = service_message(name, channel, when=team.next_open_words(), reference=outcome.case.reference)
+    return [Reply(text=text, buttons=buttons)], False
 
 
 async def _after_close(ctx: AppContext, conversation: Conversation, received: Received) -> list[Reply]:

@@ -298,6 +298,12 @@
         break;
       case "officer_left": addEvent("The welfare officer has left the chat."); break;
       case "closed": offerNewChat(); break;
+      case "queue":
+        if (typeof event.position === "number" && typeof event.wait_words === "string") {
+          setStatus("Waiting for a welfare officer: you are number " + event.position + " in the queue. " +
+                    "The wait is " + event.wait_words + " now.");
+        }
+        break;
       case "error": onError(event); break;
       default: break;  // pong, and anything newer than this page
     }

@@ -52,6 +52,10 @@ async def test_the_consent_answer_is_kept_and_the_goal_question_follows():
 def test_in_hours_the_student_gets_the_reference_and_their_place_in_the_queue():
     [reply] = handoff_replies({"reference": "KMX-4QT", "available": True, "position": 3}, "webchat")
     assert "KMX-4QT" in reply.text and "2 people ahead of you" in reply.text and "keep writing" in reply.text
+    [with_wait] = handoff_replies({"reference": "KMX-4QT", "available": True, "position": 1,
+                                   "wait_words": "about 10 minutes"}, "sms")
+    assert "next in the queue" in with_wait.text and "about 10 minutes" in with_wait.text
+    assert fits_sms(with_wait.text)
 
 
 def test_out_of_hours_the_student_is_told_when_and_offered_a_call_back_and_24_7_help():

@@ -368,7 +368,11 @@ def test_with_the_assistant_down_asking_for_a_person_still_reaches_the_queue(cli
         first = [e for e in _say(ws, "what is consent?") if is_assistant_message(e)][-1]["text"]
         assert "not answering" in first and "talk to a person" in first
         assert conversation_row(settings).owner == Owner.bot  # a question alone does not join the queue
-        reply = [e for e in _say(ws, "Can I talk to a person please?") if is_assistant_message(e)][-1]["text"]
+        ws.send_json({"type": "message", "client_id": "person", "text": "Can I talk to a person please?"})
+        said = [e["text"] for e in receive_until(ws, lambda e: is_assistant_message(e) and "queue" in e["text"])
+                if is_assistant_message(e)]
+        assert "on duty now" in said[0]  # the wait comes first
+        reply = said[-1]
     finally:
         ws_cm.__exit__(None, None, None)
     case = run_db(settings, lambda db: db.scalar(select(Case)))
@@ -388,7 +392,7 @@ def test_with_the_assistant_down_out_of_hours_the_case_is_opened_and_the_student
         finally:
             ws_cm.__exit__(None, None, None)
     case = run_db(settings, lambda db: db.scalar(select(Case)))
-    assert "they are back on Monday at 09:00" in reply and case.reference in reply and "116 123" in reply
+    assert "next in on Monday at 09:00" in reply and case.reference in reply and "116 123" in reply
     assert conversation_row(settings).owner == Owner.bot
 
 
@@ -408,3 +412,20 @@ def test_a_request_id_from_another_conversation_is_refused_not_given_its_case(cl
         ws_cm.__exit__(None, None, None)
     assert response.status_code == 409 and first["reference"] not in response.text
     assert run_db(settings, lambda db: db.get(Conversation, second.id)).owner == Owner.bot
+
+
+def test_the_officer_never_sees_the_chat_pages_hidden_greeting(client, settings, in_hours, sam_on_duty):
+    ws_cm, ws = _open_chat(client)
+    try:
+        ws.send_json({"type": "message", "client_id": "g", "text": "/greet"})  # what the chat page sends first
+        receive_until(ws, is_assistant_message)
+        ws.send_json({"type": "message", "client_id": "m", "text": "something happened"})
+        receive_until(ws, is_assistant_message)
+        _request(client, settings, share=True)
+        public_id = _sender(settings)
+        assert sam_on_duty.post(f"/conversations/{public_id}/take").status_code == 200
+        transcript = sam_on_duty.get(f"/conversations/{public_id}").json()["messages"]
+    finally:
+        ws_cm.__exit__(None, None, None)
+    users = [m["text"] for m in transcript if m["from"] == "user"]
+    assert users == ["something happened"]
