@@ -295,5 +295,14 @@ class ActionDeleteConversation(Action):
                     "about what is kept and why.")
         else:
             text = "Done. What you and I wrote in this chat has been deleted from this service."
-        send(dispatcher, [Reply(text)], channel)
+        send(dispatcher, [Reply(text), *_texts_stay_on_the_phone(channel)], channel)
         return []
+
+
+SMS_PRIVACY = ("Texts stay on your phone until you delete them: deleting here does not remove them. To delete them, "
+               "open your messages app, press and hold this conversation and choose Delete.")
+
+
+def _texts_stay_on_the_phone(channel: str) -> list[Reply]:
+    """By SMS, deleting the chat here leaves the texts on the phone: say so, and how to delete them."""
+    return [Reply(SMS_PRIVACY)] if channel == SMS else []

@@ -10,6 +10,7 @@ from actions.handoff import (
     ActionHandoffIntro,
     ActionRequestHandoff,
     ActionResumeCase,
+    _texts_stay_on_the_phone,
     handoff_replies,
 )
 from actions.handoff_client import HandoffClient
@@ -87,3 +88,9 @@ def test_references_are_found_as_students_type_them_and_ordinary_words_are_not()
         match = find_reference(typed)
         assert match and (match.group(1) + match.group(2)).upper() == "KMX4QT"
     assert find_reference("my reference is the one they gave me") is None
+
+
+def test_by_sms_deleting_the_chat_says_the_texts_stay_on_the_phone_and_how_to_delete_them():
+    [line] = _texts_stay_on_the_phone("sms")
+    assert "stay on your phone" in line.text and "Delete" in line.text and fits_sms(line.text)
+    assert _texts_stay_on_the_phone("webchat") == []

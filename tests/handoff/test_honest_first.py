@@ -59,7 +59,8 @@ def test_by_sms_person_is_answered_honestly_first_within_one_text(client, settin
     create_officer(settings, "sam@example.ac.uk")
     with time_machine.travel(when, tick=True):
         replies = twiml_messages(post_sms(client, settings, "PERSON"))
-    assert len(replies) == 1 and fits_sms(replies[0])
+    assert len(replies) == 2 and all(fits_sms(r) for r in replies)  # the answer, then the privacy line
+    assert "stay on your phone" in replies[1]
     assert "CALLBACK" in replies[0] and "116 123" in replies[0] and "Sorry" in replies[0]
 
 

@@ -102,7 +102,7 @@ def test_a_replayed_message_sid_is_stored_once_and_answered_the_same_way(client,
 
 
 def test_when_the_assistant_is_down_an_sms_user_still_gets_emergency_numbers_and_a_person(client, settings):
-    [reply] = twiml_messages(post_sms(client, settings, "hello?"))
+    [reply, _privacy] = twiml_messages(post_sms(client, settings, "hello?"))
     assert "999" in reply and "116 123" in reply and "PERSON" in reply
     assert fits_sms(reply)
 
@@ -217,7 +217,8 @@ def test_a_slow_assistant_gets_a_holding_reply_within_seconds_and_the_answer_fol
     try:
         with TestClient(create_app(settings)) as client:
             started = time.monotonic()
-            [holding] = twiml_messages(post_sms(client, settings, "hello"))
+            [holding, privacy] = twiml_messages(post_sms(client, settings, "hello"))
+            assert "stay on your phone" in privacy
             assert time.monotonic() - started < 2.0
             assert "999" in holding and "saved" in holding
             deadline = time.monotonic() + 10
@@ -263,8 +264,9 @@ def test_no_rest_message_goes_to_a_number_that_sent_stop(database_url, black_hol
 def test_with_the_assistant_down_person_still_reaches_the_queue_by_sms(client, settings):
     with time_machine.travel(datetime(2026, 11, 24, 11, 0, tzinfo=ZoneInfo("Europe/London")), tick=True), \
             OnDuty(client, settings):
-        reply = " ".join(twiml_messages(post_sms(client, settings, "PERSON")))
-    assert "asked the welfare team" in reply and "number 1 in the queue" in reply and fits_sms(reply)
+        replies = twiml_messages(post_sms(client, settings, "PERSON"))
+    reply = " ".join(replies)
+    assert "asked the welfare team" in reply and "number 1 in the queue" in reply and all(map(fits_sms, replies))
 
 
 def test_a_crisis_text_after_the_officer_closed_gets_the_safety_reply_and_a_place_in_the_queue(client, settings):
@@ -288,3 +290,10 @@ def _conversation(settings):
     from handoff.conversations.models import Conversation
 
     return run_db(settings, lambda db: db.scalar(select(Conversation)))
+
+
+def test_the_first_reply_of_a_conversation_says_texts_stay_on_the_phone_and_how_to_delete_them(client, settings):
+    first = twiml_messages(post_sms(client, settings, "hello"))
+    assert "stay on your phone" in first[-1] and "Delete" in first[-1] and fits_sms(first[-1])
+    again = twiml_messages(post_sms(client, settings, "hello again"))
+    assert not any("stay on your phone" in text for text in again)  # once per conversation
