@@ -98,6 +98,32 @@
     log.appendChild(item);
   }
 
+  // Phone numbers become tel: links and web addresses links, so help is one tap away. Built from text nodes
+  // and <a> elements only: nothing in a message is ever read as markup, and only http(s) addresses link.
+  var LINKS = /https?:\/\/[^\s<>"]*[^\s<>".,;:!?)]|\bwww\.[^\s<>"]*[^\s<>".,;:!?)]|\b(?:999|111|116 ?\d{3}|0\d{2,4}(?: ?\d){4,8})(?![\d])/g;
+
+  function appendLinked(parent, text) {
+    var last = 0;
+    var match;
+    LINKS.lastIndex = 0;
+    while ((match = LINKS.exec(text)) !== null) {
+      var found = match[0];
+      if (match.index > last) parent.appendChild(document.createTextNode(text.slice(last, match.index)));
+      var link = document.createElement("a");
+      if (/^(https?:|www\.)/i.test(found)) {
+        link.href = /^www\./i.test(found) ? "https://" + found : found;
+        link.target = "_blank";
+        link.rel = "noopener noreferrer";
+      } else {
+        link.href = "tel:" + found.replace(/\s/g, "");
+      }
+      link.textContent = found;
+      parent.appendChild(link);
+      last = match.index + found.length;
+    }
+    if (last < text.length) parent.appendChild(document.createTextNode(text.slice(last)));
+  }
+
   function addBubble(from, text, seq) {
     var item = document.createElement("li");
     item.className = "from-" + (label(from) === "Notice" ? "system" : from);
@@ -105,7 +131,8 @@
     who.className = "who";
     who.textContent = label(from);
     item.appendChild(who);
-    item.appendChild(document.createTextNode(text));
+    if (from === "user") item.appendChild(document.createTextNode(text));
+    else appendLinked(item, text);
     if (typeof seq === "number") {
       item.setAttribute("data-seq", String(seq));
       place(item, seq);

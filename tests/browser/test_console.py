@@ -288,6 +288,8 @@ def test_after_a_close_a_crisis_message_is_answered_and_back_in_the_queue_and_th
     write(chat, "i dont want to be alive any more")
     answer = chat.locator("#log li.from-assistant")
     expect(answer.filter(has_text="116 123").last).to_be_visible()
+    # Help is one tap away: the numbers are tel: links (made from text, never from markup in the message).
+    expect(answer.filter(has_text="116 123").last.locator('a[href="tel:116123"]').first).to_have_text("116 123")
     expect(answer.filter(has_text="in the queue").last).to_contain_text(reference)
     expect(queue_entry(console, reference)).to_be_visible()  # raised for the officers again, with the risk
     expect(queue_entry(console, reference)).to_have_class(re.compile(r"\brisky\b"))
