@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,7 +22,7 @@ from handoff.conversations import service as conversations
 from handoff.conversations import states
 from handoff.conversations.enums import Channel, Direction, Owner
 from handoff.conversations.events import message_event
-from handoff.conversations.flows import QUEUE_TOPIC
+from handoff.conversations.flows import QUEUE_TOPIC, waiting_buttons
 from handoff.conversations.models import Conversation, ConversationEvent, Message
 from handoff.core.db import utcnow
 from handoff.officers.models import Officer
@@ -189,6 +190,27 @@ async def sms_queue_updates(ctx: AppContext) -> int:
     return told
 
 
+async def leave_queue(ctx: AppContext, conversation: Conversation, *, reason: str) -> str | None:
+    """The waiting student stopped waiting (or asked for a call back instead): back to the assistant, the case
+    stays open. Returns the case reference."""
+    async with ctx.sessions() as db:
+        current = await db.get(Conversation, conversation.id)
+        case = await cases.open_case_for(db_session=db, conversation_id=conversation.id)
+        if current is not None and current.owner == Owner.waiting:
+            with contextlib.suppress(states.TransitionRefused):
+                await states.transition(db_session=db, conversation=current, to=Owner.bot, actor="student",
+                                        reason=reason)
+                if case is not None:
+                    await cases.log_event(db_session=db, case_id=case.id, actor="student", kind="left_queue",
+                                          detail=reason)
+                    await db.commit()
+                await ctx.hub.publish(QUEUE_TOPIC, {"type": "closed", "conversation": current.public_id})
+        conversation.owner = Owner.bot
+        reference = case.reference if case else None
+    await announce_positions(ctx)
+    return reference
+
+
 async def reopen_for_risk(ctx: AppContext, conversation: Conversation, *, request_id: str) -> HandoffOutcome:
     """After a close, the student wrote something that shows risk: their last case opens again (a new one if
     they had none) and the conversation joins the queue when someone can come, as any request would."""
@@ -218,9 +240,11 @@ async def _owned(db: AsyncSession, conversation_id: int, officer: Officer) -> tu
 
 
 async def _tell_student(ctx: AppContext, db: AsyncSession, conversation: Conversation, text: str,
-                        direction: Direction = Direction.system) -> Message:
+                        direction: Direction = Direction.system,
+                        buttons: list[dict[str, str]] | None = None) -> Message:
     message = await conversations.append_message(
-        db_session=db, conversation_id=conversation.id, direction=direction, text=text
+        db_session=db, conversation_id=conversation.id, direction=direction, text=text,
+        extra={"buttons": buttons} if buttons and conversation.channel == Channel.webchat else None,
     )
     await ctx.hub.publish(conversation_topic(conversation.public_id), message_event(message))
     if conversation.channel == Channel.sms:
@@ -351,7 +375,8 @@ async def notify_long_waits(ctx: AppContext) -> int:
                 continue
             await cases.log_event(db_session=db, case_id=case.id, actor="system", kind="wait_notice")
             await db.commit()
-            await _tell_student(ctx, db, conversation, service_message("still_waiting", conversation.channel.value))
+            await _tell_student(ctx, db, conversation, service_message("still_waiting", conversation.channel.value),
+                                buttons=waiting_buttons(conversation.channel.value))
             told += 1
     return told
 

@@ -50,6 +50,9 @@ async def create_for_request(
         raise RequestIdInUse("that request id belongs to another conversation")
     if existing is None:
         existing = await open_case_for(db_session=db_session, conversation_id=conversation.id)
+        if existing is not None:  # asked again (after a hand back): the latest answers are the student's wishes
+            await _update_choices(db_session, existing, goal=goal, share_transcript=share_transcript,
+                                  anonymous=anonymous)
     if existing is not None:
         return existing, False
     for _ in range(5):
@@ -74,6 +77,16 @@ async def create_for_request(
         await db_session.commit()
         return case, True
     raise RuntimeError("could not draw a free case reference")
+
+
+async def _update_choices(db_session: AsyncSession, case: Case, *, goal: Goal, share_transcript: bool,
+                          anonymous: bool) -> None:
+    if (case.goal, case.share_transcript, case.anonymous) == (goal, share_transcript, anonymous):
+        return
+    case.goal, case.share_transcript, case.anonymous = goal, share_transcript, anonymous
+    await log_event(db_session=db_session, case_id=case.id, actor="student", kind="choices_updated",
+                    detail=f"goal={goal.value} share_transcript={share_transcript} anonymous={anonymous}")
+    await db_session.commit()
 
 
 async def open_case_for(*, db_session: AsyncSession, conversation_id: int) -> Case | None:

@@ -276,10 +276,24 @@ async def callbacks(officer: OfficerDep, db: SessionDep, ctx: CtxDep) -> list[di
         .where(CallbackRequest.done.is_(False)).order_by(CallbackRequest.created_at)
     )).all()
     return [
-        {"reference": case.reference, "channel": cb.preferred_channel, "safe_time": cb.safe_time,
+        {"id": cb.id, "reference": case.reference, "channel": cb.preferred_channel, "safe_time": cb.safe_time,
          "contact": ctx.vault.decrypt(cb.contact_encrypted), "requested_at": cb.created_at.isoformat()}
         for cb, case in rows
     ]
+
+
+@router.post("/callbacks/{callback_id}/done")
+async def callback_done(callback_id: int, officer: OfficerDep, db: SessionDep) -> dict[str, Any]:
+    """The team got in touch: the call-back leaves the list, and the case's history says who and when."""
+    callback = await db.get(CallbackRequest, callback_id)
+    if callback is None:
+        raise HTTPException(status_code=404, detail="no such call-back")
+    if not callback.done:
+        callback.done = True
+        await cases.log_event(db_session=db, case_id=callback.case_id, actor=f"officer:{officer.id}",
+                              kind="callback_done", detail=f"channel={callback.preferred_channel}")
+        await db.commit()
+    return {"done": True}
 
 
 # The live socket -------------------------------------------------------------------------------------

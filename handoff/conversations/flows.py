@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff.content import asks_for_person, service_message
+from handoff.content import asks_for_person, service_message, waiting_request
 from handoff.context import AppContext
 from handoff.conversations import service
 from handoff.conversations.enums import Direction, Owner
@@ -207,17 +207,38 @@ async def _while_waiting(ctx: AppContext, conversation: Conversation, received: 
     risk = received.risk
     if risk and risk.flagged:
         return _safety_replies(risk, conversation)
+    channel = conversation.channel.value
+    wish = waiting_request(received.message.text, (received.message.extra or {}).get("payload"))
+    if wish == "services":  # the assistant answers; the student keeps their place
+        return await _ask_assistant(ctx, conversation, received, text="/ask_support_services")
+    if wish in ("callback", "stop_waiting"):
+        from handoff.cases.flows import leave_queue
+
+        reference = await leave_queue(ctx, conversation, reason=wish)
+        if wish == "callback":  # the assistant's call-back questions take it from here
+            return await _ask_assistant(ctx, conversation, received, text="/request_callback")
+        return [Reply(text=service_message("left_queue", channel, reference=reference))]
     async with ctx.sessions() as db:
         current = await db.get(Conversation, conversation.id)
         position = await cases.queue_position(db_session=db, conversation=current) if current else 1
-    return [Reply(text=service_message("waiting_saved", conversation.channel.value, position=position))]
+    return [Reply(text=service_message("waiting_saved", channel, position=position), buttons=waiting_buttons(channel))]
+
+
+def waiting_buttons(channel: str) -> list[dict[str, str]]:
+    """What a waiting student can do instead (web quick replies; SMS users text the keywords)."""
+    if channel == "sms":
+        return []
+    return [{"title": "Ask for a call back", "payload": "/request_callback"},
+            {"title": "Stop waiting", "payload": "/stop_waiting"},
+            {"title": "Services open now", "payload": "/ask_support_services"}]
 
 
 def _when(team: Any) -> str:
     return f"they are back on {team.next_open_words()}" if team.next_open else "no officer is free just now"
 
 
-async def _ask_assistant(ctx: AppContext, conversation: Conversation, received: Received) -> list[Reply]:
+async def _ask_assistant(ctx: AppContext, conversation: Conversation, received: Received,
+                         text: str | None = None) -> list[Reply]:
     """One turn of the assistant, with the service's own answer when the assistant is down."""
     topic = conversation_topic(conversation.public_id)
     risk = received.risk
@@ -225,7 +246,7 @@ async def _ask_assistant(ctx: AppContext, conversation: Conversation, received: 
     try:
         return await ctx.rasa.send(
             channel=conversation.channel.value, sender=conversation.public_id,
-            text=(received.message.extra or {}).get("payload") or received.message.text,
+            text=text or (received.message.extra or {}).get("payload") or received.message.text,
             metadata={"institution_id": conversation.institution_id},
         )
     except RasaUnavailable:

@@ -23,7 +23,9 @@
   var EVENTS = {
     created: "Case created", taken: "Taken by an officer", read: "Read", note_added: "Note added",
     handed_back: "Handed back to the assistant", closed: "Closed", wait_notice: "Told the student about the wait",
-    resumed: "Student came back with the reference", callback_requested: "Call-back requested"
+    resumed: "Student came back with the reference", callback_requested: "Call-back requested",
+    callback_done: "Call-back done", reopened: "Opened again after a close", left_queue: "Student stopped waiting",
+    choices_updated: "Student changed their choices"
   };
   var GSM_BASIC = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
@@ -930,6 +932,22 @@
         row.appendChild(el("td", "", cb.safe_time || "Any time"));
         row.appendChild(el("td", "", cb.contact));
         row.appendChild(el("td", "", when(cb.requested_at)));
+        var doneCell = el("td");
+        var done = el("button", "", "Mark done");
+        done.type = "button";
+        done.setAttribute("aria-label", "Mark the call-back for " + cb.reference + " done");
+        done.addEventListener("click", function () {
+          done.disabled = true;
+          api("POST", "/callbacks/" + encodeURIComponent(String(cb.id)) + "/done").then(function () {
+            announce("Call-back for " + cb.reference + " marked done.");
+            loadCallbacks();
+          }, function (error) {
+            done.disabled = false;
+            setText(ui.callbacksStatus, "That call-back could not be marked done. " + error.message, true);
+          });
+        });
+        doneCell.appendChild(done);
+        row.appendChild(doneCell);
         ui.callbacksBody.appendChild(row);
       });
       ui.callbacksTable.hidden = rows.length === 0;

@@ -70,6 +70,9 @@ MATRIX: dict[tuple[str, str], dict[str, int | str]] = {
     ("GET", "/api/console/cases/{reference}"): NEED_TO_KNOW,
     ("POST", "/api/console/cases/{reference}/notes"): NEED_TO_KNOW,
     ("GET", "/api/console/callbacks"): ANY_STAFF,  # the team's call-back list
+    # Any officer may mark one of the team's call-backs done (here one that does not exist: 404, not 403).
+    ("POST", "/api/console/callbacks/{callback_id}/done"): {"anonymous": 401, "welfare_officer": 404,
+                                                           "safeguarding_lead": 404, "admin": 404},
     ("GET", "/console"): OPEN,  # the sign-in form, or the console
     ("POST", "/console/login"): {role: 401 for role in ROLES},  # wrong password for everyone
     ("GET", "/console/code"): {role: 303 for role in ROLES},  # no pending sign-in: back to /console
@@ -168,7 +171,8 @@ def test_every_route_answers_each_role_as_the_table_says(system):
     public_id, reference, olive_id = _case_of_olive(client, settings)
     for role in ROLES[1:]:
         create_officer(settings, f"{role}@example.ac.uk", role=Role(role))
-    values = {"{public_id}": public_id, "{reference}": reference, "{officer_id}": str(olive_id)}
+    values = {"{public_id}": public_id, "{reference}": reference, "{officer_id}": str(olive_id),
+              "{callback_id}": "0"}
     wrong = []
     for role in ROLES:
         with Browser(client) as browser:

@@ -249,6 +249,32 @@ def test_callback_requests_are_stored_encrypted_and_listed_for_officers(client, 
     assert "900456" not in run_db(settings, dump)
 
 
+def test_a_call_back_can_be_marked_done_and_the_case_says_who_and_when(client, settings):
+    create_officer(settings, "sam@example.ac.uk")
+    with time_machine.travel(SATURDAY_2AM, tick=True):
+        ws_cm, _ = _open_chat(client)
+        try:
+            reference = client.post("/api/callback-requests", json={
+                "sender_id": _sender(settings), "request_id": "cb1", "preferred_channel": "sms",
+                "safe_time": "after 6pm", "contact": "07700 900456",
+            }).json()["reference"]
+        finally:
+            ws_cm.__exit__(None, None, None)
+    sam = Console(client, "sam@example.ac.uk")
+    [callback] = sam.get("/callbacks").json()
+    assert sam.post(f"/callbacks/{callback['id']}/done").status_code == 200
+    assert sam.get("/callbacks").json() == []
+    assert sam.post("/callbacks/999999/done").status_code == 404
+    done = run_db(settings, lambda db: _all(db, select(CaseEvent).where(CaseEvent.kind == "callback_done")))
+    assert len(done) == 1 and done[0].actor == f"officer:{sam.me['id']}" and done[0].created_at is not None
+    case_id = run_db(settings, lambda db: db.scalar(select(Case.id).where(Case.reference == reference)))
+    assert done[0].case_id == case_id
+
+
+async def _all(db, statement):
+    return list(await db.scalars(statement))
+
+
 def test_coming_back_with_the_reference_reaches_the_same_case(client, settings, in_hours, sam_on_duty):
     ws_cm, _ = _open_chat(client)
     try:
@@ -429,3 +455,21 @@ def test_the_officer_never_sees_the_chat_pages_hidden_greeting(client, settings,
         ws_cm.__exit__(None, None, None)
     users = [m["text"] for m in transcript if m["from"] == "user"]
     assert users == ["something happened"]
+
+
+def test_asking_again_after_a_hand_back_updates_the_cases_choices(client, settings, in_hours, sam_on_duty):
+    ws_cm, _ = _open_chat(client)
+    try:
+        reference = _request(client, settings, goal="talk", share=False).json()["reference"]
+        public_id = _sender(settings)
+        assert sam_on_duty.post(f"/conversations/{public_id}/take").status_code == 200
+        assert sam_on_duty.post(f"/conversations/{public_id}/handback").status_code == 200
+        again = _request(client, settings, request_id="r-again", goal="formal_report", share=True).json()
+    finally:
+        ws_cm.__exit__(None, None, None)
+    assert again["reference"] == reference and not again["created"]  # the same case...
+    case = run_db(settings, lambda db: db.scalar(select(Case)))
+    assert case.goal.value == "formal_report" and case.share_transcript is True  # ...with the new answers
+    page = sam_on_duty.get(f"/cases/{reference}").json()
+    assert [e["detail"] for e in page["events"] if e["kind"] == "choices_updated"] == [
+        "goal=formal_report share_transcript=True anonymous=True"]

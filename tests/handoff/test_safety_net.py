@@ -159,3 +159,30 @@ def _sign_in(client, settings):
     ))
     client.post("/console/login", data={"email": "lead@example.ac.uk", "password": "a long enough password",
                                        "csrf": form_token(client)})
+
+
+def test_while_waiting_the_student_can_stop_waiting_or_ask_for_a_call_back_in_their_own_words(
+        client, settings, in_hours):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        public_id = conversation_row(settings).public_id
+        with OnDuty(client, settings) as officer:
+            _ask_for_person(client, public_id)
+            ws.send_json({"type": "message", "client_id": "w1", "text": "are you still there"})
+            saved = receive_until(ws, lambda e: is_assistant_message(e) and "saved" in e["text"])[-1]
+            assert {b["payload"] for b in saved["buttons"]} == {"/request_callback", "/stop_waiting",
+                                                                "/ask_support_services"}
+            ws.send_json({"type": "message", "client_id": "w2", "text": "Stop waiting", "payload": "/stop_waiting"})
+            left = receive_until(ws, lambda e: is_assistant_message(e) and "left the queue" in e["text"])[-1]
+            assert officer.get("/queue").json() == []
+        assert conversation_row(settings).owner == Owner.bot and "ask for a person again" in left["text"]
+
+
+def test_typed_while_waiting_can_i_have_a_call_back_instead_leaves_the_queue_and_is_answered(client, settings):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        move_to(settings, [Owner.waiting])
+        ws.send_json({"type": "message", "client_id": "cb", "text": "can I have a call back instead"})
+        answer = receive_until(ws, is_assistant_message)[-1]
+    # The assistant (down in these tests: its stand-in answers) takes the call-back from here; never silence.
+    assert answer["text"] and conversation_row(settings).owner == Owner.bot

@@ -297,3 +297,16 @@ def test_the_first_reply_of_a_conversation_says_texts_stay_on_the_phone_and_how_
     assert "stay on your phone" in first[-1] and "Delete" in first[-1] and fits_sms(first[-1])
     again = twiml_messages(post_sms(client, settings, "hello again"))
     assert not any("stay on your phone" in text for text in again)  # once per conversation
+
+
+def test_by_sms_stop_waiting_leaves_the_queue_and_says_so(client, settings):
+    with time_machine.travel(datetime(2026, 11, 24, 11, 0, tzinfo=ZoneInfo("Europe/London")), tick=True), \
+            OnDuty(client, settings):
+        twiml_messages(post_sms(client, settings, "PERSON"))
+        assert _conversation(settings).owner.value == "waiting"
+        saved = twiml_messages(post_sms(client, settings, "ok"))
+        assert "STOP WAITING" in saved[0] and "CALLBACK" in saved[0] and all(map(fits_sms, saved))
+        left = twiml_messages(post_sms(client, settings, "STOP WAITING"))
+    assert "left the queue" in left[0] and all(map(fits_sms, left))
+    assert _conversation(settings).owner.value == "bot"
+    assert not run_db(settings, lambda db: db.scalar(select(SmsContact.opted_out)))  # not an opt-out
