@@ -81,14 +81,18 @@ async def duty_lapsed(ctx: AppContext, officer_id: int) -> None:
 
 async def request_handoff(
     ctx: AppContext, conversation: Conversation, *, request_id: str, goal: Goal, share_transcript: bool,
-    anonymous: bool,
+    anonymous: bool, answered: bool = True,
 ) -> HandoffOutcome:
-    """Create the case once; join the queue when someone can come, otherwise say when they can."""
+    """Create the case once; join the queue when someone can come, otherwise say when they can.
+
+    ``answered`` is False when the service asks on the student's behalf, without their answers to the questions.
+    """
     async with ctx.sessions() as db:
         team = await team_availability(ctx, db)
         case, created = await cases.create_for_request(
             db_session=db, conversation=conversation, request_id=request_id, goal=goal,
             share_transcript=share_transcript, anonymous=anonymous, out_of_hours=not team.available,
+            answered=answered,
         )
         current = await db.get(Conversation, conversation.id)
         assert current is not None
@@ -226,7 +230,7 @@ async def reopen_for_risk(ctx: AppContext, conversation: Conversation, *, reques
         share = case.share_transcript if case else False
         anonymous = case.anonymous if case else True
     return await request_handoff(ctx, conversation, request_id=request_id, goal=goal, share_transcript=share,
-                                 anonymous=anonymous)
+                                 anonymous=anonymous, answered=False)
 
 
 async def _owned(db: AsyncSession, conversation_id: int, officer: Officer) -> tuple[Conversation, Case]:

@@ -123,7 +123,7 @@ async def _person_without_assistant(ctx: AppContext, conversation: Conversation,
 
     outcome = await request_handoff(
         ctx, conversation, request_id=f"service:{conversation.public_id}:{message.seq}", goal=Goal.talk,
-        share_transcript=False, anonymous=True,
+        share_transcript=False, anonymous=True, answered=False,
     )
     channel = conversation.channel.value
     if outcome.position is not None:
@@ -156,7 +156,7 @@ async def _honest_first(ctx: AppContext, conversation: Conversation, received: R
             return [Reply(text=service_message("person_wait", channel, wait=wait_words(minutes)))], True
     outcome = await request_handoff(
         ctx, conversation, request_id=f"first:{conversation.public_id}:{received.message.seq}", goal=Goal.talk,
-        share_transcript=False, anonymous=True,
+        share_transcript=False, anonymous=True, answered=False,
     )
     if outcome.position is not None:  # an officer came on duty in between: the usual path goes on
         return [], True

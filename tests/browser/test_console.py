@@ -275,6 +275,9 @@ def test_after_a_close_a_crisis_message_is_answered_and_back_in_the_queue_and_th
     # The lasting waiting line: the place in the queue and a rough wait, live.
     expect(chat.locator("#status")).to_contain_text("number 1 in the queue")
     expect(chat.locator("#status")).to_contain_text("The wait is")
+    write(chat, "are you still there")  # while waiting the service answers, with what the student can do
+    for action in ("Ask for a call back", "Stop waiting", "Services open now"):
+        expect(chat.locator("#replies button").filter(has_text=action)).to_be_visible()
 
     queue_entry(console, reference).get_by_role("button", name=TAKE).click()
     expect(console.locator("#conversation-state")).to_contain_text("You are talking with the student")
