@@ -173,13 +173,19 @@ def _queue_words(position: int | None) -> str:
     return f"There {'is' if ahead == 1 else 'are'} {ahead} {'person' if ahead == 1 else 'people'} ahead of you."
 
 
+def _wait(result: dict[str, Any]) -> str:
+    """The service's rough wait ('about 10 minutes'), worked out from the queue and the team's recent takes."""
+    words = result.get("wait_words")
+    return f" The wait is {words} at the moment." if isinstance(words, str) and words else ""
+
+
 def handoff_replies(result: dict[str, Any], channel: str) -> list[Reply]:
     """What the student reads after asking: their reference, and either the queue or when the team is in."""
     reference = result["reference"]
     if result.get("available"):
         text = (f"Your reference is {reference}. Keep it private: it lets you come back to this. A welfare officer "
-                f"will join as soon as they can. {_queue_words(result.get('position'))} You can keep writing: they "
-                "will see it.")
+                f"will join as soon as they can. {_queue_words(result.get('position'))}{_wait(result)} You can keep "
+                "writing: they will see it.")
         return [Reply(text)]
     when = result.get("next_open_words") or "when the office next opens"
     if result.get("in_hours"):
@@ -293,5 +299,14 @@ class ActionDeleteConversation(Action):
                     "about what is kept and why.")
         else:
             text = "Done. What you and I wrote in this chat has been deleted from this service."
-        send(dispatcher, [Reply(text)], channel)
+        send(dispatcher, [Reply(text), *_texts_stay_on_the_phone(channel)], channel)
         return []
+
+
+SMS_PRIVACY = ("Texts stay on your phone until you delete them: deleting here does not remove them. To delete them, "
+               "open your messages app, press and hold this conversation and choose Delete.")
+
+
+def _texts_stay_on_the_phone(channel: str) -> list[Reply]:
+    """By SMS, deleting the chat here leaves the texts on the phone: say so, and how to delete them."""
+    return [Reply(SMS_PRIVACY)] if channel == SMS else []

@@ -67,3 +67,29 @@ def asks_for_person(text: str, payload: str | None = None) -> bool:
         return True
     plain = _plain(text)
     return plain in exact or any(phrase.search(plain) for phrase in phrases)
+
+
+@lru_cache
+def _waiting_requests() -> dict[str, tuple[frozenset[str], tuple[re.Pattern[str], ...], frozenset[str]]]:
+    path = DATA_DIR / "waiting_requests.yml"
+    raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(raw, dict):
+        raise ContentError(f"{path}: expected a mapping of request names")
+    parsed = {}
+    for name, words in raw.items():
+        if not isinstance(words, dict) or not all(isinstance(words.get(k), list) for k in ("exact", "phrases",
+                                                                                            "payloads")):
+            raise ContentError(f"{path}: {name!r} needs lists 'exact', 'phrases' and 'payloads'")
+        parsed[name] = (frozenset(_plain(e) for e in words["exact"]),
+                        tuple(re.compile(rf"\b{re.escape(_plain(p))}\b") for p in words["phrases"]),
+                        frozenset(words["payloads"]))
+    return parsed
+
+
+def waiting_request(text: str, payload: str | None = None) -> str | None:
+    """What a waiting student asks for ('callback', 'stop_waiting', 'services'), if it is one of those."""
+    plain = _plain(text)
+    for name, (exact, phrases, payloads) in _waiting_requests().items():
+        if (payload and payload.split("{")[0] in payloads) or plain in exact or any(p.search(plain) for p in phrases):
+            return name
+    return None

@@ -260,12 +260,26 @@ class Presence:
 
     def __init__(self) -> None:
         self._connections: dict[int, set[str]] = defaultdict(set)
+        self._gone: dict[int, float] = {}  # when an officer's last console closed (for the grace period)
 
     async def connected(self, officer_id: int) -> str:
         """Record a new console connection; returns its id for heartbeat() and disconnected()."""
         connection = secrets.token_hex(8)
         self._connections[officer_id].add(connection)
         return connection
+
+    async def present(self, officer_id: int, grace: float) -> bool:
+        """A console of theirs is open, or the last one closed under ``grace`` seconds ago (a reload, a blip).
+
+        Nothing outlives the process: after a restart an officer is present again once their console reconnects.
+        """
+        if await self.online(officer_id):
+            return True
+        gone = await self._gone_at(officer_id)
+        return gone is not None and time.time() - gone < grace
+
+    async def _gone_at(self, officer_id: int) -> float | None:
+        return self._gone.get(officer_id)
 
     async def heartbeat(self, officer_id: int, connection: str) -> None:
         """The connection is still open (only matters when connections can vanish with their worker)."""
@@ -274,6 +288,7 @@ class Presence:
         self._connections[officer_id].discard(connection)
         if not self._connections[officer_id]:
             del self._connections[officer_id]
+        self._gone[officer_id] = time.time()
 
     async def online(self, officer_id: int) -> bool:
         return bool(self._connections.get(officer_id))
@@ -330,9 +345,25 @@ class RedisPresence(Presence):
     async def disconnected(self, officer_id: int, connection: str) -> None:
         await super().disconnected(officer_id, connection)
         try:
-            await self._redis.zrem(self._key(officer_id), connection)
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.zrem(self._key(officer_id), connection)
+                pipe.hset(f"{self._prefix}presence:gone", str(officer_id), str(self._clock()))
+                await pipe.execute()
         except Exception as exc:
             logger.warning("removing presence from Redis failed (%s)", type(exc).__name__)
+
+    async def present(self, officer_id: int, grace: float) -> bool:
+        if await self.online(officer_id):
+            return True
+        gone = await self._gone_at(officer_id)
+        return gone is not None and self._clock() - gone < grace
+
+    async def _gone_at(self, officer_id: int) -> float | None:
+        try:
+            gone = await self._redis.hget(f"{self._prefix}presence:gone", str(officer_id))
+        except Exception:
+            return None
+        return float(gone) if gone is not None else None
 
     async def online(self, officer_id: int) -> bool:
         try:

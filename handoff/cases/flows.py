@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,8 +22,8 @@ from handoff.conversations import service as conversations
 from handoff.conversations import states
 from handoff.conversations.enums import Channel, Direction, Owner
 from handoff.conversations.events import message_event
-from handoff.conversations.flows import QUEUE_TOPIC
-from handoff.conversations.models import Conversation, Message
+from handoff.conversations.flows import QUEUE_TOPIC, waiting_buttons
+from handoff.conversations.models import Conversation, ConversationEvent, Message
 from handoff.core.db import utcnow
 from handoff.officers.models import Officer
 from handoff.realtime import conversation_topic
@@ -41,42 +42,62 @@ class HandoffOutcome:
     created: bool
     availability: Availability
     position: int | None
+    wait_minutes: int | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
             "reference": cases.student_reference(self.case), "created": self.created,
             "available": self.availability.available,
-            "in_hours": self.availability.in_hours, "position": self.position,
+            "in_hours": self.availability.in_hours, "position": self.position, "wait_minutes": self.wait_minutes,
+            "wait_words": wait_words(self.wait_minutes) if self.wait_minutes else None,
             "next_open": self.availability.next_open.isoformat() if self.availability.next_open else None,
             "next_open_words": self.availability.next_open_words(),
         }
 
 
-async def officers_on_duty(db: AsyncSession) -> int:
-    return int(await db.scalar(
-        select(func.count(Officer.id)).where(Officer.on_duty.is_(True), Officer.is_active.is_(True))
-    ) or 0)
+async def officers_on_duty(ctx: AppContext, db: AsyncSession) -> int:
+    """Officers who said they are on duty and have a console open now (on any worker), or had one within the
+    grace period. A closed browser, a signed-out officer or a restarted service promises nobody."""
+    switched_on = await db.scalars(
+        select(Officer.id).where(Officer.on_duty.is_(True), Officer.is_active.is_(True))
+    )
+    grace = ctx.settings.officer_grace_seconds
+    return sum([await ctx.presence.present(officer_id, grace) for officer_id in switched_on])
 
 
 async def team_availability(ctx: AppContext, db: AsyncSession) -> Availability:
     profile = load_profile(ctx.settings.institution_id)
-    return availability(profile, utcnow(), await officers_on_duty(db))
+    return availability(profile, utcnow(), await officers_on_duty(ctx, db))
+
+
+async def duty_lapsed(ctx: AppContext, officer_id: int) -> None:
+    """No console of theirs came back within the grace period: they are off duty until they switch it on again."""
+    async with ctx.sessions() as db:
+        officer = await db.get(Officer, officer_id)
+        if officer is not None and officer.on_duty:
+            officer.on_duty = False
+            await db.commit()
+            logger.info("officer %s went off duty: no console open", officer_id)
 
 
 async def request_handoff(
     ctx: AppContext, conversation: Conversation, *, request_id: str, goal: Goal, share_transcript: bool,
-    anonymous: bool,
+    anonymous: bool, answered: bool = True,
 ) -> HandoffOutcome:
-    """Create the case once; join the queue when someone can come, otherwise say when they can."""
+    """Create the case once; join the queue when someone can come, otherwise say when they can.
+
+    ``answered`` is False when the service asks on the student's behalf, without their answers to the questions.
+    """
     async with ctx.sessions() as db:
         team = await team_availability(ctx, db)
         case, created = await cases.create_for_request(
             db_session=db, conversation=conversation, request_id=request_id, goal=goal,
             share_transcript=share_transcript, anonymous=anonymous, out_of_hours=not team.available,
+            answered=answered,
         )
         current = await db.get(Conversation, conversation.id)
         assert current is not None
-        position = None
+        position, minutes = None, None
         if team.available:
             if current.owner == Owner.bot:
                 await states.transition(db_session=db, conversation=current, to=Owner.waiting, actor="student",
@@ -85,7 +106,132 @@ async def request_handoff(
                                                     "risk_level": current.risk_level, "channel": current.channel.value})
             if current.owner == Owner.waiting:
                 position = await cases.queue_position(db_session=db, conversation=current)
-    return HandoffOutcome(case, created, team, position)
+                minutes = await wait_minutes(ctx, db, position)
+    if position is not None:
+        await announce_positions(ctx)
+    return HandoffOutcome(case, created, team, position, minutes)
+
+
+DEFAULT_MINUTES_PER_PERSON = 5  # until the team has taken a few chats, a modest guess
+RECENT_TAKES = 20
+
+
+async def minutes_per_person(db: AsyncSession) -> float:
+    """How long a student waited before an officer took them, over the team's most recent takes (in minutes)."""
+    takes = list(await db.scalars(
+        select(ConversationEvent).where(ConversationEvent.to_owner == Owner.human,
+                                        ConversationEvent.from_owner == Owner.waiting)
+        .order_by(ConversationEvent.id.desc()).limit(RECENT_TAKES)
+    ))
+    waits = []
+    for take in takes:
+        joined = await db.scalar(
+            select(ConversationEvent.created_at).where(
+                ConversationEvent.conversation_id == take.conversation_id, ConversationEvent.to_owner == Owner.waiting,
+                ConversationEvent.id < take.id,
+            ).order_by(ConversationEvent.id.desc()).limit(1)
+        )
+        if joined is not None:
+            waits.append((take.created_at - joined).total_seconds() / 60)
+    return sum(waits) / len(waits) if waits else DEFAULT_MINUTES_PER_PERSON
+
+
+async def wait_minutes(ctx: AppContext, db: AsyncSession, position: int) -> int:
+    """A rough wait for the student at ``position``: recent waits, times the people ahead, shared by officers."""
+    per_person = await minutes_per_person(db)
+    officers = max(1, await officers_on_duty(ctx, db))
+    return max(1, round(per_person * position / officers))
+
+
+def wait_words(minutes: int) -> str:
+    """'a few minutes', 'about 10 minutes', 'over an hour': honest, never precise."""
+    if minutes <= 3:
+        return "a few minutes"
+    if minutes >= 60:
+        return "over an hour"
+    return f"about {5 * max(1, round(minutes / 5))} minutes"
+
+
+async def queue_event(ctx: AppContext, db: AsyncSession, conversation: Conversation) -> dict[str, Any]:
+    """The waiting student's place and rough wait, as the chat page shows it."""
+    position = await cases.queue_position(db_session=db, conversation=conversation)
+    minutes = await wait_minutes(ctx, db, position)
+    return {"type": "queue", "position": position, "wait_minutes": minutes, "wait_words": wait_words(minutes)}
+
+
+async def announce_positions(ctx: AppContext) -> None:
+    """Tell every waiting web chat its place and rough wait (live only: the chat page keeps a waiting line)."""
+    async with ctx.sessions() as db:
+        waiting = list(await db.scalars(select(Conversation).where(Conversation.owner == Owner.waiting)))
+        for conversation in waiting:
+            if conversation.channel != Channel.webchat:
+                continue  # SMS gets at most one update, from the wait check (sms_queue_updates)
+            await ctx.hub.publish(conversation_topic(conversation.public_id), await queue_event(ctx, db, conversation))
+
+
+async def sms_queue_updates(ctx: AppContext) -> int:
+    """One text with the place in the queue, only to a student waiting longer than half of HANDOFF_WAIT_LIMIT."""
+    threshold = timedelta(seconds=ctx.settings.handoff_wait_limit / 2)
+    told = 0
+    async with ctx.sessions() as db:
+        rows = (await db.execute(
+            select(Conversation, Case).join(Case, Case.conversation_id == Conversation.id).where(
+                Conversation.owner == Owner.waiting, Conversation.channel == Channel.sms,
+                Conversation.owner_since < utcnow() - threshold, Case.status == CaseStatus.open,
+            )
+        )).all()
+        for conversation, case in rows:
+            already = await db.scalar(select(func.count(CaseEvent.id)).where(
+                CaseEvent.case_id == case.id, CaseEvent.kind == "queue_update",
+            ))
+            if already:
+                continue
+            await cases.log_event(db_session=db, case_id=case.id, actor="system", kind="queue_update")
+            await db.commit()
+            event = await queue_event(ctx, db, conversation)
+            await _tell_student(ctx, db, conversation, service_message(
+                "queue_update", "sms", position=event["position"], wait=event["wait_words"]))
+            told += 1
+    return told
+
+
+async def leave_queue(ctx: AppContext, conversation: Conversation, *, reason: str) -> str | None:
+    """The waiting student stopped waiting (or asked for a call back instead): back to the assistant, the case
+    stays open. Returns the case reference."""
+    async with ctx.sessions() as db:
+        current = await db.get(Conversation, conversation.id)
+        case = await cases.open_case_for(db_session=db, conversation_id=conversation.id)
+        if current is not None and current.owner == Owner.waiting:
+            with contextlib.suppress(states.TransitionRefused):
+                await states.transition(db_session=db, conversation=current, to=Owner.bot, actor="student",
+                                        reason=reason)
+                if case is not None:
+                    await cases.log_event(db_session=db, case_id=case.id, actor="student", kind="left_queue",
+                                          detail=reason)
+                    await db.commit()
+                await ctx.hub.publish(QUEUE_TOPIC, {"type": "closed", "conversation": current.public_id})
+        conversation.owner = Owner.bot
+        reference = cases.student_reference(case) if case else None
+    await announce_positions(ctx)
+    return reference
+
+
+async def reopen_for_risk(ctx: AppContext, conversation: Conversation, *, request_id: str) -> HandoffOutcome:
+    """After a close, the student wrote something that shows risk: their last case opens again (a new one if
+    they had none) and the conversation joins the queue when someone can come, as any request would."""
+    async with ctx.sessions() as db:
+        case = await db.scalar(select(Case).where(Case.conversation_id == conversation.id)
+                               .order_by(Case.id.desc()).limit(1))
+        if case is not None and case.status == CaseStatus.closed:
+            case.status, case.closed_at = CaseStatus.open, None
+            await cases.log_event(db_session=db, case_id=case.id, actor="student", kind="reopened",
+                                  detail="risk after close")
+            await db.commit()
+        goal = case.goal if case else Goal.talk
+        share = case.share_transcript if case else False
+        anonymous = case.anonymous if case else True
+    return await request_handoff(ctx, conversation, request_id=request_id, goal=goal, share_transcript=share,
+                                 anonymous=anonymous, answered=False)
 
 
 async def _owned(db: AsyncSession, conversation_id: int, officer: Officer) -> tuple[Conversation, Case]:
@@ -99,9 +245,11 @@ async def _owned(db: AsyncSession, conversation_id: int, officer: Officer) -> tu
 
 
 async def _tell_student(ctx: AppContext, db: AsyncSession, conversation: Conversation, text: str,
-                        direction: Direction = Direction.system) -> Message:
+                        direction: Direction = Direction.system,
+                        buttons: list[dict[str, str]] | None = None) -> Message:
     message = await conversations.append_message(
-        db_session=db, conversation_id=conversation.id, direction=direction, text=text
+        db_session=db, conversation_id=conversation.id, direction=direction, text=text,
+        extra={"buttons": buttons} if buttons and conversation.channel == Channel.webchat else None,
     )
     await ctx.hub.publish(conversation_topic(conversation.public_id), message_event(message))
     if conversation.channel == Channel.sms:
@@ -131,7 +279,8 @@ async def take(ctx: AppContext, conversation_id: int, officer: Officer) -> Conve
         await _tell_student(ctx, db, conversation, service_message("officer_joined", conversation.channel.value))
         await ctx.hub.publish(QUEUE_TOPIC, {"type": "taken", "conversation": conversation.public_id,
                                             "officer": officer.id})
-        return conversation
+    await announce_positions(ctx)  # everyone behind moves up
+    return conversation
 
 
 async def officer_message(ctx: AppContext, conversation_id: int, officer: Officer, text: str) -> Message:
@@ -164,6 +313,8 @@ async def close(ctx: AppContext, conversation_id: int, officer: Officer, *, outc
         await states.transition(db_session=db, conversation=conversation, to=Owner.closed,
                                 actor=f"officer:{officer.id}", reason="closed")
         await ctx.hub.publish(conversation_topic(conversation.public_id), {"type": "officer_left"})
+        # The chat page offers "Start a new chat"; writing here again reaches the assistant (never silence).
+        await ctx.hub.publish(conversation_topic(conversation.public_id), {"type": "closed"})
         await ctx.hub.publish(QUEUE_TOPIC, {"type": "closed", "conversation": conversation.public_id})
         return await cases.close(db_session=db, case=case, officer_id=officer.id, outcome=outcome,
                                  category=category)
@@ -191,7 +342,22 @@ async def officer_disconnected(ctx: AppContext, officer_id: int) -> int:
             await ctx.hub.publish(QUEUE_TOPIC, {"type": "joined", "conversation": conversation.public_id,
                                                 "risk_level": conversation.risk_level,
                                                 "channel": conversation.channel.value})
+    if moved:
+        await announce_positions(ctx)
     return moved
+
+
+async def lapse_absent_officers(ctx: AppContext) -> int:
+    """Switch off the duty of officers with no console open for longer than the grace period."""
+    grace = ctx.settings.officer_grace_seconds
+    async with ctx.sessions() as db:
+        switched_on = list(await db.scalars(select(Officer.id).where(Officer.on_duty.is_(True))))
+    lapsed = 0
+    for officer_id in switched_on:
+        if not await ctx.presence.present(officer_id, grace):
+            await duty_lapsed(ctx, officer_id)
+            lapsed += 1
+    return lapsed
 
 
 async def notify_long_waits(ctx: AppContext) -> int:
@@ -214,7 +380,8 @@ async def notify_long_waits(ctx: AppContext) -> int:
                 continue
             await cases.log_event(db_session=db, case_id=case.id, actor="system", kind="wait_notice")
             await db.commit()
-            await _tell_student(ctx, db, conversation, service_message("still_waiting", conversation.channel.value))
+            await _tell_student(ctx, db, conversation, service_message("still_waiting", conversation.channel.value),
+                                buttons=waiting_buttons(conversation.channel.value))
             told += 1
     return told
 
@@ -222,19 +389,23 @@ async def notify_long_waits(ctx: AppContext) -> int:
 async def watch_waiting(ctx: AppContext, every: float = 30.0) -> None:
     """Runs for the life of the service. With several workers, one of them does each round's checks (a
     claim in Redis lasting the round), so a student is told about a long wait once, not once per worker."""
-    from handoff.console.api import DISCONNECT_GRACE_SECONDS
-
     while True:
         await asyncio.sleep(every)
         if not await ctx.claims.claim("watch_waiting", every * 0.9):
             continue
         try:
             await notify_long_waits(ctx)
+            await sms_queue_updates(ctx)
         except Exception:
             logger.exception("checking long waits failed")
         try:  # an officer whose worker died never closed their socket: treat them as disconnected
-            for officer_id in await ctx.presence.vanished(older_than=DISCONNECT_GRACE_SECONDS):
+            for officer_id in await ctx.presence.vanished(older_than=ctx.settings.officer_grace_seconds):
                 await officer_disconnected(ctx, officer_id)
+                await duty_lapsed(ctx, officer_id)
                 await ctx.presence.forget(officer_id)
         except Exception:
             logger.exception("checking vanished officers failed")
+        try:  # switched on but no console anywhere (a restart, a worker gone before Redis knew of it)
+            await lapse_absent_officers(ctx)
+        except Exception:
+            logger.exception("checking officers on duty failed")

@@ -68,14 +68,20 @@ class RequestIdInUse(ValueError):
 
 async def create_for_request(
     *, db_session: AsyncSession, conversation: Conversation, request_id: str, goal: Goal,
-    share_transcript: bool, anonymous: bool, out_of_hours: bool,
+    share_transcript: bool, anonymous: bool, out_of_hours: bool, answered: bool = True,
 ) -> tuple[Case, bool]:
-    """The case for a handoff request, created exactly once; returns (case, created)."""
+    """The case for a handoff request, created exactly once; returns (case, created).
+
+    ``answered``: the choices are the student's own answers (not the service's defaults), so they replace
+    those of an open case when the student asks again."""
     existing = await db_session.scalar(select(Case).where(Case.request_id == request_id))
     if existing is not None and existing.conversation_id != conversation.id:
         raise RequestIdInUse("that request id belongs to another conversation")
     if existing is None:
         existing = await open_case_for(db_session=db_session, conversation_id=conversation.id)
+        if existing is not None and answered:  # asked again (after a hand back): the latest answers stand
+            await _update_choices(db_session, existing, goal=goal, share_transcript=share_transcript,
+                                  anonymous=anonymous)
     if existing is not None:
         return existing, False
     for _ in range(5):
@@ -101,6 +107,16 @@ async def create_for_request(
         await db_session.commit()
         return case, True
     raise RuntimeError("could not draw a free case reference")
+
+
+async def _update_choices(db_session: AsyncSession, case: Case, *, goal: Goal, share_transcript: bool,
+                          anonymous: bool) -> None:
+    if (case.goal, case.share_transcript, case.anonymous) == (goal, share_transcript, anonymous):
+        return
+    case.goal, case.share_transcript, case.anonymous = goal, share_transcript, anonymous
+    await log_event(db_session=db_session, case_id=case.id, actor="student", kind="choices_updated",
+                    detail=f"goal={goal.value} share_transcript={share_transcript} anonymous={anonymous}")
+    await db_session.commit()
 
 
 async def open_case_for(*, db_session: AsyncSession, conversation_id: int) -> Case | None:

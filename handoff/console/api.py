@@ -21,10 +21,10 @@ from handoff.cases.enums import CATEGORIES, OUTCOMES
 from handoff.cases.models import CallbackRequest, Case, CaseEvent, CaseNote
 from handoff.context import AppContext
 from handoff.conversations import service as conversations
-from handoff.conversations.enums import Owner
+from handoff.conversations.enums import Direction, Owner
 from handoff.conversations.events import message_event
 from handoff.conversations.flows import QUEUE_TOPIC
-from handoff.conversations.models import Conversation
+from handoff.conversations.models import Conversation, Message
 from handoff.core.db import utcnow
 from handoff.officers import audit
 from handoff.officers import service as officers
@@ -36,7 +36,7 @@ from handoff.realtime import conversation_topic
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/console", tags=["console"], route_class=AuditedRoute)  # 401/403 are audited
 socket_router = APIRouter()
-DISCONNECT_GRACE_SECONDS = 45.0
+DISCONNECT_GRACE_SECONDS = 45.0  # the default of OFFICER_GRACE_SECONDS (settings.officer_grace_seconds)
 SESSION_RECHECK_SECONDS = 30.0
 
 
@@ -166,11 +166,20 @@ async def conversation_detail(public_id: str, officer: OfficerDep, db: SessionDe
         raise HTTPException(status_code=403, detail="not a case you handle")
     await cases.log_event(db_session=db, case_id=case.id, actor=f"officer:{officer.id}", kind="read")
     await db.commit()
-    messages = sharing.visible_to_officer(
+    messages = [m for m in sharing.visible_to_officer(
         case, await conversations.messages_after(db_session=db, conversation_id=conversation.id))
+        if not _hidden_greeting(m)]
     return {**_queue_row(conversation, case), "share_transcript": case.share_transcript,
             "trimmed": case.shared_seqs is not None,
             "anonymous": case.anonymous, "messages": [message_event(m) for m in messages]}
+
+
+# The chat page opens a new conversation by sending this, never shown to the student; nor to the officer.
+HIDDEN_GREETING = "/greet"
+
+
+def _hidden_greeting(message: Message) -> bool:
+    return message.direction == Direction.user and message.text.strip() == HIDDEN_GREETING
 
 
 @router.post("/conversations/{public_id}/messages")
@@ -269,11 +278,25 @@ async def callbacks(officer: OfficerDep, db: SessionDep, ctx: CtxDep) -> list[di
         .where(CallbackRequest.done.is_(False)).order_by(CallbackRequest.created_at)
     )).all()
     return [
-        {"reference": case.reference, "channel": cb.preferred_channel, "safe_time": cb.safe_time,
+        {"id": cb.id, "reference": case.reference, "channel": cb.preferred_channel, "safe_time": cb.safe_time,
          "contact": ctx.vault.decrypt(cb.contact_encrypted), "requested_at": cb.created_at.isoformat(),
          "leave_message": cb.leave_message}
         for cb, case in rows
     ]
+
+
+@router.post("/callbacks/{callback_id}/done")
+async def callback_done(callback_id: int, officer: OfficerDep, db: SessionDep) -> dict[str, Any]:
+    """The team got in touch: the call-back leaves the list, and the case's history says who and when."""
+    callback = await db.get(CallbackRequest, callback_id)
+    if callback is None:
+        raise HTTPException(status_code=404, detail="no such call-back")
+    if not callback.done:
+        callback.done = True
+        await cases.log_event(db_session=db, case_id=callback.case_id, actor=f"officer:{officer.id}",
+                              kind="callback_done", detail=f"channel={callback.preferred_channel}")
+        await db.commit()
+    return {"done": True}
 
 
 # The live socket -------------------------------------------------------------------------------------
@@ -298,6 +321,10 @@ async def console_socket(websocket: WebSocket) -> None:
     await websocket.accept()
     # Presence is shared by every worker (Redis): expiring entries, refreshed while this socket is open.
     presence = await ctx.presence.connected(officer.id)
+    async with ctx.sessions() as db:  # duty may have lapsed while no console was open: the console says so
+        current = await db.get(Officer, officer.id)
+        await websocket.send_json({"type": "duty", "on_duty": bool(current and current.on_duty),
+                                   "grace_seconds": ctx.settings.officer_grace_seconds})
     watchers: dict[str, asyncio.Task[None]] = {}
     send_lock = asyncio.Lock()
 
@@ -397,8 +424,9 @@ async def _read_frame(websocket: WebSocket) -> dict[str, Any] | None:
 
 
 async def _after_grace(ctx: AppContext, officer_id: int) -> None:
-    await asyncio.sleep(DISCONNECT_GRACE_SECONDS)
+    await asyncio.sleep(ctx.settings.officer_grace_seconds)
     if not await ctx.presence.online(officer_id):  # on any worker
         with contextlib.suppress(Exception):
             await flows.officer_disconnected(ctx, officer_id)
+            await flows.duty_lapsed(ctx, officer_id)
             await ctx.presence.forget(officer_id)

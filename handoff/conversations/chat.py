@@ -16,7 +16,7 @@ from handoff.clientlimits import CLOSE_NO_HELLO, CLOSE_TOO_MANY_CONVERSATIONS, C
 from handoff.content import service_message
 from handoff.context import AppContext
 from handoff.conversations import flows, service
-from handoff.conversations.enums import Channel
+from handoff.conversations.enums import Channel, Owner
 from handoff.conversations.events import message_event
 from handoff.conversations.models import Conversation
 from handoff.officers import audit
@@ -208,6 +208,8 @@ class ChatSession:
             )
         for message in history:
             await self.send(message_event(message))
+        if conversation.owner == Owner.waiting:  # the waiting line comes back with a reloaded page
+            await self.send(await self._queue_event(conversation))
         self._history_sent.set()
 
     async def _may_start(self) -> None:
@@ -217,6 +219,12 @@ class ChatSession:
             async with self.send_lock:
                 await refuse(self.ws, refusal, CLOSE_TOO_MANY_CONVERSATIONS)
             raise WebSocketDisconnect(CLOSE_TOO_MANY_CONVERSATIONS)
+
+    async def _queue_event(self, conversation: Conversation) -> dict[str, Any]:
+        from handoff.cases.flows import queue_event
+
+        async with self.ctx.sessions() as db:
+            return await queue_event(self.ctx, db, conversation)
 
     async def _forward_events(self) -> None:
         assert self.conversation is not None

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff.content import asks_for_person, service_message
+from handoff.content import asks_for_person, service_message, waiting_request
 from handoff.context import AppContext
 from handoff.conversations import service
 from handoff.conversations.enums import Direction, Owner
@@ -112,8 +114,6 @@ async def respond(
     an officer is already talking with the student. ``client`` is a keyed hash of who sent it (the web
     client's address or the SMS number), for limits that must hold across new conversations.
     """
-    topic = conversation_topic(conversation.public_id)
-    risk = received.risk
     # Taken before anything else so that turns of one conversation keep their order.
     lock = ctx.conversation_lock(conversation.public_id)
     # Who held the conversation as the message was stored, unless an earlier turn runs first and may hand it on.
@@ -121,34 +121,17 @@ async def respond(
     async with lock:
         if owner is None:
             owner = await ctx.messages.owner_of(conversation.id)
-        if owner is None or owner in (Owner.human, Owner.closed):
-            return []
+        if owner is None or owner == Owner.human:
+            return []  # stored and shown to the officer live; a flag also reaches their queue (receive)
         replies: list[Reply]
-        if owner == Owner.waiting:
-            replies = _safety_replies(risk, conversation) if risk and risk.flagged else []
+        if owner == Owner.closed:
+            replies = await _after_close(ctx, conversation, received, client)
+        elif owner == Owner.waiting:
+            replies = await _while_waiting(ctx, conversation, received, client)
         else:
-            ctx.hub.publish_here(topic, typing_event(True))
-            try:
-                # The assistant's actions may act on this conversation (open a case, erase it) only meanwhile.
-                async with ctx.turns.running(conversation.public_id, client):
-                    replies = await ctx.rasa.send(
-                        channel=conversation.channel.value, sender=conversation.public_id,
-                        text=(received.message.extra or {}).get("payload") or received.message.text,
-                        metadata={"institution_id": conversation.institution_id,
-                                  METADATA_KEY: risk.to_metadata() if risk is not None else None},
-                    )
-            except RasaUnavailable:
-                payload = (received.message.extra or {}).get("payload")
-                if asks_for_person(received.message.text, payload):
-                    replies = await _person_without_assistant(ctx, conversation, received.message)
-                else:
-                    replies = []
-                if risk and risk.flagged:
-                    replies = _safety_replies(risk, conversation) + replies
-                elif not replies:
-                    replies = [Reply(text=service_message("assistant_unavailable", conversation.channel.value))]
-            finally:
-                ctx.hub.publish_here(topic, typing_event(False))
+            first, assistant_goes_on = await _honest_first(ctx, conversation, received)
+            asked = await _ask_assistant(ctx, conversation, received, client=client) if assistant_goes_on else []
+            replies = first + asked
         return await _deliver(ctx, conversation, replies)
 
 
@@ -163,18 +146,149 @@ async def _person_without_assistant(ctx: AppContext, conversation: Conversation,
 
     outcome = await request_handoff(
         ctx, conversation, request_id=f"service:{conversation.public_id}:{message.seq}", goal=Goal.talk,
-        share_transcript=False, anonymous=True,
+        share_transcript=False, anonymous=True, answered=False,
     )
     channel = conversation.channel.value
     if outcome.position is not None:
         text = service_message("queued_without_assistant", channel, reference=student_reference(outcome.case),
                                position=outcome.position)
     else:
-        team = outcome.availability
-        when = f"they are back on {team.next_open_words()}" if team.next_open else "no officer is free just now"
         text = service_message("team_away_without_assistant", channel, reference=student_reference(outcome.case),
-                               when=when)
+                               when=_when(outcome.availability))
     return [Reply(text=text)]
+
+
+async def _honest_first(ctx: AppContext, conversation: Conversation, received: Received) -> tuple[list[Reply], bool]:
+    """A plain request for a person is answered honestly before any question: when nobody can come (out of
+    hours, nobody on duty) the service says so itself, with when the team is next in, 24/7 help and the
+    call-back offer, and opens the case so the team sees it; when someone can come, it says roughly how long
+    the wait is and the assistant goes on with its questions. Returns the replies and whether the assistant
+    is asked too (always, for anything but a plain request for a person)."""
+    from handoff.cases.enums import Goal
+    from handoff.cases.flows import request_handoff, team_availability, wait_minutes, wait_words
+    from handoff.cases.service import student_reference
+
+    payload = (received.message.extra or {}).get("payload")
+    if not asks_for_person(received.message.text, payload):
+        return [], True
+    channel = conversation.channel.value
+    async with ctx.sessions() as db:
+        team = await team_availability(ctx, db)
+        if team.available:
+            waiting = await db.scalar(select(func.count(Conversation.id)).where(Conversation.owner == Owner.waiting))
+            minutes = await wait_minutes(ctx, db, int(waiting or 0) + 1)
+            return [Reply(text=service_message("person_wait", channel, wait=wait_words(minutes)))], True
+    outcome = await request_handoff(
+        ctx, conversation, request_id=f"first:{conversation.public_id}:{received.message.seq}", goal=Goal.talk,
+        share_transcript=False, anonymous=True, answered=False,
+    )
+    if outcome.position is not None:  # an officer came on duty in between: the usual path goes on
+        return [], True
+    name = "team_away_in_hours" if team.in_hours else "team_away_out_of_hours"
+    buttons = [] if channel == "sms" else [
+        {"title": "Ask for a call back", "payload": "/request_callback"},
+        {"title": "Services open now", "payload": "/ask_support_services"},
+    ]
+    text = service_message(name, channel, when=team.next_open_words(), reference=student_reference(outcome.case))
+    return [Reply(text=text, buttons=buttons)], False
+
+
+async def _after_close(ctx: AppContext, conversation: Conversation, received: Received, client: str) -> list[Reply]:
+    """The student wrote after an officer closed the conversation: the assistant takes it back.
+
+    A message that shows risk gets the safety response, and the case opens again and joins the queue (first,
+    by risk) when someone can come; anything else goes to the assistant as usual.
+    """
+    from handoff.cases.flows import reopen_for_risk
+    from handoff.cases.service import student_reference
+    from handoff.conversations import states
+
+    async with ctx.sessions() as db:
+        current = await db.get(Conversation, conversation.id)
+        if current is not None and current.owner == Owner.closed:
+            with contextlib.suppress(states.TransitionRefused):  # another worker's turn reopened it first
+                await states.transition(db_session=db, conversation=current, to=Owner.bot, actor=states.STUDENT,
+                                        reason="wrote_again")
+    conversation.owner = Owner.bot
+    risk = received.risk
+    if not (risk and risk.flagged):
+        return await _ask_assistant(ctx, conversation, received, client=client)
+    outcome = await reopen_for_risk(ctx, conversation,
+                                    request_id=f"reopened:{conversation.public_id}:{received.message.seq}")
+    channel = conversation.channel.value
+    if outcome.position is not None:
+        note = service_message("reopened_queued", channel, reference=student_reference(outcome.case),
+                               position=outcome.position)
+    else:
+        note = service_message("reopened_team_away", channel, reference=student_reference(outcome.case),
+                               when=_when(outcome.availability))
+    return [*_safety_replies(risk, conversation), Reply(text=note)]
+
+
+async def _while_waiting(ctx: AppContext, conversation: Conversation, received: Received, client: str) -> list[Reply]:
+    """In the queue the assistant is not asked; the service still answers every message."""
+    from handoff.cases import service as cases
+
+    risk = received.risk
+    if risk and risk.flagged:
+        return _safety_replies(risk, conversation)
+    channel = conversation.channel.value
+    wish = waiting_request(received.message.text, (received.message.extra or {}).get("payload"))
+    if wish == "services":  # the assistant answers; the student keeps their place
+        return await _ask_assistant(ctx, conversation, received, text="/ask_support_services", client=client)
+    if wish in ("callback", "stop_waiting"):
+        from handoff.cases.flows import leave_queue
+
+        reference = await leave_queue(ctx, conversation, reason=wish)
+        if wish == "callback":  # the assistant's call-back questions take it from here
+            return await _ask_assistant(ctx, conversation, received, text="/request_callback", client=client)
+        return [Reply(text=service_message("left_queue", channel, reference=reference))]
+    async with ctx.sessions() as db:
+        current = await db.get(Conversation, conversation.id)
+        position = await cases.queue_position(db_session=db, conversation=current) if current else 1
+    return [Reply(text=service_message("waiting_saved", channel, position=position), buttons=waiting_buttons(channel))]
+
+
+def waiting_buttons(channel: str) -> list[dict[str, str]]:
+    """What a waiting student can do instead (web quick replies; SMS users text the keywords)."""
+    if channel == "sms":
+        return []
+    return [{"title": "Ask for a call back", "payload": "/request_callback"},
+            {"title": "Stop waiting", "payload": "/stop_waiting"},
+            {"title": "Services open now", "payload": "/ask_support_services"}]
+
+
+def _when(team: Any) -> str:
+    return f"they are back on {team.next_open_words()}" if team.next_open else "no officer is free just now"
+
+
+async def _ask_assistant(ctx: AppContext, conversation: Conversation, received: Received,
+                         text: str | None = None, client: str = "") -> list[Reply]:
+    """One turn of the assistant, with the service's own answer when the assistant is down."""
+    topic = conversation_topic(conversation.public_id)
+    risk = received.risk
+    ctx.hub.publish_here(topic, typing_event(True))
+    try:
+        # The assistant's actions may act on this conversation (open a case, erase it) only meanwhile.
+        async with ctx.turns.running(conversation.public_id, client):
+            return await ctx.rasa.send(
+                channel=conversation.channel.value, sender=conversation.public_id,
+                text=text or (received.message.extra or {}).get("payload") or received.message.text,
+                metadata={"institution_id": conversation.institution_id,
+                          METADATA_KEY: risk.to_metadata() if risk is not None else None},
+            )
+    except RasaUnavailable:
+        payload = (received.message.extra or {}).get("payload")
+        replies: list[Reply] = []
+        if asks_for_person(received.message.text, payload):
+            replies = await _person_without_assistant(ctx, conversation, received.message)
+        if risk and risk.flagged:
+            replies = _safety_replies(risk, conversation) + replies
+        elif not replies:
+            replies = [Reply(text=service_message("assistant_unavailable", conversation.channel.value))]
+        return replies
+    finally:
+        ctx.hub.publish_here(topic, typing_event(False))
 
 
 def _safety_replies(risk: Verdict, conversation: Conversation) -> list[Reply]:

@@ -1,7 +1,8 @@
 """Who holds a conversation, and the only place that changes it.
 
 bot -> waiting (the student asked for a person) -> human (an officer took it) -> bot (handed back);
-any state -> closed. Every change writes a ConversationEvent row: who, when, from, to.
+any state -> closed; closed -> bot only when the student writes again (the assistant takes the conversation
+back, so a closed chat is never silent). Every change writes a ConversationEvent row: who, when, from, to.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ ALLOWED: dict[Owner, frozenset[Owner]] = {
     Owner.bot: frozenset({Owner.waiting, Owner.closed}),
     Owner.waiting: frozenset({Owner.human, Owner.bot, Owner.closed}),
     Owner.human: frozenset({Owner.bot, Owner.waiting, Owner.closed}),
-    Owner.closed: frozenset(),
+    Owner.closed: frozenset({Owner.bot}),
 }
+STUDENT = "student"
 
 
 class TransitionRefused(Exception):
@@ -32,6 +34,8 @@ async def transition(
     current = conversation.owner
     if to not in ALLOWED[current]:
         raise TransitionRefused(f"cannot go from {current.value} to {to.value}")
+    if current == Owner.closed and actor != STUDENT:  # an officer's close stands; only the student reopens
+        raise TransitionRefused("only the student reopens a closed conversation, by writing again")
     now = utcnow()
     result = await db_session.execute(
         update(Conversation)

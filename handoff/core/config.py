@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     # Fernet keys (urlsafe base64, 32 bytes), comma separated, newest first. Old keys keep old rows readable.
     encryption_keys: str = ""
     handoff_wait_limit: float = Field(default=600.0, gt=0)  # seconds in the queue before the student is told
+    # Seconds an officer stays on duty after their last console closes (a reload, a dropped connection).
+    officer_grace_seconds: float = Field(default=45.0, ge=0, le=600)
     rate_limit_messages: int = Field(default=20, ge=1)
     rate_limit_seconds: float = Field(default=60.0, gt=0)
     # Limits per client, in the `limits` library's notation ("20/minute;200/hour"). A campus or a phone network

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.context import AppContext
 from handoff.conversations import service as conversations
-from handoff.conversations.enums import Channel, Direction, Owner
+from handoff.conversations.enums import Channel, Direction
 from handoff.conversations.models import Conversation, Message
 from handoff.core.crypto import Vault
 from handoff.sms.models import SmsContact, SmsOutbound
@@ -36,10 +36,11 @@ async def set_opted_out(*, db_session: AsyncSession, contact: SmsContact, opted_
 
 
 async def open_conversation(*, db_session: AsyncSession, contact: SmsContact) -> Conversation | None:
-    """The contact's conversation if it is still open (a text then continues it rather than starting one)."""
+    """The contact's conversation, if there is one. A closed one continues too: the assistant takes it back when
+    the student texts again, so the case and the safety net stay linked to it."""
     if contact.conversation_id is not None:
         conversation = await db_session.get(Conversation, contact.conversation_id)
-        if conversation is not None and conversation.owner != Owner.closed:
+        if conversation is not None:
             return conversation
     return None
 
@@ -47,7 +48,7 @@ async def open_conversation(*, db_session: AsyncSession, contact: SmsContact) ->
 async def current_conversation(
     *, db_session: AsyncSession, contact: SmsContact, institution_id: str
 ) -> Conversation:
-    """The contact's open conversation, or a new one if there is none (or it was closed)."""
+    """The contact's conversation (a closed one continues), or a new one if there is none."""
     conversation = await open_conversation(db_session=db_session, contact=contact)
     if conversation is not None:
         return conversation

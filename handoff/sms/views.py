@@ -7,6 +7,7 @@ import logging
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
+from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
@@ -90,6 +91,7 @@ async def inbound(request: Request, ctx: CtxDep) -> Response:
         return twiml([service_message("message_empty", "sms")])
     if len(text) > ctx.settings.max_message_chars:
         return twiml([service_message("message_too_long", "sms")])
+    first = await _first_of_conversation(ctx, conversation)
     # The limit comes before the safety check, so a flood costs little; a text over it is still stored (Twilio
     # will not send it again) and its reply still carries the emergency numbers.
     limited = bool(await ctx.rate_limiter.acquire(conversation.public_id))
@@ -111,8 +113,25 @@ async def inbound(request: Request, ctx: CtxDep) -> Response:
                 db_session=db, conversation_id=conversation.id, direction=Direction.system,
                 text=service_message("assistant_slow", "sms"),
             )
-        return twiml([service_message("assistant_slow", "sms")])
-    return twiml([m.text for m in stored])
+        return twiml([service_message("assistant_slow", "sms"), *await _privacy(ctx, conversation, first)])
+    return twiml([m.text for m in stored] + await _privacy(ctx, conversation, first))
+
+
+async def _first_of_conversation(ctx: AppContext, conversation: Conversation) -> bool:
+    async with ctx.sessions() as db:
+        return not await db.scalar(select(Message.id).where(Message.conversation_id == conversation.id).limit(1))
+
+
+async def _privacy(ctx: AppContext, conversation: Conversation, first: bool) -> list[str]:
+    """The first reply of a conversation says that texts stay on the phone, and how to delete them (stored,
+    so a retry from Twilio answers the same)."""
+    if not first:
+        return []
+    text = service_message("sms_privacy", "sms")
+    async with ctx.sessions() as db:
+        await conversations.append_message(db_session=db, conversation_id=conversation.id,
+                                           direction=Direction.system, text=text)
+    return [text]
 
 
 def _send_late(ctx: AppContext, conversation: Conversation, task: asyncio.Task[list[Message]]) -> None:

@@ -100,6 +100,32 @@
     log.appendChild(item);
   }
 
+  // Phone numbers become tel: links and web addresses links, so help is one tap away. Built from text nodes
+  // and <a> elements only: nothing in a message is ever read as markup, and only http(s) addresses link.
+  var LINKS = /https?:\/\/[^\s<>"]*[^\s<>".,;:!?)]|\bwww\.[^\s<>"]*[^\s<>".,;:!?)]|\b(?:999|111|116 ?\d{3}|0\d{2,4}(?: ?\d){4,8})(?![\d])/g;
+
+  function appendLinked(parent, text) {
+    var last = 0;
+    var match;
+    LINKS.lastIndex = 0;
+    while ((match = LINKS.exec(text)) !== null) {
+      var found = match[0];
+      if (match.index > last) parent.appendChild(document.createTextNode(text.slice(last, match.index)));
+      var link = document.createElement("a");
+      if (/^(https?:|www\.)/i.test(found)) {
+        link.href = /^www\./i.test(found) ? "https://" + found : found;
+        link.target = "_blank";
+        link.rel = "noopener noreferrer";
+      } else {
+        link.href = "tel:" + found.replace(/\s/g, "");
+      }
+      link.textContent = found;
+      parent.appendChild(link);
+      last = match.index + found.length;
+    }
+    if (last < text.length) parent.appendChild(document.createTextNode(text.slice(last)));
+  }
+
   function addBubble(from, text, seq) {
     var item = document.createElement("li");
     item.className = "from-" + (label(from) === "Notice" ? "system" : from);
@@ -107,7 +133,8 @@
     who.className = "who";
     who.textContent = label(from);
     item.appendChild(who);
-    item.appendChild(document.createTextNode(text));
+    if (from === "user") item.appendChild(document.createTextNode(text));
+    else appendLinked(item, text);
     if (typeof seq === "number") {
       item.setAttribute("data-seq", String(seq));
       place(item, seq);
@@ -205,6 +232,23 @@
     });
     var first = list.querySelector("input") || shareTicked;
     first.focus();
+  }
+
+  // After an officer closes the chat the student may write on (the assistant answers) or start a new chat.
+  function offerNewChat() {
+    showButtons([]);
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "new-chat";
+    button.textContent = "Start a new chat";
+    button.addEventListener("click", function () {
+      forgetToken();
+      startAfresh();
+      addEvent("This is a new chat. The welfare team keeps the earlier one with its reference.");
+      reconnectNow();
+      input.focus();
+    });
+    replies.appendChild(button);
     scrollDown(false);
   }
 
@@ -304,6 +348,7 @@
     if (!event.resumed) needGreeting = true;
     if (event.resumed && helloAfter === 0) scrollDown(true);  // a reloaded page shows the latest
     if (event.owner === "waiting") setStatus("Waiting for a welfare officer.");
+    if (event.owner === "closed") offerNewChat();
     if (needGreeting) {
       needGreeting = false;
       var id = newId();
@@ -343,6 +388,13 @@
         addEvent("A welfare officer has joined the chat.");
         break;
       case "officer_left": addEvent("The welfare officer has left the chat."); break;
+      case "closed": offerNewChat(); break;
+      case "queue":
+        if (typeof event.position === "number" && typeof event.wait_words === "string") {
+          setStatus("Waiting for a welfare officer: you are number " + event.position + " in the queue. " +
+                    "The wait is " + event.wait_words + " now.");
+        }
+        break;
       case "error": onError(event); break;
       default: break;  // pong, and anything newer than this page
     }

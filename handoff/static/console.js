@@ -23,7 +23,9 @@
   var EVENTS = {
     created: "Case created", taken: "Taken by an officer", read: "Read", note_added: "Note added",
     handed_back: "Handed back to the assistant", closed: "Closed", wait_notice: "Told the student about the wait",
-    resumed: "Student came back with their reference", callback_requested: "Call-back requested"
+    resumed: "Student came back with their reference", callback_requested: "Call-back requested",
+    callback_done: "Call-back done", reopened: "Opened again after a close", left_queue: "Student stopped waiting",
+    choices_updated: "Student changed their choices"
   };
   var GSM_BASIC = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
@@ -282,8 +284,10 @@
     ui.duty.querySelector(".switch-state").textContent = on ? "Yes" : "No";
     var state = notificationsState();
     var text = on
-      ? "You are on duty: students can be offered a person, and you will hear a tone when someone joins."
-      : "You are off duty: students are not offered a person unless someone else is on duty.";
+      ? "You are on duty while this console is open: students can be offered a person, and you will hear a " +
+        "tone when someone joins. If you close it, you come off duty within a minute."
+      : "You are off duty: students are not offered a person unless someone else is on duty. Duty ends when " +
+        "no console of yours is open.";
     if (on && state === "denied") text += " Desktop notifications are blocked in this browser.";
     ui.dutyNote.textContent = text;
     ui.allowNotifications.hidden = !(on && state === "default");
@@ -726,6 +730,11 @@
   }
 
   function onEvent(event) {
+    if (event.type === "duty") {  // sent as the socket opens: duty lapses when no console stays open
+      ui.duty.setAttribute("aria-pressed", event.on_duty ? "true" : "false");
+      showDuty();
+      return;
+    }
     if (QUEUE_EVENTS[event.type]) {
       refreshQueue().then(function () {
         if (event.type === "joined") alertJoined(event.conversation);
@@ -942,6 +951,22 @@
         row.appendChild(el("td", "", cb.contact));
         row.appendChild(el("td", "leave-message", leaveMessageWords(cb.leave_message)));
         row.appendChild(el("td", "", when(cb.requested_at)));
+        var doneCell = el("td");
+        var done = el("button", "", "Mark done");
+        done.type = "button";
+        done.setAttribute("aria-label", "Mark the call-back for " + cb.reference + " done");
+        done.addEventListener("click", function () {
+          done.disabled = true;
+          api("POST", "/callbacks/" + encodeURIComponent(String(cb.id)) + "/done").then(function () {
+            announce("Call-back for " + cb.reference + " marked done.");
+            loadCallbacks();
+          }, function (error) {
+            done.disabled = false;
+            setText(ui.callbacksStatus, "That call-back could not be marked done. " + error.message, true);
+          });
+        });
+        doneCell.appendChild(done);
+        row.appendChild(doneCell);
         ui.callbacksBody.appendChild(row);
       });
       ui.callbacksTable.hidden = rows.length === 0;

@@ -10,6 +10,7 @@ from actions.handoff import (
     ActionHandoffIntro,
     ActionRequestHandoff,
     ActionResumeCase,
+    _texts_stay_on_the_phone,
     handoff_replies,
 )
 from actions.handoff_client import HandoffClient
@@ -52,6 +53,10 @@ async def test_the_consent_answer_is_kept_and_the_goal_question_follows():
 def test_in_hours_the_student_gets_the_reference_and_their_place_in_the_queue():
     [reply] = handoff_replies({"reference": "KMX-4QT-HCE", "available": True, "position": 3}, "webchat")
     assert "KMX-4QT-HCE" in reply.text and "2 people ahead of you" in reply.text and "keep writing" in reply.text
+    [with_wait] = handoff_replies({"reference": "KMX-4QT-HCE", "available": True, "position": 1,
+                                   "wait_words": "about 10 minutes"}, "sms")
+    assert "next in the queue" in with_wait.text and "about 10 minutes" in with_wait.text
+    assert fits_sms(with_wait.text)
 
 
 def test_out_of_hours_the_student_is_told_when_and_offered_a_call_back_and_24_7_help():
@@ -136,3 +141,9 @@ def test_any_reference_is_found_however_it_is_typed_and_whatever_is_around_it():
         assert match and is_whole(match) and typed_reference(match) == "-".join(parts)
 
     check()
+
+
+def test_by_sms_deleting_the_chat_says_the_texts_stay_on_the_phone_and_how_to_delete_them():
+    [line] = _texts_stay_on_the_phone("sms")
+    assert "stay on your phone" in line.text and "Delete" in line.text and fits_sms(line.text)
+    assert _texts_stay_on_the_phone("webchat") == []

@@ -287,3 +287,36 @@ def test_the_console_has_landmarks_a_live_region_fits_a_tablet_and_signs_out_off
     expect(console.get_by_role("heading", name="Sign in")).to_be_visible()
     sign_in(console, console_system.url, email)
     expect(console.locator("#duty")).to_have_attribute("aria-pressed", "false")
+
+
+def test_after_a_close_a_crisis_message_is_answered_and_back_in_the_queue_and_the_wait_is_shown(
+    browser: Browser, contexts: list[Browsing], console_system: ConsoleSystem
+):
+    console = officer_console(browser, contexts, console_system, "Robin")
+    go_on_duty(console)
+    chat = student_chat(browser, contexts, console_system)
+    reference = ask_for_a_person(chat)
+    # The lasting waiting line: the place in the queue and a rough wait, live.
+    expect(chat.locator("#status")).to_contain_text("number 1 in the queue")
+    expect(chat.locator("#status")).to_contain_text("The wait is")
+    write(chat, "are you still there")  # while waiting the service answers, with what the student can do
+    for action in ("Ask for a call back", "Stop waiting", "Services open now"):
+        expect(chat.locator("#replies button").filter(has_text=action)).to_be_visible()
+
+    queue_entry(console, reference).get_by_role("button", name=TAKE).click()
+    expect(console.locator("#conversation-state")).to_contain_text("You are talking with the student")
+    expect(transcript(console).filter(has_text="/greet")).to_have_count(0)  # the page's hidden greeting
+    console.get_by_label("Outcome").select_option("support_given")
+    console.get_by_label("Category").select_option("harassment")
+    console.get_by_role("button", name="Close conversation").click()
+    expect(chat.locator("#log li.from-system").last).to_contain_text("closed this conversation")
+    expect(chat.get_by_role("button", name="Start a new chat")).to_be_visible()
+
+    write(chat, "i dont want to be alive any more")
+    answer = chat.locator("#log li.from-assistant")
+    expect(answer.filter(has_text="116 123").last).to_be_visible()
+    # Help is one tap away: the numbers are tel: links (made from text, never from markup in the message).
+    expect(answer.filter(has_text="116 123").last.locator('a[href="tel:116123"]').first).to_have_text("116 123")
+    expect(answer.filter(has_text="in the queue").last).to_contain_text(reference)
+    expect(queue_entry(console, reference)).to_be_visible()  # raised for the officers again, with the risk
+    expect(queue_entry(console, reference)).to_have_class(re.compile(r"\brisky\b"))

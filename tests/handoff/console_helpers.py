@@ -43,6 +43,7 @@ class Console:
         self.cookie = response.cookies["officer_session"]
         self.me = self.get("/me").json()
         self.headers = {"X-CSRF-Token": self.me["csrf_token"]}
+        self.socket = None  # the console's live socket, when a test holds one open (OnDuty)
 
     def _use(self) -> None:
         self.client.cookies.clear()
@@ -56,3 +57,30 @@ class Console:
         self._use()
         return self.client.post(f"/api/console{path}", json=json or {}, headers=self.headers if headers is None
                                 else headers)
+
+
+class OnDuty:
+    """An officer on duty with the console open: signed in, switched on, and its live socket held open.
+
+    On duty counts only while a console socket is open, so a test that needs someone to come keeps one.
+    """
+
+    def __init__(self, client: TestClient, settings, email: str = "sam@example.ac.uk", create: bool = True) -> None:
+        if create:
+            create_officer(settings, email)
+        self.console = Console(client, email)
+        self.console._use()
+        self._socket_cm = client.websocket_connect("/ws/console")
+        self.socket = self._socket_cm.__enter__()
+        duty = self.socket.receive_json()
+        assert duty["type"] == "duty"
+        self.console.socket = self.socket
+
+    def close(self) -> None:
+        self._socket_cm.__exit__(None, None, None)
+
+    def __enter__(self) -> Console:
+        return self.console
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -23,7 +23,7 @@ from handoff.officers.models import Role
 
 from .chat_helpers import assistant_turn, hello
 from .conftest import CLOSED_PORT_URL
-from .console_helpers import Console, create_officer, form_token
+from .console_helpers import Console, OnDuty, create_officer, form_token
 from .db_helpers import conversation_row
 from .test_auth_signin import SAME_ORIGIN, Browser, audit_rows, login
 
@@ -71,6 +71,9 @@ MATRIX: dict[tuple[str, str], dict[str, int | str]] = {
     ("GET", "/api/console/cases/{reference}"): NEED_TO_KNOW,
     ("POST", "/api/console/cases/{reference}/notes"): NEED_TO_KNOW,
     ("GET", "/api/console/callbacks"): ANY_STAFF,  # the team's call-back list
+    # Any officer may mark one of the team's call-backs done (here one that does not exist: 404, not 403).
+    ("POST", "/api/console/callbacks/{callback_id}/done"): {"anonymous": 401, "welfare_officer": 404,
+                                                           "safeguarding_lead": 404, "admin": 404},
     ("GET", "/console"): OPEN,  # the sign-in form, or the console
     ("POST", "/console/login"): {role: 401 for role in ROLES},  # wrong password for everyone
     ("GET", "/console/code"): {role: 303 for role in ROLES},  # no pending sign-in: back to /console
@@ -132,16 +135,14 @@ def system(database_url) -> Iterator[tuple[TestClient, Settings]]:
 
 def _case_of_olive(client, settings) -> tuple[str, str, int]:
     """A student asks for a person and Olive takes the conversation: (conversation id, reference, Olive's id)."""
-    create_officer(settings, "olive@example.ac.uk")
-    with client.websocket_connect("/ws/chat") as ws:
+    with OnDuty(client, settings, "olive@example.ac.uk") as olive, client.websocket_connect("/ws/chat") as ws:
         hello(ws)
         public_id = conversation_row(settings).public_id
         with assistant_turn(client, public_id):
             answer = client.post("/api/handoff-requests", headers={"Authorization": f"Bearer {API_TOKEN}"}, json={
                 "sender_id": public_id, "request_id": "r1", "goal": "disclosure", "share_transcript": True})
         assert answer.status_code == 200, answer.text
-    olive = Console(client, "olive@example.ac.uk")
-    assert olive.post(f"/conversations/{public_id}/take").status_code == 200
+        assert olive.post(f"/conversations/{public_id}/take").status_code == 200
     client.cookies.clear()
     return public_id, answer.json()["reference"][:7], olive.me["id"]  # the case reference officers see
 
@@ -175,7 +176,8 @@ def test_every_route_answers_each_role_as_the_table_says(system):
     public_id, reference, olive_id = _case_of_olive(client, settings)
     for role in ROLES[1:]:
         create_officer(settings, f"{role}@example.ac.uk", role=Role(role))
-    values = {"{public_id}": public_id, "{reference}": reference, "{officer_id}": str(olive_id)}
+    values = {"{public_id}": public_id, "{reference}": reference, "{officer_id}": str(olive_id),
+              "{callback_id}": "0"}
     wrong = []
     for role in ROLES:
         with Browser(client) as browser:

@@ -166,6 +166,7 @@ def test_disabling_ends_every_session_and_closes_the_console_socket_at_once(admi
         socket_cm = client.websocket_connect("/ws/console")
         socket = socket_cm.__enter__()
     try:
+        assert socket.receive_json()["type"] == "duty"
         socket.send_json({"type": "ping"})
         assert socket.receive_json()["type"] == "pong"
         done = _post(admin, f"/console/admin/officers/{_account_id(admin, SAM)}/disable")

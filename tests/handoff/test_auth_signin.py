@@ -260,6 +260,7 @@ def test_refusals_from_the_console_api_and_socket_are_audited_without_personal_d
 def test_the_console_socket_accepts_its_own_origin(client, sam):
     login(client, sam)
     with client.websocket_connect("/ws/console", headers={"Origin": "http://testserver"}) as ws:
+        assert ws.receive_json()["type"] == "duty"  # the console's first word: is this officer on duty
         ws.send_json({"type": "ping"})
         assert ws.receive_json()["type"] == "pong"
 

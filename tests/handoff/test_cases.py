@@ -17,7 +17,7 @@ from handoff.conversations.models import Conversation
 from handoff.officers.models import Role
 
 from .chat_helpers import assistant_turn, hello, is_assistant_message, receive_until
-from .console_helpers import Console, create_officer
+from .console_helpers import Console, OnDuty, create_officer
 from .db_helpers import conversation_row, run_db
 
 LONDON = ZoneInfo("Europe/London")
@@ -29,6 +29,13 @@ SATURDAY_2AM = datetime(2026, 11, 28, 2, 0, tzinfo=LONDON)
 def in_hours():
     with time_machine.travel(TUESDAY_11AM, tick=True):
         yield
+
+
+@pytest.fixture
+def sam_on_duty(client, settings):
+    """Sam is on duty with the console open (on duty counts only while a console is open)."""
+    with OnDuty(client, settings, "sam@example.ac.uk") as console:
+        yield console
 
 
 def _sender(settings) -> str:
@@ -49,8 +56,7 @@ def _open_chat(client):
     return ws_cm, ws
 
 
-def test_a_handoff_request_creates_one_case_and_joins_the_queue(client, settings, in_hours):
-    create_officer(settings, "sam@example.ac.uk")
+def test_a_handoff_request_creates_one_case_and_joins_the_queue(client, settings, in_hours, sam_on_duty):
     ws_cm, _ = _open_chat(client)
     try:
         first = _request(client, settings).json()
@@ -104,8 +110,7 @@ def test_the_assistant_api_needs_its_token_when_one_is_set(database_url):
         assert ok.status_code == 409  # authorised; no turn of that conversation is in progress
 
 
-def test_full_takeover_live_exchange_hand_back_and_close(client, settings, in_hours):
-    create_officer(settings, "sam@example.ac.uk")
+def test_full_takeover_live_exchange_hand_back_and_close(client, settings, in_hours, sam_on_duty):
     ws_cm, ws = _open_chat(client)
     try:
         ws.send_json({"type": "message", "client_id": "b1", "text": "something happened at a party"})
@@ -162,8 +167,7 @@ def test_full_takeover_live_exchange_hand_back_and_close(client, settings, in_ho
     assert officer.get(f"/cases?reference={reference.lower().replace('-', '')}").json()[0]["reference"] == reference[:7]
 
 
-def test_without_consent_the_officer_sees_only_what_came_after_the_request(client, settings, in_hours):
-    create_officer(settings, "sam@example.ac.uk")
+def test_without_consent_the_officer_sees_only_what_came_after_the_request(client, settings, in_hours, sam_on_duty):
     ws_cm, ws = _open_chat(client)
     try:
         ws.send_json({"type": "message", "client_id": "p1", "text": "private words"})
@@ -178,8 +182,7 @@ def test_without_consent_the_officer_sees_only_what_came_after_the_request(clien
     assert "private words" not in texts
 
 
-def test_two_officers_taking_at_once_one_wins(client, settings, in_hours):
-    create_officer(settings, "sam@example.ac.uk")
+def test_two_officers_taking_at_once_one_wins(client, settings, in_hours, sam_on_duty):
     create_officer(settings, "alex@example.ac.uk")
     ws_cm, _ = _open_chat(client)
     try:
@@ -207,8 +210,7 @@ async def _all(db, statement):
     return list(await db.scalars(statement))
 
 
-def test_officers_see_only_their_cases_and_the_safeguarding_lead_sees_all(client, settings, in_hours):
-    create_officer(settings, "sam@example.ac.uk")
+def test_officers_see_only_their_cases_and_the_safeguarding_lead_sees_all(client, settings, in_hours, sam_on_duty):
     create_officer(settings, "alex@example.ac.uk")
     create_officer(settings, "lead@example.ac.uk", role=Role.safeguarding_lead)
     ws_cm, _ = _open_chat(client)
@@ -252,8 +254,33 @@ def test_callback_requests_are_stored_encrypted_and_listed_for_officers(client, 
     assert "900456" not in run_db(settings, dump)
 
 
-def test_coming_back_with_the_reference_reaches_the_same_case(client, settings, in_hours):
+def test_a_call_back_can_be_marked_done_and_the_case_says_who_and_when(client, settings):
     create_officer(settings, "sam@example.ac.uk")
+    with time_machine.travel(SATURDAY_2AM, tick=True):
+        ws_cm, _ = _open_chat(client)
+        try:
+            reference = client.post("/api/callback-requests", json={
+                "sender_id": _sender(settings), "request_id": "cb1", "preferred_channel": "sms",
+                "safe_time": "after 6pm", "contact": "07700 900456",
+            }).json()["reference"]
+        finally:
+            ws_cm.__exit__(None, None, None)
+    sam = Console(client, "sam@example.ac.uk")
+    [callback] = sam.get("/callbacks").json()
+    assert sam.post(f"/callbacks/{callback['id']}/done").status_code == 200
+    assert sam.get("/callbacks").json() == []
+    assert sam.post("/callbacks/999999/done").status_code == 404
+    done = run_db(settings, lambda db: _all(db, select(CaseEvent).where(CaseEvent.kind == "callback_done")))
+    assert len(done) == 1 and done[0].actor == f"officer:{sam.me['id']}" and done[0].created_at is not None
+    case_id = run_db(settings, lambda db: db.scalar(select(Case.id).where(Case.reference == reference)))
+    assert done[0].case_id == case_id
+
+
+async def _all(db, statement):
+    return list(await db.scalars(statement))
+
+
+def test_coming_back_with_the_reference_reaches_the_same_case(client, settings, in_hours, sam_on_duty):
     ws_cm, _ = _open_chat(client)
     try:
         reference = _request(client, settings).json()["reference"]
@@ -277,10 +304,10 @@ def test_coming_back_with_the_reference_reaches_the_same_case(client, settings, 
     assert again["reference"] == reference
 
 
-def test_when_the_officer_drops_off_the_student_is_told_and_goes_back_to_the_queue(client, settings, in_hours):
+def test_when_the_officer_drops_off_the_student_is_told_and_goes_back_to_the_queue(
+        client, settings, in_hours, sam_on_duty):
     from handoff.cases import flows
 
-    create_officer(settings, "sam@example.ac.uk")
     ws_cm, ws = _open_chat(client)
     try:
         _request(client, settings)
@@ -298,10 +325,9 @@ def test_when_the_officer_drops_off_the_student_is_told_and_goes_back_to_the_que
     assert conversation_row(settings).owner == Owner.waiting
 
 
-def test_a_student_waiting_too_long_is_told_once_and_offered_options(client, settings, in_hours):
+def test_a_student_waiting_too_long_is_told_once_and_offered_options(client, settings, in_hours, sam_on_duty):
     from handoff.cases import flows
 
-    create_officer(settings, "sam@example.ac.uk")
     ws_cm, ws = _open_chat(client)
     try:
         _request(client, settings)
@@ -318,10 +344,9 @@ def test_a_student_waiting_too_long_is_told_once_and_offered_options(client, set
     assert "116 123" in told[-1]["text"] and "call back" in told[-1]["text"]
 
 
-def test_a_student_can_delete_their_chat_unless_it_is_part_of_a_case(client, settings, in_hours):
+def test_a_student_can_delete_their_chat_unless_it_is_part_of_a_case(client, settings, in_hours, sam_on_duty):
     from .db_helpers import messages
 
-    create_officer(settings, "sam@example.ac.uk")
     ws_cm, ws = _open_chat(client)
     try:
         ws.send_json({"type": "message", "client_id": "d1", "text": "please forget this"})
@@ -341,8 +366,8 @@ def test_a_student_can_delete_their_chat_unless_it_is_part_of_a_case(client, set
     assert messages(settings)
 
 
-def test_an_officer_stops_receiving_a_conversation_once_it_has_passed_to_another(client, settings, in_hours):
-    create_officer(settings, "sam@example.ac.uk")
+def test_an_officer_stops_receiving_a_conversation_once_it_has_passed_to_another(
+        client, settings, in_hours, sam_on_duty):
     create_officer(settings, "alex@example.ac.uk")
     ws_cm, student = _open_chat(client)
     try:
@@ -371,15 +396,18 @@ def _say(ws, text: str) -> list[dict]:
     return receive_until(ws, is_assistant_message)
 
 
-def test_with_the_assistant_down_asking_for_a_person_still_reaches_the_queue(client, settings, in_hours):
+def test_with_the_assistant_down_asking_for_a_person_still_reaches_the_queue(client, settings, in_hours, sam_on_duty):
     # The `client` fixture's assistant URL is a closed port: every turn finds the assistant down.
-    create_officer(settings, "sam@example.ac.uk")
     ws_cm, ws = _open_chat(client)
     try:
         first = [e for e in _say(ws, "what is consent?") if is_assistant_message(e)][-1]["text"]
         assert "not answering" in first and "talk to a person" in first
         assert conversation_row(settings).owner == Owner.bot  # a question alone does not join the queue
-        reply = [e for e in _say(ws, "Can I talk to a person please?") if is_assistant_message(e)][-1]["text"]
+        ws.send_json({"type": "message", "client_id": "person", "text": "Can I talk to a person please?"})
+        said = [e["text"] for e in receive_until(ws, lambda e: is_assistant_message(e) and "queue" in e["text"])
+                if is_assistant_message(e)]
+        assert "on duty now" in said[0]  # the wait comes first
+        reply = said[-1]
     finally:
         ws_cm.__exit__(None, None, None)
     case = run_db(settings, lambda db: db.scalar(select(Case)))
@@ -399,12 +427,11 @@ def test_with_the_assistant_down_out_of_hours_the_case_is_opened_and_the_student
         finally:
             ws_cm.__exit__(None, None, None)
     case = run_db(settings, lambda db: db.scalar(select(Case)))
-    assert "they are back on Monday at 09:00" in reply and case.reference in reply and "116 123" in reply
+    assert "next in on Monday at 09:00" in reply and case.reference in reply and "116 123" in reply
     assert conversation_row(settings).owner == Owner.bot
 
 
-def test_a_request_id_from_another_conversation_is_refused_not_given_its_case(client, settings, in_hours):
-    create_officer(settings, "sam@example.ac.uk")
+def test_a_request_id_from_another_conversation_is_refused_not_given_its_case(client, settings, in_hours, sam_on_duty):
     ws_cm, _ = _open_chat(client)
     try:
         first = _request(client, settings, request_id="same").json()
@@ -421,3 +448,38 @@ def test_a_request_id_from_another_conversation_is_refused_not_given_its_case(cl
         ws_cm.__exit__(None, None, None)
     assert response.status_code == 409 and first["reference"] not in response.text
     assert run_db(settings, lambda db: db.get(Conversation, second.id)).owner == Owner.bot
+
+
+def test_the_officer_never_sees_the_chat_pages_hidden_greeting(client, settings, in_hours, sam_on_duty):
+    ws_cm, ws = _open_chat(client)
+    try:
+        ws.send_json({"type": "message", "client_id": "g", "text": "/greet"})  # what the chat page sends first
+        receive_until(ws, is_assistant_message)
+        ws.send_json({"type": "message", "client_id": "m", "text": "something happened"})
+        receive_until(ws, is_assistant_message)
+        _request(client, settings, share=True)
+        public_id = _sender(settings)
+        assert sam_on_duty.post(f"/conversations/{public_id}/take").status_code == 200
+        transcript = sam_on_duty.get(f"/conversations/{public_id}").json()["messages"]
+    finally:
+        ws_cm.__exit__(None, None, None)
+    users = [m["text"] for m in transcript if m["from"] == "user"]
+    assert users == ["something happened"]
+
+
+def test_asking_again_after_a_hand_back_updates_the_cases_choices(client, settings, in_hours, sam_on_duty):
+    ws_cm, _ = _open_chat(client)
+    try:
+        reference = _request(client, settings, goal="talk", share=False).json()["reference"]
+        public_id = _sender(settings)
+        assert sam_on_duty.post(f"/conversations/{public_id}/take").status_code == 200
+        assert sam_on_duty.post(f"/conversations/{public_id}/handback").status_code == 200
+        again = _request(client, settings, request_id="r-again", goal="formal_report", share=True).json()
+    finally:
+        ws_cm.__exit__(None, None, None)
+    assert again["reference"] == reference and not again["created"]  # the same case...
+    case = run_db(settings, lambda db: db.scalar(select(Case)))
+    assert case.goal.value == "formal_report" and case.share_transcript is True  # ...with the new answers
+    page = sam_on_duty.get(f"/cases/{reference}").json()
+    assert [e["detail"] for e in page["events"] if e["kind"] == "choices_updated"] == [
+        "goal=formal_report share_transcript=True anonymous=True"]

@@ -173,3 +173,31 @@ async def test_a_worker_that_starts_while_redis_is_down_catches_up_once_it_is_up
     finally:
         await hub.aclose()
         server.stop()
+
+
+async def test_an_officer_stays_present_for_the_grace_period_after_the_last_console_closes_then_lapses():
+    presence = Presence()
+    assert not await presence.present(3, grace=60)  # never opened a console here (e.g. after a restart)
+    connection = await presence.connected(3)
+    assert await presence.present(3, grace=0)
+    await presence.disconnected(3, connection)
+    assert await presence.present(3, grace=60)
+    await asyncio.sleep(0.3)
+    assert not await presence.present(3, grace=0.2)
+
+
+@needs_redis_server
+async def test_presence_and_its_grace_are_shared_by_workers(private_redis):
+    prefix = f"t{uuid.uuid4().hex[:8]}:"
+    worker_a, worker_b = RedisPresence(private_redis.url, prefix), RedisPresence(private_redis.url, prefix)
+    try:
+        assert not await worker_b.present(8, grace=60)
+        connection = await worker_a.connected(8)
+        assert await worker_b.present(8, grace=0)  # the console is open on worker A
+        await worker_a.disconnected(8, connection)
+        assert await worker_b.present(8, grace=60)  # closed a moment ago: a reload, perhaps
+        await asyncio.sleep(0.3)
+        assert not await worker_b.present(8, grace=0.2)
+    finally:
+        await worker_a.aclose()
+        await worker_b.aclose()

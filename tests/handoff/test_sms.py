@@ -22,7 +22,7 @@ from handoff.sms.standin import TwilioStandIn
 from safety.gsm import fits_sms
 from safety.responses import get_responses
 
-from .console_helpers import create_officer
+from .console_helpers import OnDuty
 from .db_helpers import run_db
 from .sms_helpers import PHONE, inbound_params, post_sms, twilio_signature, twiml_messages
 
@@ -102,7 +102,7 @@ def test_a_replayed_message_sid_is_stored_once_and_answered_the_same_way(client,
 
 
 def test_when_the_assistant_is_down_an_sms_user_still_gets_emergency_numbers_and_a_person(client, settings):
-    [reply] = twiml_messages(post_sms(client, settings, "hello?"))
+    [reply, _privacy] = twiml_messages(post_sms(client, settings, "hello?"))
     assert "999" in reply and "116 123" in reply and "PERSON" in reply
     assert fits_sms(reply)
 
@@ -152,7 +152,7 @@ def test_phone_numbers_never_reach_the_logs(client, settings, caplog):
 
 def test_every_sms_text_the_service_can_send_fits_one_budget():
     longest = {"reference": "K7M-4QX-HT6", "position": 999, "when": "they are back on Wednesday at 09:00",
-               "limit": 10000}
+               "limit": 10000, "wait": "about 55 minutes"}
     texts = [" ".join(v["sms"].format(**longest).split()) for v in service_messages().values()]
     texts += [t for by_channel in get_responses().by_label.values() for t in [by_channel["sms"]]]
     assert texts and all(fits_sms(t) for t in texts)
@@ -217,7 +217,8 @@ def test_a_slow_assistant_gets_a_holding_reply_within_seconds_and_the_answer_fol
     try:
         with TestClient(create_app(settings)) as client:
             started = time.monotonic()
-            [holding] = twiml_messages(post_sms(client, settings, "hello"))
+            [holding, privacy] = twiml_messages(post_sms(client, settings, "hello"))
+            assert "stay on your phone" in privacy
             assert time.monotonic() - started < 2.0
             assert "999" in holding and "saved" in holding
             deadline = time.monotonic() + 10
@@ -261,7 +262,51 @@ def test_no_rest_message_goes_to_a_number_that_sent_stop(database_url, black_hol
 
 
 def test_with_the_assistant_down_person_still_reaches_the_queue_by_sms(client, settings):
-    create_officer(settings, "sam@example.ac.uk")
+    with time_machine.travel(datetime(2026, 11, 24, 11, 0, tzinfo=ZoneInfo("Europe/London")), tick=True), \
+            OnDuty(client, settings):
+        replies = twiml_messages(post_sms(client, settings, "PERSON"))
+    reply = " ".join(replies)
+    assert "asked the welfare team" in reply and "number 1 in the queue" in reply and all(map(fits_sms, replies))
+
+
+def test_a_crisis_text_after_the_officer_closed_gets_the_safety_reply_and_a_place_in_the_queue(client, settings):
     with time_machine.travel(datetime(2026, 11, 24, 11, 0, tzinfo=ZoneInfo("Europe/London")), tick=True):
-        reply = " ".join(twiml_messages(post_sms(client, settings, "PERSON")))
-    assert "asked the welfare team" in reply and "number 1 in the queue" in reply and fits_sms(reply)
+        with OnDuty(client, settings) as officer:
+            twiml_messages(post_sms(client, settings, "PERSON"))
+            public_id = _conversation(settings).public_id
+            assert officer.post(f"/conversations/{public_id}/take").status_code == 200
+            assert officer.post(f"/conversations/{public_id}/close", json={
+                "outcome": "support_given", "category": "harassment"}).status_code == 200
+            replies = twiml_messages(post_sms(client, settings, "i dont want to be alive any more"))
+            queue = officer.get("/queue").json()
+    text = " ".join(replies)
+    assert "116 123" in text and "999" in text and "number 1 in the queue" in text
+    assert all(fits_sms(r) for r in replies)
+    assert [row["conversation"] for row in queue] == [public_id] and queue[0]["risk_flags"]
+    assert _conversation(settings).owner.value == "waiting"
+
+
+def _conversation(settings):
+    from handoff.conversations.models import Conversation
+
+    return run_db(settings, lambda db: db.scalar(select(Conversation)))
+
+
+def test_the_first_reply_of_a_conversation_says_texts_stay_on_the_phone_and_how_to_delete_them(client, settings):
+    first = twiml_messages(post_sms(client, settings, "hello"))
+    assert "stay on your phone" in first[-1] and "Delete" in first[-1] and fits_sms(first[-1])
+    again = twiml_messages(post_sms(client, settings, "hello again"))
+    assert not any("stay on your phone" in text for text in again)  # once per conversation
+
+
+def test_by_sms_stop_waiting_leaves_the_queue_and_says_so(client, settings):
+    with time_machine.travel(datetime(2026, 11, 24, 11, 0, tzinfo=ZoneInfo("Europe/London")), tick=True), \
+            OnDuty(client, settings):
+        twiml_messages(post_sms(client, settings, "PERSON"))
+        assert _conversation(settings).owner.value == "waiting"
+        saved = twiml_messages(post_sms(client, settings, "ok"))
+        assert "STOP WAITING" in saved[0] and "CALLBACK" in saved[0] and all(map(fits_sms, saved))
+        left = twiml_messages(post_sms(client, settings, "STOP WAITING"))
+    assert "left the queue" in left[0] and all(map(fits_sms, left))
+    assert _conversation(settings).owner.value == "bot"
+    assert not run_db(settings, lambda db: db.scalar(select(SmsContact.opted_out)))  # not an opt-out

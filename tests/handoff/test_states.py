@@ -28,7 +28,7 @@ def test_a_full_handoff_writes_one_event_per_change(settings):
     assert all(e.actor == "officer:1" and e.created_at.tzinfo is not None for e in rows)
 
 
-@pytest.mark.parametrize("path", [[Owner.human], [Owner.closed, Owner.bot]])
+@pytest.mark.parametrize("path", [[Owner.human], [Owner.closed, Owner.bot], [Owner.closed, Owner.waiting]])
 def test_changes_that_skip_a_step_or_reopen_are_refused(settings, path):
     _new_conversation(settings)
     from .db_helpers import move_to

@@ -233,6 +233,9 @@ class Officer:
         await self.close_console()
         self._keep_open = True
         await self._connect(url or self.url)
+        # On duty counts only while a console is open, and a duty left on with no console lapses: switch it on.
+        response = await self.post("/duty", {"on_duty": True})
+        assert response.status_code == 200, response.text
 
     async def _connect(self, url: str) -> None:
         self.url = url

@@ -107,7 +107,14 @@ async def _officer(url: str) -> httpx.AsyncClient:
 
 
 async def _web_chat(url: str) -> None:
-    async with websockets.connect(url.replace("http", "ws") + "/ws/chat", origin=url) as ws:
+    officer = await _officer(url)
+    # On duty counts only while the officer's console is open: hold its socket for the whole conversation.
+    cookie = "; ".join(f"{name}={value}" for name, value in officer.cookies.items())
+    async with websockets.connect(url.replace("http", "ws") + "/ws/console", origin=url,
+                                  additional_headers={"Cookie": cookie}), \
+            websockets.connect(url.replace("http", "ws") + "/ws/chat", origin=url) as ws:
+        # Switched on as the console does (a duty switched on before the service started lapses unattended).
+        assert (await officer.post("/api/console/duty", json={"on_duty": True})).status_code == 200
         await ws.send(json.dumps({"type": "hello"}))
         assert json.loads(await ws.recv())["type"] == "welcome"
         await _say(ws, f"{CANARY}. You can reach me on {PHONE} or {EMAIL}")
@@ -115,7 +122,6 @@ async def _web_chat(url: str) -> None:
         await _say(ws, "Yes, share it", "/affirm")
         replies = await _say(ws, "Just talk", "/goal_talk")
         assert any("reference" in (e.get("text") or "") for e in replies), replies
-        officer = await _officer(url)
         try:
             queue = (await officer.get("/api/console/queue")).json()
             assert queue, "the student is not in the queue"
