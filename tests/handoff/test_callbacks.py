@@ -8,6 +8,7 @@ from sqlalchemy import select, text
 from handoff.cases.models import CaseEvent
 from handoff.officers.models import Role
 
+from .chat_helpers import assistant_turn
 from .console_helpers import Console, create_officer
 from .db_helpers import run_db
 from .test_cases import SATURDAY_2AM, _open_chat, _sender
@@ -17,10 +18,12 @@ def _ask(client, settings, request_id: str, **extra):
     with time_machine.travel(SATURDAY_2AM, tick=True):
         ws_cm, _ = _open_chat(client)
         try:
-            return client.post("/api/callback-requests", json={
-                "sender_id": _sender(settings), "request_id": request_id, "preferred_channel": "phone",
-                "safe_time": "evenings after 6", "contact": "+447700900123", **extra,
-            })
+            sender = _sender(settings)
+            with assistant_turn(client, sender):  # the action server asks during the assistant's turn
+                return client.post("/api/callback-requests", json={
+                    "sender_id": sender, "request_id": request_id, "preferred_channel": "phone",
+                    "safe_time": "evenings after 6", "contact": "+447700900123", **extra,
+                })
         finally:
             ws_cm.__exit__(None, None, None)
 

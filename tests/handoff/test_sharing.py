@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from .chat_helpers import is_assistant_message, receive_until
-from .console_helpers import Console, create_officer
+from .chat_helpers import assistant_turn, is_assistant_message, receive_until
+from .console_helpers import Console, OnDuty, create_officer
 from .test_cases import _open_chat, _sender, in_hours  # noqa: F401  (in_hours is a fixture)
 
 SECRET = "something I wrote and now regret"
@@ -26,16 +26,18 @@ def test_a_message_left_out_is_absent_from_every_console_answer_and_socket_event
         secret_seq = _say(student, "s1", SECRET)
         kept_seq = _say(student, "s2", KEPT)
         public_id = _sender(settings)
-        preview = client.post("/api/share-preview", json={"sender_id": public_id}).json()
+        with assistant_turn(client, public_id):
+            preview = client.post("/api/share-preview", json={"sender_id": public_id}).json()
         assert [m["text"] for m in preview["messages"]] == [SECRET, KEPT]  # what the student is shown
 
         officer = Console(client, "sam@example.ac.uk")
         officer._use()
         with client.websocket_connect("/ws/console") as socket:
-            response = client.post("/api/handoff-requests", json={
-                "sender_id": public_id, "request_id": "trim-1", "goal": "disclosure", "share_transcript": True,
-                "share_choice": {"from_seq": 0, "upto_seq": kept_seq, "withheld_seqs": [secret_seq]},
-            })
+            with assistant_turn(client, public_id):
+                response = client.post("/api/handoff-requests", json={
+                    "sender_id": public_id, "request_id": "trim-1", "goal": "disclosure", "share_transcript": True,
+                    "share_choice": {"from_seq": 0, "upto_seq": kept_seq, "withheld_seqs": [secret_seq]},
+                })
             reference = response.json()["reference"]
             answers.append(response.json())
             answers.append(officer.get("/queue").json())
@@ -61,18 +63,19 @@ def test_a_message_left_out_is_absent_from_every_console_answer_and_socket_event
 
 
 def test_leaving_everything_out_shows_only_what_came_after(client, settings, in_hours):  # noqa: F811
-    create_officer(settings, "sam@example.ac.uk")
     ws_cm, student = _open_chat(client)
     try:
-        first = _say(student, "n1", SECRET)
-        public_id = _sender(settings)
-        client.post("/api/handoff-requests", json={
-            "sender_id": public_id, "request_id": "trim-2", "goal": "talk", "share_transcript": True,
-            "share_choice": {"upto_seq": first, "withheld_seqs": [first]},
-        })
-        officer = Console(client, "sam@example.ac.uk")
-        officer.post(f"/conversations/{public_id}/take")
-        detail = officer.get(f"/conversations/{public_id}").json()
+        with OnDuty(client, settings, "sam@example.ac.uk") as officer:  # someone is there to come
+            first = _say(student, "n1", SECRET)
+            public_id = _sender(settings)
+            with assistant_turn(client, public_id):
+                client.post("/api/handoff-requests", json={
+                    "sender_id": public_id, "request_id": "trim-2", "goal": "talk", "share_transcript": True,
+                    "share_choice": {"upto_seq": first, "withheld_seqs": [first]},
+                })
+            officer._use()
+            officer.post(f"/conversations/{public_id}/take")
+            detail = officer.get(f"/conversations/{public_id}").json()
     finally:
         ws_cm.__exit__(None, None, None)
     assert SECRET not in json.dumps(detail) and detail["share_transcript"] is False

@@ -22,5 +22,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("callback_requests", schema=None) as batch_op:
-        batch_op.drop_column("leave_message")
+    # A plain DROP COLUMN (SQLite 3.35+): a batch copy would drop and recreate the table, and with foreign keys
+    # on, dropping `cases` deletes the rows that belong to its cases.
+    op.drop_column("callback_requests", "leave_message")

@@ -22,5 +22,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("cases", schema=None) as batch_op:
-        batch_op.drop_column("shared_seqs")
+    # A plain DROP COLUMN (SQLite 3.35+): a batch copy would drop and recreate the table, and with foreign keys
+    # on, dropping `cases` deletes the rows that belong to its cases.
+    op.drop_column("cases", "shared_seqs")
