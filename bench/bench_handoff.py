@@ -1,7 +1,7 @@
 """Handoff latency on loopback: request -> case in an open console; officer's send -> student's screen.
 
 Starts the handoff service (uvicorn, SQLite file) on a free port, signs an officer in, keeps a console
-socket open, and runs N handoffs: each student opens a web chat, the assistant's API call asks for a person,
+socket open, and runs N handoffs: each student opens a web chat and asks for a person,
 the officer takes the conversation and sends messages. Bounded: N handoffs, a few messages each.
 Usage: .venv-handoff/bin/python bench/bench_handoff.py [N]
 """
@@ -53,14 +53,14 @@ async def run(base: str, n: int) -> tuple[list[float], list[float]]:
         cookie = f"officer_session={officer.cookies['officer_session']}"
         to_console, to_student = [], []
         async with websockets.connect(f"{ws_base}/ws/console", additional_headers={"Cookie": cookie}) as console:
-            for i in range(n):
+            for _ in range(n):
                 async with websockets.connect(f"{ws_base}/ws/chat") as student:
                     await student.send(json.dumps({"type": "hello"}))
                     await student.recv()  # welcome
                     sender = await _sender_id(student)
                     started = time.perf_counter()
-                    await officer.post("/api/handoff-requests", json={
-                        "sender_id": sender, "request_id": f"bench-{i}", "goal": "talk", "share_transcript": True})
+                    # As a student asks (the assistant is down here, so the service opens the case itself).
+                    await student.send(json.dumps({"type": "message", "client_id": "p", "text": "talk to a person"}))
                     while True:
                         event = json.loads(await console.recv())
                         if event.get("type") == "joined" and event.get("conversation") == sender:

@@ -208,7 +208,7 @@ class Student:
                     turn.reply = (at, frame)
                     turn.done.set()
 
-    async def send(self, text: str, turn: Turn | None = None) -> tuple[str, float]:
+    async def send(self, text: str, turn: Turn | None = None, payload: str | None = None) -> tuple[str, float]:
         """Send a message; with ``turn``, the reader times that turn's typing and reply from its ack on."""
         assert self.ws is not None
         self.next_client_id += 1
@@ -217,8 +217,19 @@ class Student:
             turn.client_id = client_id
             self.turn = turn
         started = time.perf_counter()
-        await self.ws.send(json.dumps({"type": "message", "client_id": client_id, "text": text}))
+        frame = {"type": "message", "client_id": client_id, "text": text}
+        if payload:
+            frame["payload"] = payload
+        await self.ws.send(json.dumps(frame))
         return client_id, started
+
+    async def ask_for_person(self) -> None:
+        """Ask for a person as a student does: say so, share the chat, just talk (each answer waits its reply)."""
+        for text, payload in (("talk to a person", None), ("Yes, share it", "/affirm"), ("Just talk", "/goal_talk")):
+            turn = Turn()
+            await self.send(text, turn, payload)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(turn.done.wait(), WAIT)
 
     async def ack(self, client_id: str) -> dict[str, Any] | None:
         got = await self.inbox.wait(("ack", client_id))
@@ -408,26 +419,23 @@ async def direct_phase(target: Target, tally: Tally, n: int, texts: list[str], p
 async def relay_phase(target: Target, tally: Tally, students: list[Student], officers: list[Officer],
                       rounds: int, pause: float, takes_at_once: bool = False) -> None:
     """Each student asks for a person; an officer on the other worker takes the case; messages both ways."""
-    api = {"Authorization": f"Bearer {target.api_token}"} if target.api_token else {}
     workers = target.workers
     by_worker = {w: [o for o in officers if o.worker == w] for w in workers}
-    run = secrets.token_hex(3)  # request ids are unique per handoff request, as the action server makes them
 
     async def one(student: Student) -> None:
         other = workers[(workers.index(student.worker) + 1) % len(workers)]
         pool = by_worker[other] or officers
         officer = pool[student.number // len(workers) % len(pool)]
         await think(pause)
-        async with httpx.AsyncClient(base_url=student.worker, timeout=WAIT, headers=api) as assistant_api:
-            r = await assistant_api.post("/api/handoff-requests", json={
-                "sender_id": student.public_id, "request_id": f"bench-{run}-{student.number}", "goal": "talk",
-                "share_transcript": True})
-        if r.status_code != 200 or r.json().get("position") is None:
-            tally.errors[f"handoff request refused ({r.status_code})"] += 1
-            return
+        await student.ask_for_person()  # through the assistant, which asks the service for a case in its turn
         # A person takes one conversation at a time; --takes-at-once sends all of an officer's takes together.
         async with contextlib.nullcontext() if takes_at_once else officer.taking:
-            r = await officer.post(f"/conversations/{student.public_id}/take")
+            deadline = time.monotonic() + WAIT
+            while True:  # the case joins the queue at the end of the assistant's last turn
+                r = await officer.post(f"/conversations/{student.public_id}/take")
+                if r.status_code == 200 or time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(0.2)
             if r.status_code != 200:
                 tally.errors[f"take refused ({r.status_code} {r.text[:60]})"] += 1
                 return
