@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ class SafetyResponses:
     closing: dict[str, str]
     max_labels: dict[str, int]
     check_failed: dict[str, str]
+    always_on_sms: dict[str, str] = field(default_factory=dict)  # label -> a short line kept on SMS whatever is cut
 
     def messages(self, labels: Iterable[str], channel: str) -> list[str]:
         """Messages for these labels on this channel: highest priority first, then the closing."""
@@ -42,7 +43,12 @@ class SafetyResponses:
             chosen.insert(0, self.check_failed[channel])
         if not chosen:
             return []
-        return [*chosen[: self.max_labels[channel]], self.closing[channel]]
+        kept = chosen[: self.max_labels[channel]]
+        closing = self.closing[channel]
+        if channel == "sms":  # help an SMS user must not miss (Childline for under-18s) rides on the closing
+            cut = [label for label in self.by_label if label in raised and self.by_label[label][channel] not in kept]
+            closing = " ".join([closing, *(self.always_on_sms[label] for label in cut if label in self.always_on_sms)])
+        return [*kept, closing]
 
 
 def load_responses(path: str | os.PathLike[str] | None = None) -> SafetyResponses:
@@ -63,9 +69,18 @@ def load_responses(path: str | os.PathLike[str] | None = None) -> SafetyResponse
         isinstance(max_labels.get(c), int) and max_labels[c] >= 1 for c in CHANNELS
     ):
         raise ResponseFileError(f"{chosen}: 'max_labels' needs a positive number for each of {CHANNELS}")
+    always = data.get("always_on_sms") or {}
+    if not isinstance(always, dict) or not all(
+        label in checked and isinstance(line, str) and line.strip() for label, line in always.items()
+    ):
+        raise ResponseFileError(f"{chosen}: 'always_on_sms' must map known labels to a short line")
+    closing = _texts(chosen, "closing", data.get("closing"))
+    with_all = " ".join([closing["sms"], *(line.strip() for line in always.values())])
+    if not fits_sms(with_all):
+        raise ResponseFileError(f"{chosen}: the SMS closing with every 'always_on_sms' line must fit {SMS_BUDGET}")
     return SafetyResponses(
-        by_label=checked,
-        closing=_texts(chosen, "closing", data.get("closing")),
+        by_label=checked, always_on_sms={label: line.strip() for label, line in always.items()},
+        closing=closing,
         check_failed=_texts(chosen, "check_failed", data.get("check_failed")),
         max_labels={c: max_labels[c] for c in CHANNELS},
     )

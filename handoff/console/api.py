@@ -23,7 +23,7 @@ from handoff.conversations import service as conversations
 from handoff.conversations.enums import Owner
 from handoff.conversations.events import message_event
 from handoff.conversations.flows import QUEUE_TOPIC
-from handoff.conversations.models import Conversation
+from handoff.conversations.models import Conversation, Message
 from handoff.core.db import utcnow
 from handoff.officers import audit
 from handoff.officers import service as officers
@@ -169,7 +169,22 @@ async def conversation_detail(public_id: str, officer: OfficerDep, db: SessionDe
     if not case.share_transcript:
         messages = [m for m in messages if m.created_at >= case.created_at]
     return {**_queue_row(conversation, case), "share_transcript": case.share_transcript,
-            "anonymous": case.anonymous, "messages": [message_event(m) for m in messages]}
+            "anonymous": case.anonymous, "messages": [_officer_message(m) for m in messages]}
+
+
+def _officer_message(message: Message) -> dict[str, Any]:
+    """A message as officers see it: with what the safety check raised, and what it saw only weakly.
+
+    Students never receive these fields (their events come from message_event alone).
+    """
+    event = message_event(message)
+    extra = message.extra or {}
+    if extra.get("risk"):
+        event["risk"] = extra["risk"]
+    low = [label for label in extra.get("low_confidence") or [] if label not in (extra.get("risk") or [])]
+    if low:
+        event["low_confidence"] = low
+    return event
 
 
 @router.post("/conversations/{public_id}/messages")
