@@ -98,7 +98,7 @@ def test_test_stories_cover_every_topic_and_quick_replies(domain) -> None:
     quick_replies = [s for s in tested if "user" in s and s["user"].strip().startswith("/")]
     assert len(quick_replies) >= 20
     for step in quick_replies:
-        assert step["user"].strip() == f"/{step['intent']}"
+        assert step["user"].strip().split("{")[0] == f"/{step['intent']}"  # entities may follow in {...}
 
 
 def test_nothing_reads_the_source_policies() -> None:
