@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
+import yaml
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -25,18 +28,43 @@ GOALS = {
     "goal_report": "formal_report", "ask_how_to_report": "formal_report",
 }
 # The case reference alphabet has no look-alikes (no O/0, I/1, S/5, B/8), which also keeps ordinary words out.
-REFERENCE = re.compile(r"\b([ACDEFGHJKMNPQRTUVWXY234679]{3})[\s-]?([ACDEFGHJKMNPQRTUVWXY234679]{3})\b", re.I)
+# A student's reference is three parts (K7M-4QX-HT6), however it is typed: any case, spaces, dashes or none.
+_PART = "([ACDEFGHJKMNPQRTUVWXY234679]{3})"
+_SEPARATOR = "[\\s-]{0,3}"
+WHOLE_REFERENCE = re.compile(rf"\b{_PART}{_SEPARATOR}{_PART}{_SEPARATOR}{_PART}\b", re.I)
+PART_REFERENCE = re.compile(rf"\b{_PART}{_SEPARATOR}{_PART}\b", re.I)
+REFERENCE_WORDS = Path(__file__).resolve().parent.parent / "data" / "reference_words.yml"
 CANT_REACH = (
     "Sorry, I can't reach the welfare team's system right now. If you are in danger, call 999. "
     "Samaritans are free on 116 123, day or night. Please try asking for a person again in a few minutes."
 )
 
 
+@lru_cache(maxsize=1)
+def _not_parts() -> frozenset[str]:
+    """Words written around a reference that are spelt like one of its parts ("ref", "the", "and")."""
+    return frozenset(word.upper() for word in yaml.safe_load(REFERENCE_WORDS.read_text())["not_a_part"])
+
+
 def find_reference(text: str) -> re.Match[str] | None:
-    """The reference in a message; one with a digit wins over letters that only look like one ("ref kmx")."""
-    matches = [m for m in (REFERENCE.match(text, start) for start in range(len(text))) if m]
-    with_digit = [m for m in matches if any(ch.isdigit() for ch in m.group(0))]
-    return (with_digit or matches or [None])[0]
+    """The reference in a message: a whole one before the first two parts alone, never one made partly of the
+    words around it ("ref kmx 4qt hce"), and one with a digit before letters that only look like one."""
+    candidates = [m for pattern in (WHOLE_REFERENCE, PART_REFERENCE) for start in range(len(text))
+                  if (m := pattern.match(text, start))]
+    candidates = [m for m in candidates if not any(part.upper() in _not_parts() for part in m.groups())]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda m: (-len(m.groups()), not any(ch.isdigit() for ch in m.group(0)), m.start()))
+
+
+def is_whole(match: re.Match[str]) -> bool:
+    """Whether all three parts were sent: the last one is what proves the reference is the student's."""
+    return len(match.groups()) == 3
+
+
+def typed_reference(match: re.Match[str]) -> str:
+    """'k7m 4qx ht6' as the student was given it: 'K7M-4QX-HT6' (or 'K7M-4QX' when the last part is missing)."""
+    return "-".join(part.upper() for part in match.groups())
 
 
 def _team(channel: str) -> str:
@@ -138,8 +166,8 @@ def handoff_replies(result: dict[str, Any], channel: str) -> list[Reply]:
     """What the student reads after asking: their reference, and either the queue or when the team is in."""
     reference = result["reference"]
     if result.get("available"):
-        text = (f"Your reference is {reference}. Keep it if you want to come back to this. A welfare officer will "
-                f"join as soon as they can. {_queue_words(result.get('position'))} You can keep writing: they "
+        text = (f"Your reference is {reference}. Keep it private: it lets you come back to this. A welfare officer "
+                f"will join as soon as they can. {_queue_words(result.get('position'))} You can keep writing: they "
                 "will see it.")
         return [Reply(text)]
     when = result.get("next_open_words") or "when the office next opens"
@@ -147,7 +175,7 @@ def handoff_replies(result: dict[str, Any], channel: str) -> list[Reply]:
         why = "No welfare officer is free to chat right now, sorry."
     else:
         why = f"The welfare team is not working right now. They are next in on {when}."
-    text = f"{why} Your reference is {reference}: keep it if you come back."
+    text = f"{why} Your reference is {reference}. Keep it private: it lets you come back to this."
     urgent = "Samaritans are free on 116 123, day or night. If you are in danger, call 999."
     if channel == SMS:
         return [Reply(text), Reply(f"{urgent} Reply CALLBACK if you'd like the team to contact you.")]
@@ -170,9 +198,16 @@ class ActionResumeCase(Action):
         channel = channel_of(tracker)
         match = find_reference(tracker.latest_message.get("text") or "")
         if match is None:
-            send(dispatcher, [Reply("Please send your reference as it was given to you, like ABC-234.")], channel)
+            send(dispatcher, [Reply("Please send your reference as it was given to you, like ABC-234-XYZ.")], channel)
             return []
-        reference = f"{match.group(1)}-{match.group(2)}".upper()
+        reference = typed_reference(match)
+        if not is_whole(match):  # without the last part nothing can be linked
+            send(dispatcher, [Reply(
+                f"Please send all of your reference: it has three parts, like ABC-234-XYZ, and {reference} is only "
+                "two. If you don't have the last part, ask for a person and they can help.",
+                (button("Talk to a person", "request_person"),),
+            )], channel)
+            return []
         try:
             result = await self.client.post("/api/cases/resume", {"sender_id": tracker.sender_id,
                                                                    "reference": reference})
@@ -180,8 +215,10 @@ class ActionResumeCase(Action):
             send(dispatcher, [Reply(CANT_REACH)], channel)
             return []
         if not result.get("found"):
+            # The same words whether the reference is unknown, mistyped or paused after too many tries.
             send(dispatcher, [Reply(
-                f"I couldn't find {reference}. Please check it, or ask for a person and they can help.",
+                f"Sorry, I couldn't link this chat to {reference}. Please check it and send it again, or ask for "
+                "a person and they can help.",
                 (button("Talk to a person", "request_person"),),
             )], channel)
             return []

@@ -8,6 +8,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.common import current_profile
+from institutions import ProfileError
 from safety.check_in import KINDS, MARKER, concerning, get_check_in
 from safety.responses import get_responses, safety_response
 from safety.verdict import METADATA_KEY, Verdict
@@ -37,7 +39,11 @@ class ActionSafetyResponse(Action):
             {e["value"] for e in tracker.latest_message.get("entities", []) if e.get("entity") == RISK_ENTITY}
         )
         kind = channel_kind(tracker)
-        messages = safety_response(labels, kind)
+        try:
+            nation: str | None = current_profile().nation  # SARCs and sexual-violence lines differ by nation
+        except ProfileError:
+            nation = None  # then the reply names every nation's routes
+        messages = safety_response(labels, kind, nation)
         for index, text in enumerate(messages):
             last = index == len(messages) - 1
             dispatcher.utter_message(text=text, buttons=OFFER_BUTTONS if last and kind == "web" else None)
@@ -93,7 +99,11 @@ class ActionCheckInAnswer(Action):
         if concerning(texts, kind, meant):
             labels.add(texts.label[kind])
         if labels:
-            messages = safety_response(sorted(labels), channel)
+            try:
+                nation: str | None = current_profile().nation  # as in the safety response
+            except ProfileError:
+                nation = None
+            messages = safety_response(sorted(labels), channel, nation)
             for index, text in enumerate(messages):
                 last = index == len(messages) - 1
                 dispatcher.utter_message(text=text, buttons=OFFER_BUTTONS if last and channel == "web" else None)

@@ -103,7 +103,9 @@ def main() -> int:
     port = free_port()
     db_file = work / "bench.db"
     env = dict(os.environ, DATABASE_URL=f"sqlite:///{db_file}", RASA_URL="http://127.0.0.1:9", RASA_TIMEOUT="1",
-               PUBLIC_URL=f"http://127.0.0.1:{port}")
+               PUBLIC_URL=f"http://127.0.0.1:{port}",
+               # every simulated student comes from 127.0.0.1: no limit per client address
+               NEW_CONVERSATIONS_PER_ADDRESS="100000/minute", MAX_SOCKETS_PER_ADDRESS="100000")
     os.environ["BENCH_DB"] = str(db_file)
     py = sys.executable
     subprocess.run([py, "-m", "handoff", "migrate"], env=env, check=True, capture_output=True, cwd=ROOT)

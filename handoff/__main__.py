@@ -35,11 +35,12 @@ def _ensure_demo_officer(_: argparse.Namespace) -> int:
         password = secrets.token_urlsafe(18) if settings.production else DEMO_PASSWORD
         await officers.create(
             db_session=db, email=DEMO_EMAIL, display_name="Demo welfare officer",
-            role=Role.welfare_officer, password=password,
+            role=Role.welfare_officer, password=password, initial=settings.production,
         )
         print(f"Created a demo welfare-officer account: {DEMO_EMAIL} / {password}")
         if settings.production:
-            print("This password is shown once. Sign in and replace the account with real ones.")
+            print("This password is shown once and must be changed at the first sign-in. Replace the account "
+                  "with real ones.")
         return 0
 
     return asyncio.run(with_database(run))

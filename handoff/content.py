@@ -37,6 +37,16 @@ def service_message(name: str, channel: str, **values: object) -> str:
 
 
 @lru_cache
+def words_not_in_references() -> frozenset[str]:
+    """Words a student may write beside a reference that look like one of its parts ("ref", "the")."""
+    path = DATA_DIR / "reference_words.yml"
+    raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(raw, dict) or not isinstance(raw.get("not_a_part"), list):
+        raise ContentError(f"{path}: expected a list 'not_a_part'")
+    return frozenset(str(word).upper() for word in raw["not_a_part"])
+
+
+@lru_cache
 def _person_request() -> tuple[frozenset[str], tuple[re.Pattern[str], ...], frozenset[str]]:
     path = DATA_DIR / "person_request.yml"
     raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from handoff.cases.resume_limits import ResumeLimits
+from handoff.clientlimits import ClientLimits
 from handoff.conversations.store import MessageStore
 from handoff.core.config import Settings
 from handoff.core.crypto import Vault
@@ -18,6 +20,7 @@ from handoff.rasa_client import RasaClient
 from handoff.ratelimit import RateLimiter
 from handoff.realtime import Claims, Hub, Presence
 from handoff.sms.sender import SmsSender
+from handoff.turns import Turns
 from safety.verdict import SafetyCheck
 
 logger = logging.getLogger(__name__)
@@ -35,9 +38,13 @@ class AppContext:
     risk: SafetyCheck  # one verdict per inbound message, passed on to the assistant
     vault: Vault
     rate_limiter: RateLimiter
+    client_limits: ClientLimits  # new conversations, open sockets and refusal audits per client
     sms: SmsSender | None = None
     presence: Presence = field(default_factory=Presence)  # officers with a console open (shared with Redis)
     claims: Claims = field(default_factory=Claims)  # one worker at a time for periodic work
+    turns: Turns = field(default_factory=Turns)  # conversations the assistant is answering now (shared with Redis)
+    resume_limits: ResumeLimits = field(  # tries at coming back with a case reference (shared with Redis)
+        default_factory=lambda: ResumeLimits("5/15 minutes;20/day", "5/day;15/month"))
     _locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(default_factory=weakref.WeakValueDictionary)
     _background: set[asyncio.Task[Any]] = field(default_factory=set)
 
@@ -71,6 +78,8 @@ class AppContext:
         await self.hub.aclose()
         await self.presence.aclose()
         await self.claims.aclose()
+        await self.turns.aclose()
         await self.rate_limiter.aclose()
+        await self.client_limits.aclose()
         await self.messages.aclose()
         await self.engine.dispose()

@@ -16,6 +16,8 @@ from sqlalchemy import exc as sa_exc
 
 from handoff.cases.api import router as cases_api_router
 from handoff.cases.flows import watch_waiting
+from handoff.cases.resume_limits import ResumeLimits
+from handoff.clientlimits import ClientLimits
 from handoff.console.api import router as console_api_router
 from handoff.console.api import socket_router as console_socket_router
 from handoff.console.views import router as console_router
@@ -36,9 +38,11 @@ from handoff.realtime import create_claims, create_hub, create_presence
 from handoff.records import logscrub
 from handoff.records.retention import scheduled_purges
 from handoff.records.tracker import TrackerStore
+from handoff.services_page import router as services_router
 from handoff.sms.sender import SmsSender
 from handoff.sms.views import router as sms_router
 from handoff.stats.views import router as stats_router
+from handoff.turns import create_turns
 from safety.verdict import get_safety_check
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -82,9 +86,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             vault=vault,
             rate_limiter=create_rate_limiter(settings.rate_limit_messages, settings.rate_limit_seconds,
                                              settings.redis_url, settings.redis_prefix),
+            client_limits=ClientLimits(settings, vault.lookup_hash),
             sms=_sms_sender(settings),
             presence=create_presence(settings.redis_url, settings.redis_prefix),
             claims=create_claims(settings.redis_url, settings.redis_prefix),
+            turns=create_turns(settings.redis_url, settings.redis_prefix, ttl=2 * settings.rasa_timeout + 5),
+            resume_limits=ResumeLimits(settings.resume_limit_per_client, settings.resume_limit_per_reference,
+                                       settings.redis_url, settings.redis_prefix),
         )
         # What start-up loaded (the safety patterns, the app, the libraries) stays for the life of the process: a
         # full garbage collection would walk all of it (about 100 ms, with every conversation on hold meanwhile).
@@ -105,8 +113,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Disclosure assistant: handoff service",
         version="0.1.0",
         lifespan=lifespan,
-        docs_url="/docs",
+        # No interactive docs page (FastAPI's loads Swagger from a CDN), and no schema in production: it lists the
+        # internal /api routes. Development keeps /openapi.json for tools and the schema fuzz test.
+        docs_url=None,
         redoc_url=None,
+        openapi_url=None if settings.production else "/openapi.json",
     )
 
     app.add_middleware(RequestGuard)
@@ -133,6 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_router)
     app.include_router(stats_router)
     app.include_router(pages_router)
+    app.include_router(services_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     return app

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -139,6 +139,62 @@ class Retention:
 
 
 @dataclass(frozen=True)
+class Term:
+    """The first and last night of one term (both included)."""
+
+    start: date
+    end: date
+
+
+@dataclass(frozen=True)
+class Nightline:
+    """The students' own Nightline: a student-run listening line, open at night in term time only."""
+
+    name: str
+    opens: time
+    closes: time  # at or before `opens`: the night runs past midnight into the next morning
+    terms: tuple[Term, ...]
+    phone: str | None = None
+    chat: str | None = None
+    email: str | None = None
+
+    @property
+    def overnight(self) -> bool:
+        return self.closes <= self.opens
+
+    def in_term(self, night: date) -> bool:
+        """True when the night that starts on `night` is a term night."""
+        return any(term.start <= night <= term.end for term in self.terms)
+
+    def is_open(self, local: datetime) -> bool:
+        """True when open at `local` (a time in the institution's time zone)."""
+        clock, today = local.time().replace(tzinfo=None), local.date()
+        if not self.overnight:
+            return self.in_term(today) and self.opens <= clock < self.closes
+        if clock >= self.opens:
+            return self.in_term(today)
+        return clock < self.closes and self.in_term(today - timedelta(days=1))
+
+    def next_open(self, local: datetime, horizon_days: int = 400) -> datetime | None:
+        """When it next opens after `local` (None when no term night is listed within the horizon)."""
+        for offset in range(horizon_days + 1):
+            night = local.date() + timedelta(days=offset)
+            start = datetime.combine(night, self.opens, tzinfo=local.tzinfo)
+            if start > local and self.in_term(night):
+                return start
+        return None
+
+    def closes_at(self, local: datetime) -> datetime | None:
+        """When the current night ends; None when closed now."""
+        if not self.is_open(local):
+            return None
+        night = local.date() if (not self.overnight or local.time().replace(tzinfo=None) >= self.opens) \
+            else local.date() - timedelta(days=1)
+        end_day = night + timedelta(days=1) if self.overnight else night
+        return datetime.combine(end_day, self.closes, tzinfo=local.tzinfo)
+
+
+@dataclass(frozen=True)
 class InstitutionProfile:
     id: str
     name: str
@@ -153,6 +209,7 @@ class InstitutionProfile:
     retention: Retention
     informal_contacts: tuple[str, ...] = ()
     staff_student_relationships: str = "not_stated"
+    nightline: Nightline | None = None
     source: str = "<memory>"
 
     @property
@@ -359,6 +416,7 @@ _TOP_LEVEL = (
     "reporting",
     "staff_student_relationships",
     "retention",
+    "nightline",
 )
 
 
@@ -397,6 +455,7 @@ def parse_profile(data: Any, source: str = "<memory>") -> InstitutionProfile:
         data, "staff_student_relationships", "", RELATIONSHIP_RULES, default="not_stated"
     )
     retention = _retention(check, data.get("retention", _MISSING))
+    nightline = _nightline(check, data.get("nightline"))
 
     if check.problems or not (ident and name and sms_name and kind and nation and teams and retention):
         raise ProfileError(source, check.problems or ["the profile is incomplete"])
@@ -414,6 +473,7 @@ def parse_profile(data: Any, source: str = "<memory>") -> InstitutionProfile:
         retention=retention,
         informal_contacts=informal,
         staff_student_relationships=relationships or "not_stated",
+        nightline=nightline,
         source=source,
     )
 
@@ -525,3 +585,78 @@ def _retention(check: _Checker, raw: Any) -> Retention | None:
     if days is None or years is None:
         return None
     return Retention(conversations_without_case_days=days, closed_case_years=years)
+
+
+_NIGHT_HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
+MAX_TERMS = 12
+
+
+def _day(check: _Checker, value: Any, where: str) -> date | None:
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            pass
+    if isinstance(value, datetime) or not isinstance(value, date):
+        check.problem(where, f"must be a date such as 2026-09-21 (got {value!r})")
+        return None
+    return value
+
+
+def _nightline(check: _Checker, raw: Any) -> Nightline | None:
+    """The optional students' Nightline: a name, a way to reach it, its nightly hours and its term dates."""
+    if raw is None:
+        return None
+    body = check.mapping(raw, "nightline")
+    if body is None:
+        return None
+    check.unknown(body, ("name", "phone", "chat", "email", "hours", "terms"), "nightline")
+    name = check.text(body, "name", "nightline", max_len=MAX_NAME)
+    before = len(check.problems)
+    phone = check.text(body, "phone", "nightline", required=False, max_len=20,
+                       pattern=_PHONE_PATTERN, pattern_hint="a phone number of digits and spaces")
+    chat = check.text(body, "chat", "nightline", required=False, max_len=MAX_CONTACT,
+                      pattern=_URL_PATTERN, pattern_hint="an https:// address")
+    email = check.text(body, "email", "nightline", required=False, max_len=MAX_CONTACT,
+                       pattern=_EMAIL_PATTERN, pattern_hint="an email address")
+    if not (phone or chat or email) and len(check.problems) == before:  # (a malformed one is reported already)
+        check.problem("nightline", "must give at least one of phone, chat or email")
+    hours = body.get("hours")
+    match = _NIGHT_HOURS.match(hours) if isinstance(hours, str) else None
+    opens = closes = None
+    if match is None:
+        check.problem("nightline.hours", f"must look like \"20:00-08:00\" (24-hour clock; may run past midnight) "
+                                         f"(got {hours!r})")
+    else:
+        opens, closes = time(int(match[1]), int(match[2])), time(int(match[3]), int(match[4]))
+        if opens == closes:
+            check.problem("nightline.hours", f"must not open and close at the same time (got {hours!r})")
+    terms = _terms(check, body.get("terms"))
+    if check.problems or not (name and opens and closes is not None and terms):
+        return None
+    return Nightline(name=name, opens=opens, closes=closes, terms=terms, phone=phone, chat=chat, email=email)
+
+
+def _terms(check: _Checker, raw: Any) -> tuple[Term, ...]:
+    if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_TERMS:
+        check.problem("nightline.terms", f"must list 1 to {MAX_TERMS} terms, each {{start: 2026-09-21, end: "
+                                         f"2026-12-11}} (got {_kind(raw) if raw is not None else 'nothing'})")
+        return ()
+    terms: list[Term] = []
+    for index, item in enumerate(raw):
+        where = f"nightline.terms[{index}]"
+        body = check.mapping(item, where)
+        if body is None:
+            continue
+        check.unknown(body, ("start", "end"), where)
+        start, end = _day(check, body.get("start"), f"{where}.start"), _day(check, body.get("end"), f"{where}.end")
+        if start is None or end is None:
+            continue
+        if end < start:
+            check.problem(where, f"ends ({end}) before it starts ({start})")
+            continue
+        if terms and start <= terms[-1].end:
+            check.problem(where, f"must start after the term before it ends ({terms[-1].end}); list terms in order")
+            continue
+        terms.append(Term(start, end))
+    return tuple(terms)

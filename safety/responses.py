@@ -17,6 +17,10 @@ CHANNELS = ("web", "sms")
 CHECK_FAILED = "check_failed"  # the label of a message the check could not read (see safety.risk)
 RESPONSES_ENV = "SAFETY_RESPONSES_PATH"
 DEFAULT_RESPONSES = Path(__file__).resolve().parent.parent / "data" / "safety" / "responses.yml"
+NATIONS = ("england", "wales", "scotland", "northern_ireland")  # as in institution profiles
+# A response with per-nation texts names local routes; its SMS must say 999 within the first SMS part.
+EMERGENCY = "999"
+EMERGENCY_WITHIN = 160
 
 
 class ResponseFileError(ValueError):
@@ -31,24 +35,45 @@ class SafetyResponses:
     closing: dict[str, str]
     max_labels: dict[str, int]
     check_failed: dict[str, str]
+    # label -> nation -> texts, for responses that name services which differ by nation (SARCs).
+    by_nation: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     always_on_sms: dict[str, str] = field(default_factory=dict)  # label -> a short line kept on SMS whatever is cut
 
-    def messages(self, labels: Iterable[str], channel: str) -> list[str]:
-        """Messages for these labels on this channel: highest priority first, then the closing."""
+    def messages(self, labels: Iterable[str], channel: str, nation: str | None = None) -> list[str]:
+        """Messages for these labels on this channel: highest priority first, then the closing.
+
+        With the institution's nation, a label that has texts for that nation uses them; without it (or for an
+        unknown nation) the label's own texts, which name every nation's routes.
+        """
         if channel not in CHANNELS:
             raise ValueError(f"unknown channel {channel!r}; expected one of {CHANNELS}")
         raised = set(labels)
-        chosen = [self.by_label[label][channel] for label in self.by_label if label in raised]
+        chosen = [
+            (label, self.by_nation.get(label, {}).get(nation or "", self.by_label[label])[channel])
+            for label in self.by_label if label in raised
+        ]
         if CHECK_FAILED in raised:
-            chosen.insert(0, self.check_failed[channel])
+            chosen.insert(0, (CHECK_FAILED, self.check_failed[channel]))
         if not chosen:
             return []
-        kept = chosen[: self.max_labels[channel]]
+        kept, cut = chosen[: self.max_labels[channel]], chosen[self.max_labels[channel]:]
         closing = self.closing[channel]
         if channel == "sms":  # help an SMS user must not miss (Childline for under-18s) rides on the closing
-            cut = [label for label in self.by_label if label in raised and self.by_label[label][channel] not in kept]
-            closing = " ".join([closing, *(self.always_on_sms[label] for label in cut if label in self.always_on_sms)])
-        return [*kept, closing]
+            always = [self.always_on_sms[label] for label, _ in cut if label in self.always_on_sms]
+            closing = " ".join([closing, *always])
+        return [*(text for _, text in kept), closing]
+
+    def texts(self) -> dict[str, str]:
+        """Every text in the file by where it is ('responses.recent_sexual_assault.wales.sms'), for checks."""
+        out = {f"responses.{label}.{c}": texts[c] for label, texts in self.by_label.items() for c in CHANNELS}
+        out.update({
+            f"responses.{label}.{nation}.{c}": texts[c]
+            for label, nations in self.by_nation.items() for nation, texts in nations.items() for c in CHANNELS
+        })
+        out.update({f"{name}.{c}": texts[c] for name, texts in (("closing", self.closing),
+                                                                ("check_failed", self.check_failed))
+                    for c in CHANNELS})
+        return out
 
 
 def load_responses(path: str | os.PathLike[str] | None = None) -> SafetyResponses:
@@ -64,6 +89,16 @@ def load_responses(path: str | os.PathLike[str] | None = None) -> SafetyResponse
     if not isinstance(by_label, dict) or not by_label:
         raise ResponseFileError(f"{chosen}: 'responses' must map each label to its web and sms texts")
     checked = {label: _texts(chosen, f"responses.{label}", texts) for label, texts in by_label.items()}
+    by_nation = {
+        label: _nations(chosen, f"responses.{label}", texts)
+        for label, texts in by_label.items() if isinstance(texts, dict) and "nations" in texts
+    }
+    for label, nations in by_nation.items():
+        for where, texts in [(f"responses.{label}", checked[label]),
+                             *((f"responses.{label}.nations.{n}", t) for n, t in nations.items())]:
+            if EMERGENCY not in texts["sms"][:EMERGENCY_WITHIN]:
+                raise ResponseFileError(f"{chosen}: {where}.sms: must say {EMERGENCY} within its first "
+                                        f"{EMERGENCY_WITHIN} characters")
     max_labels = data.get("max_labels")
     if not isinstance(max_labels, dict) or not all(
         isinstance(max_labels.get(c), int) and max_labels[c] >= 1 for c in CHANNELS
@@ -83,7 +118,15 @@ def load_responses(path: str | os.PathLike[str] | None = None) -> SafetyResponse
         closing=closing,
         check_failed=_texts(chosen, "check_failed", data.get("check_failed")),
         max_labels={c: max_labels[c] for c in CHANNELS},
+        by_nation=by_nation,
     )
+
+
+def _nations(path: Path, where: str, raw: dict[str, Any]) -> dict[str, dict[str, str]]:
+    nations = raw["nations"]
+    if not isinstance(nations, dict) or not nations or not set(nations) <= set(NATIONS):
+        raise ResponseFileError(f"{path}: {where}.nations: must map some of {NATIONS} to their web and sms texts")
+    return {nation: _texts(path, f"{where}.nations.{nation}", texts) for nation, texts in nations.items()}
 
 
 def _texts(path: Path, where: str, raw: Any) -> dict[str, str]:
@@ -104,6 +147,9 @@ def get_responses() -> SafetyResponses:
     return load_responses()
 
 
-def safety_response(labels: Iterable[str], channel: str) -> list[str]:
-    """Messages to send for the raised labels on 'web' or 'sms'; empty when no label is raised."""
-    return get_responses().messages(labels, channel)
+def safety_response(labels: Iterable[str], channel: str, nation: str | None = None) -> list[str]:
+    """Messages to send for the raised labels on 'web' or 'sms'; empty when no label is raised.
+
+    `nation` (the institution's) picks local routes where a response has them; None gives every nation's.
+    """
+    return get_responses().messages(labels, channel, nation)

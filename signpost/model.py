@@ -104,7 +104,17 @@ class Service:
         """When the live contact's current opening ends; None when closed or open 24/7."""
         if contact.schedule is None:
             return None
-        return contact.schedule.closes_at(local, lambda day: self.closed_all_day(contact, day))
+        closed = lambda day: self.closed_all_day(contact, day)  # noqa: E731
+        end = contact.schedule.closes_at(local, closed)
+        # Windows that meet (Friday 18:00-24:00, then Saturday all day) are one opening: follow them on.
+        for _ in range(7):
+            if end is None:
+                break
+            later = contact.schedule.closes_at(end, closed)
+            if later is None or later <= end:
+                break
+            end = later
+        return end
 
 
 @dataclass(frozen=True)

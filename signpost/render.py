@@ -111,7 +111,12 @@ def format_sms(result: SignpostResult, budget: int = SMS_BUDGET) -> list[str]:
     if result.anytime:
         blocks.append([SMS_ANYTIME, *(_sms_line(o, o.contacts[0]) for o in result.anytime)])
     blocks.extend([note] for note in result.notes if note != NOTHING_OPEN_NOTE)
-    return _pack(blocks, budget)
+    messages = _pack(blocks, budget)
+    if result.open_now and SMS_DANGER not in messages[0]:
+        # Long names pushed 999 into a second text, which may arrive late or not at all: 999 goes first.
+        danger = blocks.pop(1)
+        messages = _pack([danger, *blocks], budget)
+    return messages
 
 
 def _pack(blocks: list[list[str]], budget: int) -> list[str]:

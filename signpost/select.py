@@ -172,6 +172,8 @@ def _view(service: Service, contact: Contact, local: datetime) -> ContactView:
         status = "open 24/7"
     elif open_now and closes_at is not None:
         clock = closes_at.strftime("%H:%M")
+        if (closes_at.date() - local.date()).days > 1:  # open all weekend: say which day it closes
+            clock = when_text(closes_at, local)
         status = f"open now until {'midnight' if clock == '00:00' else clock}"
     elif opens_at is not None:
         status = f"opens {when_text(opens_at, local)}"

@@ -169,12 +169,17 @@ def migrate(database_url: str, env: dict[str, str]) -> None:
                    env=dict(env, DATABASE_URL=database_url))
 
 
+# Every simulated student and officer comes from 127.0.0.1: the limits per client address would hold them back.
+# (tests/handoff/test_client_limits.py tests the limits themselves.)
+LOOPBACK_LIMITS = {"NEW_CONVERSATIONS_PER_ADDRESS": "100000/minute", "MAX_SOCKETS_PER_ADDRESS": "100000",
+                   "REFUSAL_AUDITS_PER_ADDRESS": "100000/minute"}
+
 # Runs uvicorn with the clock moved to argv[1] (ISO 8601) and ticking on from there: office hours, for example.
 TRAVELLING_UVICORN = (
     "import datetime, sys, time_machine, uvicorn;"
     "time_machine.travel(datetime.datetime.fromisoformat(sys.argv[1]), tick=True).start();"
     "uvicorn.run('handoff.main:create_app', factory=True, host='127.0.0.1', port=int(sys.argv[2]),"
-    " server_header=False)"
+    " server_header=False, ws_max_size=65536)"
 )
 
 
@@ -185,12 +190,12 @@ def handoff_process(port: int, database_url: str, rasa_url: str, logs: Path, nam
     With ``travel_to`` the service's clock starts at that moment and runs on from there (the tests' own
     clock, the browser's and the assistant's are not moved).
     """
-    env = base_env(DATABASE_URL=database_url, RASA_URL=rasa_url, **extra)
+    env = base_env(DATABASE_URL=database_url, RASA_URL=rasa_url, **{**LOOPBACK_LIMITS, **extra})
     if travel_to is not None:
         command = [sys.executable, "-c", TRAVELLING_UVICORN, travel_to.isoformat(), str(port)]
     else:
         command = [sys.executable, "-m", "uvicorn", "handoff.main:create_app", "--factory", "--host", "127.0.0.1",
-                   "--port", str(port), "--no-server-header"]
+                   "--port", str(port), "--no-server-header", "--ws-max-size", "65536"]
     return Process(name, command, env, logs / f"{name}.log")
 
 

@@ -1,4 +1,4 @@
-"""The API the action server calls: handoff requests, callbacks, coming back with a reference."""
+"""The API the action server calls during a turn: handoff requests, callbacks, coming back with a reference."""
 
 from __future__ import annotations
 
@@ -56,10 +56,15 @@ class CallbackRequestIn(BaseModel):
 
 class ResumeIn(BaseModel):
     sender_id: SenderId
-    reference: str = Field(min_length=6, max_length=16)
+    reference: str = Field(min_length=6, max_length=24)  # as typed: K7M-4QX-HT6, k7m 4qx ht6, ...
 
 
 async def _conversation(ctx: AppContext, sender_id: str) -> Conversation:
+    """The conversation the assistant is answering right now; refused if no turn of it is in progress."""
+    if await ctx.turns.client_of(sender_id) is None:
+        # The actions act during the turn the service sent to the assistant; a call at any other time (a
+        # replay, or someone who reached the action server) does not get to pick a conversation.
+        raise HTTPException(status_code=409, detail="no assistant turn is in progress for that conversation")
     async with ctx.sessions() as db:
         conversation = await conversations.get_by_public_id(db_session=db, public_id=sender_id)
     if conversation is None:
@@ -96,22 +101,32 @@ async def callback_request(body: CallbackRequestIn, ctx: CtxDep) -> dict[str, ob
             db_session=db, case=case, preferred_channel=body.preferred_channel, safe_time=body.safe_time,
             contact_encrypted=ctx.vault.encrypt(body.contact),
         )
-        return {"reference": case.reference}
+        return {"reference": cases.student_reference(case)}
 
 
 @router.post("/cases/resume")
 async def resume(body: ResumeIn, ctx: CtxDep) -> dict[str, object]:
-    """A student came back with their reference: this conversation joins that case."""
+    """A student came back with their reference: this conversation joins that case, if the code is right.
+
+    A wrong reference, a wrong code, an older case without a code and a try over the limit all get the same
+    answer, so the reply never says whether a reference exists. Tries count per client and per reference.
+    """
     conversation = await _conversation(ctx, body.sender_id)
+    client = await ctx.turns.client_of(body.sender_id) or f"conversation:{body.sender_id}"
+    reference, code = cases.split_reference(body.reference)
+    if not await ctx.resume_limits.attempt(client=client, reference=reference or "unreadable"):
+        return {"found": False}
     async with ctx.sessions() as db:
-        case = await cases.get_by_reference(db_session=db, reference=body.reference)
-        if case is None or case.institution_id != conversation.institution_id:
+        case = await cases.get_by_reference(db_session=db, reference=reference) if reference else None
+        if (case is None or case.institution_id != conversation.institution_id or not case.resume_code
+                or not constant_time_equals(code, case.resume_code)):
             return {"found": False}
-        case.conversation_id = conversation.id
-        await cases.log_event(db_session=db, case_id=case.id, actor="student", kind="resumed",
-                              detail=f"channel={conversation.channel.value}")
-        await db.commit()
-        return {"found": True, "reference": case.reference, "status": case.status.value}
+        if case.conversation_id != conversation.id:
+            case.conversation_id = conversation.id
+            await cases.log_event(db_session=db, case_id=case.id, actor="student", kind="resumed",
+                                  detail=f"from=new_conversation channel={conversation.channel.value}")
+            await db.commit()
+        return {"found": True, "reference": cases.student_reference(case), "status": case.status.value}
 
 
 @router.get("/team-availability")

@@ -44,7 +44,8 @@ class HandoffOutcome:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "reference": self.case.reference, "created": self.created, "available": self.availability.available,
+            "reference": cases.student_reference(self.case), "created": self.created,
+            "available": self.availability.available,
             "in_hours": self.availability.in_hours, "position": self.position,
             "next_open": self.availability.next_open.isoformat() if self.availability.next_open else None,
             "next_open_words": self.availability.next_open_words(),

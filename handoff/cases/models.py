@@ -13,12 +13,15 @@ from handoff.core.db import Base, UTCDateTime, utcnow
 
 
 class Case(Base):
-    """Created exactly once per handoff request; the reference is what the student can quote later."""
+    """Created exactly once per handoff request; the reference (with its code) is what the student can quote later."""
 
     __tablename__ = "cases"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)  # what officers see and search: K7M-4QX
+    # The student's reference ends with this (K7M-4QX-HT6): it proves a returning student is the same person.
+    # Encrypted and never shown to officers. Cases from before it existed have none and cannot be resumed alone.
+    resume_code: Mapped[str | None] = mapped_column(EncryptedText, nullable=True, default=None)
     request_id: Mapped[str] = mapped_column(String(128), unique=True)
     conversation_id: Mapped[int | None] = mapped_column(
         ForeignKey("conversations.id", ondelete="SET NULL"), index=True
@@ -71,7 +74,7 @@ class CallbackRequest(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     preferred_channel: Mapped[str] = mapped_column(String(16))
-    safe_time: Mapped[str] = mapped_column(String(200))
+    safe_time: Mapped[str] = mapped_column(EncryptedText)  # in the student's own words: names, places
     contact_encrypted: Mapped[str] = mapped_column(Text)
     done: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

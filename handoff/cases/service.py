@@ -11,24 +11,50 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.cases.enums import CaseStatus, Goal
 from handoff.cases.models import CallbackRequest, Case, CaseEvent, CaseNote
+from handoff.content import words_not_in_references
 from handoff.conversations.enums import Owner
 from handoff.conversations.models import Conversation
 from handoff.core.db import utcnow
 
 # No 0/O, 1/I/L, 5/S, 8/B: a reference read out over the phone or copied from a screen stays right.
 REFERENCE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY234679"
+CODE_LENGTH = 3  # the student's reference ends with a code only they were shown: K7M-4QX-HT6
+
+
+def _part() -> str:
+    """Three random characters, never a word the assistant skips when reading a reference ("REF", "THE")."""
+    while (part := "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(3))) in words_not_in_references():
+        pass
+    return part
 
 
 def new_reference() -> str:
-    """A short reference such as 'K7M-4QX'."""
-    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
-    return f"{chars[:3]}-{chars[3:]}"
+    """A case reference such as 'K7M-4QX': what officers see, search and quote."""
+    return f"{_part()}-{_part()}"
+
+
+def new_resume_code() -> str:
+    """The part of the student's reference that proves it is theirs, such as 'HT6'."""
+    return _part()
+
+
+def split_reference(text: str) -> tuple[str, str]:
+    """('K7M-4QX', 'HT6') for 'k7m 4qx ht6', 'K7M4QXHT6' or 'K7M-4QX-HT6'; ('K7M-4QX', '') for 'K7M-4QX';
+    ('', '') for anything else."""
+    chars = "".join(ch for ch in text.upper() if ch.isalnum())
+    if len(chars) not in (6, 6 + CODE_LENGTH):
+        return "", ""
+    return f"{chars[:3]}-{chars[3:6]}", chars[6:]
 
 
 def normalise_reference(text: str) -> str:
-    """'k7m 4qx', 'K7M4QX' and 'K7M-4QX' are the same reference."""
-    chars = "".join(ch for ch in text.upper() if ch.isalnum())
-    return f"{chars[:3]}-{chars[3:]}" if len(chars) == 6 else ""
+    """'k7m 4qx', 'K7M4QX', 'K7M-4QX' and the student's 'K7M-4QX-HT6' all name the case 'K7M-4QX'."""
+    return split_reference(text)[0]
+
+
+def student_reference(case: Case) -> str:
+    """The reference as the student is given it: the case reference and their code (older cases: no code)."""
+    return f"{case.reference}-{case.resume_code}" if case.resume_code else case.reference
 
 
 async def log_event(*, db_session: AsyncSession, case_id: int, actor: str, kind: str, detail: str = "") -> None:
@@ -54,7 +80,8 @@ async def create_for_request(
         return existing, False
     for _ in range(5):
         case = Case(
-            reference=new_reference(), request_id=request_id, conversation_id=conversation.id,
+            reference=new_reference(), resume_code=new_resume_code(), request_id=request_id,
+            conversation_id=conversation.id,
             institution_id=conversation.institution_id, channel=conversation.channel.value, goal=goal,
             share_transcript=share_transcript, anonymous=anonymous, out_of_hours=out_of_hours,
         )
@@ -84,6 +111,7 @@ async def open_case_for(*, db_session: AsyncSession, conversation_id: int) -> Ca
 
 
 async def get_by_reference(*, db_session: AsyncSession, reference: str) -> Case | None:
+    """The case a reference names (the student's form, with its code, names the same case)."""
     reference = normalise_reference(reference)
     if not reference:
         return None

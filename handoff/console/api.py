@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import json
 import logging
 from typing import Annotated, Any
 
@@ -368,7 +369,11 @@ async def console_socket(websocket: WebSocket) -> None:
     heartbeat_task = asyncio.create_task(heartbeat())
     try:
         while True:
-            frame = await websocket.receive_json()
+            frame = await _read_frame(websocket)
+            if frame is None:
+                await send({"type": "error", "code": "bad_frame",
+                            "message": "Each frame is a JSON object with a 'type'."})
+                continue
             if frame.get("type") == "watch" and isinstance(frame.get("conversation"), str):
                 public_id = frame["conversation"][:32]
                 async with ctx.sessions() as db:
@@ -389,6 +394,19 @@ async def console_socket(websocket: WebSocket) -> None:
         await ctx.presence.disconnected(officer.id, presence)
         if not await ctx.presence.online(officer.id):
             ctx.spawn(_after_grace(ctx, officer.id))
+
+
+async def _read_frame(websocket: WebSocket) -> dict[str, Any] | None:
+    """The next frame as a JSON object, or None for anything else (binary, not JSON, a list, a number)."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    raw = message.get("text")
+    try:
+        frame = json.loads(raw) if raw is not None else None
+    except ValueError:
+        return None
+    return frame if isinstance(frame, dict) else None
 
 
 async def _after_grace(ctx: AppContext, officer_id: int) -> None:

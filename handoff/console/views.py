@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from handoff.api.deps import CtxDep, SessionDep, cookie_name
 from handoff.console.api import queue as queue_rows
 from handoff.core.db import utcnow
-from handoff.core.security import grouped, totp_uri
+from handoff.core.security import grouped, totp_uri, verify_password
 from handoff.officers import audit, csrf, throttle
 from handoff.officers import service as officers
 from handoff.officers.audit import AuditedRoute
@@ -101,6 +101,13 @@ def _token(request: Request) -> str | None:
     return request.cookies.get(cookie_name(request))
 
 
+def _next_step(officer: Officer) -> str:
+    """Where a pending sign-in goes next: a new password first (an initial one), then the code or its set-up."""
+    if officer.password_must_change:
+        return "/console/password"
+    return "/console/code" if officer.totp_secret else "/console/two-step"
+
+
 def _must_enrol(request: Request, officer: Officer) -> bool:
     return officer.totp_secret is None and request.app.state.ctx.settings.production
 
@@ -111,7 +118,7 @@ async def console_page(request: Request, db: SessionDep, officer: OptionalOffice
     if officer is None:
         pending = await officers.pending_sign_in(db_session=db, token=_token(request))
         if pending is not None:
-            return RedirectResponse("/console/code" if pending[1].totp_secret else "/console/two-step", 303)
+            return RedirectResponse(_next_step(pending[1]), 303)
         return page(request, "console/login.html", {"error": None})
     if _must_enrol(request, officer):  # a full session from before two-step sign-in became required
         await officers.end_session(db_session=db, token=_token(request))
@@ -164,8 +171,9 @@ async def login(
                     {"error": "That email and password did not match an active account."}, status_code=401)
     await officers.end_session(db_session=db, token=_token(request))
     two_step = officer.totp_secret is not None or ctx.settings.production
-    session_token = await officers.start_session(db_session=db, officer=officer, pending=two_step)
-    target = "/console" if not two_step else "/console/code" if officer.totp_secret else "/console/two-step"
+    pending = two_step or officer.password_must_change  # an initial password opens only the password page
+    session_token = await officers.start_session(db_session=db, officer=officer, pending=pending)
+    target = _next_step(officer) if pending else "/console"
     response = RedirectResponse(target, status_code=303)
     session_cookie(request, response, session_token)
     return response
@@ -175,7 +183,7 @@ async def login(
 async def code_page(request: Request, db: SessionDep) -> Response:
     """The second step: the six-digit code from the authenticator app."""
     pending = await officers.pending_sign_in(db_session=db, token=_token(request))
-    if pending is None or pending[1].totp_secret is None:
+    if pending is None or pending[1].totp_secret is None or pending[1].password_must_change:
         return RedirectResponse("/console", status_code=303)
     return page(request, "console/code.html", {"error": None})
 
@@ -188,7 +196,7 @@ async def code_submit(
     pending = await officers.pending_sign_in(db_session=db, token=_token(request))
     if not csrf.form_allowed(request, token):
         return await refuse_forged(request, pending[1] if pending else None, "console/code.html", {})
-    if pending is None or pending[1].totp_secret is None:
+    if pending is None or pending[1].totp_secret is None or pending[1].password_must_change:
         return page(request, "console/login.html", {"error": EXPIRED}, status_code=401)
     officer = pending[1]
     subject = audit.subject_hash(ctx, officer.email)
@@ -210,7 +218,7 @@ async def _enrolling(request: Request, db: SessionDep) -> tuple[Any, Officer] | 
     development, where it is optional) a signed-in officer without one."""
     pending = await officers.pending_sign_in(db_session=db, token=_token(request))
     if pending is not None:
-        return pending if pending[1].totp_secret is None else None
+        return pending if pending[1].totp_secret is None and not pending[1].password_must_change else None
     officer = await officers.officer_for_session(db_session=db, token=_token(request))
     if officer is None or officer.totp_secret is not None:
         return None
@@ -257,6 +265,63 @@ async def two_step_submit(request: Request, db: SessionDep, code: CodeField, tok
     if staff_session.pending:
         session_cookie(request, response,
                        await officers.complete_sign_in(db_session=db, token=_token(request) or "", officer=officer))
+    return response
+
+
+PasswordField = Annotated[str, Form(max_length=1024)]
+
+
+async def _password_page(request: Request, required: bool, *, error: str | None = None,
+                         status_code: int = 200) -> Response:
+    return page(request, "console/password.html", {"error": error, "required": required}, status_code=status_code)
+
+
+@router.get("/password", response_class=HTMLResponse)
+async def password_page(request: Request, db: SessionDep, officer: OptionalOfficer) -> Response:
+    """Choose a new password: required after signing in with an initial one, or whenever an officer wants to."""
+    pending = await officers.pending_sign_in(db_session=db, token=_token(request))
+    if pending is not None and pending[1].password_must_change:
+        return await _password_page(request, True)
+    if officer is None:
+        return RedirectResponse("/console", status_code=303)
+    return await _password_page(request, False)
+
+
+@router.post("/password")
+async def password_submit(
+    request: Request, db: SessionDep, ctx: CtxDep, officer: OptionalOfficer, new: PasswordField,
+    again: PasswordField, current: PasswordField = "", token: CsrfField = "",
+) -> Response:
+    """Save a new password (Argon2id) and sign this browser in again; every other session of the account ends."""
+    pending = await officers.pending_sign_in(db_session=db, token=_token(request))
+    required = pending is not None and pending[1].password_must_change
+    account = pending[1] if required and pending is not None else officer
+    if not csrf.form_allowed(request, token):
+        return await refuse_forged(request, account, "console/login.html", {})
+    if account is None:
+        return page(request, "console/login.html", {"error": EXPIRED}, status_code=401)
+    request.state.officer_id = account.id
+    if not required:  # a signed-in officer proves it is them: the current password, throttled like sign-in
+        subject = audit.subject_hash(ctx, account.email)
+        throttled = await _throttled(request, db, subject, account.id, "console/password.html", {"required": False})
+        if throttled is not None:
+            return throttled
+        if not verify_password(account.password_hash, current):
+            await _failed(request, db, subject, account.id)
+            return await _password_page(request, False, error="Your current password was not right.",
+                                        status_code=401)
+    problem = officers.password_problem(account, new, again)
+    if problem is not None:
+        return await _password_page(request, required, error=problem, status_code=422)
+    two_step = account.totp_secret is not None or ctx.settings.production
+    await officers.change_password(db_session=db, officer=account, new=new)
+    await audit.record(db_session=db, action=audit.PASSWORD_CHANGED, officer_id=account.id,
+                       target=f"officer:{account.id}", client=audit.client_address(request))
+    # After an initial password the sign-in goes on to its second step; otherwise this browser stays signed in.
+    keep_pending = required and two_step
+    session_token = await officers.start_session(db_session=db, officer=account, pending=keep_pending)
+    response = RedirectResponse(_next_step(account) if keep_pending else "/console", status_code=303)
+    session_cookie(request, response, session_token)
     return response
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
 import logging
 import re
@@ -11,6 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from handoff.clientlimits import CLOSE_NO_HELLO, CLOSE_TOO_MANY_CONVERSATIONS, CLOSE_TRY_LATER, Refusal
 from handoff.content import service_message
 from handoff.context import AppContext
 from handoff.conversations import flows, service
@@ -54,14 +56,44 @@ async def chat_socket(websocket: WebSocket) -> None:
         await audit.record_refusal(websocket, audit.SOCKET_REFUSED)
         await websocket.close(code=4403)
         return
-    await websocket.accept()
-    session = ChatSession(ctx, websocket)
+    address = audit.client_address(websocket)
+    refusal = ctx.client_limits.open_socket(address)
+    if refusal is not None:  # accepted only to say why, kindly: a browser cannot read a refused handshake
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await websocket.accept()
+            await refuse(websocket, refusal, CLOSE_TRY_LATER)
+        return
     try:
-        await session.run()
-    except WebSocketDisconnect:
-        pass
+        await websocket.accept()
+        session = ChatSession(ctx, websocket)
+        try:
+            await session.run()
+        except WebSocketDisconnect:
+            pass
+        finally:
+            await session.stop()
     finally:
-        await session.stop()
+        ctx.client_limits.close_socket(address)  # however the socket ended, even before it was accepted
+
+
+async def refuse(websocket: WebSocket, refusal: Refusal, close_code: int) -> None:
+    """Tell the student why (with where to get help now) and when to try again, then close."""
+    with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+        await websocket.send_json({"type": "error", "code": refusal.code, "retry_after": refusal.retry_after,
+                                   "message": service_message(refusal.code, "webchat")})
+        await websocket.close(code=close_code)
+
+
+def client_network(websocket: WebSocket) -> str:
+    """The client's address; for IPv6 its /64, since one home or phone is given a whole /64 to choose from."""
+    host = websocket.client.host if websocket.client else ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if address.version == 6 and not address.ipv4_mapped:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address.ipv4_mapped or address) if address.version == 6 else str(address)
 
 
 class ChatSession:
@@ -79,6 +111,8 @@ class ChatSession:
         self.tasks: list[asyncio.Task[None]] = []
         self._subscribed = asyncio.Event()
         self._history_sent = asyncio.Event()
+        # Who is on the other end, as a keyed hash of their address (behind a proxy: uvicorn --proxy-headers).
+        self.client = "web:" + ctx.vault.lookup_hash("web:" + client_network(websocket))
 
     async def send(self, event: dict[str, Any]) -> None:
         if event.get("type") == "message" and not self._first_showing(event["seq"]):
@@ -100,8 +134,15 @@ class ChatSession:
             await self.ws.send_json({"type": "error", "code": code, "message": message, **extra})
 
     async def run(self) -> None:
+        deadline = asyncio.get_running_loop().time() + self.ctx.settings.hello_timeout
         while self.conversation is None:
-            frame = await self._read_frame()
+            try:
+                async with asyncio.timeout_at(deadline):  # a socket that never says hello is not kept open
+                    frame = await self._read_frame()
+            except TimeoutError:
+                await self.error("hello_timeout", "No hello arrived in time; connect again to chat.")
+                await self.ws.close(code=CLOSE_NO_HELLO)
+                raise WebSocketDisconnect(CLOSE_NO_HELLO) from None
             if frame is None:
                 continue
             if frame.get("type") != "hello":
@@ -148,6 +189,7 @@ class ChatSession:
                 conversation = await service.get_by_token(db_session=db, token=token)
                 resumed = conversation is not None
             if conversation is None:
+                await self._may_start()
                 conversation, token = await service.create(
                     db_session=db, channel=Channel.webchat, institution_id=self.ctx.settings.institution_id
                 )
@@ -167,6 +209,14 @@ class ChatSession:
         for message in history:
             await self.send(message_event(message))
         self._history_sent.set()
+
+    async def _may_start(self) -> None:
+        """Count a new conversation against this address's limit; over it, say so kindly and close."""
+        refusal = await self.ctx.client_limits.new_conversation(address=audit.client_address(self.ws))
+        if refusal is not None:
+            async with self.send_lock:
+                await refuse(self.ws, refusal, CLOSE_TOO_MANY_CONVERSATIONS)
+            raise WebSocketDisconnect(CLOSE_TOO_MANY_CONVERSATIONS)
 
     async def _forward_events(self) -> None:
         assert self.conversation is not None
@@ -240,7 +290,7 @@ class ChatSession:
                          "duplicate": received.duplicate})
         if not received.duplicate or await self._unanswered(received.message.seq):
             # The turn outlives this socket: a student who drops off gets the reply on reconnecting.
-            self.ctx.spawn(flows.respond(self.ctx, self.conversation, received))
+            self.ctx.spawn(flows.respond(self.ctx, self.conversation, received, client=self.client))
 
     async def _stored(self, client_id: str) -> bool:
         """A resend of a message already accepted is never refused by the rate limit."""

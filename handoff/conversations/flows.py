@@ -20,6 +20,7 @@ from handoff.rasa_client import RasaUnavailable, Reply
 from handoff.realtime import conversation_topic
 from safety.responses import safety_response
 from safety.verdict import METADATA_KEY, Verdict
+from signpost.nation import institution_nation
 
 logger = logging.getLogger(__name__)
 QUEUE_TOPIC = "queue"
@@ -128,11 +129,14 @@ async def _raise_risk(db: AsyncSession, conversation: Conversation, risk: Verdic
     conversation.risk_level, conversation.risk_flags = level, flags
 
 
-async def respond(ctx: AppContext, conversation: Conversation, received: Received) -> list[Message]:
+async def respond(
+    ctx: AppContext, conversation: Conversation, received: Received, *, client: str = "",
+) -> list[Message]:
     """Route a stored message: to the assistant while it holds the conversation, otherwise to people.
 
     Whoever holds the conversation, a message that shows risk gets the safety response at once unless
-    an officer is already talking with the student.
+    an officer is already talking with the student. ``client`` is a keyed hash of who sent it (the web
+    client's address or the SMS number), for limits that must hold across new conversations.
     """
     topic = conversation_topic(conversation.public_id)
     risk = received.risk
@@ -153,12 +157,14 @@ async def respond(ctx: AppContext, conversation: Conversation, received: Receive
         else:
             ctx.hub.publish_here(topic, typing_event(True))
             try:
-                replies = await ctx.rasa.send(
-                    channel=conversation.channel.value, sender=conversation.public_id,
-                    text=(received.message.extra or {}).get("payload") or received.message.text,
-                    metadata={"institution_id": conversation.institution_id,
-                              METADATA_KEY: risk.to_metadata() if risk is not None else None},
-                )
+                # The assistant's actions may act on this conversation (open a case, erase it) only meanwhile.
+                async with ctx.turns.running(conversation.public_id, client):
+                    replies = await ctx.rasa.send(
+                        channel=conversation.channel.value, sender=conversation.public_id,
+                        text=(received.message.extra or {}).get("payload") or received.message.text,
+                        metadata={"institution_id": conversation.institution_id,
+                                  METADATA_KEY: risk.to_metadata() if risk is not None else None},
+                    )
                 replies, _ = checkin.asked(replies)
             except RasaUnavailable:
                 payload = (received.message.extra or {}).get("payload")
@@ -211,6 +217,7 @@ async def _person_without_assistant(ctx: AppContext, conversation: Conversation,
     """
     from handoff.cases.enums import Goal
     from handoff.cases.flows import request_handoff
+    from handoff.cases.service import student_reference
 
     outcome = await request_handoff(
         ctx, conversation, request_id=f"service:{conversation.public_id}:{message.seq}", goal=Goal.talk,
@@ -218,18 +225,20 @@ async def _person_without_assistant(ctx: AppContext, conversation: Conversation,
     )
     channel = conversation.channel.value
     if outcome.position is not None:
-        text = service_message("queued_without_assistant", channel, reference=outcome.case.reference,
+        text = service_message("queued_without_assistant", channel, reference=student_reference(outcome.case),
                                position=outcome.position)
     else:
         team = outcome.availability
         when = f"they are back on {team.next_open_words()}" if team.next_open else "no officer is free just now"
-        text = service_message("team_away_without_assistant", channel, reference=outcome.case.reference, when=when)
+        text = service_message("team_away_without_assistant", channel, reference=student_reference(outcome.case),
+                               when=when)
     return [Reply(text=text)]
 
 
 def _safety_replies(risk: Verdict, conversation: Conversation) -> list[Reply]:
     kind = "sms" if conversation.channel.value == "sms" else "web"
-    return [Reply(text=text) for text in safety_response(sorted(risk.labels), kind)]
+    nation = institution_nation(conversation.institution_id)  # local SARCs; None names every nation's
+    return [Reply(text=text) for text in safety_response(sorted(risk.labels), kind, nation)]
 
 
 async def _deliver(ctx: AppContext, conversation: Conversation, replies: list[Reply]) -> list[Message]:

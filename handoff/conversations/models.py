@@ -9,7 +9,7 @@ from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from handoff.conversations.enums import Channel, Direction, Owner
-from handoff.core.crypto import EncryptedText
+from handoff.core.crypto import EncryptedJSON, EncryptedText
 from handoff.core.db import Base, UTCDateTime, utcnow
 
 
@@ -48,7 +48,8 @@ class Message(Base):
     seq: Mapped[int] = mapped_column(Integer)
     direction: Mapped[Direction] = mapped_column(_enum(Direction))
     text: Mapped[str] = mapped_column(EncryptedText)
-    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Encrypted: a quick reply's payload can carry the student's own words (and risk labels are sensitive too).
+    extra: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
     client_message_id: Mapped[str | None] = mapped_column(String(64))
     channel_message_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

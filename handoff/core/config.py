@@ -53,6 +53,19 @@ class Settings(BaseSettings):
     handoff_wait_limit: float = Field(default=600.0, gt=0)  # seconds in the queue before the student is told
     rate_limit_messages: int = Field(default=20, ge=1)
     rate_limit_seconds: float = Field(default=60.0, gt=0)
+    # Limits per client, in the `limits` library's notation ("20/minute;200/hour"). A campus or a phone network
+    # may put many students behind one address: keep the per-address budget generous.
+    new_conversations_per_address: str = "20/minute;200/hour"
+    new_conversations_per_number: str = "5/hour;20/day"  # SMS: a new conversation after the last was closed
+    # Anonymous 401/403 answers written to the audit log per address; beyond that they are counted, not written.
+    refusal_audits_per_address: str = "20/minute"
+    max_sockets_per_address: int = Field(default=20, ge=1)  # open chat sockets from one address, per worker
+    max_sockets_per_worker: int = Field(default=2000, ge=1)  # open chat sockets, per worker
+    hello_timeout: float = Field(default=10.0, gt=0, le=120)  # seconds a new chat socket has to say hello
+    # Tries at coming back with a case reference before it pauses (limits notation): per client (web address or
+    # SMS number) and per reference tried. Every try counts, so tries sent at once cannot slip past together.
+    resume_limit_per_client: str = "5/15 minutes;20/day"
+    resume_limit_per_reference: str = "5/day;15/month"
     allowed_origins: list[str] = Field(default_factory=list)
     # Sites allowed to frame the chat widget (/embed), as origins: https://www.example.ac.uk. JSON or comma separated.
     embed_sites: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -77,6 +90,18 @@ class Settings(BaseSettings):
                     f"ENCRYPTION_KEYS: key {number} is not a Fernet key (32 bytes, urlsafe base64); make one with: "
                     "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
                 ) from None
+        return value
+
+    @field_validator("new_conversations_per_address", "new_conversations_per_number", "refusal_audits_per_address")
+    @classmethod
+    def _limits(cls, value: str, info: ValidationInfo) -> str:
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError(f"{(info.field_name or '').upper()}: {value[:80]!r} is not a limit such as "
+                             "'20/minute;200/hour'") from None
         return value
 
     @field_validator("rasa_url", "public_url")

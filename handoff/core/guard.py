@@ -87,7 +87,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = self.headers if scope["path"] in ("/docs", "/openapi.json") else [self.csp, *self.headers]
+        extra = [self.csp, *self.headers]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -84,7 +84,8 @@ def verify_totp(secret: str, code: str, *, at: float, last_step: int | None) -> 
     A step at or before ``last_step`` (the last accepted one) is refused, so a code cannot be used twice.
     """
     code = code.replace(" ", "").replace("-", "")
-    if len(code) != TOTP_DIGITS or not code.isdigit():
+    # ASCII digits only: str.isdigit() also accepts other scripts' digits, which compare_digest cannot take.
+    if len(code) != TOTP_DIGITS or not code.isascii() or not code.isdigit():
         return None
     key = _key(secret)
     now = totp_step(at)

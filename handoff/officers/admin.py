@@ -95,7 +95,7 @@ async def create_officer(
     initial = password or secrets.token_urlsafe(12)
     try:
         account = await officers.create(
-            db_session=db, email=email, display_name=name, role=Role(role), password=initial
+            db_session=db, email=email, display_name=name, role=Role(role), password=initial, initial=True
         )
     except ValueError as exc:
         await db.rollback()

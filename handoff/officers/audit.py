@@ -31,6 +31,7 @@ ACCOUNT_DISABLED = "account_disabled"
 ACCOUNT_ENABLED = "account_enabled"
 TOTP_RESET = "totp_reset"
 TOTP_ENROLLED = "totp_enrolled"
+PASSWORD_CHANGED = "password_changed"  # noqa: S105 - an audit action, not a password
 
 
 def client_address(connection: Request | WebSocket) -> str | None:
@@ -58,14 +59,24 @@ async def record(
 async def record_refusal(
     connection: Request | WebSocket, action: str, *, officer_id: int | None = None, target: str | None = None
 ) -> None:
-    """Audit a refused request or socket in a session of its own; a failure to write is logged, not raised."""
+    """Audit a refused request or socket in a session of its own; a failure to write is logged, not raised.
+
+    Refusals of anonymous callers are written up to REFUSAL_AUDITS_PER_ADDRESS per address; beyond that they are
+    counted, and the next row written from that address says how many were not (so a flood of 401s cannot fill
+    the table, and the flood still shows).
+    """
     ctx: AppContext = connection.app.state.ctx
+    client = client_address(connection)
+    target = target or connection.url.path
+    if officer_id is None:
+        if not await ctx.client_limits.audit_refusal(client):
+            return
+        skipped = ctx.client_limits.audits_skipped.pop(client or "unknown", 0)
+        if skipped:
+            target = f"{target[:150]} (+{skipped} not recorded)"
     try:
         async with ctx.sessions() as db:
-            await record(
-                db_session=db, action=action, officer_id=officer_id, target=target or connection.url.path,
-                client=client_address(connection),
-            )
+            await record(db_session=db, action=action, officer_id=officer_id, target=target, client=client)
     except Exception:  # the refusal stands even if the audit row cannot be written
         logger.exception("could not write the audit row for a refused request (%s)", action)
 

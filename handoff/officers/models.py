@@ -26,6 +26,8 @@ class Officer(Base):
     display_name: Mapped[str] = mapped_column(String(120))
     role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=32, validate_strings=True))
     password_hash: Mapped[str] = mapped_column(String(255))
+    # An initial password (an administrator set it, or it was shown once): it must be changed at first sign-in.
+    password_must_change: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     on_duty: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

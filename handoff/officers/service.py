@@ -37,9 +37,10 @@ async def count(*, db_session: AsyncSession) -> int:
 
 
 async def create(
-    *, db_session: AsyncSession, email: str, display_name: str, role: Role, password: str
+    *, db_session: AsyncSession, email: str, display_name: str, role: Role, password: str,
+    initial: bool = False,
 ) -> Officer:
-    """A new staff account with an Argon2id password hash."""
+    """A new staff account with an Argon2id password hash; an ``initial`` password is changed at first sign-in."""
     if len(password) < MIN_PASSWORD:
         raise ValueError(f"a password needs at least {MIN_PASSWORD} characters")
     email = email.strip().lower()
@@ -49,7 +50,7 @@ async def create(
         raise ValueError("an account with that email exists already")
     officer = Officer(
         email=email.strip().lower(), display_name=display_name.strip(), role=role,
-        password_hash=hash_password(password),
+        password_hash=hash_password(password), password_must_change=initial,
     )
     db_session.add(officer)
     await db_session.commit()
@@ -158,6 +159,28 @@ async def confirm_enrolment(
     staff_session.enrol_secret = None
     await db_session.commit()
     return True
+
+
+def password_problem(officer: Officer, new: str, again: str) -> str | None:
+    """Why this new password cannot be used, in words for the page, or None."""
+    if new != again:
+        return "The two new passwords differ. Please type the same one twice."
+    if len(new) < MIN_PASSWORD:
+        return f"Please choose a password of at least {MIN_PASSWORD} characters."
+    if len(new) > 1024:
+        return "Please choose a password of at most 1024 characters."
+    if verify_password(officer.password_hash, new):
+        return "Please choose a password different from the one you have now."
+    return None
+
+
+async def change_password(*, db_session: AsyncSession, officer: Officer, new: str) -> None:
+    """Set a new password (Argon2id), no longer initial, and end every session of the account: the caller starts
+    a new one for this browser."""
+    officer.password_hash = hash_password(new)
+    officer.password_must_change = False
+    await db_session.execute(delete(StaffSession).where(StaffSession.officer_id == officer.id))
+    await db_session.commit()
 
 
 async def reset_totp(*, db_session: AsyncSession, officer: Officer) -> None:

@@ -1,7 +1,13 @@
 """Throttling of failed sign-ins, counted from the audit table so that it holds across every worker.
 
-A failed password and a failed code both count. Per account (the email as typed, so an address that has no
-account is treated the same) and per client address, each with a limit within a window and a pause after it.
+A failed password and a failed code both count, each against three limits, each a number of failures within a
+window and a pause after it:
+
+- per account *and* address together (the email as typed, so an email that has no account is treated the same):
+  someone failing from one address pauses that account only from that address, so its owner can still sign in
+  from their own;
+- per address, whatever the email (one address trying many accounts);
+- per account from anywhere, set much higher: only many addresses together (a distributed guess) pause it.
 """
 
 from __future__ import annotations
@@ -9,6 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,8 +32,9 @@ class Limit:
     pause: timedelta
 
 
-PER_ACCOUNT = Limit(failures=5, window=timedelta(minutes=15), pause=timedelta(minutes=15))
+PER_ACCOUNT_AND_CLIENT = Limit(failures=5, window=timedelta(minutes=15), pause=timedelta(minutes=15))
 PER_CLIENT = Limit(failures=30, window=timedelta(minutes=15), pause=timedelta(minutes=15))
+PER_ACCOUNT = Limit(failures=50, window=timedelta(minutes=15), pause=timedelta(minutes=15))
 
 
 def _paused_until(times: list[datetime], limit: Limit, now: datetime) -> datetime | None:
@@ -39,10 +47,10 @@ def _paused_until(times: list[datetime], limit: Limit, now: datetime) -> datetim
     return until
 
 
-async def _failures(db_session: AsyncSession, column, value: str, since: datetime) -> list[datetime]:
+async def _failures(db_session: AsyncSession, where: list[Any], since: datetime) -> list[datetime]:
     rows = await db_session.scalars(
         select(AuditEvent.created_at)
-        .where(AuditEvent.action == SIGNIN_FAILED, column == value, AuditEvent.created_at > since)
+        .where(AuditEvent.action == SIGNIN_FAILED, *where, AuditEvent.created_at > since)
         .order_by(AuditEvent.created_at)
     )
     return list(rows)
@@ -52,11 +60,14 @@ async def retry_after(*, db_session: AsyncSession, subject: str, client: str | N
     """Seconds until sign-in may be tried again for this account or from this address, or None if it may now."""
     now = utcnow()
     waits = []
-    for limit, column, value in ((PER_ACCOUNT, AuditEvent.subject_hash, subject),
-                                 (PER_CLIENT, AuditEvent.client, client)):
-        if value is None:
-            continue
-        times = await _failures(db_session, column, value, now - limit.window - limit.pause)
+    checks: list[tuple[Limit, list[Any]]] = [(PER_ACCOUNT, [AuditEvent.subject_hash == subject])]
+    if client is not None:
+        checks += [(PER_ACCOUNT_AND_CLIENT, [AuditEvent.subject_hash == subject, AuditEvent.client == client]),
+                   (PER_CLIENT, [AuditEvent.client == client])]
+    else:  # no address known: the account's own limit is the pair's
+        checks += [(PER_ACCOUNT_AND_CLIENT, [AuditEvent.subject_hash == subject])]
+    for limit, where in checks:
+        times = await _failures(db_session, where, now - limit.window - limit.pause)
         until = _paused_until(times, limit, now)
         if until is not None:
             waits.append(math.ceil((until - now).total_seconds()))

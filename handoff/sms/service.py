@@ -35,14 +35,22 @@ async def set_opted_out(*, db_session: AsyncSession, contact: SmsContact, opted_
     await db_session.commit()
 
 
-async def current_conversation(
-    *, db_session: AsyncSession, contact: SmsContact, institution_id: str
-) -> Conversation:
-    """The contact's open conversation, or a new one if there is none (or it was closed)."""
+async def open_conversation(*, db_session: AsyncSession, contact: SmsContact) -> Conversation | None:
+    """The contact's conversation if it is still open (a text then continues it rather than starting one)."""
     if contact.conversation_id is not None:
         conversation = await db_session.get(Conversation, contact.conversation_id)
         if conversation is not None and conversation.owner != Owner.closed:
             return conversation
+    return None
+
+
+async def current_conversation(
+    *, db_session: AsyncSession, contact: SmsContact, institution_id: str
+) -> Conversation:
+    """The contact's open conversation, or a new one if there is none (or it was closed)."""
+    conversation = await open_conversation(db_session=db_session, contact=contact)
+    if conversation is not None:
+        return conversation
     conversation, _token = await conversations.create(
         db_session=db_session, channel=Channel.sms, institution_id=institution_id
     )

@@ -13,7 +13,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from handoff.api.deps import CtxDep
 from handoff.content import service_message
 from handoff.context import AppContext
-from handoff.conversations import flows
+from handoff.conversations import checkin, flows
 from handoff.conversations import service as conversations
 from handoff.conversations.enums import Direction
 from handoff.conversations.models import Conversation, Message
@@ -66,6 +66,13 @@ async def inbound(request: Request, ctx: CtxDep) -> Response:
         if keyword in START_WORDS:
             await service.set_opted_out(db_session=db, contact=contact, opted_out=False)
             return twiml([service_message("sms_start", "sms")])
+        if await service.open_conversation(db_session=db, contact=contact) is None:
+            # A new conversation: limited per number. A message that shows risk is never refused: it goes on
+            # to the safety response as ever. Anything else gets a kind no, with where to find help now.
+            refusal = await ctx.client_limits.new_conversation(number=phone)
+            verdict = await flows.check(ctx, body.strip()) if refusal is not None else None
+            if verdict is not None and not (verdict.flagged or checkin.to_ask(verdict)):  # a weak sign is asked about
+                return twiml([] if contact.opted_out else [service_message("too_many_conversations", "sms")])
         conversation = await service.current_conversation(
             db_session=db, contact=contact, institution_id=ctx.settings.institution_id
         )
@@ -93,7 +100,7 @@ async def inbound(request: Request, ctx: CtxDep) -> Response:
         return twiml([])
     if limited:
         return twiml([service_message("rate_limited", "sms")])
-    task = ctx.spawn(flows.respond(ctx, conversation, received))
+    task = ctx.spawn(flows.respond(ctx, conversation, received, client="sms:" + contact.phone_hash))
     try:
         stored: list[Message] = await asyncio.wait_for(asyncio.shield(task), ctx.settings.sms_reply_timeout)
     except TimeoutError:

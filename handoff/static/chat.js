@@ -35,6 +35,7 @@
   var titles = {};         // quick-reply payload -> its title, so a replayed choice reads as it did
   var needGreeting = false;
   var retry = 0;
+  var refusedUntil = 0;  // the server said when to try again (too many chats from this address)
   var reconnectTimer = null;
   var pingTimer = null;
   var lastHeard = 0;
@@ -210,6 +211,11 @@
 
   function onError(event) {
     setStatus(event.message || "Something went wrong. Please try again.", true);
+    if (event.retry_after && !event.client_id) {
+      // The server is closing this socket (too many chats from here): keep its message, come back later.
+      refusedUntil = Date.now() + Number(event.retry_after) * 1000;
+      return;
+    }
     var item = event.client_id && pending[event.client_id];
     if (!item) return;
     if (event.code === "rate_limited") {
@@ -330,6 +336,11 @@
       if (ws !== socket || leaving) return;
       socket = null;
       setTyping("assistant", false);
+      var wait = refusedUntil - Date.now();
+      if (wait > 0) {
+        reconnectTimer = setTimeout(connect, wait);
+        return;
+      }
       setStatus("Connection lost. Reconnecting… Anything you write will be sent when the chat is back.", true);
       scheduleReconnect();
     });

@@ -23,7 +23,7 @@
   var EVENTS = {
     created: "Case created", taken: "Taken by an officer", read: "Read", note_added: "Note added",
     handed_back: "Handed back to the assistant", closed: "Closed", wait_notice: "Told the student about the wait",
-    resumed: "Student came back with the reference", callback_requested: "Call-back requested"
+    resumed: "Student came back with their reference", callback_requested: "Call-back requested"
   };
   var GSM_BASIC = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
@@ -860,6 +860,13 @@
       if (c.closed_at) fact(ui.caseFacts, "Closed", when(c.closed_at));
       fact(ui.caseFacts, "Outcome", words(c.outcome) || "Not yet");
       fact(ui.caseFacts, "Category", words(c.category) || "Not yet");
+      var back = (c.events || []).filter(function (event) { return event.kind === "resumed"; });
+      if (back.length) {  // the student quoted their reference in a new conversation: which one is theirs now
+        var last = back[back.length - 1];
+        var by = (/channel=(\S+)/.exec(last.detail || "") || [])[1];
+        fact(ui.caseFacts, "Came back", when(last.at) + " in a new conversation" +
+          (by ? " by " + (CHANNELS[by] || words(by)) : "") + (back.length > 1 ? " (" + back.length + " times)" : ""));
+      }
 
       ui.caseEvents.textContent = "";
       (c.events || []).forEach(function (event) {

@@ -50,8 +50,8 @@ async def test_the_consent_answer_is_kept_and_the_goal_question_follows():
 
 
 def test_in_hours_the_student_gets_the_reference_and_their_place_in_the_queue():
-    [reply] = handoff_replies({"reference": "KMX-4QT", "available": True, "position": 3}, "webchat")
-    assert "KMX-4QT" in reply.text and "2 people ahead of you" in reply.text and "keep writing" in reply.text
+    [reply] = handoff_replies({"reference": "KMX-4QT-HCE", "available": True, "position": 3}, "webchat")
+    assert "KMX-4QT-HCE" in reply.text and "2 people ahead of you" in reply.text and "keep writing" in reply.text
 
 
 def test_out_of_hours_the_student_is_told_when_and_offered_a_call_back_and_24_7_help():
@@ -77,9 +77,62 @@ async def test_a_message_without_a_reference_is_asked_for_one():
 
 
 def test_references_are_found_as_students_type_them_and_ordinary_words_are_not():
-    from actions.handoff import find_reference
+    from actions.handoff import find_reference, is_whole, typed_reference
 
+    for typed in ("my reference is KMX-4QT-HCE", "ref kmx 4qt hce", "KMX4QTHCE please", "kmx - 4qt - hce",
+                  "it's Kmx4qt-Hce."):
+        match = find_reference(typed)
+        assert match and typed_reference(match) == "KMX-4QT-HCE", typed
     for typed in ("my reference is KMX-4QT", "ref kmx 4qt", "KMX4QT please"):
         match = find_reference(typed)
-        assert match and (match.group(1) + match.group(2)).upper() == "KMX4QT"
+        assert match and typed_reference(match) == "KMX-4QT" and not is_whole(match)
     assert find_reference("my reference is the one they gave me") is None
+    assert find_reference("I have a reference") is None
+
+
+async def test_only_the_first_two_parts_of_a_reference_get_a_kind_ask_for_the_rest_not_a_lookup():
+    for channel in ("webchat", "sms"):
+        _, messages = await _run(ActionResumeCase(NOWHERE), _tracker(channel, intent="provide_reference",
+                                                                     text="my reference is kmx 4qt"))
+        text = messages[0]["text"]
+        assert "KMX-4QT is only two" in text and "ask for a person" in text and "can't reach" not in text
+        assert fits_sms(text)
+
+
+def test_the_reference_the_student_is_given_fits_an_sms_and_says_to_keep_it_private():
+    for available in (True, False):
+        result = {"reference": "KMX-4QT-HCE", "available": available, "position": 12, "in_hours": False,
+                  "next_open_words": "Wednesday at 09:00"}
+        replies = handoff_replies(result, "sms")
+        assert "KMX-4QT-HCE" in replies[0].text and "private" in replies[0].text
+        assert all(fits_sms(r.text) for r in replies)
+
+
+_ALPHABET = "ACDEFGHJKMNPQRTUVWXY234679"
+
+
+def _part_strategy():
+    from hypothesis import strategies as st
+
+    from actions.handoff import _not_parts
+
+    return st.text(_ALPHABET, min_size=3, max_size=3).filter(lambda part: part not in _not_parts())
+
+
+def test_any_reference_is_found_however_it_is_typed_and_whatever_is_around_it():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from actions.handoff import find_reference, is_whole, typed_reference
+
+    @settings(max_examples=300, deadline=None)
+    @given(parts=st.lists(_part_strategy(), min_size=3, max_size=3), separators=st.lists(
+        st.sampled_from(["", "-", " ", " - ", "  "]), min_size=2, max_size=2),
+        lower=st.booleans(), before=st.sampled_from(["", "my reference is ", "ref ", "ref: ", "it's the ", "hi, "]),
+        after=st.sampled_from(["", " and thanks", " thx", ".", " please", " the new one", "!"]))
+    def check(parts, separators, lower, before, after):
+        typed = parts[0] + separators[0] + parts[1] + separators[1] + parts[2]
+        match = find_reference(before + (typed.lower() if lower else typed) + after)
+        assert match and is_whole(match) and typed_reference(match) == "-".join(parts)
+
+    check()

@@ -184,6 +184,30 @@ def test_an_officer_takes_a_web_chat_replies_hands_back_and_closes(
         assert not [line for line in browsing.console if "Content Security Policy" in line], browsing.console
 
 
+def test_a_student_who_comes_back_in_a_new_chat_is_shown_on_the_case_page(
+    browser: Browser, contexts: list[Browsing], console_system: ConsoleSystem
+):
+    console = officer_console(browser, contexts, console_system, "Ola")
+    go_on_duty(console)
+    chat = student_chat(browser, contexts, console_system)
+    reference = ask_for_a_person(chat)
+    given = re.search(rf"{reference}-[A-Z2-9]{{3}}", chat.locator("#log").inner_text())
+    assert given, "the student is given the whole reference"
+    queue_entry(console, reference).get_by_role("button", name=TAKE).click()
+    expect(console.locator("#conversation-title")).to_have_text(f"Conversation {reference}")
+
+    later = student_chat(browser, contexts, console_system)  # another day, another browser
+    later.locator("#text").fill(f"my ref is {given.group(0).lower().replace('-', ' ')}")
+    later.locator("#text").press("Enter")
+    expect(later.locator("#log li.from-assistant").last).to_contain_text(f"now linked to {given.group(0)}")
+
+    console.goto(console_system.url + f"/console#case/{reference}")
+    expect(console.get_by_role("heading", name=f"Case {reference}")).to_be_visible()
+    expect(console.locator("#case-facts")).to_contain_text("in a new conversation by Web chat")
+    expect(console.locator('#case-events-body tr[data-kind="resumed"]')).to_contain_text("New conversation")
+    assert given.group(0) not in console.locator("main").inner_text()  # the last part is the student's alone
+
+
 def test_a_second_officer_is_told_kindly_that_someone_else_took_it(
     browser: Browser, contexts: list[Browsing], console_system: ConsoleSystem
 ):

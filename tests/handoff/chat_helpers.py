@@ -25,3 +25,8 @@ def receive_until(ws, predicate, limit: int = 20) -> list[dict[str, Any]]:
 
 def is_assistant_message(event: dict[str, Any]) -> bool:
     return event.get("type") == "message" and event.get("from") == "assistant"
+
+
+def assistant_turn(client, public_id: str, who: str = "web:test"):
+    """Hold an assistant turn open for a conversation, as the service does while Rasa runs its actions."""
+    return client.portal.wrap_async_context_manager(client.app.state.ctx.turns.running(public_id, who))

@@ -21,7 +21,7 @@ from handoff.core.config import Settings
 from handoff.main import create_app
 from handoff.officers.models import Role
 
-from .chat_helpers import hello
+from .chat_helpers import assistant_turn, hello
 from .conftest import CLOSED_PORT_URL
 from .console_helpers import Console, create_officer, form_token
 from .db_helpers import conversation_row
@@ -40,13 +40,13 @@ LEADS = {"anonymous": 303, "welfare_officer": 403, "safeguarding_lead": 200, "ad
 
 # (method, path) -> expected status (HTTP) or close code / "accepted" (WebSocket) for each role.
 MATRIX: dict[tuple[str, str], dict[str, int | str]] = {
-    ("GET", "/openapi.json"): OPEN,
-    ("GET", "/docs"): OPEN,
-    ("GET", "/docs/oauth2-redirect"): OPEN,
+    ("GET", "/openapi.json"): OPEN,  # development only (this table's mode); production serves no schema
     ("GET", "/health"): OPEN,
     ("GET", "/"): OPEN,
     ("GET", "/embed"): OPEN,
     ("GET", "/widget.js"): OPEN,
+    ("GET", "/services"): OPEN,  # the support services directory: public, like the chat page
+    ("GET", "/services.json"): OPEN,
     ("GET", "/static"): OPEN,  # /static/console.css
     ("WS", "/ws/chat"): {role: "accepted" for role in ROLES},
     ("WS", "/ws/console"): {"anonymous": 4401, "welfare_officer": "accepted", "safeguarding_lead": "accepted",
@@ -77,6 +77,8 @@ MATRIX: dict[tuple[str, str], dict[str, int | str]] = {
     ("GET", "/console/two-step"): {"anonymous": 303, "welfare_officer": 200, "safeguarding_lead": 200, "admin": 200},
     ("POST", "/console/two-step"): {"anonymous": 401, "welfare_officer": 422, "safeguarding_lead": 422,
                                     "admin": 422},  # a wrong code
+    ("GET", "/console/password"): {"anonymous": 303, "welfare_officer": 200, "safeguarding_lead": 200, "admin": 200},
+    ("POST", "/console/password"): {role: 401 for role in ROLES},  # not signed in, or a wrong current password
     ("POST", "/console/logout"): {role: 303 for role in ROLES},
     ("GET", "/console/admin"): {**ADMIN_ONLY, "admin": 200},
     ("POST", "/console/admin/officers"): {**ADMIN_ONLY, "admin": 422},  # an email that is not one
@@ -97,6 +99,7 @@ FORMS = {
     "/console/login": {"email": "someone@example.ac.uk", "password": "not the password"},
     "/console/code": {"code": "000000"},
     "/console/two-step": {"code": "abcdef"},
+    "/console/password": {"current": "not the password", "new": "a new long password", "again": "a new long password"},
     "/console/admin/officers": {"email": "not an email", "name": "X", "role": "welfare_officer"},
 }
 
@@ -132,13 +135,14 @@ def _case_of_olive(client, settings) -> tuple[str, str, int]:
     with client.websocket_connect("/ws/chat") as ws:
         hello(ws)
         public_id = conversation_row(settings).public_id
-        answer = client.post("/api/handoff-requests", headers={"Authorization": f"Bearer {API_TOKEN}"}, json={
-            "sender_id": public_id, "request_id": "r1", "goal": "disclosure", "share_transcript": True})
+        with assistant_turn(client, public_id):
+            answer = client.post("/api/handoff-requests", headers={"Authorization": f"Bearer {API_TOKEN}"}, json={
+                "sender_id": public_id, "request_id": "r1", "goal": "disclosure", "share_transcript": True})
         assert answer.status_code == 200, answer.text
     olive = Console(client, "olive@example.ac.uk")
     assert olive.post(f"/conversations/{public_id}/take").status_code == 200
     client.cookies.clear()
-    return public_id, answer.json()["reference"], olive.me["id"]
+    return public_id, answer.json()["reference"][:7], olive.me["id"]  # the case reference officers see
 
 
 def _call(client, method: str, path: str, concrete: str, csrf_header: dict[str, str]) -> int | str:

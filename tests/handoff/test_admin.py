@@ -75,11 +75,71 @@ def test_creating_an_account_with_a_one_time_password_shown_once(admin, settings
     password = re.search(r'id="initial-password">([^<]+)<', created.text).group(1)
     assert len(password) >= 12 and "shown only this once" in created.text
     assert password not in admin.get("/console/admin").text
-    with Browser(admin) as other:
-        assert login(other, "new.person@example.ac.uk", password).status_code == 303
-        assert other.get("/api/console/me").json()["role"] == "safeguarding_lead"
     assert actions(settings)[-1] == "account_created"
     assert audit_rows(settings)[-1].officer_id is not None and "@" not in audit_rows(settings)[-1].target
+    with Browser(admin) as other:
+        # The initial password works once, and only to choose the owner's own password.
+        signed = login(other, "new.person@example.ac.uk", password)
+        assert signed.status_code == 303 and signed.headers["location"] == "/console/password"
+        assert other.get("/api/console/me").status_code == 401  # nothing opens before that
+        assert other.get("/console", follow_redirects=False).headers["location"] == "/console/password"
+        assert other.get("/console/code", follow_redirects=False).headers["location"] == "/console"
+        page = other.get("/console/password")
+        assert "Choose your own password" in page.text and 'name="current"' not in page.text
+        differ = other.post("/console/password", data={"new": "my own long password", "again": "my own long pasword",
+                                                       "csrf": form_token(other, "/console/password")},
+                            headers=SAME_ORIGIN)
+        assert differ.status_code == 422 and "differ" in differ.text
+        same = other.post("/console/password", data={"new": password, "again": password,
+                                                     "csrf": form_token(other, "/console/password")},
+                          headers=SAME_ORIGIN)
+        assert same.status_code == 422 and "different" in same.text
+        forged = other.post("/console/password", data={"new": "my own long password", "again": "my own long password"},
+                            headers={"Origin": "https://evil.example"})
+        assert forged.status_code == 403
+        done = other.post("/console/password", data={"new": "my own long password", "again": "my own long password",
+                                                     "csrf": form_token(other, "/console/password")},
+                          headers=SAME_ORIGIN, follow_redirects=False)
+        assert done.status_code == 303 and done.headers["location"] == "/console"
+        assert other.get("/api/console/me").json()["role"] == "safeguarding_lead"
+        other.cookies.clear()
+        assert login(other, "new.person@example.ac.uk", password).status_code == 401  # the initial one has expired
+        assert login(other, "new.person@example.ac.uk", "my own long password").headers["location"] == "/console"
+    assert "password_changed" in actions(settings)
+
+
+def test_an_officer_can_change_their_password_with_the_current_one(admin, settings):
+    from sqlalchemy import select
+
+    from handoff.officers.models import Officer
+
+    from .console_helpers import PASSWORD
+    from .db_helpers import run_db
+
+    other_browser = Browser(admin)
+    with other_browser as elsewhere:
+        assert login(elsewhere, SAM).status_code == 303
+        assert elsewhere.get("/api/console/me").status_code == 200
+    with Browser(admin) as sams:
+        assert login(sams, SAM).status_code == 303
+        assert "/console/password" in sams.get("/console").text  # the link in the header
+        token = form_token(sams, "/console/password")
+        wrong = sams.post("/console/password", data={"current": "not my password", "new": "a brand new password",
+                                                     "again": "a brand new password", "csrf": token},
+                          headers=SAME_ORIGIN)
+        assert wrong.status_code == 401 and "not right" in wrong.text
+        assert "signin_failed" in actions(settings)  # counted like a failed sign-in
+        done = sams.post("/console/password", data={"current": PASSWORD, "new": "a brand new password",
+                                                    "again": "a brand new password", "csrf": token},
+                         headers=SAME_ORIGIN, follow_redirects=False)
+        assert done.status_code == 303 and sams.get("/api/console/me").status_code == 200
+        sams.cookies.clear()
+        assert login(sams, SAM).status_code == 401
+        assert login(sams, SAM, "a brand new password").status_code == 303
+    with other_browser as elsewhere:
+        assert elsewhere.get("/api/console/me").status_code == 401  # the other session ended
+    stored = run_db(settings, lambda db: db.scalar(select(Officer.password_hash).where(Officer.email == SAM)))
+    assert stored.startswith("$argon2id$")
 
 
 def test_creating_with_a_chosen_password_and_bad_input_keeps_what_was_typed(admin, settings):

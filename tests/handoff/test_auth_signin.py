@@ -346,3 +346,73 @@ def test_a_disabled_account_cannot_sign_in_and_nothing_says_why(client, settings
     run_db(settings, disable)
     answer = login(client, "gone@example.ac.uk", PASSWORD)
     assert answer.status_code == 401 and "did not match an active account" in answer.text
+
+
+def _from(client, address: str) -> None:
+    """Make the test client's next requests come from this address (as uvicorn reports it behind the proxy)."""
+    client._transport.client = (address, 50000)
+
+
+def test_failing_from_one_address_does_not_lock_the_owner_out_from_another(client, settings, sam):
+    with time_machine.travel(START, tick=False):
+        _from(client, "203.0.113.66")  # someone trying sam's account
+        for _ in range(5):
+            assert login(client, sam, "wrong password!").status_code == 401
+        assert login(client, sam, "wrong password!").status_code == 429
+        assert login(client, sam).status_code == 429  # that address waits, even with the right password
+        client.cookies.clear()
+        _from(client, "198.51.100.7")  # sam, at their own desk
+        assert login(client, sam).status_code == 303 and _signed_in(client)
+
+
+def test_a_code_in_other_digits_is_a_failed_attempt_not_an_error(client, settings, sam):
+    with time_machine.travel(START, tick=False) as traveller:
+        login(client, sam)
+        key = enrol(client)
+        client.cookies.clear()
+        login(client, sam)
+        traveller.shift(timedelta(seconds=30))  # the enrolment's code cannot be used again
+        arabic_indic = "".join(chr(0x0660 + int(d)) for d in totp(key, time.time()))  # the same code, other digits
+        for code in (arabic_indic, "１２３４５６", "12３456"):
+            answer = send_code(client, code)
+            assert answer.status_code == 401 and "did not match" in answer.text
+            assert answer.headers["Content-Security-Policy"]
+        assert actions(settings).count("signin_failed") == 3
+        assert send_code(client, totp(key, time.time())).status_code == 303
+
+
+def test_production_serves_no_api_docs_nor_schema_and_development_no_third_party_page(production, client):
+    prod, _ = production
+    for path in ("/docs", "/openapi.json", "/redoc", "/docs/oauth2-redirect"):
+        assert prod.get(path).status_code == 404, path
+    assert client.get("/docs").status_code == 404  # FastAPI's page loads Swagger from a CDN: none at all
+    schema = client.get("/openapi.json")
+    assert schema.status_code == 200 and "cdn" not in schema.text
+    assert schema.headers["Content-Security-Policy"].startswith("default-src 'self'")
+
+
+def test_the_console_socket_answers_frames_that_are_not_objects_and_stays_open(client, sam):
+    login(client, sam)
+    with client.websocket_connect("/ws/console", headers={"Origin": "http://testserver"}) as ws:
+        for raw in ("[1, 2]", "5", '"watch"', "null", "not json", "{"):
+            ws.send_text(raw)
+            answer = ws.receive_json()
+            assert answer["type"] == "error" and answer["code"] == "bad_frame", raw
+        ws.send_bytes(b"\x00\x01")
+        assert ws.receive_json()["code"] == "bad_frame"
+        ws.send_json({"type": "ping"})
+        assert ws.receive_json()["type"] == "pong"
+
+
+def test_a_flood_of_anonymous_refusals_writes_a_bounded_number_of_audit_rows_and_counts_the_rest(database_url):
+    settings = Settings(database_url=database_url, rasa_url=CLOSED_PORT_URL, _env_file=None,
+                        refusal_audits_per_address="10/minute")
+    with time_machine.travel(START, tick=True) as traveller, TestClient(create_app(settings)) as client:
+        for _ in range(200):
+            assert client.get("/api/console/queue").status_code == 401  # every one still refused
+        assert len(audit_rows(settings)) == 10
+        traveller.shift(timedelta(minutes=2))
+        assert client.get("/api/console/queue").status_code == 401
+        rows = audit_rows(settings)
+    assert len(rows) == 11 and rows[-1].target == "/api/console/queue (+190 not recorded)"
+    assert all(row.action == "unauthenticated" for row in rows)

@@ -16,7 +16,7 @@ from handoff.conversations.enums import Owner
 from handoff.conversations.models import Conversation
 from handoff.officers.models import Role
 
-from .chat_helpers import hello, is_assistant_message, receive_until
+from .chat_helpers import assistant_turn, hello, is_assistant_message, receive_until
 from .console_helpers import Console, create_officer
 from .db_helpers import conversation_row, run_db
 
@@ -36,9 +36,10 @@ def _sender(settings) -> str:
 
 
 def _request(client, settings, request_id="r1", goal="disclosure", share=True):
-    return client.post("/api/handoff-requests", json={
-        "sender_id": _sender(settings), "request_id": request_id, "goal": goal, "share_transcript": share,
-    })
+    with assistant_turn(client, _sender(settings)):
+        return client.post("/api/handoff-requests", json={
+            "sender_id": _sender(settings), "request_id": request_id, "goal": goal, "share_transcript": share,
+        })
 
 
 def _open_chat(client):
@@ -57,7 +58,7 @@ def test_a_handoff_request_creates_one_case_and_joins_the_queue(client, settings
         other = _request(client, settings, request_id="r2").json()
     finally:
         ws_cm.__exit__(None, None, None)
-    assert re.fullmatch(r"[A-Z2-9]{3}-[A-Z2-9]{3}", first["reference"])
+    assert re.fullmatch(r"[A-Z2-9]{3}-[A-Z2-9]{3}-[A-Z2-9]{3}", first["reference"])
     assert first["created"] is True and first["available"] is True and first["position"] == 1
     assert again["reference"] == other["reference"] == first["reference"] and not again["created"]
     assert run_db(settings, lambda db: db.scalar(select(Case.id).where(Case.id > 1))) is None
@@ -100,7 +101,7 @@ def test_the_assistant_api_needs_its_token_when_one_is_set(database_url):
         body = {"sender_id": "x", "request_id": "r", "goal": "talk", "share_transcript": False}
         assert client.post("/api/handoff-requests", json=body).status_code == 401
         ok = client.post("/api/handoff-requests", json=body, headers={"Authorization": "Bearer " + "t" * 24})
-        assert ok.status_code == 404  # authorised; that conversation does not exist
+        assert ok.status_code == 409  # authorised; no turn of that conversation is in progress
 
 
 def test_full_takeover_live_exchange_hand_back_and_close(client, settings, in_hours):
@@ -113,7 +114,9 @@ def test_full_takeover_live_exchange_hand_back_and_close(client, settings, in_ho
         officer = Console(client, "sam@example.ac.uk")
         queue = officer.get("/queue").json()
         public_id = _sender(settings)
-        assert [row["conversation"] for row in queue] == [public_id] and queue[0]["reference"] == reference
+        # Officers see the case reference; the last part of the student's reference is theirs alone.
+        assert [row["conversation"] for row in queue] == [public_id] and reference.startswith(queue[0]["reference"])
+        assert reference not in officer.get(f"/cases/{queue[0]['reference']}").text
 
         assert officer.post(f"/conversations/{public_id}/take").status_code == 200
         joined = receive_until(ws, lambda e: e["type"] == "message" and e["from"] == "system")
@@ -155,7 +158,8 @@ def test_full_takeover_live_exchange_hand_back_and_close(client, settings, in_ho
     for kind in ("created", "taken", "read", "note_added", "handed_back", "closed"):
         assert kind in kinds
     assert page["notes"][0]["text"] == "Spoke about options."
-    assert officer.get(f"/cases?reference={reference.lower().replace('-', '')}").json()[0]["reference"] == reference
+    # The student may read out their whole reference; the officer's search finds the case by it.
+    assert officer.get(f"/cases?reference={reference.lower().replace('-', '')}").json()[0]["reference"] == reference[:7]
 
 
 def test_without_consent_the_officer_sees_only_what_came_after_the_request(client, settings, in_hours):
@@ -231,10 +235,11 @@ def test_callback_requests_are_stored_encrypted_and_listed_for_officers(client, 
     with time_machine.travel(SATURDAY_2AM, tick=True):
         ws_cm, _ = _open_chat(client)
         try:
-            response = client.post("/api/callback-requests", json={
-                "sender_id": _sender(settings), "request_id": "cb1", "preferred_channel": "phone",
-                "safe_time": "weekday mornings", "contact": "07700 900456",
-            })
+            with assistant_turn(client, _sender(settings)):
+                response = client.post("/api/callback-requests", json={
+                    "sender_id": _sender(settings), "request_id": "cb1", "preferred_channel": "phone",
+                    "safe_time": "weekday mornings", "contact": "07700 900456",
+                })
         finally:
             ws_cm.__exit__(None, None, None)
     assert response.status_code == 200
@@ -258,11 +263,13 @@ def test_coming_back_with_the_reference_reaches_the_same_case(client, settings, 
     try:
         newest = run_db(settings, lambda db: db.scalar(select(Conversation).order_by(Conversation.id.desc())))
         typed = reference.lower().replace("-", " ")
-        found = client.post("/api/cases/resume", json={"sender_id": newest.public_id, "reference": typed}).json()
-        missing = client.post("/api/cases/resume", json={"sender_id": newest.public_id, "reference": "AAA-AAA"})
-        again = client.post("/api/handoff-requests", json={
-            "sender_id": newest.public_id, "request_id": "new", "goal": "talk", "share_transcript": False,
-        }).json()
+        with assistant_turn(client, newest.public_id):
+            found = client.post("/api/cases/resume", json={"sender_id": newest.public_id, "reference": typed}).json()
+            missing = client.post("/api/cases/resume", json={"sender_id": newest.public_id,
+                                                              "reference": "AAA-AAA-AAA"})
+            again = client.post("/api/handoff-requests", json={
+                "sender_id": newest.public_id, "request_id": "new", "goal": "talk", "share_transcript": False,
+            }).json()
     finally:
         ws_cm.__exit__(None, None, None)
     assert found == {"found": True, "reference": reference, "status": "open"}
@@ -319,13 +326,15 @@ def test_a_student_can_delete_their_chat_unless_it_is_part_of_a_case(client, set
     try:
         ws.send_json({"type": "message", "client_id": "d1", "text": "please forget this"})
         receive_until(ws, is_assistant_message)
-        erased = client.post("/api/conversations/erase", json={"sender_id": _sender(settings)}).json()
+        with assistant_turn(client, _sender(settings)):
+            erased = client.post("/api/conversations/erase", json={"sender_id": _sender(settings)}).json()
         assert erased == {"erased": 2, "kept_for_case": False}
         assert messages(settings) == []
         ws.send_json({"type": "message", "client_id": "d2", "text": "ok now I want a person"})
         receive_until(ws, is_assistant_message)
         _request(client, settings)
-        kept = client.post("/api/conversations/erase", json={"sender_id": _sender(settings)}).json()
+        with assistant_turn(client, _sender(settings)):
+            kept = client.post("/api/conversations/erase", json={"sender_id": _sender(settings)}).json()
     finally:
         ws_cm.__exit__(None, None, None)
     assert kept == {"erased": 0, "kept_for_case": True}
@@ -405,8 +414,9 @@ def test_a_request_id_from_another_conversation_is_refused_not_given_its_case(cl
     try:
         rows = run_db(settings, lambda db: db.scalars(select(Conversation).order_by(Conversation.id)))
         second = list(rows)[-1]
-        response = client.post("/api/handoff-requests", json={
-            "sender_id": second.public_id, "request_id": "same", "goal": "talk", "share_transcript": False})
+        with assistant_turn(client, second.public_id):
+            response = client.post("/api/handoff-requests", json={
+                "sender_id": second.public_id, "request_id": "same", "goal": "talk", "share_transcript": False})
     finally:
         ws_cm.__exit__(None, None, None)
     assert response.status_code == 409 and first["reference"] not in response.text

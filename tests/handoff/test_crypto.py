@@ -68,3 +68,50 @@ def test_the_raw_database_holds_no_message_or_note_text(client, settings):
     from .db_helpers import messages
 
     assert messages(settings)[0].text == canary  # and the service still reads it back
+
+
+def test_a_safe_time_and_a_quick_reply_payload_never_reach_the_database_in_plain_text(client, settings):
+    """The student's own words for when to call ("after 6, Flat 3 Elm Road") and a quick reply's payload."""
+    from sqlalchemy import select
+    from sqlalchemy import text as sql
+
+    from handoff.cases import service as cases
+    from handoff.cases.enums import Goal
+    from handoff.cases.models import CallbackRequest
+    from handoff.conversations.models import Conversation
+    from handoff.core import crypto
+
+    from .chat_helpers import hello, is_assistant_message, receive_until
+    from .db_helpers import messages, run_db
+
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        ws.send_json({"type": "message", "client_id": "q1", "text": "Just talk",
+                      "payload": '/goal_talk{"where":"canary-payload-5521"}'})
+        receive_until(ws, is_assistant_message)
+
+    async def add_callback(db):
+        conversation = await db.scalar(select(Conversation))
+        case, _ = await cases.create_for_request(
+            db_session=db, conversation=conversation, request_id="r1", goal=Goal.talk, share_transcript=False,
+            anonymous=True, out_of_hours=True,
+        )
+        await cases.add_callback(db_session=db, case=case, preferred_channel="phone",
+                                 safe_time="after 6 at canary-flat-3 Elm Road, ask for Priya",
+                                 contact_encrypted=crypto.active_vault().encrypt("07700 900456"))
+
+    run_db(settings, add_callback)
+
+    async def dump(db):
+        rows = []
+        for table in ("messages", "callback_requests"):
+            rows += [str(tuple(r)) for r in (await db.execute(sql(f"SELECT * FROM {table}"))).all()]
+        return " ".join(rows)
+
+    raw = run_db(settings, dump)
+    assert "canary-payload-5521" not in raw and "goal_talk" not in raw
+    assert "canary-flat-3" not in raw and "Priya" not in raw
+    # The service still reads both back.
+    assert messages(settings)[0].extra["payload"] == '/goal_talk{"where":"canary-payload-5521"}'
+    callback = run_db(settings, lambda db: db.scalar(select(CallbackRequest)))
+    assert callback.safe_time == "after 6 at canary-flat-3 Elm Road, ask for Priya"

@@ -18,6 +18,7 @@ from handoff.records.models import RecordsAudit
 from handoff.sms.sender import SmsSender
 from handoff.sms.standin import TwilioStandIn
 
+from .chat_helpers import assistant_turn
 from .test_records_support import (
     all_counts,
     case_for,
@@ -202,7 +203,8 @@ def test_the_students_own_delete_my_chat_removes_the_assistants_copy_too(setting
     configured = settings.model_copy(update={"rasa_tracker_store_url": REDIS_URL})
     try:
         with TestClient(create_app(configured)) as client:
-            response = client.post("/api/conversations/erase", json={"sender_id": stored.public_id})
+            with assistant_turn(client, stored.public_id):
+                response = client.post("/api/conversations/erase", json={"sender_id": stored.public_id})
             assert response.json() == {"erased": 1, "kept_for_case": False}
             deadline = time.monotonic() + 5
             while store.exists(key) and time.monotonic() < deadline:

@@ -57,8 +57,8 @@ def test_rotation_moves_every_row_to_the_new_key_so_the_old_key_can_be_removed(s
     new, old = _keys()
     _seed(_settings(settings, old))
     before = _raw_values(settings)
-    for name in ("messages.text", "case_notes.text", "callback_requests.contact_encrypted",
-                 "sms_contacts.phone_encrypted"):
+    for name in ("messages.text", "messages.extra", "case_notes.text", "callback_requests.contact_encrypted",
+                 "callback_requests.safe_time", "sms_contacts.phone_encrypted"):
         assert before[name], f"the test stores no {name}"
 
     with command_env(monkeypatch, settings, ENCRYPTION_KEYS=f"{new},{old}"):
@@ -122,7 +122,8 @@ def test_an_interrupted_rotation_keeps_its_progress_and_a_second_run_finishes(se
         run(settings, lambda db: rotate_keys(db_session=db, vault=both, batch_size=2, progress_factory=Interrupt),
             vault=both)
     result = run(settings, lambda db: rotate_keys(db_session=db, vault=both, batch_size=2), vault=both)
-    assert result.already_current == 2 and result.rotated > 0
+    first_batch = min(2, len(next(rows for rows in _raw_values(settings).values() if rows)))  # the first column's
+    assert result.already_current == first_batch and result.rotated > 0
     only_new = Vault([new.encode()], b"h" * 32)
     for rows in _raw_values(settings).values():
         for _, token in rows:

@@ -92,7 +92,7 @@ def live(fuzz_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     )
     create_officer(app_settings, LEAD, role=Role.safeguarding_lead)
     server = uvicorn.Server(uvicorn.Config(create_app(app_settings), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
+                                           log_level="warning", lifespan="on", ws_max_size=65536))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

@@ -32,7 +32,9 @@ def test_every_sms_text_fits_one_gsm7_budget() -> None:
     [
         ("immediate_danger", ["999", "55"]),
         ("suicide_self_harm", ["116 123", "SHOUT", "85258", "999", "A&E"]),
-        ("recent_sexual_assault", ["SARC", "nhs.uk", "08 08 16 89 111", "0800 148 88 88", "999", "not your fault"]),
+        # Without the institution's nation: every nation's SARC route (tests/signpost checks each nation's texts).
+        ("recent_sexual_assault", ["SARC", "nhs.uk/sarcs", "newpathways.org.uk", "0800 148 88 88", "therowan.net",
+                                   "999", "not your fault"]),
         ("under_18", ["Childline", "0800 1111", "Designated Safeguarding Lead", "adult you trust"]),
     ],
 )

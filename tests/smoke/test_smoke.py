@@ -116,7 +116,33 @@ def test_asking_for_a_person_goes_through_the_action_server_and_creates_one_case
     assert "real person" in " ".join(e["text"] for e in intro)
     assert any(b["payload"] == "/goal_report" for e in goal for b in e.get("buttons", []))
     text = " ".join(e["text"] for e in done)
-    assert re.search(r"Your reference is [A-Z2-9]{3}-[A-Z2-9]{3}", text), text
+    found = re.search(r"Your reference is ([A-Z2-9]{3}-[A-Z2-9]{3}-[A-Z2-9]{3})", text)
+    assert found, text
+    reference = found.group(1)
+
+    async def come_back(typed: str) -> str:
+        async with websockets.connect(system.handoff_url.replace("http", "ws") + "/ws/chat") as ws:
+            await ws.send(json.dumps({"type": "hello"}))
+            await ws.recv()
+            return " ".join(e["text"] for e in await _turn(ws, f"my reference is {typed}", "b1"))
+
+    # Quoting only the part officers see links nothing; the whole reference, typed loosely, does.
+    assert "only two" in asyncio.run(come_back(reference[:7]))
+    assert f"now linked to {reference}" in asyncio.run(come_back(reference.lower().replace("-", " ")))
+
+
+def test_delete_my_chat_goes_through_the_action_server_during_its_turn(system):
+    async def run():
+        async with websockets.connect(system.handoff_url.replace("http", "ws") + "/ws/chat") as ws:
+            await ws.send(json.dumps({"type": "hello"}))
+            await ws.recv()
+            await _turn(ws, "hello", "e1")
+            asked = await _turn(ws, "please delete this chat", "e2", payload="/delete_conversation")
+            done = await _turn(ws, "Yes", "e3", payload="/affirm")
+            return asked, done
+
+    asked, done = asyncio.run(run())
+    assert asked and "has been deleted" in " ".join(e["text"] for e in done)
 
 
 def test_the_assistant_sends_nothing_while_an_officer_has_the_conversation(system):
