@@ -22,7 +22,7 @@ from safety.gsm import fits_sms
 from safety.verdict import Verdict, get_safety_check
 
 DISTRESS = "i dont know how much longer i can do this"
-WEAK = "blorp wibble it was him"
+WEAK = "wibble blorp flarn"  # not understood; the verdict (given) saw a weak sign
 CRISIS = "i just want to kms tonight"
 
 
