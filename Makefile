@@ -8,6 +8,10 @@ BOT := $(BOT_VENV)/bin
 HANDOFF := $(HANDOFF_VENV)/bin
 MODEL := models/assistant.tar.gz
 TRAINING_FILES := config.yml $(shell find bot/domain data/rasa -type f -name '*.yml' 2>/dev/null)
+# The safety check's statistical layer (models/safety); one model serves both environments.
+SAFETY_MODEL := models/safety/safety.json
+SAFETY_TRAINING_FILES := tests/safety/labelled.yml $(wildcard tests/safety/batches/*.yml) $(wildcard data/rasa/nlu/*.yml) \
+  data/safety/patterns.yml data/safety/typos.yml safety/train.py safety/model.py safety/normalise.py
 PIP_FLAGS := --quiet --disable-pip-version-check
 export PYTHONDONTWRITEBYTECODE := 1
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
@@ -20,7 +24,7 @@ help:
 	@echo "make run    - install what is missing, train if needed, and start the whole assistant"
 	@echo "make test   - lint, validate, train if needed, and run every test"
 	@echo "make setup  - create or update $(BOT_VENV) (Python 3.10) and $(HANDOFF_VENV) (Python 3.11)"
-	@echo "make train  - train the assistant when its config, domain or training data changed"
+	@echo "make train  - train the assistant and the safety model when their data changed"
 
 setup: $(BOT_VENV)/.installed $(HANDOFF_VENV)/.installed
 
@@ -38,7 +42,10 @@ $(HANDOFF_VENV)/.installed: pyproject.toml
 	$(HANDOFF)/pip install $(PIP_FLAGS) -e '.[handoff]'
 	@touch $@
 
-train: $(MODEL)
+train: $(MODEL) $(SAFETY_MODEL)
+
+$(SAFETY_MODEL): $(SAFETY_TRAINING_FILES) | $(HANDOFF_VENV)/.installed
+	$(HANDOFF)/python -m safety.train
 
 $(MODEL): $(TRAINING_FILES) | $(BOT_VENV)/.installed
 	$(BOT)/rasa train --config config.yml --domain bot/domain --data data/rasa \
@@ -63,7 +70,7 @@ validate: setup
 test-stories: train
 	scripts/test-stories
 
-test-bot: setup
+test-bot: setup $(SAFETY_MODEL)
 	$(BOT)/python -m pytest -q -p no:cacheprovider tests/bot tests/safety tests/signpost
 
 test-handoff: setup train

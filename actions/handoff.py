@@ -9,15 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import share
+from actions.callback import callback_complete, clear_callback_slots
 from actions.common import SMS, Reply, button, channel_of, current_profile, send, the
 from actions.handoff_client import HandoffClient, HandoffUnavailable
 from institutions import ProfileError
-from safety.responses import safety_response
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +84,9 @@ def _request_id(tracker: Tracker) -> str:
 class ActionHandoffIntro(Action):
     """Explains who will join, what they will see, that the student can stay anonymous; asks consent."""
 
+    def __init__(self, client: HandoffClient | None = None) -> None:
+        self.client = client or HandoffClient()
+
     def name(self) -> str:
         return "action_handoff_intro"
 
@@ -92,8 +96,8 @@ class ActionHandoffIntro(Action):
         if channel == SMS:
             replies = [
                 Reply(f"A welfare officer from {team} can text with you here. They are a real person. You don't "
-                      "have to give your name. They see what you wrote to me only if you say yes."),
-                Reply("Reply YES to share what you've written so far, or NO to start fresh with them."),
+                      "have to give your name."),
+                Reply(share.sms_consent(await _message_count(self.client, tracker.sender_id))),
             ]
         else:
             replies = [
@@ -101,10 +105,16 @@ class ActionHandoffIntro(Action):
                       " You don't have to give your name."),
                 Reply("Would you like them to see what you've written to me so far? If not, they'll only see "
                       "what you write from now on.",
-                      (("Yes, share it", "/affirm"), ("No, start fresh", "/deny"))),
+                      (("Yes, share it", "/affirm"), ("Let me choose", "/share_choose"),
+                       ("No, start fresh", "/deny"))),
             ]
         send(dispatcher, replies, channel)
-        return []
+        return [SlotSet(share.CHOICE, None), SlotSet(share.LISTED, None)]
+
+
+async def _message_count(client: HandoffClient, sender_id: str) -> int | None:
+    messages = await share.preview(client, sender_id)
+    return None if messages is None else len(messages)
 
 
 class ActionHandoffGoal(Action):
@@ -114,7 +124,7 @@ class ActionHandoffGoal(Action):
         return "action_handoff_goal"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
-        share = tracker.latest_message.get("intent", {}).get("name") == "affirm"
+        shared = share.shares(tracker)
         channel = channel_of(tracker)
         if channel == SMS:
             text = "Thanks. What would you like? Reply TALK to just talk, TELL to tell them what happened, " \
@@ -127,7 +137,7 @@ class ActionHandoffGoal(Action):
                  button("Start a formal report", "goal_report")),
             )]
         send(dispatcher, replies, channel)
-        return [SlotSet("handoff_share", share)]
+        return [SlotSet("handoff_share", shared), SlotSet(share.CHOICE, share.share_choice(tracker))]
 
 
 class ActionRequestHandoff(Action):
@@ -146,6 +156,7 @@ class ActionRequestHandoff(Action):
             result = await self.client.post("/api/handoff-requests", {
                 "sender_id": tracker.sender_id, "request_id": _request_id(tracker), "goal": goal,
                 "share_transcript": bool(tracker.get_slot("handoff_share")), "anonymous": True,
+                "share_choice": tracker.get_slot(share.CHOICE),
             })
         except HandoffUnavailable:
             logger.warning("action_request_handoff: the handoff service is unavailable")
@@ -229,54 +240,6 @@ class ActionResumeCase(Action):
         return [SlotSet("case_reference", result["reference"])]
 
 
-class ValidateCallbackForm(FormValidationAction):
-    """Checks the call-back details; a crisis message in the middle still gets the safety response."""
-
-    def name(self) -> str:
-        return "validate_callback_form"
-
-    def _crisis(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
-        if tracker.latest_message.get("intent", {}).get("name") != "risk_detected":
-            return False
-        labels = sorted({e["value"] for e in tracker.latest_message.get("entities", [])
-                         if e.get("entity") == "risk_label"})
-        for text in safety_response(labels, "sms" if channel_of(tracker) == SMS else "web"):
-            dispatcher.utter_message(text=text)
-        return True
-
-    async def validate_callback_channel(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                        domain: DomainDict) -> dict[str, Any]:
-        if self._crisis(dispatcher, tracker):
-            return {"callback_channel": None}
-        text = str(value or "").lower()
-        for word, channel in (("text", "sms"), ("sms", "sms"), ("email", "email"), ("mail", "email"),
-                              ("call", "phone"), ("phone", "phone"), ("ring", "phone")):
-            if word in text:
-                return {"callback_channel": channel}
-        dispatcher.utter_message(text="Sorry, please choose a phone call, a text or an email.")
-        return {"callback_channel": None}
-
-    async def validate_callback_time(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                     domain: DomainDict) -> dict[str, Any]:
-        if self._crisis(dispatcher, tracker):
-            return {"callback_time": None}
-        text = " ".join(str(value or "").split())[:200]
-        return {"callback_time": text or None}
-
-    async def validate_callback_contact(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                        domain: DomainDict) -> dict[str, Any]:
-        if self._crisis(dispatcher, tracker):
-            return {"callback_contact": None}
-        text = str(value or "").strip()
-        channel = tracker.get_slot("callback_channel")
-        if channel == "email" and re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", text):
-            return {"callback_contact": text}
-        if channel in ("sms", "phone") and re.fullmatch(r"\+?[\d\s()-]{10,16}", text):
-            return {"callback_contact": text}
-        dispatcher.utter_message(text="Sorry, that doesn't look right. Please send it again, or say stop to cancel.")
-        return {"callback_contact": None}
-
-
 class ActionSubmitCallback(Action):
     """Sends the call-back request to the team, with the contact details the student agreed to give."""
 
@@ -288,11 +251,15 @@ class ActionSubmitCallback(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         channel = channel_of(tracker)
+        if not callback_complete(tracker):  # the student stopped the questions
+            dispatcher.utter_message(response="utter_callback_cancelled")
+            return clear_callback_slots()
         try:
             result = await self.client.post("/api/callback-requests", {
                 "sender_id": tracker.sender_id, "request_id": _request_id(tracker) + ":callback",
                 "preferred_channel": tracker.get_slot("callback_channel"),
                 "safe_time": tracker.get_slot("callback_time"), "contact": tracker.get_slot("callback_contact"),
+                "leave_message": tracker.get_slot("callback_leave_message"),
             })
         except HandoffUnavailable:
             send(dispatcher, [Reply(CANT_REACH)], channel)
@@ -301,7 +268,7 @@ class ActionSubmitCallback(Action):
             f"Thank you. The team will get in touch at the time you gave. Your reference is {result['reference']}."
             " They will only use these details for this. If you are in danger before then, call 999."
         )], channel)
-        return [SlotSet("callback_channel", None), SlotSet("callback_time", None), SlotSet("callback_contact", None)]
+        return clear_callback_slots()
 
 
 class ActionDeleteConversation(Action):

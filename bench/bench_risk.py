@@ -1,6 +1,8 @@
-"""Time the risk classifier: load once, then classify the labelled set over and over.
+"""Time the safety check: load once, then check the labelled set over and over.
 
-Run from the repository root: `python bench/bench_risk.py [--runs 20000]`.
+First the rules alone, then the whole check (rules, typo repair and the trained model, as the service runs
+it), on ordinary messages and on 2,000-character adversarial ones, and the memory the model adds.
+Run from the repository root: `python bench/bench_risk.py [--runs 20000]` (after `python -m safety.train`).
 """
 
 from __future__ import annotations
@@ -47,10 +49,72 @@ def main() -> None:
     print(f"import spaCy: {(imported - started) * 1000:.0f} ms; build classifier: {(loaded - imported) * 1000:.0f} ms")
     print(f"{args.runs} classifications over {len(texts)} messages:")
     print(f"  median {statistics.median(timings) / 1000:.1f} us, p99 {p99 / 1000:.1f} us")
-    adversarial(classifier, args.adversarial)
+    texts_long = adversarial_texts(classifier, args.adversarial)
+    adversarial(classifier.classify, texts_long, "rules alone")
+    whole_check(classifier, texts, texts_long, args.runs)
 
 
-def adversarial(classifier, count: int) -> None:
+def rss_mb() -> float:
+    """This process's resident memory in MB (Linux)."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def whole_check(classifier, texts: list[str], texts_long: list[str], runs: int) -> None:
+    """The verdict as the service computes it: rules, typo repair and the model."""
+    from safety.model import ModelMissing, RiskModel
+    from safety.verdict import SafetyCheck
+
+    before = rss_mb()
+    started = time.perf_counter()
+    try:
+        model = RiskModel.load()
+    except ModelMissing as exc:
+        print(f"whole check: skipped ({exc})")
+        return
+    check = SafetyCheck(classifier, model)
+    for text in texts:
+        check.assess(text)
+    loaded = time.perf_counter()
+    print(f"whole check (rules + typo repair + model): model loaded in {(loaded - started) * 1000:.0f} ms, "
+          f"memory it adds {rss_mb() - before:.1f} MB (target < 100 MB)")
+    wall, cpu = [], []
+    for i in range(runs):
+        text = texts[i % len(texts)]
+        t0, c0 = time.perf_counter_ns(), time.thread_time_ns()
+        check.assess(text)
+        cpu.append(time.thread_time_ns() - c0)
+        wall.append(time.perf_counter_ns() - t0)
+    print(f"  {runs} verdicts over {len(texts)} messages (target: p99 < 5 ms):")
+    for kind, timings in (("elapsed", wall), ("CPU", cpu)):
+        timings.sort()
+        p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))]
+        print(f"    {kind}: median {statistics.median(timings) / 1000:.1f} us, p99 {p99 / 1000:.1f} us")
+    adversarial(check.assess, texts_long, "whole check")
+    adversarial(check.assess, near_miss_texts(len(texts_long)), "whole check, every word a new near miss")
+
+
+def near_miss_texts(count: int) -> list[str]:
+    """2,000 characters of never-seen words one letter from the words typo repair looks for (no cache helps)."""
+    import random
+
+    rng = random.Random(11)
+    targets = ["suicide", "overdose", "killing", "stalking", "threatening", "paracetamol", "bleeding", "scared"]
+    texts = []
+    for _ in range(count):
+        words: list[str] = []
+        while sum(len(w) + 1 for w in words) < 2000:
+            word = list(rng.choice(targets))
+            word[rng.randrange(1, len(word))] = rng.choice("abcdefghijklmnopqrstuvwxyz")
+            words.append("".join(word) + rng.choice("qxz"))
+        texts.append(" ".join(words)[:2000])
+    return texts
+
+
+def adversarial_texts(classifier, count: int) -> list[str]:
     """2,000-character messages made only of the words the patterns look for: the check's worst case."""
     import random
 
@@ -63,19 +127,24 @@ def adversarial(classifier, count: int) -> None:
         while sum(len(w) + 1 for w in words) < 2000:
             words.append(rng.choice(crisis) if n % 4 == 0 and rng.random() < 0.1 else rng.choice(vocabulary))
         texts.append(" ".join(words)[:2000])
+    return texts
+
+
+def adversarial(check, texts: list[str], name: str) -> None:
+    """Time one check over the adversarial messages: elapsed and CPU time."""
     for text in texts[:20]:
-        classifier.classify(text)
+        check(text)
     wall, cpu = [], []
     for text in texts:
         t0, c0 = time.perf_counter_ns(), time.thread_time_ns()
-        classifier.classify(text)
+        check(text)
         cpu.append(time.thread_time_ns() - c0)
         wall.append(time.perf_counter_ns() - t0)
-    print(f"{count} adversarial 2,000-character messages (trigger words only; target: p99 <= 5 ms):")
-    for name, timings in (("elapsed", wall), ("CPU (what the check itself costs on a busy machine)", cpu)):
+    print(f"{name}: {len(texts)} adversarial 2,000-character messages (trigger words only; target: p99 <= 5 ms):")
+    for kind, timings in (("elapsed", wall), ("CPU (what the check itself costs on a busy machine)", cpu)):
         timings.sort()
         p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))]
-        print(f"  {name}: median {statistics.median(timings) / 1e6:.2f} ms, p99 {p99 / 1e6:.2f} ms, "
+        print(f"  {kind}: median {statistics.median(timings) / 1e6:.2f} ms, p99 {p99 / 1e6:.2f} ms, "
               f"max {timings[-1] / 1e6:.2f} ms")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'", "\u02bc": "'"})
 # Hyphens inside words become spaces, so "self-harm" and "self harm" read the same.
@@ -14,6 +15,43 @@ _SPLIT_ENDINGS = frozenset(["n't", "'s", "'ll", "'ve", "'re", "'d", "'m", "'t"])
 _RUNS = re.compile(r"\d+|[^\W\d_]+")
 
 
+class TypoRepair:
+    """Repairs near misses of the few words that matter ("suicde", "overdoze"; "kil" is a spelling instead).
+
+    A word is repaired only when it is unknown (not a target, not a word the rules use, not left alone), is at
+    least `min_length` long, starts with the target's letter, and is one edit away (two when both words have
+    nine letters or more); a tie between two targets repairs nothing.
+    """
+
+    def __init__(self, targets: Iterable[str], known: Iterable[str], min_length: int = 4) -> None:
+        self.targets = frozenset(targets)
+        self.known = frozenset(known) | self.targets
+        self.min_length = min_length
+        by_letter: dict[str, list[str]] = {}
+        for word in sorted(self.targets):
+            by_letter.setdefault(word[0], []).append(word)
+        self._by_letter = {letter: tuple(words) for letter, words in by_letter.items()}
+        self.repair = lru_cache(maxsize=8192)(self._repair)  # students repeat their words; the cache is bounded
+
+    def _repair(self, word: str) -> str:
+        if len(word) < self.min_length or word in self.known or not word.isalpha():
+            return word
+        from rapidfuzz.distance import OSA  # in both environments; imported late to keep start-up cheap
+
+        best: list[str] = []
+        best_distance = 3
+        for target in self._by_letter.get(word[0], ()):
+            allowed = 2 if len(target) >= 9 and len(word) >= 9 else 1
+            distance = OSA.distance(word, target, score_cutoff=allowed)
+            if distance > allowed:
+                continue
+            if distance < best_distance:
+                best, best_distance = [target], distance
+            elif distance == best_distance:
+                best.append(target)
+        return best[0] if len(best) == 1 else word
+
+
 class Normaliser:
     """Tokenises text and rewrites SMS spellings and contractions into canonical words."""
 
@@ -22,7 +60,9 @@ class Normaliser:
         spellings: Mapping[str, str],
         suffixes: Mapping[str, str],
         is_after: Iterable[str],
+        typos: TypoRepair | None = None,
     ) -> None:
+        self.typos = typos
         self._words: dict[str, tuple[str, ...]] = {}
         self._phrases: dict[tuple[str, ...], tuple[str, ...]] = {}
         for written, canonical in spellings.items():
@@ -35,6 +75,19 @@ class Normaliser:
         self._longest_phrase = max((len(k) for k in self._phrases), default=0)
         self._suffixes = {s.lstrip("'"): tuple(v.split()) for s, v in suffixes.items()}
         self._is_after = frozenset(is_after)
+
+    def with_typos(self, typos: TypoRepair) -> Normaliser:
+        """The same normaliser, also repairing near misses of the words that matter."""
+        copy = object.__new__(Normaliser)
+        copy.__dict__.update(self.__dict__)
+        copy.typos = typos
+        return copy
+
+    def known_words(self) -> frozenset[str]:
+        """Every word the spellings map reads or writes (these are never treated as typos)."""
+        written = {w for key in self._phrases for w in key} | set(self._words)
+        canonical = {w for value in (*self._words.values(), *self._phrases.values()) for w in value}
+        return frozenset(written | canonical)
 
     def words(self, text: str) -> list[str]:
         """Canonical lower-case words and punctuation marks of the text; line breaks end a sentence."""
@@ -61,7 +114,7 @@ class Normaliser:
         if len(runs) > 1:
             # "15yo", "yr11": split digits from letters, then look each part up again.
             return tuple(w for run in runs for w in self._words.get(run, (run,)))
-        return (chunk,)
+        return (self.typos.repair(chunk),) if self.typos is not None else (chunk,)
 
     def _contraction(self, chunk: str) -> tuple[str, ...]:
         stem, _, suffix = chunk.rpartition("'")

@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 
 import yaml
 
-from safety.normalise import Normaliser
+from safety.normalise import Normaliser, TypoRepair
 
 TokenSpec = dict[str, Any]
 MatcherPattern = list[TokenSpec]
@@ -149,6 +149,9 @@ class _Compiler:
         for kind, (raw, where) in cue_sources.items():
             compiled[cue_key(kind)] = self._compile_all(self._pattern_list(raw, where), where)
         rules = self._rules(severities, compiled)
+        typos = norm.get("typos")
+        if typos is not None:
+            self.normaliser = self.normaliser.with_typos(self._typo_repair(typos, compiled))
         return PatternSet(
             severities=severities,
             rules=rules,
@@ -162,6 +165,33 @@ class _Compiler:
             first_person_window=self._positive_int(framing.get("first_person_window"), "framing.first_person_window"),
             time_window=self._positive_int(time.get("window"), "time.window"),
         )
+
+    def _typo_repair(self, name: Any, compiled: dict[str, list[MatcherPattern]]) -> TypoRepair:
+        where = "normalise.typos"
+        if not isinstance(name, str) or not name.endswith(".yml") or "/" in name:
+            self.fail(where, "must name a .yml file beside the pattern file")
+        path = self.path.parent / name
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            self.fail(where, f"cannot read {path.name} ({exc})")
+        if not isinstance(data, dict):
+            self.fail(where, f"{path.name} must be a mapping with words and leave_alone")
+        targets = self._words(data.get("words"), f"{path.name}: words")
+        leave_alone = self._words(data.get("leave_alone") or ["-"], f"{path.name}: leave_alone")
+        min_length = self._positive_int(data.get("min_length"), f"{path.name}: min_length")
+        # A word any rule or cue is written with is known: it is never "repaired" into another.
+        used = {
+            word
+            for patterns in compiled.values()
+            for pattern in patterns
+            for spec in pattern
+            for lower in [spec.get("LOWER")]
+            if lower is not None
+            for word in ([lower] if isinstance(lower, str) else lower.get("IN", []))
+        }
+        known = used | set(leave_alone) | self.normaliser.known_words()
+        return TypoRepair(targets=[t.lower() for t in targets], known=known, min_length=min_length)
 
     def _severities(self) -> dict[str, int]:
         labels = self.section("labels", dict)

@@ -36,6 +36,7 @@ class RiskAssessment:
     severity: int
     rule_ids: tuple[str, ...]
     suppressed: tuple[str, ...] = ()
+    times: frozenset[str] = frozenset()  # kinds of time named in the message: recent, past, now
 
     @property
     def flagged(self) -> bool:
@@ -78,6 +79,22 @@ class RiskClassifier:
         """Severity of one label (higher is more urgent)."""
         return self._set.severities[label]
 
+    def dropped_labels(self, assessment: RiskAssessment, reasons: frozenset[str]) -> frozenset[str]:
+        """Labels whose patterns matched but whose context dropped every hit for one of these reasons
+        (idiom, negation, framing, not_recent, past)."""
+        rules = self._set.rules
+        dropped = {
+            rules[rule_id].label
+            for entry in assessment.suppressed
+            for rule_id, _, reason in [entry.partition(":")]
+            if reason in reasons
+        }
+        return frozenset(dropped - assessment.labels)
+
+    def words(self, text: str) -> list[str]:
+        """The message's canonical words, as the patterns (and the model) read them."""
+        return self._set.normaliser.words(text)
+
     def classify(self, text: str) -> RiskAssessment:
         """Assess one message. Never raises: if the check breaks, the message is flagged as unchecked."""
         try:
@@ -109,7 +126,7 @@ class RiskClassifier:
             else:
                 hits[strings[match_id]].append((start, end))
         if not hits:
-            return NO_RISK
+            return RiskAssessment(labels=frozenset(), severity=0, rule_ids=(), times=frozenset(k for *_, k in times))
         context = _Context(self._set, words, cues, times)
         accepted: list[Rule] = []
         suppressed: list[str] = []
@@ -130,6 +147,7 @@ class RiskClassifier:
             severity=max((self._set.severities[label] for label in labels), default=0),
             rule_ids=tuple(rule.id for rule in accepted),
             suppressed=tuple(suppressed),
+            times=frozenset(kind for *_, kind in times),
         )
 
 

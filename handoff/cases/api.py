@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import delete, select
 
 from handoff.api.deps import CtxDep
-from handoff.cases import flows
+from handoff.cases import flows, sharing
 from handoff.cases import service as cases
 from handoff.cases.enums import Goal
 from handoff.cases.models import Case
@@ -44,6 +44,19 @@ class HandoffRequestIn(BaseModel):
     goal: Goal
     share_transcript: bool
     anonymous: bool = True
+    share_choice: ShareChoiceIn | None = None
+
+
+class ShareChoiceIn(BaseModel):
+    """The student saw their messages from from_seq to upto_seq listed, and left these out."""
+
+    from_seq: int = Field(default=0, ge=0)
+    upto_seq: int = Field(ge=0)
+    withheld_seqs: list[int] = Field(default_factory=list, max_length=2000)
+
+
+class SharePreviewIn(BaseModel):
+    sender_id: SenderId
 
 
 class CallbackRequestIn(BaseModel):
@@ -52,6 +65,7 @@ class CallbackRequestIn(BaseModel):
     preferred_channel: Literal["phone", "sms", "email"]
     safe_time: str = Field(min_length=1, max_length=200)
     contact: str = Field(min_length=3, max_length=254)
+    leave_message: bool | None = None
 
 
 class ResumeIn(BaseModel):
@@ -76,14 +90,32 @@ async def _conversation(ctx: AppContext, sender_id: str) -> Conversation:
 async def handoff_request(body: HandoffRequestIn, ctx: CtxDep) -> dict[str, object]:
     """Create the case (once per request) and join the queue, or say when the team is next in."""
     conversation = await _conversation(ctx, body.sender_id)
+    chose = body.share_choice is not None and body.share_transcript
     try:
         outcome = await flows.request_handoff(
             ctx, conversation, request_id=body.request_id, goal=body.goal,
-            share_transcript=body.share_transcript, anonymous=body.anonymous,
+            # A trimmed transcript starts hidden, so no officer can see more than was chosen even for a moment.
+            share_transcript=body.share_transcript and not chose, anonymous=body.anonymous,
         )
     except cases.RequestIdInUse as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
+    if chose and outcome.created and body.share_choice is not None:
+        async with ctx.sessions() as db:
+            case = await db.get(Case, outcome.case.id)
+            assert case is not None
+            await sharing.record_choice(db_session=db, case=case, from_seq=body.share_choice.from_seq,
+                                        upto_seq=body.share_choice.upto_seq,
+                                        withheld_seqs=body.share_choice.withheld_seqs)
     return outcome.as_json()
+
+
+@router.post("/share-preview")
+async def share_preview(body: SharePreviewIn, ctx: CtxDep) -> dict[str, object]:
+    """The student's own messages so far: what the share question lists for them (by text, numbered)."""
+    conversation = await _conversation(ctx, body.sender_id)
+    async with ctx.sessions() as db:
+        listed = await sharing.student_messages(db_session=db, conversation_id=conversation.id)
+    return {"messages": [{"seq": m.seq, "text": m.text} for m in listed]}
 
 
 @router.post("/callback-requests")
@@ -99,7 +131,7 @@ async def callback_request(body: CallbackRequestIn, ctx: CtxDep) -> dict[str, ob
             )
         await cases.add_callback(
             db_session=db, case=case, preferred_channel=body.preferred_channel, safe_time=body.safe_time,
-            contact_encrypted=ctx.vault.encrypt(body.contact),
+            contact_encrypted=ctx.vault.encrypt(body.contact), leave_message=body.leave_message,
         )
         return {"reference": cases.student_reference(case)}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, String, Text
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from handoff.cases.enums import CaseStatus, Goal
@@ -30,6 +30,9 @@ class Case(Base):
     channel: Mapped[str] = mapped_column(String(16))
     goal: Mapped[Goal] = mapped_column(Enum(Goal, native_enum=False, length=16, validate_strings=True))
     share_transcript: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The seqs of the student's own messages from before the case that they chose to share (None: all or nothing,
+    # as share_transcript says). Decided by handoff/cases/sharing.py.
+    shared_seqs: Mapped[list[int] | None] = mapped_column(JSON, nullable=True, default=None)
     anonymous: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[CaseStatus] = mapped_column(
         Enum(CaseStatus, native_enum=False, length=16, validate_strings=True), default=CaseStatus.open
@@ -76,5 +79,7 @@ class CallbackRequest(Base):
     preferred_channel: Mapped[str] = mapped_column(String(16))
     safe_time: Mapped[str] = mapped_column(EncryptedText)  # in the student's own words: names, places
     contact_encrypted: Mapped[str] = mapped_column(Text)
+    # May they leave a voicemail, or a text or email that says who it is from? None: not asked (older requests).
+    leave_message: Mapped[bool | None] = mapped_column(Boolean, nullable=True, default=None)
     done: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -156,13 +156,18 @@ async def mark_first_response(*, db_session: AsyncSession, case: Case, at: datet
         await db_session.commit()
 
 
+def leave_message_words(leave_message: bool | None) -> str:
+    return {True: "yes", False: "no", None: "not asked"}[leave_message]
+
+
 async def add_callback(
-    *, db_session: AsyncSession, case: Case, preferred_channel: str, safe_time: str, contact_encrypted: str
+    *, db_session: AsyncSession, case: Case, preferred_channel: str, safe_time: str, contact_encrypted: str,
+    leave_message: bool | None = None,
 ) -> CallbackRequest:
     callback = CallbackRequest(case_id=case.id, preferred_channel=preferred_channel, safe_time=safe_time,
-                               contact_encrypted=contact_encrypted)
+                               contact_encrypted=contact_encrypted, leave_message=leave_message)
     db_session.add(callback)
     await log_event(db_session=db_session, case_id=case.id, actor="student", kind="callback_requested",
-                    detail=f"channel={preferred_channel}")
+                    detail=f"channel={preferred_channel} leave_message={leave_message_words(leave_message)}")
     await db_session.commit()
     return callback

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from handoff.api.deps import CtxDep, SessionDep, cookie_name
-from handoff.cases import flows
+from handoff.cases import flows, sharing
 from handoff.cases import service as cases
 from handoff.cases.enums import CATEGORIES, OUTCOMES
 from handoff.cases.models import CallbackRequest, Case, CaseEvent, CaseNote
@@ -166,10 +166,10 @@ async def conversation_detail(public_id: str, officer: OfficerDep, db: SessionDe
         raise HTTPException(status_code=403, detail="not a case you handle")
     await cases.log_event(db_session=db, case_id=case.id, actor=f"officer:{officer.id}", kind="read")
     await db.commit()
-    messages = await conversations.messages_after(db_session=db, conversation_id=conversation.id)
-    if not case.share_transcript:
-        messages = [m for m in messages if m.created_at >= case.created_at]
+    messages = sharing.visible_to_officer(
+        case, await conversations.messages_after(db_session=db, conversation_id=conversation.id))
     return {**_queue_row(conversation, case), "share_transcript": case.share_transcript,
+            "trimmed": case.shared_seqs is not None,
             "anonymous": case.anonymous, "messages": [_officer_message(m) for m in messages]}
 
 
@@ -264,7 +264,8 @@ async def case_page(reference: str, officer: OfficerDep, db: SessionDep, ctx: Ct
                    for e in events],
         "notes": [{"at": n.created_at.isoformat(), "officer_id": n.officer_id, "text": n.text} for n in notes],
         "callbacks": [{"channel": c.preferred_channel, "safe_time": c.safe_time,
-                       "contact": ctx.vault.decrypt(c.contact_encrypted), "done": c.done} for c in callbacks],
+                       "contact": ctx.vault.decrypt(c.contact_encrypted), "done": c.done,
+                       "leave_message": c.leave_message} for c in callbacks],
     }
 
 
@@ -284,7 +285,8 @@ async def callbacks(officer: OfficerDep, db: SessionDep, ctx: CtxDep) -> list[di
     )).all()
     return [
         {"reference": case.reference, "channel": cb.preferred_channel, "safe_time": cb.safe_time,
-         "contact": ctx.vault.decrypt(cb.contact_encrypted), "requested_at": cb.created_at.isoformat()}
+         "contact": ctx.vault.decrypt(cb.contact_encrypted), "requested_at": cb.created_at.isoformat(),
+         "leave_message": cb.leave_message}
         for cb, case in rows
     ]
 

@@ -9,6 +9,7 @@
   var SILENCE_LIMIT = 10000;         // ms without any frame after a ping before the socket counts as dead
   var GAP_WAIT = 3000;               // ms a missing seq may stay missing before the page asks again
   var MESSAGE = "talk-it-through";   // marks postMessage traffic between this frame and widget.js
+  var SHARE_CHOOSE = "/share_choose"; // this quick reply opens the list below instead of being sent
 
   var root = document.documentElement;
   var embedded = root.classList.contains("embedded");
@@ -140,12 +141,70 @@
       button.type = "button";
       button.textContent = b.title;
       button.addEventListener("click", function () {
+        if (b.payload === SHARE_CHOOSE) { openShareChooser(); return; }
         send(b.title, b.payload);
         input.focus();  // the buttons are gone now: focus must not fall back to the page
       });
       replies.appendChild(button);
     });
     if (hadFocus) input.focus();
+    scrollDown(false);
+  }
+
+  // ---- choosing what the officer sees -------------------------------------------------------------
+  // The student's own messages, exactly as the officer would see them, each with a box to untick. The
+  // answer names the last message listed and the ones left out; the service shares nothing else from before.
+  function openShareChooser() {
+    var mine = Array.prototype.filter.call(log.children, function (item) {
+      return item.classList.contains("from-user") && item.hasAttribute("data-seq");
+    });
+    replies.textContent = "";
+    var box = document.createElement("fieldset");
+    box.className = "share-chooser";
+    var legend = document.createElement("legend");
+    legend.textContent = "What the welfare officer will see. Untick anything you'd rather keep to yourself.";
+    box.appendChild(legend);
+    var list = document.createElement("ul");
+    mine.forEach(function (item) {
+      var row = document.createElement("li");
+      var label = document.createElement("label");
+      var tick = document.createElement("input");
+      tick.type = "checkbox";
+      tick.checked = true;
+      tick.value = item.getAttribute("data-seq");
+      label.appendChild(tick);
+      label.appendChild(document.createTextNode(" " + Array.prototype.filter.call(item.childNodes, function (n) {
+        return n.nodeType === 3;
+      }).map(function (n) { return n.textContent; }).join("")));
+      row.appendChild(label);
+      list.appendChild(row);
+    });
+    box.appendChild(list);
+    var shareTicked = document.createElement("button");
+    shareTicked.type = "button";
+    shareTicked.textContent = "Share the ticked messages";
+    var shareNone = document.createElement("button");
+    shareNone.type = "button";
+    shareNone.textContent = "Share nothing";
+    box.appendChild(shareTicked);
+    box.appendChild(shareNone);
+    replies.appendChild(box);
+    shareTicked.addEventListener("click", function () {
+      var ticks = Array.prototype.slice.call(list.querySelectorAll("input"));
+      var upto = ticks.reduce(function (most, t) { return Math.max(most, Number(t.value)); }, 0);
+      var left = ticks.filter(function (t) { return !t.checked; }).map(function (t) { return t.value; });
+      var kept = ticks.length - left.length;
+      var payload = "/share_chosen" + JSON.stringify({ share_upto: upto, share_withheld: left.join(" ") });
+      if (payload.length > 200) payload = "/deny";  // too long to send: share less, never more
+      send("Share " + kept + " of my " + ticks.length + " messages", payload);
+      input.focus();
+    });
+    shareNone.addEventListener("click", function () {
+      send("Share nothing", "/deny");
+      input.focus();
+    });
+    var first = list.querySelector("input") || shareTicked;
+    first.focus();
     scrollDown(false);
   }
 

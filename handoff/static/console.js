@@ -511,7 +511,10 @@
     var flags = detail.risk_flags || [];
     fact(ui.facts, "Risk", flags.length ? flagList(flags) : "None flagged");
 
-    ui.transcriptNote.textContent = detail.share_transcript
+    ui.transcriptNote.textContent = detail.trimmed
+      ? "The student chose which of their earlier messages to share: only those are shown, and none of the " +
+        "assistant's replies from before."
+      : detail.share_transcript
       ? "The student agreed to share what they wrote to the assistant: the earlier messages are shown."
       : "The student chose not to share what they wrote to the assistant: you see only what came after they " +
         "asked for a person.";
@@ -922,7 +925,15 @@
     item.appendChild(el("span", "", words(cb.channel) + ": "));
     item.appendChild(el("strong", "", cb.contact));
     item.appendChild(el("span", "", ", safe time: " + (cb.safe_time || "any") + (cb.done ? " (done)" : "")));
+    item.appendChild(el("span", "leave-message", ". " + leaveMessageWords(cb.leave_message)));
     return item;
+  }
+
+  // Whether a voicemail, or a text or email saying who it is from, is safe. Not asked counts as not safe.
+  function leaveMessageWords(leaveMessage) {
+    if (leaveMessage === true) return "A message saying it's the welfare team is safe";
+    if (leaveMessage === false) return "Leave no message; don't say who it is from";
+    return "Not asked: leave no message";
   }
 
   ui.caseNoteForm.addEventListener("submit", function (e) {
@@ -944,6 +955,7 @@
         row.appendChild(el("td", "", words(cb.channel)));
         row.appendChild(el("td", "", cb.safe_time || "Any time"));
         row.appendChild(el("td", "", cb.contact));
+        row.appendChild(el("td", "leave-message", leaveMessageWords(cb.leave_message)));
         row.appendChild(el("td", "", when(cb.requested_at)));
         ui.callbacksBody.appendChild(row);
       });

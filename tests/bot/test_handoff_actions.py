@@ -33,12 +33,12 @@ async def _run(action, tracker):
 
 
 async def test_the_intro_says_a_real_person_joins_that_they_can_stay_anonymous_and_asks_consent():
-    _, web = await _run(ActionHandoffIntro(), _tracker("webchat"))
+    _, web = await _run(ActionHandoffIntro(NOWHERE), _tracker("webchat"))
     text = " ".join(m["text"] for m in web)
     assert "real person" in text and "don't have to give your name" in text
-    assert [b["payload"] for b in web[-1]["buttons"]] == ["/affirm", "/deny"]
-    _, sms = await _run(ActionHandoffIntro(), _tracker("sms"))
-    assert all(fits_sms(m["text"]) for m in sms) and "YES" in sms[-1]["text"]
+    assert [b["payload"] for b in web[-1]["buttons"]] == ["/affirm", "/share_choose", "/deny"]
+    _, sms = await _run(ActionHandoffIntro(NOWHERE), _tracker("sms"))
+    assert all(fits_sms(m["text"]) for m in sms) and "SHARE ALL" in sms[-1]["text"]
 
 
 async def test_the_consent_answer_is_kept_and_the_goal_question_follows():

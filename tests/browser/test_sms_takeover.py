@@ -46,7 +46,7 @@ def test_an_officer_takes_over_an_sms_conversation(officer: Browsing, console_sy
     go_on_duty(console)
 
     phone = SmsPhone(console_system, "+447700900457")
-    phone.converse("PERSON", "Reply YES")
+    phone.converse("PERSON", "Reply SHARE ALL")
     phone.converse("YES", "Reply TALK")
     told = phone.converse("TALK", "Your reference is")
     match = REFERENCE.search(told)

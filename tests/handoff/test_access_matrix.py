@@ -55,6 +55,7 @@ MATRIX: dict[tuple[str, str], dict[str, int | str]] = {
     ("POST", "/sms/status"): TWILIO_ONLY,
     ("POST", "/api/handoff-requests"): ASSISTANT_ONLY,
     ("POST", "/api/callback-requests"): ASSISTANT_ONLY,
+    ("POST", "/api/share-preview"): ASSISTANT_ONLY,
     ("POST", "/api/cases/resume"): ASSISTANT_ONLY,
     ("GET", "/api/team-availability"): ASSISTANT_ONLY,
     ("POST", "/api/conversations/erase"): ASSISTANT_ONLY,

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
+from safety.model import DEFAULT_MODEL_DIR, ModelMissing, RiskModel
+
 
 def _minimal_patterns() -> dict[str, Any]:
     return {
@@ -45,3 +47,18 @@ def pattern_file() -> Callable[..., Path]:
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def safety_model(tmp_path_factory: pytest.TempPathFactory) -> RiskModel:
+    """The trained safety model: the one `make train` built when it is up to date, else one trained here."""
+    from safety import train
+
+    expected = train.data_fingerprint()
+    try:
+        built = RiskModel.load(DEFAULT_MODEL_DIR)
+        if built.info.get("fingerprint") == expected:
+            return built
+    except ModelMissing:
+        pass
+    return RiskModel.load(train.train(tmp_path_factory.mktemp("safety-model"), log=lambda line: None))

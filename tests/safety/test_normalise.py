@@ -61,3 +61,57 @@ def test_split_contractions_read_as_words(text: str, words: list[str]) -> None:
 def test_a_crisis_message_with_a_split_contraction_is_still_caught() -> None:
     assessment = get_classifier().classify("i ca n't take it any more, i want to kill myself tonight")
     assert assessment.labels == {"suicide_self_harm"}
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("suicde", ["suicide"]),
+        ("overdoze", ["overdose"]),
+        ("cuttin myself", ["cutting", "myself"]),
+        ("i was rapped", ["i", "was", "raped"]),
+        ("paracetomol", ["paracetamol"]),
+        ("i wnt 2 die 2nite", ["i", "want", "to", "die", "tonight"]),
+        ("kil", ["kill"]),
+    ],
+)
+def test_near_misses_of_the_words_that_matter_are_repaired(text: str, words: list[str]) -> None:
+    assert get_classifier()._set.normaliser.words(text) == words
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "this is hard",  # one letter from "harm"
+        "i shared it",  # one from "scared"
+        "race night",  # one from "rape"
+        "hearing test",
+        "the tables",
+        "my dad",  # under four letters: never repaired
+        "i took 2 pills",  # a lone digit stays a number
+        "year 4",
+        "homeless",
+    ],
+)
+def test_real_words_near_them_are_left_alone(text: str) -> None:
+    words = get_classifier()._set.normaliser.words(text)
+    assert words == text.split()
+
+
+def test_typo_repair_does_not_flood_the_look_alikes() -> None:
+    """On the training batches' look-alikes, typo repair changes at most a handful of words, none into risk."""
+    import yaml
+
+    from safety.train import BATCHES
+
+    normaliser = get_classifier()._set.normaliser
+    assert normaliser.typos is not None
+    changed = []
+    for path in sorted(BATCHES.glob("*.yml")):
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")):
+            if item["group"] == "lookalike":
+                for word in item["text"].lower().split():
+                    bare = word.strip(".,!?;:'\"()")
+                    if bare.isalpha() and normaliser.typos.repair(bare) != bare:
+                        changed.append(bare)
+    assert len(changed) <= 3, changed

@@ -1,7 +1,7 @@
 """case resume code: a returning student proves the reference is theirs
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-03
 
 Cases opened before this have no code. Their references keep working for officers (console, records), but a
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
@@ -26,5 +26,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("cases") as batch:
-        batch.drop_column("resume_code")
+    # A plain DROP COLUMN (SQLite 3.35+): a batch copy of `cases` would drop the table, and with foreign keys on
+    # that deletes the call-back requests that belong to its cases.
+    op.drop_column("cases", "resume_code")

@@ -1,0 +1,119 @@
+"""The statistical layer under the rules: a small spaCy text classifier trained from the project's labelled data.
+
+It reads the same canonical words as the rules (after SMS spellings and typo repair), and gives each risk label
+a score from 0 to 1, plus two "ask" scores for distress that needs a kind direct question rather than a guess.
+`safety.train` builds it; the thresholds that turn scores into decisions are chosen there by cross-validation
+on the training data and are saved beside the model.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+MODEL_ENV = "SAFETY_MODEL_PATH"
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "safety"
+SETTINGS_FILE = "safety.json"
+FORMAT = 1
+
+RISK_LABELS = ("immediate_danger", "suicide_self_harm", "recent_sexual_assault", "under_18")
+# Distress where the right answer is to ask: "are you thinking about ending your life?" / "are you safe right now?"
+ASK_LABELS = {"ask_suicide": "suicide", "ask_safety": "safety"}
+MODEL_LABELS = (*RISK_LABELS, *ASK_LABELS)
+# A check-in kind and the emergency label whose weak score also asks that question.
+CHECK_IN_FOR = {"suicide_self_harm": "suicide", "immediate_danger": "safety"}
+TEXTCAT = "textcat_multilabel"
+# Bag of words and word pairs (hashed, no vectors): cross-validation on the training data scored it as well as
+# a CNN ensemble over word pieces at a fifth of the cost. TextCatBOW.v2 has this name in spaCy 3.4 and 3.8.
+MODEL_CONFIG: dict[str, Any] = {
+    "@architectures": "spacy.TextCatBOW.v2", "exclusive_classes": False, "ngram_size": 2, "no_output_layer": False,
+    "nO": None,
+}
+
+
+def blank_pipeline() -> Any:
+    """A blank English pipeline with an untrained multi-label classifier for the model labels."""
+    import spacy
+
+    nlp = spacy.blank("en")
+    textcat: Any = nlp.add_pipe(TEXTCAT, config={"model": MODEL_CONFIG, "threshold": 0.5})
+    for label in MODEL_LABELS:
+        textcat.add_label(label)
+    return nlp
+
+
+class ModelMissing(Exception):
+    """There is no usable model at the path (not trained yet, or unreadable here)."""
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Where a score becomes a decision, per model label (chosen by cross-validation when training)."""
+
+    fire: dict[str, float]  # at or above: the label is raised (its safety response is sent)
+    weak: dict[str, float]  # at or above (and below `fire`): a weak hit, shown to officers; a check-in for two labels
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON for the settings file."""
+        return {"fire": self.fire, "weak": self.weak}
+
+    @classmethod
+    def from_json(cls, raw: Any) -> Thresholds:
+        """Read back; refuses anything that is not a threshold between 0 and 1 for a known label."""
+        fire, weak = raw["fire"], raw["weak"]
+        for table in (fire, weak):
+            if set(table) != set(MODEL_LABELS) or not all(0.0 < float(v) <= 1.0 for v in table.values()):
+                raise ValueError("thresholds must cover every model label, each between 0 and 1")
+        return cls(fire={k: float(v) for k, v in fire.items()}, weak={k: float(v) for k, v in weak.items()})
+
+
+class RiskModel:
+    """Scores canonical words with the trained classifier. Thread-safe; cost linear in the message length."""
+
+    def __init__(self, nlp: Any, thresholds: Thresholds, info: dict[str, Any] | None = None) -> None:
+        from spacy.tokens import Doc
+
+        self._nlp = nlp
+        self._doc = Doc
+        self._textcat = nlp.get_pipe(TEXTCAT)
+        self._lock = threading.Lock()
+        self.thresholds = thresholds
+        self.info = info or {}
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str] | None = None) -> RiskModel:
+        """Load a trained model: the given path, else $SAFETY_MODEL_PATH, else models/safety. Raises ModelMissing."""
+        directory = Path(path or os.environ.get(MODEL_ENV) or DEFAULT_MODEL_DIR)
+        settings_path = directory / SETTINGS_FILE
+        if not settings_path.is_file():
+            raise ModelMissing(f"no safety model at {directory} (build it with `python -m safety.train`)")
+        try:
+            info = json.loads(settings_path.read_text(encoding="utf-8"))
+            if info.get("format") != FORMAT:
+                raise ValueError(f"model format {info.get('format')!r}, this code reads {FORMAT}")
+            thresholds = Thresholds.from_json(info["thresholds"])
+            nlp = blank_pipeline()
+            nlp.get_pipe(TEXTCAT).from_disk(directory / TEXTCAT, exclude=["vocab"])
+            if tuple(nlp.get_pipe(TEXTCAT).labels) != MODEL_LABELS:
+                raise ValueError("the model's labels are not the ones this code expects")
+        except Exception as exc:  # an unreadable model is a missing model: the rules still run
+            raise ModelMissing(f"the safety model at {directory} cannot be used here ({exc})") from exc
+        return cls(nlp, thresholds, info)
+
+    def scores(self, words: Sequence[str]) -> dict[str, float]:
+        """A 0..1 score per model label for one message's canonical words."""
+        if not words:
+            return dict.fromkeys(MODEL_LABELS, 0.0)
+        with self._lock:  # the string store is shared with nothing else, but Doc creation writes to it
+            doc = self._doc(self._nlp.vocab, words=list(words))
+            scored = self._textcat.predict([doc])
+        row = scored[0]
+        return {label: float(row[i]) for i, label in enumerate(self._textcat.labels)}

@@ -1,0 +1,290 @@
+"""Train the safety model: `python -m safety.train [--out models/safety] [--seed 0]`.
+
+Training data: the labelled set and the batches of new phrasings (look-alikes are negatives, ambiguous
+messages teach the two "ask" classes), and the everyday messages the assistant itself is trained on (so that
+"hello" or "is this confidential?" carries no risk). The held-out set and the blind batches are never read here.
+Thresholds are chosen by cross-validation over the training data only (each batch is one fold, so every
+threshold is judged on phrasings written by someone the fold's model never read), then a final model is
+trained on everything and saved with its thresholds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import re
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from safety.model import (
+    ASK_LABELS,
+    CHECK_IN_FOR,
+    DEFAULT_MODEL_DIR,
+    FORMAT,
+    MODEL_CONFIG,
+    MODEL_LABELS,
+    SETTINGS_FILE,
+    TEXTCAT,
+    Thresholds,
+    blank_pipeline,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+LABELLED_SET = ROOT / "tests" / "safety" / "labelled.yml"
+BATCHES = ROOT / "tests" / "safety" / "batches"
+EVERYDAY = ROOT / "data" / "rasa" / "nlu"
+# Intents of the assistant's own training data that are ordinary questions and conversation, used as negatives.
+# Left out: intents whose examples describe what happened to someone (share_experience, help_friend, stalking,
+# grooming, image abuse, a parent harassing staff), which may carry real risk. An example the rules flag is
+# left out too.
+EVERYDAY_INTENTS = frozenset("""
+    greet goodbye thank affirm deny ask_help bot_challenge request_person restart delete_conversation out_of_scope
+    ask_confidentiality ask_confidentiality_limits ask_chat_privacy ask_consent ask_consent_freedom
+    ask_consent_capacity ask_consent_withdraw ask_consent_relationship ask_what_is_harassment ask_sexual_harassment
+    ask_bullying ask_online_harassment ask_abuse_of_power ask_disclosure_vs_report ask_anonymous
+    ask_informal_resolution goal_talk goal_disclose goal_report request_callback provide_reference
+    ask_staff_student_relationship accused_support ask_interim_measures ask_retaliation ask_how_to_report
+    ask_report_process ask_time_limit ask_appeal ask_evidence ask_contact ask_support_internal ask_support_services
+    ask_police ask_sarc
+""".split())
+_ENTITY_MARKUP = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
+SEED = 0
+EPOCHS = 12
+DROPOUT = 0.2
+BATCH_SIZE = 32
+CV_FOLDS = 4
+# Firing sends the emergency answer, and a look-alike given it teaches staff to ignore flags: the firing threshold
+# maximises F(beta) weighted towards precision. Below it, a weak hit asks a kind question, weighted a little
+# towards recall. Chosen by cross-validation on the training data (fire 0.5/0.75/1/1.5, weak 1/1.25/1.5/2):
+# fire 0.5 kept look-alikes given 999 at the rules' own rate; weak 1.25 asks a check-in of 2% of everyday
+# messages out of fold (1.5 asked 8%, 2 asked 13%) while 85% of crisis messages get help.
+FIRE_BETA = 0.5
+WEAK_BETA = 1.25
+WEAK_FLOOR = 0.05
+
+@dataclass(frozen=True)
+class Item:
+    """One training message: its canonical words, the model labels it should get, and where it came from."""
+
+    words: tuple[str, ...]
+    cats: frozenset[str]
+    source: str  # "labelled" or a batch file name
+    group: str  # crisis, lookalike, ambiguous, benign
+
+
+def training_files() -> list[Path]:
+    """Every file the model learns from (never the held-out set or the blind batches)."""
+    return [LABELLED_SET, *sorted(BATCHES.glob("*.yml"))]
+
+
+def everyday_files() -> list[Path]:
+    """The assistant's own training data, whose ordinary messages are negatives."""
+    return sorted(EVERYDAY.glob("*.yml"))
+
+
+def everyday_texts(files: Sequence[Path], flagged: Callable[[str], bool]) -> list[str]:
+    """Ordinary messages from the listed intents, without entity markup, leaving out any the rules flag."""
+    texts = []
+    for path in files:
+        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
+            if block.get("intent") not in EVERYDAY_INTENTS:
+                continue
+            for line in str(block.get("examples", "")).splitlines():
+                text = _ENTITY_MARKUP.sub(r"\1", line.strip().removeprefix("- ")).strip()
+                if text and not flagged(text):
+                    texts.append(text)
+    return texts
+
+
+def load_items(
+    words: Callable[[str], list[str]], files: Sequence[Path] | None = None,
+    everyday: Sequence[str] = (),
+) -> list[Item]:
+    """Read the training files (and the everyday messages) into items, normalised like live messages."""
+    items = [Item(tuple(words(text)), frozenset(), "everyday", "benign") for text in everyday]
+    for path in files or training_files():
+        for raw in yaml.safe_load(path.read_text(encoding="utf-8")):
+            labels = frozenset(raw.get("labels") or [])
+            group = raw.get("group") or ("crisis" if labels else "benign")
+            cats = set(labels)
+            if group == "ambiguous":
+                ask = raw.get("ask")
+                if ask not in ASK_LABELS.values():
+                    raise ValueError(f"{path}: ambiguous item needs ask: suicide or ask: safety")
+                cats.add(next(k for k, v in ASK_LABELS.items() if v == ask))
+            source = "labelled" if path == LABELLED_SET else path.stem
+            items.append(Item(tuple(words(raw["text"])), frozenset(cats), source, group))
+    return items
+
+
+def training_items(rules: Any) -> list[Item]:
+    """Everything the model learns from, read with the rules' normaliser (a RiskClassifier)."""
+    everyday = everyday_texts(everyday_files(), lambda text: rules.classify(text).flagged)
+    return load_items(rules.words, training_files(), everyday)
+
+
+def data_fingerprint(seed: int = SEED) -> str:
+    """The fingerprint of a model trained now from the default data."""
+    return fingerprint([*training_files(), *everyday_files()], seed)
+
+
+def fingerprint(files: Sequence[Path], seed: int) -> str:
+    """Identifies the data, settings and code a model was trained from (a stale model is retrained)."""
+    digest = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    data = ROOT / "data" / "safety"
+    for path in [*files, here / "train.py", here / "model.py", here / "normalise.py", data / "patterns.yml",
+                 data / "typos.yml"]:
+        digest.update(path.read_bytes() if path.exists() else b"")
+    digest.update(json.dumps([MODEL_CONFIG, EPOCHS, DROPOUT, BATCH_SIZE, seed, sorted(EVERYDAY_INTENTS)]).encode())
+    return digest.hexdigest()[:16]
+
+
+def fit(items: Sequence[Item], seed: int = SEED, epochs: int = EPOCHS) -> Any:
+    """Train a spaCy pipeline (blank English, no vectors) on the items; deterministic for a seed."""
+    from spacy.tokens import Doc
+    from spacy.training import Example
+    from spacy.util import fix_random_seed, minibatch
+
+    fix_random_seed(seed)
+    nlp = blank_pipeline()
+    examples = []
+    for item in items:
+        doc = Doc(nlp.vocab, words=list(item.words) or ["."])
+        examples.append(Example.from_dict(doc, {"cats": {label: float(label in item.cats) for label in MODEL_LABELS}}))
+    optimizer = nlp.initialize(lambda: examples)
+    order = random.Random(seed)  # noqa: S311 - a reproducible shuffle, not a secret
+    for _ in range(epochs):
+        shuffled = list(examples)
+        order.shuffle(shuffled)
+        for batch in minibatch(shuffled, size=BATCH_SIZE):
+            nlp.update(batch, sgd=optimizer, drop=DROPOUT)
+    return nlp
+
+
+def predict(nlp: Any, items: Sequence[Item]) -> list[dict[str, float]]:
+    """Scores per item from a freshly trained pipeline."""
+    from spacy.tokens import Doc
+
+    textcat = nlp.get_pipe("textcat_multilabel")
+    out: list[dict[str, float]] = []
+    for start in range(0, len(items), 64):
+        docs = [Doc(nlp.vocab, words=list(i.words) or ["."]) for i in items[start : start + 64]]
+        scores = textcat.predict(docs)
+        out.extend({label: float(row[k]) for k, label in enumerate(textcat.labels)} for row in scores)
+    return out
+
+
+def folds(items: Sequence[Item], count: int = CV_FOLDS, seed: int = SEED) -> list[list[int]]:
+    """Cross-validation folds: each batch of new phrasings is its own fold; the labelled set is dealt across them."""
+    batches = sorted({i.source for i in items if i.source not in ("labelled", "everyday")})
+    if len(batches) != count:
+        batches = []  # no batches (a small test set): plain random folds
+    out: list[list[int]] = [[] for _ in range(count)]
+    labelled = [n for n, i in enumerate(items) if i.source in ("labelled", "everyday") or not batches]
+    random.Random(seed).shuffle(labelled)  # noqa: S311 - reproducible folds
+    for position, n in enumerate(labelled):
+        out[position % count].append(n)
+    for k, name in enumerate(batches):
+        out[k].extend(n for n, i in enumerate(items) if i.source == name)
+    return out
+
+
+def out_of_fold_scores(items: Sequence[Item], seed: int = SEED) -> list[dict[str, float]]:
+    """Each item's scores from a model trained without its fold."""
+    scores: list[dict[str, float]] = [{} for _ in items]
+    for fold in folds(items, seed=seed):
+        held = set(fold)
+        nlp = fit([i for n, i in enumerate(items) if n not in held], seed=seed)
+        for n, row in zip(fold, predict(nlp, [items[n] for n in fold]), strict=True):
+            scores[n] = row
+    return scores
+
+
+def _best_threshold(scores: Sequence[float], positive: Sequence[bool], beta: float, floor: float) -> float:
+    candidates = sorted({round(s, 3) for s in scores if s >= floor} | {floor})
+    best, best_f = 1.0, -1.0
+    total_positive = sum(positive)
+    for t in candidates:
+        tp = sum(1 for s, p in zip(scores, positive, strict=True) if s >= t and p)
+        raised = sum(1 for s in scores if s >= t)
+        if not raised or not total_positive:
+            continue
+        precision, recall = tp / raised, tp / total_positive
+        f = (1 + beta**2) * precision * recall / (beta**2 * precision + recall) if tp else 0.0
+        if f > best_f + 1e-9:  # ties keep the lower threshold: a missed crisis costs more
+            best, best_f = t, f
+    return max(best, floor)
+
+
+def choose_thresholds(items: Sequence[Item], scores: Sequence[dict[str, float]]) -> Thresholds:
+    """Firing and weak thresholds per label from out-of-fold scores."""
+    fire, weak = {}, {}
+    for label in MODEL_LABELS:
+        column = [row[label] for row in scores]
+        positive = [label in i.cats for i in items]
+        fire[label] = _best_threshold(column, positive, FIRE_BETA, 0.1)
+        if label in CHECK_IN_FOR:
+            # Below firing, a weak score asks the question: it should catch the label's messages and the
+            # ambiguous messages that need the same question.
+            ask = next(k for k, v in ASK_LABELS.items() if v == CHECK_IN_FOR[label])
+            needs = [label in i.cats or ask in i.cats for i in items]
+            combined = [max(row[label], row[ask]) for row in scores]
+            weak[label] = min(fire[label], _best_threshold(combined, needs, WEAK_BETA, WEAK_FLOOR))
+        else:
+            weak[label] = min(fire[label], _best_threshold(column, positive, WEAK_BETA, WEAK_FLOOR))
+    return Thresholds(fire=fire, weak=weak)
+
+
+def train(out: Path, seed: int = SEED, files: Sequence[Path] | None = None, log: Callable[[str], None] = print) -> Path:
+    """Cross-validate the thresholds, train the final model on everything, and save both to `out`."""
+    import spacy
+
+    from safety.risk import get_classifier
+
+    files = list(files or training_files())
+    rules = get_classifier()
+    started = time.perf_counter()
+    everyday = everyday_texts(everyday_files(), lambda text: rules.classify(text).flagged)
+    items = load_items(rules.words, files, everyday)
+    log(f"training data: {len(items)} messages ({len(everyday)} everyday ones) from {len(files)} files and "
+        f"{EVERYDAY.relative_to(ROOT)}")
+    scores = out_of_fold_scores(items, seed=seed)
+    thresholds = choose_thresholds(items, scores)
+    log(f"thresholds by {CV_FOLDS}-fold cross-validation ({time.perf_counter() - started:.0f} s): "
+        + ", ".join(f"{k} {thresholds.fire[k]:.2f}/{thresholds.weak[k]:.2f}" for k in MODEL_LABELS))
+    nlp = fit(items, seed=seed)
+    out.mkdir(parents=True, exist_ok=True)
+    # Only the classifier's own weights and labels are saved: the pipeline around it is rebuilt in code on
+    # loading, so a model trained under spaCy 3.8 (service) loads under 3.4 (assistant) and back.
+    nlp.get_pipe(TEXTCAT).to_disk(out / TEXTCAT, exclude=["vocab"])
+    info = {
+        "format": FORMAT, "seed": seed, "fingerprint": fingerprint([*files, *everyday_files()], seed),
+        "spacy": spacy.__version__,
+        "examples": len(items), "thresholds": thresholds.to_json(),
+    }
+    (out / SETTINGS_FILE).write_text(json.dumps(info, indent=2, sort_keys=True), encoding="utf-8")
+    log(f"model saved to {out} in {time.perf_counter() - started:.0f} s")
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: train into --out (default models/safety)."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=DEFAULT_MODEL_DIR, help="where to save the model")
+    parser.add_argument("--seed", type=int, default=SEED)
+    args = parser.parse_args(argv)
+    train(args.out, seed=args.seed)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""The statistical layer under the rules: what it catches, when it asks instead, and what happens without it."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from safety import train
+from safety.model import MODEL_LABELS, ModelMissing, RiskModel
+from safety.risk import get_classifier
+from safety.verdict import CHECK_IN, MODEL, RULE, SafetyCheck, Verdict, get_safety_check, load_model
+
+EMERGENCY = {"immediate_danger", "suicide_self_harm"}
+
+
+@pytest.fixture(scope="module")
+def check(safety_model: RiskModel) -> SafetyCheck:
+    return SafetyCheck(get_classifier(), safety_model)
+
+
+# Training messages no rule catches that the model caught in cross-validation, from a fold model that had
+# never read them (as in python -m safety.evaluate --before-training); the final model has read them.
+@pytest.mark.parametrize(("text", "label"), [
+    ("i just wish i wasnt alive anymore", "suicide_self_harm"),
+    ("pls im scared hes got a bottle and hes really drunk and hes between me and the door", "immediate_danger"),
+    ("he kept going even though i was crying. it was thursday", "recent_sexual_assault"),
+    ("sixth form yr 12 and a lad in my year has shared my nudes round the whole year group", "under_18"),
+])
+def test_the_model_catches_what_no_rule_wrote_down(check: SafetyCheck, text: str, label: str) -> None:
+    assert not get_classifier().classify(text).flagged
+    verdict = check.assess(text)
+    assert label in verdict.labels
+    assert verdict.layer == MODEL and 0 < verdict.score <= 1 and verdict.rule_ids == ()
+
+
+def test_a_typo_in_a_word_that_matters_is_still_caught(check: SafetyCheck) -> None:
+    typed = ("i want to kil myself tonight", "i wnt 2 die", "took an overdoze of my meds", "suicde is all i think")
+    for text in typed:
+        verdict = check.assess(text)
+        assert "suicide_self_harm" in verdict.labels, text
+
+
+# Ambiguous training messages that got the right check-in in cross-validation.
+@pytest.mark.parametrize(("text", "kind"), [
+    ("i dont know how much longer i can keep doing this", "suicide"),
+    ("hes been weird lately and im scared of him", "safety"),
+])
+def test_ambiguous_distress_gets_a_check_in_question_not_a_guess(check: SafetyCheck, text: str, kind: str) -> None:
+    verdict = check.assess(text)
+    assert verdict.check_in == kind
+    assert not verdict.labels & EMERGENCY
+    assert verdict.layer == CHECK_IN
+
+
+@pytest.mark.parametrize("text", [
+    "this dissertation is actually killing me lol",
+    "writing an essay on suicide prevention in young men, any good uk stats sources?",
+    "what happens if someone reports a rape but doesnt want the police involved",
+    "im 19 and in year 2, can i still use the student counselling service",
+    "hello",
+    "is this confidential",
+    "it happened at the christmas party last year",  # a past time: not a recent assault, whatever the words
+])
+def test_a_look_alike_or_an_everyday_message_gets_no_emergency_answer(check: SafetyCheck, text: str) -> None:
+    verdict = check.assess(text)
+    assert not verdict.labels
+    assert verdict.layer in (None, MODEL)  # at most a weak hit, shown to officers
+
+
+def test_the_model_never_removes_a_rule_label(check: SafetyCheck) -> None:
+    assessment = get_classifier().classify("i want to kill myself")
+    nothing = dict.fromkeys(MODEL_LABELS, 0.0)
+    assert check.model is not None
+    verdict = check.combine(assessment, nothing, check.model.thresholds)
+    assert verdict.labels == {"suicide_self_harm"} and verdict.layer == RULE and verdict.score == 1.0
+
+
+def test_a_weak_hit_is_low_confidence_and_asks_instead_of_sending_999(check: SafetyCheck) -> None:
+    assert check.model is not None
+    thresholds = check.model.thresholds
+    scores = dict.fromkeys(MODEL_LABELS, 0.0)
+    label = "suicide_self_harm"
+    scores[label] = (thresholds.weak[label] + thresholds.fire[label]) / 2
+    verdict = check.combine(get_classifier().classify("hello"), scores, thresholds)
+    assert verdict.labels == frozenset() and verdict.low_confidence == {label}
+    assert verdict.check_in == "suicide" and verdict.layer == CHECK_IN
+
+
+def test_an_idiom_the_rules_dropped_is_not_fired_by_the_model(check: SafetyCheck) -> None:
+    assert check.model is not None
+    scores = dict.fromkeys(MODEL_LABELS, 0.99)
+    verdict = check.combine(get_classifier().classify("i want to die my hair pink"), scores, check.model.thresholds)
+    assert "suicide_self_harm" not in verdict.labels and "suicide_self_harm" in verdict.low_confidence
+
+
+def test_a_model_verdict_survives_the_trip_through_message_metadata(check: SafetyCheck) -> None:
+    for text in ("i just wish i wasnt alive anymore", "i dont know how much longer i can keep doing this", "hello"):
+        verdict = check.assess(text)
+        back = Verdict.from_metadata(json.loads(json.dumps(verdict.to_metadata())), check.labels)
+        assert back is not None
+        assert back.to_metadata() == verdict.to_metadata()
+        assert (back.labels, back.check_in, back.low_confidence, back.layer) == (
+            verdict.labels, verdict.check_in, verdict.low_confidence, verdict.layer)
+
+
+def test_without_a_model_the_service_starts_on_the_rules_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setenv("SAFETY_MODEL_PATH", str(tmp_path / "never-built"))
+    get_safety_check.cache_clear()
+    try:
+        with caplog.at_level(logging.WARNING):
+            check = get_safety_check()
+        assert check.model is None
+        assert "rules alone" in caplog.text and "safety.train" in caplog.text
+        assert check.assess("i want to kill myself").labels == {"suicide_self_harm"}
+        assert check.assess("i just wish i wasnt alive anymore").layer is None  # what the model would add
+    finally:
+        get_safety_check.cache_clear()
+
+
+def test_an_unreadable_model_is_treated_as_missing(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    (tmp_path / "safety.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(ModelMissing):
+        RiskModel.load(tmp_path)
+    assert load_model(str(tmp_path)) is None
+
+
+def test_when_the_model_breaks_the_rules_verdict_stands_and_no_text_is_logged(
+    check: SafetyCheck, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    assert check.model is not None
+    monkeypatch.setattr(check.model, "scores", lambda words: 1 / 0)
+    verdict = check.assess("my secret words: i want to kill myself")
+    assert verdict.labels == {"suicide_self_harm"} and verdict.layer == RULE
+    assert "ZeroDivisionError" in caplog.text and "secret" not in caplog.text
+
+
+def test_a_long_message_is_scored(check: SafetyCheck) -> None:
+    text = ("the lecture ran late and the library was full. " * 60)[:2000] + " i just wish i wasnt alive anymore"
+    verdict = check.assess(text)
+    assert verdict.layer in (None, MODEL, CHECK_IN, RULE)  # scored without error; the rules still run
+
+
+def test_training_is_deterministic_for_a_seed() -> None:
+    items = train.load_items(get_classifier().words)[::8]
+    first = train.predict(train.fit(items, seed=3, epochs=2), items[:20])
+    second = train.predict(train.fit(items, seed=3, epochs=2), items[:20])
+    assert first == second
+
+
+def test_the_training_data_never_includes_the_held_out_or_blind_sets() -> None:
+    names = {path.name for path in train.training_files()}
+    assert "heldout.yml" not in names and not any(name.startswith("blind") for name in names)
+    assert {"labelled.yml", "batch_01.yml", "batch_04.yml"} <= names
