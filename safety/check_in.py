@@ -23,6 +23,8 @@ KINDS = ("suicide", "safety")
 ANSWERS = ("yes", "no", "fine", "unsure", "skip")
 MARKER = "check_in"  # the key that says "this message asked a check-in", in a reply's custom data and its extra
 FLAG = "check_in:{kind}"  # the conversation's flag while a check-in has been asked
+# Labels whose own response already says what a check-in would ask about: with one of them, nothing is asked.
+EMERGENCY = frozenset({"suicide_self_harm", "immediate_danger"})
 
 
 @dataclass(frozen=True)
@@ -66,14 +68,16 @@ def concerning(texts: CheckInTexts, kind: str, answer: str | None) -> bool:
 
 
 def kind_for(labels: Any, check_in: str | None, low_confidence: Any) -> str | None:
-    """The check-in to ask for a verdict with no label: the one it names, else one from its weak signals.
+    """The check-in to ask: the one the verdict names (unless an emergency label already answers it), else,
+    for a verdict with no label, one from its weak signals.
 
     A weak sign of suicide or self-harm asks about that; any other weak sign asks whether they are safe.
+    A label such as under_18 gets its own response and the check-in after it.
     """
+    if check_in in KINDS and not set(labels or ()) & EMERGENCY:
+        return check_in
     if labels:
         return None
-    if check_in in KINDS:
-        return check_in
     if low_confidence:
         return "suicide" if "suicide_self_harm" in low_confidence else "safety"
     return None

@@ -27,6 +27,7 @@ from safety.check_in import FLAG, MARKER, classify, concerning, get_check_in, ki
 from safety.verdict import CHECK_IN, Verdict
 
 LOW_LEVEL = 1  # a check-in or a low-confidence flag: visible in the queue, never an emergency
+BY_SERVICE = "check_in_by_service"  # in a question's extra: the service asked it, not the assistant
 LOW_PREFIX = "low:"  # a flag the check raised with low confidence, e.g. "low:suicide_self_harm"
 
 
@@ -37,8 +38,9 @@ def to_ask(verdict: Verdict | None) -> str | None:
     return kind_for(verdict.labels, verdict.check_in, verdict.low_confidence)
 
 
-async def pending(ctx: AppContext, conversation: Conversation) -> str | None:
-    """The check-in the conversation's latest message asked (so the next message answers it), or None."""
+async def pending(ctx: AppContext, conversation: Conversation) -> tuple[str | None, bool]:
+    """The check-in the conversation's latest message asked (the next message answers it), or None; and
+    whether the service asked it itself (then the service answers the reply too)."""
     async with ctx.sessions() as db:
         row = (await db.execute(
             select(Message.direction, Message.extra)
@@ -46,9 +48,9 @@ async def pending(ctx: AppContext, conversation: Conversation) -> str | None:
             .order_by(Message.seq.desc()).limit(1)
         )).first()
     if row is None or row.direction != Direction.assistant or not isinstance(row.extra, dict):
-        return None
+        return None, False
     kind = row.extra.get(MARKER)
-    return kind if isinstance(kind, str) else None
+    return (kind, bool(row.extra.get(BY_SERVICE))) if isinstance(kind, str) else (None, False)
 
 
 def answer(kind: str, verdict: Verdict | None, text: str, payload: str | None,
@@ -104,7 +106,7 @@ def question(kind: str, channel: str) -> Reply:
     """The check-in the service asks itself, marked so that the next message is read as the answer."""
     texts = get_check_in()
     buttons = [] if channel == "sms" else list(texts.buttons[kind])
-    return Reply(text=texts.question(kind, channel), buttons=buttons, custom={MARKER: kind})
+    return Reply(text=texts.question(kind, channel), buttons=buttons, custom={MARKER: kind, BY_SERVICE: True})
 
 
 def reply_to(meant: str, channel: str) -> Reply:
@@ -124,7 +126,7 @@ def asked(replies: list[Reply]) -> tuple[list[Reply], str | None]:
         if isinstance(marked, str) and marked in ("suicide", "safety"):
             kind = marked
             if out and not reply.text:
-                out[-1].custom = {**(out[-1].custom or {}), MARKER: marked}
+                out[-1].custom = {MARKER: marked}  # only the kind: the assistant asked, the assistant answers
                 continue
         out.append(reply)
     return out, kind

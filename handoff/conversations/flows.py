@@ -25,6 +25,7 @@ from signpost.nation import institution_nation
 logger = logging.getLogger(__name__)
 QUEUE_TOPIC = "queue"
 LONG_MESSAGE = 400  # characters: longer messages are checked off the event loop
+NO_RISK_ANSWERS = ("no", "fine", "skip", "yes")  # as check-in answers; one that shows risk is flagged instead
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Received:
     risk: Verdict | None = None
     owner: Owner | None = None  # who held the conversation when the message was stored (None: not known)
     check_in_answer: str | None = None  # what the message meant as an answer to a check-in (see checkin.py)
+    check_in_by_service: bool = False  # that check-in was asked by the service, which then answers the reply
 
 
 async def check(ctx: AppContext, text: str) -> Verdict:
@@ -57,6 +59,7 @@ async def receive(
     """
     risk = await check(ctx, text) if checked else None
     risk, meant, extra, payload = await _answer_to_check_in(ctx, conversation, risk, text, payload)
+    by_service = bool(extra.pop("asked_by_service", False))
     if risk is None:
         extra["unchecked"] = True
     elif risk.layer is not None:
@@ -94,7 +97,8 @@ async def receive(
             "type": "risk", "conversation": conversation.public_id, "labels": sorted(risk.labels),
             "risk_level": conversation.risk_level,
         })
-    return Received(message, duplicate=False, risk=risk, owner=stored.owner, check_in_answer=meant)
+    return Received(message, duplicate=False, risk=risk, owner=stored.owner, check_in_answer=meant,
+                    check_in_by_service=by_service)
 
 
 async def _answer_to_check_in(
@@ -108,12 +112,12 @@ async def _answer_to_check_in(
     """
     if risk is None or not any(f.startswith("check_in:") for f in conversation.risk_flags or []):
         return risk, None, {}, payload  # no check-in was ever asked here: no need to look
-    kind = await checkin.pending(ctx, conversation)
+    kind, by_service = await checkin.pending(ctx, conversation)
     if kind is None:
         return risk, None, {}, payload
     before = risk.labels
     risk, meant = checkin.answer(kind, risk, text, payload, ctx.risk.severity)
-    extra: dict[str, object] = {"check_in_answer": meant or "none"}
+    extra: dict[str, object] = {"check_in_answer": meant or "none", "asked_by_service": by_service}
     if risk is not None and risk.labels != before:
         return risk, meant, extra, None
     return risk, meant, extra, checkin.payload_for(kind, meant) if meant is not None else payload
@@ -154,6 +158,8 @@ async def respond(
             flagged = risk is not None and risk.flagged
             replies = (_safety_replies(risk, conversation) if risk and flagged
                        else _check_in(received, conversation, weak_signs=False))  # the officer sees weak signs
+        elif received.check_in_by_service and received.check_in_answer and not (risk and risk.flagged):
+            replies = _check_in(received, conversation)  # the service asked this check-in: it answers the reply
         else:
             ctx.hub.publish_here(topic, typing_event(True))
             try:
@@ -165,7 +171,9 @@ async def respond(
                         metadata={"institution_id": conversation.institution_id,
                                   METADATA_KEY: risk.to_metadata() if risk is not None else None},
                     )
-                replies, _ = checkin.asked(replies)
+                replies, asked = checkin.asked(replies)
+                if asked is None and risk is not None and risk.flagged:
+                    replies += _check_in_after(risk, conversation)  # the assistant answered the label only
             except RasaUnavailable:
                 payload = (received.message.extra or {}).get("payload")
                 if asks_for_person(received.message.text, payload):
@@ -190,7 +198,7 @@ def _check_in(received: Received, conversation: Conversation, *, weak_signs: boo
     `weak_signs`, so does one that only shows a weak sign: nobody else will read it now).
     """
     channel = conversation.channel.value
-    if received.check_in_answer in ("no", "fine", "skip", "yes"):  # risky answers were flagged already
+    if received.check_in_answer in NO_RISK_ANSWERS:
         return [checkin.reply_to(received.check_in_answer, channel)]
     risk = received.risk
     kind = checkin.to_ask(risk) if weak_signs or (risk is not None and risk.check_in) else None
@@ -236,6 +244,16 @@ async def _person_without_assistant(ctx: AppContext, conversation: Conversation,
 
 
 def _safety_replies(risk: Verdict, conversation: Conversation) -> list[Reply]:
+    return _label_replies(risk, conversation) + _check_in_after(risk, conversation)
+
+
+def _check_in_after(risk: Verdict, conversation: Conversation) -> list[Reply]:
+    """A check-in the verdict asks for besides its labels (not an emergency one): asked after their response."""
+    kind = checkin.to_ask(risk)
+    return [checkin.question(kind, conversation.channel.value)] if kind else []
+
+
+def _label_replies(risk: Verdict, conversation: Conversation) -> list[Reply]:
     kind = "sms" if conversation.channel.value == "sms" else "web"
     nation = institution_nation(conversation.institution_id)  # local SARCs; None names every nation's
     return [Reply(text=text) for text in safety_response(sorted(risk.labels), kind, nation)]
@@ -261,4 +279,6 @@ def _reply_extra(reply: Reply) -> dict[str, object] | None:
     extra: dict[str, object] = {"buttons": reply.buttons} if reply.buttons else {}
     if reply.custom and reply.custom.get(checkin.MARKER):
         extra[checkin.MARKER] = reply.custom[checkin.MARKER]
+        if reply.custom.get(checkin.BY_SERVICE):
+            extra[checkin.BY_SERVICE] = True
     return extra or None

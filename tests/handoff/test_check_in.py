@@ -22,6 +22,7 @@ from .sms_helpers import post_sms, twiml_messages
 DISTRESS = "i dont know how much longer i can do this"  # ambiguous: ask, don't guess
 UNSAFE_MAYBE = "he has my keys and wont give them back"
 LOOKALIKE = "this deadline is going to be the death of me"
+YOUNG_UNSURE = "im 15 and i dont know if i can go home tonight"
 
 
 class GivenVerdicts:
@@ -45,6 +46,7 @@ GIVEN = {
     DISTRESS: Verdict(layer="model", score=0.55, check_in="suicide"),
     UNSAFE_MAYBE: Verdict(layer="model", score=0.5, check_in="safety"),
     LOOKALIKE: Verdict(layer="model", score=0.35, low_confidence=frozenset({"suicide_self_harm"})),
+    YOUNG_UNSURE: Verdict(labels=frozenset({"under_18"}), severity=1, layer="rule", score=1.0, check_in="safety"),
 }
 
 
@@ -231,3 +233,18 @@ def test_students_never_receive_the_safety_fields(client, settings, check):
         ws.send_json({"type": "message", "client_id": "e1", "text": LOOKALIKE})
         events = receive_until(ws, is_assistant_message)
     assert not any("low_confidence" in e or "risk" in e for e in events)
+
+
+def test_a_label_that_is_not_an_emergency_gets_its_response_and_then_the_check_in(client, settings, check):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        ws.send_json({"type": "message", "client_id": "y1", "text": YOUNG_UNSURE})
+        events = receive_until(ws, lambda e: is_assistant_message(e) and "are you safe right now" in e["text"])
+        said = [e["text"] for e in events if is_assistant_message(e)]
+        assert "0800 1111" in said[0] and "not a person" in said[-2]  # Childline, the closing, then the question
+        assert {"under_18", "check_in:safety"} <= set(conversation_row(settings).risk_flags)
+        ws.send_json({"type": "message", "client_id": "y2", "text": "No, I'm not safe", "payload": "/deny"})
+        events = receive_until(ws, lambda e: is_assistant_message(e) and "not a person" in e["text"])
+    replies = " ".join(e["text"] for e in events if is_assistant_message(e))
+    assert "999" in replies and "55" in replies
+    assert "immediate_danger" in conversation_row(settings).risk_flags

@@ -57,7 +57,9 @@ def test_a_quick_reply_payload_is_read_before_the_words() -> None:
 
 def test_which_check_in_a_verdict_calls_for() -> None:
     assert kind_for(frozenset(), "safety", frozenset()) == "safety"
-    assert kind_for(frozenset({"under_18"}), "suicide", frozenset()) is None  # a label gets its response instead
+    assert kind_for(frozenset({"under_18"}), "safety", frozenset()) == "safety"  # asked after the label's response
+    assert kind_for(frozenset({"suicide_self_harm"}), "suicide", frozenset()) is None  # its response says it all
+    assert kind_for(frozenset({"under_18"}), None, frozenset({"suicide_self_harm"})) is None  # understood as risk
     assert kind_for(frozenset(), None, frozenset({"suicide_self_harm", "immediate_danger"})) == "suicide"
     assert kind_for(frozenset(), None, frozenset({"recent_sexual_assault"})) == "safety"
     assert kind_for(frozenset(), None, frozenset()) is None
