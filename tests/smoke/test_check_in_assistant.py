@@ -22,7 +22,7 @@ from safety.gsm import fits_sms
 from safety.verdict import Verdict, get_safety_check
 
 DISTRESS = "i dont know how much longer i can do this"
-WEAK = "wibble blorp flarn"  # not understood; the verdict (given) saw a weak sign
+NONSENSE = "blorp wibble"  # words no intent knows
 CRISIS = "i just want to kms tonight"
 
 
@@ -56,7 +56,6 @@ def service(rasa_url: str, tmp_path) -> Iterator[tuple[TestClient, Settings, Giv
     upgrade(settings.async_database_url)
     given = GivenVerdicts({
         DISTRESS: Verdict(layer="model", score=0.55, check_in="suicide"),
-        WEAK: Verdict(layer="model", score=0.3, low_confidence=frozenset({"recent_sexual_assault"})),
         CRISIS: Verdict(),  # the service saw nothing: the assistant must not look again
     })
     with TestClient(create_app(settings)) as client:
@@ -147,14 +146,21 @@ def test_sms_check_in_through_the_assistant(service):
     assert "suicide_self_harm" in _flags(settings)
 
 
-def test_not_understood_always_carries_help_and_a_weak_sign_gets_a_check_in_instead(service):
-    client, settings, _ = service
+def test_not_understood_always_carries_help(service):
+    client, _, _ = service
     with client.websocket_connect("/ws/chat") as ws:
         _hello(ws)
-        not_understood, _menu = _turn(ws, "blorp wibble", "u1", until="like to know about")
-        assert "not sure I understood" in not_understood["text"]
-        assert "116 123" in not_understood["text"] and "999" in not_understood["text"]
-        [question] = _turn(ws, WEAK, "u2")
+        not_understood, _menu = _turn(ws, NONSENSE, "u1", until="like to know about")
+    assert "not sure I understood" in not_understood["text"]
+    assert "116 123" in not_understood["text"] and "999" in not_understood["text"]
+
+
+def test_not_understood_with_a_weak_sign_gets_a_check_in_instead(service):
+    client, settings, given = service
+    given.given[NONSENSE] = Verdict(layer="model", score=0.3, low_confidence=frozenset({"recent_sexual_assault"}))
+    with client.websocket_connect("/ws/chat") as ws:
+        _hello(ws)
+        [question] = _turn(ws, NONSENSE, "u2")
     assert question["text"] == get_check_in().question("safety", "web")
     assert set(_flags(settings)) == {"check_in:safety", "low:recent_sexual_assault"}
 
