@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import current_profile
 from institutions import ProfileError
-from safety.responses import safety_response
+from safety.check_in import KINDS, MARKER, concerning, get_check_in
+from safety.responses import get_responses, safety_response
+from safety.verdict import METADATA_KEY, Verdict
 
 RISK_ENTITY = "risk_label"
 OFFER_BUTTONS = [
@@ -45,3 +48,74 @@ class ActionSafetyResponse(Action):
             last = index == len(messages) - 1
             dispatcher.utter_message(text=text, buttons=OFFER_BUTTONS if last and kind == "web" else None)
         return []
+
+
+CHECK_IN_ENTITY = "check_in"
+CHECK_IN_SLOT = "check_in"
+
+
+class ActionCheckIn(Action):
+    """Asks directly and kindly: are you thinking about suicide, or are you safe right now?
+
+    The question comes from data/safety/responses.yml. A custom message after it tells the handoff service
+    that a check-in was asked, so that it flags the conversation and reads the student's next message as
+    the answer.
+    """
+
+    def name(self) -> str:
+        return "action_check_in"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        asked = [e.get("value") for e in tracker.latest_message.get("entities", [])
+                 if e.get("entity") == CHECK_IN_ENTITY]
+        kind = next((k for k in asked if k in KINDS), "safety")
+        texts, channel = get_check_in(), channel_kind(tracker)
+        dispatcher.utter_message(text=texts.question(kind, channel),
+                                 buttons=texts.buttons[kind] if channel == "web" else None)
+        dispatcher.utter_message(json_message={MARKER: kind})
+        return [SlotSet(CHECK_IN_SLOT, kind)]
+
+
+class ActionCheckInAnswer(Action):
+    """Answers the reply to a check-in: help and the offer of a person, or thanks and carry on.
+
+    The service usually reads the answer first and sends the label with the message; the answer is read here
+    as well (from the intent) so that a yes always gets help, even from a quick reply.
+    """
+
+    def name(self) -> str:
+        return "action_check_in_answer"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        texts, channel = get_check_in(), channel_kind(tracker)
+        kind = tracker.get_slot(CHECK_IN_SLOT) or "safety"
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        meant = {"affirm": "yes", "deny": "no", "check_in_skip": "skip"}.get(intent or "")
+        labels = set(_service_labels(tracker))
+        if concerning(texts, kind, meant):
+            labels.add(texts.label[kind])
+        if labels:
+            try:
+                nation: str | None = current_profile().nation  # as in the safety response
+            except ProfileError:
+                nation = None
+            messages = safety_response(sorted(labels), channel, nation)
+            for index, text in enumerate(messages):
+                last = index == len(messages) - 1
+                dispatcher.utter_message(text=text, buttons=OFFER_BUTTONS if last and channel == "web" else None)
+        else:
+            dispatcher.utter_message(text=texts.reply_to(meant or "no", channel),
+                                     buttons=OFFER_BUTTONS if channel == "web" else None)
+        return [SlotSet(CHECK_IN_SLOT, None)]
+
+
+def _service_labels(tracker: Tracker) -> frozenset[str]:
+    """Labels in the service's verdict on this message (a quick reply skips the risk detector)."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    raw = metadata.get(METADATA_KEY) if isinstance(metadata, dict) else None
+    verdict = Verdict.from_metadata(raw, get_responses().by_label)
+    return verdict.labels if verdict is not None else frozenset()

@@ -5,6 +5,10 @@ component uses that verdict and does not check the text again. (A message that a
 a tool talking to Rasa directly, is checked here.) When the verdict raises a label, the message's intent
 becomes ``risk_detected`` with full confidence and each label is added as a ``risk_label`` entity,
 so a rule can answer with the safety response whatever the classifier guessed.
+
+When the verdict raises no label but asks for a check-in (or the message was not understood and carries a
+weak signal), the intent becomes ``safety_check_in`` with a ``check_in`` entity naming the question to ask
+("suicide" or "safety"), and a rule asks it: a message that may be distress never meets "I didn't understand".
 """
 
 from __future__ import annotations
@@ -20,10 +24,14 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from safety.check_in import kind_for
 from safety.verdict import METADATA_KEY, SafetyCheck, Verdict, get_safety_check
 
 RISK_INTENT = "risk_detected"
 RISK_ENTITY = "risk_label"
+CHECK_IN_INTENT = "safety_check_in"
+CHECK_IN_ENTITY = "check_in"
+NOT_UNDERSTOOD = ("nlu_fallback", "out_of_scope")
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -63,17 +71,31 @@ class RiskDetector(GraphComponent, IntentClassifier):
             if not text:
                 continue
             assessment = self.verdict(message, text)
-            if not assessment.flagged:
+            if assessment.flagged:
+                self._override(message, text, RISK_INTENT, RISK_ENTITY, sorted(assessment.labels))
                 continue
-            ranking = [{"name": RISK_INTENT, "confidence": 1.0}] + [
-                item for item in message.get(INTENT_RANKING_KEY) or [] if item.get("name") != RISK_INTENT
-            ]
-            message.set(INTENT, {"name": RISK_INTENT, "confidence": 1.0}, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
-            entities = list(message.get(ENTITIES) or []) + [
-                {"entity": RISK_ENTITY, "value": label, "start": 0, "end": len(text),
-                 "confidence": 1.0, "extractor": type(self).__name__}
-                for label in sorted(assessment.labels)
-            ]
-            message.set(ENTITIES, entities, add_to_output=True)
+            kind = self.check_in(message, assessment)
+            if kind is not None:
+                self._override(message, text, CHECK_IN_INTENT, CHECK_IN_ENTITY, [kind])
         return messages
+
+    @staticmethod
+    def check_in(message: Message, verdict: Verdict) -> str | None:
+        """The check-in to ask: the one the verdict names, or one from a weak signal in a message not understood."""
+        if verdict.check_in is not None:
+            return kind_for(verdict.labels, verdict.check_in, ())
+        intent = (message.get(INTENT) or {}).get("name")
+        return kind_for(verdict.labels, None, verdict.low_confidence) if intent in NOT_UNDERSTOOD else None
+
+    def _override(self, message: Message, text: str, intent: str, entity: str, values: list[str]) -> None:
+        ranking = [{"name": intent, "confidence": 1.0}] + [
+            item for item in message.get(INTENT_RANKING_KEY) or [] if item.get("name") != intent
+        ]
+        message.set(INTENT, {"name": intent, "confidence": 1.0}, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        entities = list(message.get(ENTITIES) or []) + [
+            {"entity": entity, "value": value, "start": 0, "end": len(text),
+             "confidence": 1.0, "extractor": type(self).__name__}
+            for value in values
+        ]
+        message.set(ENTITIES, entities, add_to_output=True)

@@ -37,6 +37,7 @@ class SafetyResponses:
     check_failed: dict[str, str]
     # label -> nation -> texts, for responses that name services which differ by nation (SARCs).
     by_nation: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    always_on_sms: dict[str, str] = field(default_factory=dict)  # label -> a short line kept on SMS whatever is cut
 
     def messages(self, labels: Iterable[str], channel: str, nation: str | None = None) -> list[str]:
         """Messages for these labels on this channel: highest priority first, then the closing.
@@ -48,14 +49,19 @@ class SafetyResponses:
             raise ValueError(f"unknown channel {channel!r}; expected one of {CHANNELS}")
         raised = set(labels)
         chosen = [
-            self.by_nation.get(label, {}).get(nation or "", self.by_label[label])[channel]
+            (label, self.by_nation.get(label, {}).get(nation or "", self.by_label[label])[channel])
             for label in self.by_label if label in raised
         ]
         if CHECK_FAILED in raised:
-            chosen.insert(0, self.check_failed[channel])
+            chosen.insert(0, (CHECK_FAILED, self.check_failed[channel]))
         if not chosen:
             return []
-        return [*chosen[: self.max_labels[channel]], self.closing[channel]]
+        kept, cut = chosen[: self.max_labels[channel]], chosen[self.max_labels[channel]:]
+        closing = self.closing[channel]
+        if channel == "sms":  # help an SMS user must not miss (Childline for under-18s) rides on the closing
+            always = [self.always_on_sms[label] for label, _ in cut if label in self.always_on_sms]
+            closing = " ".join([closing, *always])
+        return [*(text for _, text in kept), closing]
 
     def texts(self) -> dict[str, str]:
         """Every text in the file by where it is ('responses.recent_sexual_assault.wales.sms'), for checks."""
@@ -98,9 +104,18 @@ def load_responses(path: str | os.PathLike[str] | None = None) -> SafetyResponse
         isinstance(max_labels.get(c), int) and max_labels[c] >= 1 for c in CHANNELS
     ):
         raise ResponseFileError(f"{chosen}: 'max_labels' needs a positive number for each of {CHANNELS}")
+    always = data.get("always_on_sms") or {}
+    if not isinstance(always, dict) or not all(
+        label in checked and isinstance(line, str) and line.strip() for label, line in always.items()
+    ):
+        raise ResponseFileError(f"{chosen}: 'always_on_sms' must map known labels to a short line")
+    closing = _texts(chosen, "closing", data.get("closing"))
+    with_all = " ".join([closing["sms"], *(line.strip() for line in always.values())])
+    if not fits_sms(with_all):
+        raise ResponseFileError(f"{chosen}: the SMS closing with every 'always_on_sms' line must fit {SMS_BUDGET}")
     return SafetyResponses(
-        by_label=checked,
-        closing=_texts(chosen, "closing", data.get("closing")),
+        by_label=checked, always_on_sms={label: line.strip() for label, line in always.items()},
+        closing=closing,
         check_failed=_texts(chosen, "check_failed", data.get("check_failed")),
         max_labels={c: max_labels[c] for c in CHANNELS},
         by_nation=by_nation,

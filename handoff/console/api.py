@@ -171,7 +171,22 @@ async def conversation_detail(public_id: str, officer: OfficerDep, db: SessionDe
         if not _hidden_greeting(m)]
     return {**_queue_row(conversation, case), "share_transcript": case.share_transcript,
             "trimmed": case.shared_seqs is not None,
-            "anonymous": case.anonymous, "messages": [message_event(m) for m in messages]}
+            "anonymous": case.anonymous, "messages": [_officer_message(m) for m in messages]}
+
+
+def _officer_message(message: Message) -> dict[str, Any]:
+    """A message as officers see it: with what the safety check raised, and what it saw only weakly.
+
+    Students never receive these fields (their events come from message_event alone).
+    """
+    event = message_event(message)
+    extra = message.extra or {}
+    if extra.get("risk"):
+        event["risk"] = extra["risk"]
+    low = [label for label in extra.get("low_confidence") or [] if label not in (extra.get("risk") or [])]
+    if low:
+        event["low_confidence"] = low
+    return event
 
 
 # The chat page opens a new conversation by sending this, never shown to the student; nor to the officer.

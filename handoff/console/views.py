@@ -44,6 +44,18 @@ RISK_WORDS = {
     "recent_sexual_assault": "recent sexual assault", "under_18": "under 18",
 }
 URGENT = {"immediate_danger", "suicide_self_harm", "recent_sexual_assault"}
+CHECK_IN_WORDS = {"check_in:suicide": "asked about suicide", "check_in:safety": "asked if safe now"}
+LOW_PREFIX = "low:"  # seen only weakly (a look-alike, perhaps): shown as low confidence, never as urgent
+
+
+def flag_words(flag: str) -> str:
+    """How officers read a flag: the label, a check-in that was asked, or a low-confidence sighting."""
+    if flag in CHECK_IN_WORDS:
+        return CHECK_IN_WORDS[flag]
+    if flag.startswith(LOW_PREFIX):
+        label = flag.removeprefix(LOW_PREFIX)
+        return f"possible {RISK_WORDS.get(label, label.replace('_', ' '))} (low confidence)"
+    return RISK_WORDS.get(flag, flag.replace("_", " "))
 GOAL_WORDS = {"talk": "Just talk", "disclosure": "Tell what happened", "formal_report": "Formal report"}
 CHANNEL_WORDS = {"webchat": "Web chat", "sms": "SMS"}
 
@@ -69,8 +81,8 @@ def queue_entry(row: dict[str, Any], officer: Officer, now: datetime) -> dict[st
         **row, "waiting": waiting, "mine": mine,
         "channel_words": CHANNEL_WORDS.get(row["channel"], row["channel"]),
         "goal_words": GOAL_WORDS.get(row["goal"] or "", "Goal not given"),
-        "flags": [{"id": flag, "words": RISK_WORDS.get(flag, flag.replace("_", " ")), "urgent": flag in URGENT}
-                  for flag in row["risk_flags"] or []],
+        "flags": [{"id": flag, "words": flag_words(flag), "urgent": flag in URGENT,
+                   "low": flag.startswith(LOW_PREFIX)} for flag in row["risk_flags"] or []],
         "waited": ("waiting " if waiting else "with you for " if mine else "with an officer for ")
         + waited(row["waiting_since"], now),
     }

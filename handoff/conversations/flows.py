@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.content import asks_for_person, service_message, waiting_request
 from handoff.context import AppContext
-from handoff.conversations import service
+from handoff.conversations import checkin, service
 from handoff.conversations.enums import Direction, Owner
 from handoff.conversations.events import message_event, typing_event
 from handoff.conversations.models import Conversation, Message
@@ -27,6 +27,7 @@ from signpost.nation import institution_nation
 logger = logging.getLogger(__name__)
 QUEUE_TOPIC = "queue"
 LONG_MESSAGE = 400  # characters: longer messages are checked off the event loop
+NO_RISK_ANSWERS = ("no", "fine", "skip", "yes")  # as check-in answers; one that shows risk is flagged instead
 
 
 @dataclass
@@ -35,6 +36,8 @@ class Received:
     duplicate: bool
     risk: Verdict | None = None
     owner: Owner | None = None  # who held the conversation when the message was stored (None: not known)
+    check_in_answer: str | None = None  # what the message meant as an answer to a check-in (see checkin.py)
+    check_in_by_service: bool = False  # that check-in was asked by the service, which then answers the reply
 
 
 async def check(ctx: AppContext, text: str) -> Verdict:
@@ -57,13 +60,16 @@ async def receive(
     `checked=False` stores a message without the check (a sender over the rate limit): it is marked so.
     """
     risk = await check(ctx, text) if checked else None
-    extra: dict[str, object] = {}
+    risk, meant, extra, payload = await _answer_to_check_in(ctx, conversation, risk, text, payload)
+    by_service = bool(extra.pop("asked_by_service", False))
     if risk is None:
         extra["unchecked"] = True
     elif risk.layer is not None:
         extra[METADATA_KEY] = {"layer": risk.layer, "score": round(risk.score, 4)}
         if risk.flagged:
             extra["risk"] = sorted(risk.labels)
+    if risk is not None and risk.low_confidence:
+        extra["low_confidence"] = sorted(risk.low_confidence)
     if payload:
         extra["payload"] = payload
     try:
@@ -85,14 +91,38 @@ async def receive(
     if risk is not None and risk.flagged:
         async with ctx.sessions() as db:
             await _raise_risk(db, conversation, risk)
+    low = await checkin.raise_low(ctx, conversation, checkin.low_flags(risk))
     await ctx.hub.publish(conversation_topic(conversation.public_id), message_event(message))
-    if risk is not None and risk.flagged:
+    if risk is not None and (risk.flagged or low):
         # Only the labels travel: the console shows the flag and re-orders its queue.
         await ctx.hub.publish(QUEUE_TOPIC, {
             "type": "risk", "conversation": conversation.public_id, "labels": sorted(risk.labels),
             "risk_level": conversation.risk_level,
         })
-    return Received(message, duplicate=False, risk=risk, owner=stored.owner)
+    return Received(message, duplicate=False, risk=risk, owner=stored.owner, check_in_answer=meant,
+                    check_in_by_service=by_service)
+
+
+async def _answer_to_check_in(
+    ctx: AppContext, conversation: Conversation, risk: Verdict | None, text: str, payload: str | None,
+) -> tuple[Verdict | None, str | None, dict[str, object], str | None]:
+    """The verdict, read as an answer when the previous message asked a check-in (see checkin.py).
+
+    Also the payload the assistant is sent: an answer that shows risk goes as the student's words, so that
+    the assistant's risk detector answers it with help whatever came before; any other answer goes as the
+    quick reply it means.
+    """
+    if risk is None or not any(f.startswith("check_in:") for f in conversation.risk_flags or []):
+        return risk, None, {}, payload  # no check-in was ever asked here: no need to look
+    kind, by_service = await checkin.pending(ctx, conversation)
+    if kind is None:
+        return risk, None, {}, payload
+    before = risk.labels
+    risk, meant = checkin.answer(kind, risk, text, payload, ctx.risk.severity)
+    extra: dict[str, object] = {"check_in_answer": meant or "none", "asked_by_service": by_service}
+    if risk is not None and risk.labels != before:
+        return risk, meant, extra, None
+    return risk, meant, extra, checkin.payload_for(kind, meant) if meant is not None else payload
 
 
 async def _raise_risk(db: AsyncSession, conversation: Conversation, risk: Verdict) -> None:
@@ -124,15 +154,46 @@ async def respond(
         if owner is None or owner == Owner.human:
             return []  # stored and shown to the officer live; a flag also reaches their queue (receive)
         replies: list[Reply]
+        risk = received.risk
         if owner == Owner.closed:
             replies = await _after_close(ctx, conversation, received, client)
         elif owner == Owner.waiting:
             replies = await _while_waiting(ctx, conversation, received, client)
+        elif received.check_in_by_service and received.check_in_answer and not (risk and risk.flagged):
+            replies = _check_in(received, conversation)  # the service asked this check-in: it answers the reply
         else:
             first, assistant_goes_on = await _honest_first(ctx, conversation, received)
             asked = await _ask_assistant(ctx, conversation, received, client=client) if assistant_goes_on else []
             replies = first + asked
+        await _asking_check_in(ctx, conversation, replies)
         return await _deliver(ctx, conversation, replies)
+
+
+def _check_in(received: Received, conversation: Conversation, *, weak_signs: bool = True) -> list[Reply]:
+    """The service's own check-in turn (the assistant is down, or an officer is awaited).
+
+    An answer that shows no risk is thanked; a message that calls for a check-in gets the question (with
+    `weak_signs`, so does one that only shows a weak sign: nobody else will read it now).
+    """
+    channel = conversation.channel.value
+    if received.check_in_answer in NO_RISK_ANSWERS:
+        return [checkin.reply_to(received.check_in_answer, channel)]
+    risk = received.risk
+    kind = checkin.to_ask(risk) if weak_signs or (risk is not None and risk.check_in) else None
+    return [checkin.question(kind, channel)] if kind else []
+
+
+async def _asking_check_in(ctx: AppContext, conversation: Conversation, replies: list[Reply]) -> None:
+    """A check-in raises a low flag as it is asked, so it stays visible to officers if nobody answers.
+
+    Raised before the question is shown, so that the answer always finds the check-in it answers.
+    """
+    kinds = {r.custom[checkin.MARKER] for r in replies if r.custom and r.custom.get(checkin.MARKER)}
+    if await checkin.raise_low(ctx, conversation, sorted(checkin.flag(kind) for kind in kinds)):
+        await ctx.hub.publish(QUEUE_TOPIC, {
+            "type": "risk", "conversation": conversation.public_id, "labels": [],
+            "risk_level": conversation.risk_level,
+        })
 
 
 async def _person_without_assistant(ctx: AppContext, conversation: Conversation, message: Message) -> list[Reply]:
@@ -232,6 +293,9 @@ async def _while_waiting(ctx: AppContext, conversation: Conversation, received: 
     risk = received.risk
     if risk and risk.flagged:
         return _safety_replies(risk, conversation)
+    asking = _check_in(received, conversation, weak_signs=False)  # weak signs are left to the officer
+    if asking:
+        return asking
     channel = conversation.channel.value
     wish = waiting_request(received.message.text, (received.message.extra or {}).get("payload"))
     if wish == "services":  # the assistant answers; the student keeps their place
@@ -268,30 +332,45 @@ async def _ask_assistant(ctx: AppContext, conversation: Conversation, received: 
     topic = conversation_topic(conversation.public_id)
     risk = received.risk
     ctx.hub.publish_here(topic, typing_event(True))
+    replies: list[Reply] = []
     try:
         # The assistant's actions may act on this conversation (open a case, erase it) only meanwhile.
         async with ctx.turns.running(conversation.public_id, client):
-            return await ctx.rasa.send(
+            replies = await ctx.rasa.send(
                 channel=conversation.channel.value, sender=conversation.public_id,
                 text=text or (received.message.extra or {}).get("payload") or received.message.text,
                 metadata={"institution_id": conversation.institution_id,
                           METADATA_KEY: risk.to_metadata() if risk is not None else None},
             )
+        replies, asked = checkin.asked(replies)
+        if asked is None and risk is not None and risk.flagged:
+            replies += _check_in_after(risk, conversation)  # the assistant answered the label only
+        return replies
     except RasaUnavailable:
         payload = (received.message.extra or {}).get("payload")
-        replies: list[Reply] = []
         if asks_for_person(received.message.text, payload):
             replies = await _person_without_assistant(ctx, conversation, received.message)
         if risk and risk.flagged:
             replies = _safety_replies(risk, conversation) + replies
         elif not replies:
-            replies = [Reply(text=service_message("assistant_unavailable", conversation.channel.value))]
+            replies = _check_in(received, conversation) or [
+                Reply(text=service_message("assistant_unavailable", conversation.channel.value))]
         return replies
     finally:
         ctx.hub.publish_here(topic, typing_event(False))
 
 
 def _safety_replies(risk: Verdict, conversation: Conversation) -> list[Reply]:
+    return _label_replies(risk, conversation) + _check_in_after(risk, conversation)
+
+
+def _check_in_after(risk: Verdict, conversation: Conversation) -> list[Reply]:
+    """A check-in the verdict asks for besides its labels (not an emergency one): asked after their response."""
+    kind = checkin.to_ask(risk)
+    return [checkin.question(kind, conversation.channel.value)] if kind else []
+
+
+def _label_replies(risk: Verdict, conversation: Conversation) -> list[Reply]:
     kind = "sms" if conversation.channel.value == "sms" else "web"
     nation = institution_nation(conversation.institution_id)  # local SARCs; None names every nation's
     return [Reply(text=text) for text in safety_response(sorted(risk.labels), kind, nation)]
@@ -299,8 +378,7 @@ def _safety_replies(risk: Verdict, conversation: Conversation) -> list[Reply]:
 
 async def _deliver(ctx: AppContext, conversation: Conversation, replies: list[Reply]) -> list[Message]:
     """Store and show the assistant's replies, unless an officer took the conversation in the meantime."""
-    drafts = [Draft(reply.text, {"buttons": reply.buttons} if reply.buttons else None)
-              for reply in replies if reply.text or reply.buttons]
+    drafts = [Draft(reply.text, _reply_extra(reply)) for reply in replies if reply.text or reply.buttons]
     if not drafts:
         return []
     stored = await ctx.messages.store(conversation_id=conversation.id, direction=Direction.assistant, drafts=drafts,
@@ -311,3 +389,13 @@ async def _deliver(ctx: AppContext, conversation: Conversation, replies: list[Re
     for message in stored.messages:
         await ctx.hub.publish(topic, message_event(message))
     return stored.messages
+
+
+def _reply_extra(reply: Reply) -> dict[str, object] | None:
+    """What is kept with a reply besides its text: its quick replies, and the check-in it asks."""
+    extra: dict[str, object] = {"buttons": reply.buttons} if reply.buttons else {}
+    if reply.custom and reply.custom.get(checkin.MARKER):
+        extra[checkin.MARKER] = reply.custom[checkin.MARKER]
+        if reply.custom.get(checkin.BY_SERVICE):
+            extra[checkin.BY_SERVICE] = True
+    return extra or None

@@ -14,7 +14,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from handoff.api.deps import CtxDep
 from handoff.content import service_message
 from handoff.context import AppContext
-from handoff.conversations import flows
+from handoff.conversations import checkin, flows
 from handoff.conversations import service as conversations
 from handoff.conversations.enums import Direction
 from handoff.conversations.models import Conversation, Message
@@ -72,7 +72,7 @@ async def inbound(request: Request, ctx: CtxDep) -> Response:
             # to the safety response as ever. Anything else gets a kind no, with where to find help now.
             refusal = await ctx.client_limits.new_conversation(number=phone)
             verdict = await flows.check(ctx, body.strip()) if refusal is not None else None
-            if verdict is not None and not (verdict.flagged or verdict.check_in):
+            if verdict is not None and not (verdict.flagged or checkin.to_ask(verdict)):  # a weak sign is asked about
                 return twiml([] if contact.opted_out else [service_message("too_many_conversations", "sms")])
         conversation = await service.current_conversation(
             db_session=db, contact=contact, institution_id=ctx.settings.institution_id

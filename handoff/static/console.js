@@ -85,7 +85,15 @@
     return text.charAt(0).toUpperCase() + text.slice(1);
   }
 
-  function riskWords(flag) { return RISK[flag] || String(flag).replace(/_/g, " "); }
+  var CHECK_IN = { "check_in:suicide": "asked about suicide", "check_in:safety": "asked if safe now" };
+  var LOW = "low:";  // seen only weakly (a look-alike, perhaps): low confidence, never shown as urgent
+
+  function riskWords(flag) {
+    flag = String(flag);
+    if (CHECK_IN[flag]) return CHECK_IN[flag];
+    if (flag.indexOf(LOW) === 0) return "possible " + riskWords(flag.slice(LOW.length)) + " (low confidence)";
+    return RISK[flag] || flag.replace(/_/g, " ");
+  }
 
   function parseTime(iso) {
     if (!iso) return NaN;
@@ -150,7 +158,8 @@
     var list = el("ul", "flags");
     list.setAttribute("aria-label", "Risk flags");
     (flags || []).forEach(function (flag) {
-      var item = el("li", "flag " + (URGENT[flag] ? "urgent" : "caution"), riskWords(flag));
+      var item = el("li", "flag " + (URGENT[flag] ? "urgent" : "caution") +
+        (String(flag).indexOf(LOW) === 0 ? " low" : ""), riskWords(flag));
       item.setAttribute("data-flag", flag);
       list.appendChild(item);
     });
@@ -559,6 +568,12 @@
     meta.appendChild(at);
     item.appendChild(meta);
     item.appendChild(el("p", "text", message.text));
+    if ((message.risk || []).length || (message.low_confidence || []).length) {
+      // What the safety check saw in this message: a flag, or a weak sighting shown as low confidence.
+      item.appendChild(flagList((message.risk || []).concat((message.low_confidence || []).map(function (label) {
+        return LOW + label;
+      }))));
+    }
     place(item, message.seq);
 
     if (atEnd || message.from === "officer") ui.transcript.scrollTop = ui.transcript.scrollHeight;

@@ -12,8 +12,10 @@ from assistant_testkit import ROOT, STORIES_DIR, TRAINING_DIR, read_yaml_dir
 MIN_TRAINING = 25
 MIN_HELDOUT = 8
 NEAR_DUPLICATE = 0.8  # token-set Jaccard similarity
-# Intents that are set by components, not learnt from examples.
-NO_EXAMPLES = {"risk_detected", "nlu_fallback", "share_chosen"}  # share_chosen: the web list's payload only
+# Intents that are set by components (or sent by a quick reply, or by the service that read a check-in
+# answer), not learnt from examples.
+NO_EXAMPLES = {"risk_detected", "nlu_fallback", "share_chosen",  # share_chosen: the web list's payload only
+               "safety_check_in", "check_in_skip"}
 DEFAULT_ACTIONS = {"action_listen", "action_restart", "action_default_fallback", "action_session_start",
                    "action_deactivate_loop"}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.risk_detector import RISK_ENTITY, RISK_INTENT, RiskDetector
+from bot.risk_detector import CHECK_IN_ENTITY, CHECK_IN_INTENT, RISK_ENTITY, RISK_INTENT, RiskDetector
 from safety.verdict import Verdict, get_safety_check
 
 
@@ -87,3 +87,45 @@ def test_a_missing_or_malformed_verdict_means_the_text_is_checked_here(bad):
         [_classified("i want to kms", metadata={"safety": bad})]
     )
     assert check.calls == 1 and message.get("intent")["name"] == RISK_INTENT
+
+
+# ---- the check-in ------------------------------------------------------------------------------------------
+
+def _check_in_asked(message: Message) -> list[str]:
+    return [e["value"] for e in message.get("entities") if e["entity"] == CHECK_IN_ENTITY]
+
+
+@pytest.mark.parametrize("kind", ["suicide", "safety"])
+def test_a_verdict_that_asks_for_a_check_in_becomes_the_check_in_intent(kind):
+    check = _Counting()
+    verdict = Verdict(layer="model", score=0.5, check_in=kind)
+    [message] = RiskDetector(check).process(  # type: ignore[arg-type]
+        [_classified("i dont know anymore", intent="ask_help", metadata={"safety": verdict.to_metadata()})]
+    )
+    assert message.get("intent") == {"name": CHECK_IN_INTENT, "confidence": 1.0}
+    assert _check_in_asked(message) == [kind] and check.calls == 0
+
+
+@pytest.mark.parametrize("not_understood", ["nlu_fallback", "out_of_scope"])
+def test_a_message_not_understood_with_a_weak_signal_gets_a_check_in_not_a_dead_end(not_understood):
+    verdict = Verdict(low_confidence=frozenset({"recent_sexual_assault"}))
+    [message] = RiskDetector(get_safety_check()).process(
+        [_classified("it was last night i think", intent=not_understood, metadata={"safety": verdict.to_metadata()})]
+    )
+    assert message.get("intent")["name"] == CHECK_IN_INTENT and _check_in_asked(message) == ["safety"]
+
+
+def test_a_weak_signal_in_a_message_that_was_understood_keeps_its_intent():
+    verdict = Verdict(low_confidence=frozenset({"suicide_self_harm"}))
+    [message] = RiskDetector(get_safety_check()).process(
+        [_classified("this essay is killing me", intent="ask_help", metadata={"safety": verdict.to_metadata()})]
+    )
+    assert message.get("intent")["name"] == "ask_help" and message.get("entities") == []
+
+
+def test_a_label_wins_over_a_check_in():
+    verdict = Verdict(labels=frozenset({"under_18"}), severity=1, layer="rule", score=1.0, check_in="safety")
+    [message] = RiskDetector(get_safety_check()).process(
+        [_classified("im 15", metadata={"safety": verdict.to_metadata()})]
+    )
+    assert message.get("intent")["name"] == RISK_INTENT and _check_in_asked(message) == []

@@ -126,3 +126,57 @@ def test_every_number_in_a_safety_response_is_a_verified_directory_contact() -> 
     numbers.discard("55")  # the Silent Solution key press, not a number to call
     assert numbers, "expected phone numbers in the safety responses"
     assert numbers <= verified, f"not verified in data/services.yml: {sorted(numbers - verified)}"
+
+
+# ---- every combination the max_labels logic can produce ----------------------------------------------------
+
+def _combinations() -> list[frozenset[str]]:
+    from itertools import combinations
+
+    labels = [*get_responses().by_label, "check_failed"]
+    return [frozenset(c) for n in range(1, len(labels) + 1) for c in combinations(labels, n)]
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_every_label_text_puts_999_in_its_first_160_characters(channel: str) -> None:
+    responses = get_responses()
+    for label, texts in (*responses.by_label.items(), ("check_failed", responses.check_failed)):
+        assert "999" in texts[channel][:160], (label, channel)
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_every_combination_opens_with_999_fits_and_is_capped(channel: str) -> None:
+    responses = get_responses()
+    for labels in _combinations():
+        messages = safety_response(labels, channel)
+        assert "999" in messages[0][:160], (sorted(labels), channel)
+        assert len(messages) <= responses.max_labels[channel] + 1
+        assert "automated assistant" in messages[-1]
+        if channel == "sms":
+            assert all(fits_sms(m) for m in messages), sorted(labels)
+
+
+def test_an_under_18_on_sms_always_gets_childline_whatever_else_is_raised() -> None:
+    for labels in _combinations():
+        if "under_18" in labels:
+            assert "0800 1111" in " ".join(safety_response(labels, "sms")), sorted(labels)
+
+
+def test_under_18_with_two_other_labels_on_sms_keeps_childline_on_the_closing() -> None:
+    sms = safety_response({"under_18", "immediate_danger", "suicide_self_harm"}, "sms")
+    assert len(sms) == 3 and "press 55" in sms[0] and "116 123" in sms[1]
+    assert "automated assistant" in sms[2] and "Childline is free on 0800 1111" in sms[2] and fits_sms(sms[2])
+
+
+def test_childline_is_not_repeated_when_the_under_18_text_itself_is_sent() -> None:
+    sms = safety_response({"under_18", "recent_sexual_assault"}, "sms")
+    assert " ".join(sms).count("0800 1111") == 1
+
+
+def test_an_always_on_line_that_would_not_fit_is_refused(tmp_path: Path) -> None:
+    data = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
+    data["always_on_sms"]["under_18"] = "Childline 0800 1111. " + "x" * 200
+    path = tmp_path / "responses.yml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(ResponseFileError, match="always_on_sms"):
+        load_responses(path)

@@ -1,0 +1,136 @@
+"""The check-in, as the service sees it: when the safety check is unsure, the student is asked directly.
+
+Who asks: the assistant (its `action_check_in`), or the service itself when the assistant is down or the
+student is waiting for an officer. Either way the question is stored with `{"check_in": kind}` in its
+`extra` (the assistant's reply carries that marker as custom data), and asking raises a low flag, so a
+check-in nobody answers stays visible to officers.
+
+Who reads the answer: the service, always, because it is the one that raises the conversation for an
+officer. The student's next message after the question is compared with the answers in
+data/safety/responses.yml; an answer that shows risk becomes part of that message's verdict (the label
+whose response they need, layer `check_in`), so everything downstream (the flag, the queue, the reply
+from the assistant or from the service) works as for any other flagged message. The verdict is still
+computed once, here; the assistant only reads it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+
+from handoff.context import AppContext
+from handoff.conversations.enums import Direction
+from handoff.conversations.models import Conversation, Message
+from handoff.rasa_client import Reply
+from safety.check_in import FLAG, MARKER, classify, concerning, get_check_in, kind_for
+from safety.verdict import CHECK_IN, Verdict
+
+LOW_LEVEL = 1  # a check-in or a low-confidence flag: visible in the queue, never an emergency
+BY_SERVICE = "check_in_by_service"  # in a question's extra: the service asked it, not the assistant
+LOW_PREFIX = "low:"  # a flag the check raised with low confidence, e.g. "low:suicide_self_harm"
+
+
+def to_ask(verdict: Verdict | None) -> str | None:
+    """The check-in this verdict calls for when nothing else answers the student, or None."""
+    if verdict is None:
+        return None
+    return kind_for(verdict.labels, verdict.check_in, verdict.low_confidence)
+
+
+async def pending(ctx: AppContext, conversation: Conversation) -> tuple[str | None, bool]:
+    """The check-in the conversation's latest message asked (the next message answers it), or None; and
+    whether the service asked it itself (then the service answers the reply too)."""
+    async with ctx.sessions() as db:
+        row = (await db.execute(
+            select(Message.direction, Message.extra)
+            .where(Message.conversation_id == conversation.id, Message.direction != Direction.system)
+            .order_by(Message.seq.desc()).limit(1)
+        )).first()
+    if row is None or row.direction != Direction.assistant or not isinstance(row.extra, dict):
+        return None, False
+    kind = row.extra.get(MARKER)
+    return (kind, bool(row.extra.get(BY_SERVICE))) if isinstance(kind, str) else (None, False)
+
+
+def answer(kind: str, verdict: Verdict | None, text: str, payload: str | None,
+           severity: Any) -> tuple[Verdict | None, str | None]:
+    """The verdict on a reply to a check-in, and what the reply meant (None: not an answer).
+
+    An answer that shows risk adds the check-in's label: the student gets that label's response and the
+    conversation is raised for an officer, exactly as if the check had found it in the message itself.
+    """
+    texts = get_check_in()
+    meant = classify(texts, text, payload)
+    if verdict is None or not concerning(texts, kind, meant):
+        return verdict, meant
+    label = texts.label[kind]
+    return Verdict(
+        labels=verdict.labels | {label}, severity=max(verdict.severity, severity(label)),
+        layer=verdict.layer if verdict.flagged else CHECK_IN, score=1.0, low_confidence=verdict.low_confidence,
+        rule_ids=verdict.rule_ids,
+    ), meant
+
+
+def payload_for(kind: str, meant: str) -> str:
+    """The quick-reply payload that means this answer to this check-in ("I'm fine" is yes to "are you safe?")."""
+    if meant in ("fine", "unsure"):
+        meant = {("suicide", "fine"): "no", ("safety", "fine"): "yes",
+                 ("suicide", "unsure"): "yes", ("safety", "unsure"): "no"}[(kind, meant)]
+    return {"yes": "/affirm", "no": "/deny"}.get(meant, "/check_in_skip")
+
+
+def low_flags(verdict: Verdict | None) -> list[str]:
+    """Flags shown to officers as low confidence: never raised to an emergency level."""
+    if verdict is None:
+        return []
+    return sorted(LOW_PREFIX + label for label in verdict.low_confidence - verdict.labels)
+
+
+async def raise_low(ctx: AppContext, conversation: Conversation, flags: list[str]) -> bool:
+    """Add low flags to the conversation (level at most LOW_LEVEL); True when something was new."""
+    if not flags or set(flags) <= set(conversation.risk_flags or []):
+        return False
+    merged = sorted(set(conversation.risk_flags or []) | set(flags))
+    level = max(conversation.risk_level, LOW_LEVEL)
+    async with ctx.sessions() as db:
+        await db.execute(
+            update(Conversation).where(Conversation.id == conversation.id).values(risk_level=level, risk_flags=merged)
+        )
+        await db.commit()
+    conversation.risk_level, conversation.risk_flags = level, merged
+    return True
+
+
+def question(kind: str, channel: str) -> Reply:
+    """The check-in the service asks itself, marked so that the next message is read as the answer."""
+    texts = get_check_in()
+    buttons = [] if channel == "sms" else list(texts.buttons[kind])
+    return Reply(text=texts.question(kind, channel), buttons=buttons, custom={MARKER: kind, BY_SERVICE: True})
+
+
+def reply_to(meant: str, channel: str) -> Reply:
+    """What the service says to an answer that shows no risk."""
+    return Reply(text=get_check_in().reply_to(meant, channel))
+
+
+def asked(replies: list[Reply]) -> tuple[list[Reply], str | None]:
+    """The assistant's replies with its check-in marker moved onto the question; the kind asked, if any.
+
+    The assistant sends the marker as a separate custom message after the question.
+    """
+    kind: str | None = None
+    out: list[Reply] = []
+    for reply in replies:
+        marked = reply.custom.get(MARKER) if reply.custom else None
+        if isinstance(marked, str) and marked in ("suicide", "safety"):
+            kind = marked
+            if out and not reply.text:
+                out[-1].custom = {MARKER: marked}  # only the kind: the assistant asked, the assistant answers
+                continue
+        out.append(reply)
+    return out, kind
+
+
+def flag(kind: str) -> str:
+    return FLAG.format(kind=kind)

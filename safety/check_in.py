@@ -1,0 +1,143 @@
+"""The check-in: when the safety check is unsure, ask the student directly instead of guessing.
+
+Shared by the handoff service (which asks itself when the assistant is down or an officer is awaited, and
+which reads the answer so that it can raise the conversation for an officer) and by the assistant's actions.
+The words are data, in the `check_in` section of data/safety/responses.yml.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from safety.gsm import fits_sms
+from safety.responses import CHANNELS, DEFAULT_RESPONSES, RESPONSES_ENV, ResponseFileError
+
+KINDS = ("suicide", "safety")
+ANSWERS = ("yes", "no", "fine", "unsure", "skip")
+MARKER = "check_in"  # the key that says "this message asked a check-in", in a reply's custom data and its extra
+FLAG = "check_in:{kind}"  # the conversation's flag while a check-in has been asked
+# Labels whose own response already says what a check-in would ask about: with one of them, nothing is asked.
+EMERGENCY = frozenset({"suicide_self_harm", "immediate_danger"})
+
+
+@dataclass(frozen=True)
+class CheckInTexts:
+    questions: dict[str, dict[str, str]]  # kind -> channel -> text
+    buttons: dict[str, list[dict[str, str]]]  # kind -> quick replies (web)
+    label: dict[str, str]  # kind -> the label an answer showing risk raises
+    concern: dict[str, frozenset[str]]  # kind -> answers that show risk
+    answers: dict[str, str]  # a plain reply -> what it means (one of ANSWERS)
+    answered_no: dict[str, str]
+    rather_not_say: dict[str, str]
+
+    def question(self, kind: str, channel: str) -> str:
+        return self.questions[kind][_kind_of(channel)]
+
+    def reply_to(self, answer: str, channel: str) -> str:
+        """What to say to an answer that shows no risk ('skip' gets its own words)."""
+        texts = self.rather_not_say if answer == "skip" else self.answered_no
+        return texts[_kind_of(channel)]
+
+
+def plain(text: str) -> str:
+    """A reply as it is compared: lower case, no punctuation or apostrophes, single spaces."""
+    lowered = text.lower().replace("\u2019", "'").replace("'", "")
+    return " ".join(re.sub(r"[^\w\s/]", " ", lowered).split())
+
+
+def classify(texts: CheckInTexts, text: str, payload: str | None = None) -> str | None:
+    """What a reply to a check-in means (one of ANSWERS), or None when it is not an answer."""
+    for candidate in (payload, text):
+        if candidate:
+            meaning = texts.answers.get(plain(candidate))
+            if meaning is not None:
+                return meaning
+    return None
+
+
+def concerning(texts: CheckInTexts, kind: str, answer: str | None) -> bool:
+    """True when this answer to this check-in shows risk."""
+    return answer is not None and answer in texts.concern.get(kind, frozenset())
+
+
+def kind_for(labels: Any, check_in: str | None, low_confidence: Any) -> str | None:
+    """The check-in to ask: the one the verdict names (unless an emergency label already answers it), else,
+    for a verdict with no label, one from its weak signals.
+
+    A weak sign of suicide or self-harm asks about that; any other weak sign asks whether they are safe.
+    A label such as under_18 gets its own response and the check-in after it.
+    """
+    if check_in in KINDS and not set(labels or ()) & EMERGENCY:
+        return check_in
+    if labels:
+        return None
+    if low_confidence:
+        return "suicide" if "suicide_self_harm" in low_confidence else "safety"
+    return None
+
+
+def _kind_of(channel: str) -> str:
+    return "sms" if channel == "sms" else "web"
+
+
+def load_check_in(path: str | os.PathLike[str] | None = None) -> CheckInTexts:
+    """Read the check-in section of the responses file (same path rules as safety.responses)."""
+    chosen = Path(path or os.environ.get(RESPONSES_ENV) or DEFAULT_RESPONSES)
+    try:
+        data = yaml.safe_load(chosen.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ResponseFileError(f"{chosen}: cannot read the responses file ({exc})") from exc
+    raw = data.get("check_in") if isinstance(data, dict) else None
+    if not isinstance(raw, dict):
+        raise ResponseFileError(f"{chosen}: 'check_in' must be a mapping")
+    where = f"{chosen}: check_in"
+    questions = {kind: _texts(where, f"questions.{kind}", (raw.get("questions") or {}).get(kind)) for kind in KINDS}
+    buttons: dict[str, list[dict[str, str]]] = {}
+    for kind in KINDS:
+        listed = (raw.get("buttons") or {}).get(kind)
+        if not isinstance(listed, list) or not listed or not all(
+            isinstance(b, dict) and isinstance(b.get("title"), str) and isinstance(b.get("payload"), str)
+            for b in listed
+        ):
+            raise ResponseFileError(f"{where}.buttons.{kind}: needs a list of title and payload")
+        buttons[kind] = [{"title": b["title"], "payload": b["payload"]} for b in listed]
+    label, concern = raw.get("label") or {}, raw.get("concern") or {}
+    if not all(isinstance(label.get(k), str) for k in KINDS):
+        raise ResponseFileError(f"{where}.label: needs a label for each of {KINDS}")
+    if not all(isinstance(concern.get(k), list) and set(concern[k]) <= set(ANSWERS) for k in KINDS):
+        raise ResponseFileError(f"{where}.concern: needs a list of answers ({ANSWERS}) for each of {KINDS}")
+    answers: dict[str, str] = {}
+    for meaning in ANSWERS:
+        phrases = (raw.get("answers") or {}).get(meaning)
+        if not isinstance(phrases, list) or not all(isinstance(p, str) for p in phrases):
+            raise ResponseFileError(f"{where}.answers.{meaning}: needs a list of replies")
+        for phrase in phrases:
+            if answers.setdefault(plain(phrase), meaning) != meaning:
+                raise ResponseFileError(f"{where}.answers: {phrase!r} is listed with two meanings")
+    return CheckInTexts(
+        questions=questions, buttons=buttons, label={k: label[k] for k in KINDS},
+        concern={k: frozenset(concern[k]) for k in KINDS}, answers=answers,
+        answered_no=_texts(where, "answered_no", raw.get("answered_no")),
+        rather_not_say=_texts(where, "rather_not_say", raw.get("rather_not_say")),
+    )
+
+
+def _texts(where: str, name: str, raw: Any) -> dict[str, str]:
+    if not isinstance(raw, dict) or not all(isinstance(raw.get(c), str) and raw[c].strip() for c in CHANNELS):
+        raise ResponseFileError(f"{where}.{name}: needs non-empty 'web' and 'sms' texts")
+    if not fits_sms(raw["sms"].strip()):
+        raise ResponseFileError(f"{where}.{name}.sms: must be plain GSM-7 within 320 characters")
+    return {c: raw[c].strip() for c in CHANNELS}
+
+
+@lru_cache(maxsize=1)
+def get_check_in() -> CheckInTexts:
+    """The process-wide check-in texts, loaded once on first use."""
+    return load_check_in()

@@ -1,0 +1,78 @@
+"""The check-in's words and how a reply to it is read (data/safety/responses.yml, section check_in)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from safety.check_in import KINDS, classify, concerning, get_check_in, kind_for
+from safety.gsm import fits_sms
+from safety.responses import CHANNELS, get_responses
+
+
+def test_the_questions_ask_directly_honestly_and_fit_an_sms() -> None:
+    texts = get_check_in()
+    assert "are you thinking about suicide" in texts.question("suicide", "web")
+    assert "are you safe right now?" in texts.question("safety", "sms")
+    for kind in KINDS:
+        for channel in CHANNELS:
+            question = texts.question(kind, channel)
+            assert "automated assistant" in question  # never pretending to be a person
+            assert "control" in question  # never pressure
+        assert "Reply YES or NO" in texts.question(kind, "sms") and fits_sms(texts.question(kind, "sms"))
+        assert [b["payload"] for b in texts.buttons[kind]] == ["/affirm", "/deny", "/check_in_skip"]
+
+
+def test_the_replies_to_an_answer_without_risk_offer_help_and_a_person() -> None:
+    texts = get_check_in()
+    for answer in ("no", "skip"):
+        for channel in CHANNELS:
+            reply = texts.reply_to(answer, channel)
+            assert "116 123" in reply and "999" in reply and "welfare officer" in reply
+            assert channel == "web" or fits_sms(reply)
+
+
+@pytest.mark.parametrize(("reply", "meant"), [
+    ("YES", "yes"), ("yeah", "yes"), ("Yes.", "yes"), ("no", "no"), ("Nope!", "no"), ("I\u2019m fine", "fine"),
+    ("im ok", "fine"), ("idk", "unsure"), ("maybe", "unsure"), ("I'd rather not say", "skip"),
+    ("what is consent", None), ("yes he hit me", None), ("", None),
+])
+def test_replies_are_read_whole(reply: str, meant: str | None) -> None:
+    assert classify(get_check_in(), reply) == meant
+
+
+@pytest.mark.parametrize(("kind", "meant", "risk"), [
+    ("suicide", "yes", True), ("suicide", "unsure", True), ("suicide", "no", False), ("suicide", "fine", False),
+    ("safety", "no", True), ("safety", "unsure", True), ("safety", "yes", False), ("safety", "fine", False),
+    ("suicide", "skip", False), ("safety", "skip", False), ("suicide", None, False),
+])
+def test_which_answers_show_risk_depends_on_the_question(kind: str, meant: str | None, risk: bool) -> None:
+    assert concerning(get_check_in(), kind, meant) is risk
+
+
+def test_a_quick_reply_payload_is_read_before_the_words() -> None:
+    assert classify(get_check_in(), "No, I'm not safe", "/deny") == "no"
+
+
+def test_which_check_in_a_verdict_calls_for() -> None:
+    assert kind_for(frozenset(), "safety", frozenset()) == "safety"
+    assert kind_for(frozenset({"under_18"}), "safety", frozenset()) == "safety"  # asked after the label's response
+    assert kind_for(frozenset({"suicide_self_harm"}), "suicide", frozenset()) is None  # its response says it all
+    assert kind_for(frozenset({"under_18"}), None, frozenset({"suicide_self_harm"})) is None  # understood as risk
+    assert kind_for(frozenset(), None, frozenset({"suicide_self_harm", "immediate_danger"})) == "suicide"
+    assert kind_for(frozenset(), None, frozenset({"recent_sexual_assault"})) == "safety"
+    assert kind_for(frozenset(), None, frozenset()) is None
+
+
+def test_every_number_in_the_check_in_and_always_on_lines_is_verified() -> None:
+    from signpost import load_directory
+    from signpost.phones import digits
+
+    verified = {digits(c.value) for s in load_directory().services for c in s.contacts
+                if c.verified and c.kind in ("phone", "text")}
+    texts = get_check_in()
+    words = [*get_responses().always_on_sms.values(), *texts.answered_no.values(), *texts.rather_not_say.values(),
+             *(t for by_channel in texts.questions.values() for t in by_channel.values())]
+    numbers = {digits(n) for text in words for n in re.findall(r"\b\d[\d ]{1,14}\d\b", text)}
+    assert numbers and numbers <= verified, sorted(numbers - verified)

@@ -1,0 +1,175 @@
+"""The verdict and the check-in through the real assistant: service -> Rasa (-> action server) -> back.
+
+The service runs in this process so that the test can give it verdicts (the statistical layer that will
+produce check-ins is built elsewhere); Rasa and the action server are the real processes with the trained model.
+Rasa's own copy of the rules would never ask a check-in, nor stay quiet on a crisis message, so what it does
+here shows it used the service's verdict and did not check the text again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from processes import CHANNEL_TOKEN, assistant_processes, start_all, stop_all
+from starlette.testclient import TestClient
+
+from handoff.core.config import Settings
+from handoff.core.migrate import upgrade
+from handoff.main import create_app
+from safety.check_in import get_check_in
+from safety.gsm import fits_sms
+from safety.verdict import Verdict, get_safety_check
+
+DISTRESS = "i dont know how much longer i can do this"
+NONSENSE = "blorp wibble"  # words no intent knows
+CRISIS = "i just want to kms tonight"
+
+
+class GivenVerdicts:
+    def __init__(self, given: dict[str, Verdict]) -> None:
+        self.real, self.given, self.calls = get_safety_check(), given, []
+        self.labels = self.real.labels
+
+    def severity(self, label: str) -> int:
+        return self.real.severity(label)
+
+    def assess(self, text: str) -> Verdict:
+        self.calls.append(text)
+        return self.given.get(text) or self.real.assess(text)
+
+
+@pytest.fixture(scope="module")
+def rasa_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    assistant = assistant_processes(tmp_path_factory.mktemp("assistant"))
+    start_all(assistant.processes, assistant.ready_urls)
+    try:
+        yield assistant.rasa_url
+    finally:
+        stop_all(assistant.processes)
+
+
+@pytest.fixture
+def service(rasa_url: str, tmp_path) -> Iterator[tuple[TestClient, Settings, GivenVerdicts]]:
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/handoff.db", rasa_url=rasa_url,
+                        rasa_channel_token=CHANNEL_TOKEN, rasa_timeout=30.0, sms_reply_timeout=12.0, _env_file=None)
+    upgrade(settings.async_database_url)
+    given = GivenVerdicts({
+        DISTRESS: Verdict(layer="model", score=0.55, check_in="suicide"),
+        CRISIS: Verdict(),  # the service saw nothing: the assistant must not look again
+    })
+    with TestClient(create_app(settings)) as client:
+        client.app.state.ctx.risk = given
+        yield client, settings, given
+
+
+def _turn(ws, text: str, client_id: str, until: str | None = None) -> list[dict]:
+    ws.send_json({"type": "message", "client_id": client_id, "text": text})
+    seen: list[dict] = []
+    while True:
+        event = ws.receive_json()
+        if event.get("type") == "message" and event.get("from") == "assistant":
+            seen.append(event)
+            if until is None or until in event["text"]:
+                return seen
+
+
+def _flags(settings: Settings) -> list[str]:
+    import asyncio
+
+    from sqlalchemy import select
+
+    from handoff.conversations.models import Conversation
+    from handoff.core.db import create_engine, create_sessionmaker
+
+    async def read() -> list[str]:
+        engine = create_engine(settings.async_database_url)
+        try:
+            async with create_sessionmaker(engine)() as db:
+                return (await db.scalar(select(Conversation))).risk_flags
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+def _sms(client: TestClient, settings: Settings, body: str) -> list[str]:
+    """A text from the student's phone, signed as Twilio signs it; the replies in the TwiML answer."""
+    import secrets
+    import xml.etree.ElementTree as ET
+
+    from twilio.request_validator import RequestValidator
+
+    params = {"MessageSid": "SM" + secrets.token_hex(16), "AccountSid": "AC" + "0" * 32, "From": "+447700900123",
+              "To": "+447700900000", "Body": body, "NumMedia": "0"}
+    signature = RequestValidator(settings.twilio_token).compute_signature(settings.public_url + "/sms/inbound", params)
+    response = client.post("/sms/inbound", data=params, headers={"X-Twilio-Signature": signature})
+    return [m.text or "" for m in ET.fromstring(response.text).iter("Message")]
+
+
+def _hello(ws) -> None:
+    ws.send_json({"type": "hello"})
+    assert ws.receive_json()["type"] == "welcome"
+
+
+def test_the_assistant_asks_the_check_in_the_service_asked_for_and_a_yes_gets_help(service):
+    client, settings, given = service
+    with client.websocket_connect("/ws/chat") as ws:
+        _hello(ws)
+        [question] = _turn(ws, DISTRESS, "c1")
+        assert question["text"] == get_check_in().question("suicide", "web")
+        assert [b["payload"] for b in question["buttons"]] == ["/affirm", "/deny", "/check_in_skip"]
+        assert _flags(settings) == ["check_in:suicide"]  # the service learnt the assistant asked
+        replies = _turn(ws, "yes", "c2", until="not a person")
+    text = " ".join(r["text"] for r in replies)
+    assert "116 123" in text and "999" in text
+    assert {"check_in:suicide", "suicide_self_harm"} <= set(_flags(settings))
+    assert given.calls == [DISTRESS, "yes"]  # once per message, by the service
+
+
+def test_a_no_to_the_assistants_check_in_is_thanked(service):
+    client, settings, _ = service
+    with client.websocket_connect("/ws/chat") as ws:
+        _hello(ws)
+        _turn(ws, DISTRESS, "n1")
+        [reply] = _turn(ws, "no", "n2")
+    assert reply["text"] == get_check_in().answered_no["web"]
+    assert _flags(settings) == ["check_in:suicide"]
+
+
+def test_sms_check_in_through_the_assistant(service):
+    client, settings, _ = service
+    [question] = _sms(client, settings, DISTRESS)
+    assert question == get_check_in().question("suicide", "sms") and fits_sms(question)
+    replies = _sms(client, settings, "YES")
+    assert "999" in replies[0][:160] and "116 123" in replies[0] and all(fits_sms(r) for r in replies)
+    assert "suicide_self_harm" in _flags(settings)
+
+
+def test_not_understood_always_carries_help(service):
+    client, _, _ = service
+    with client.websocket_connect("/ws/chat") as ws:
+        _hello(ws)
+        not_understood, _menu = _turn(ws, NONSENSE, "u1", until="like to know about")
+    assert "not sure I understood" in not_understood["text"]
+    assert "116 123" in not_understood["text"] and "999" in not_understood["text"]
+
+
+def test_not_understood_with_a_weak_sign_gets_a_check_in_instead(service):
+    client, settings, given = service
+    given.given[NONSENSE] = Verdict(layer="model", score=0.3, low_confidence=frozenset({"recent_sexual_assault"}))
+    with client.websocket_connect("/ws/chat") as ws:
+        _hello(ws)
+        [question] = _turn(ws, NONSENSE, "u2")
+    assert question["text"] == get_check_in().question("safety", "web")
+    assert set(_flags(settings)) == {"check_in:safety", "low:recent_sexual_assault"}
+
+
+def test_the_assistant_uses_the_services_verdict_and_does_not_check_the_text_again(service):
+    client, _, given = service
+    with client.websocket_connect("/ws/chat") as ws:
+        _hello(ws)
+        replies = _turn(ws, CRISIS, "v1")
+    # Rasa's own rules would flag these words; the service's (given) verdict said nothing, and that is what counts.
+    assert not any("116 123" in r["text"] and "A&E" in r["text"] for r in replies)
+    assert given.calls == [CRISIS]
