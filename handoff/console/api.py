@@ -10,7 +10,7 @@ import json
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -301,7 +301,9 @@ async def callbacks(officer: OfficerDep, db: SessionDep, ctx: CtxDep) -> list[di
 
 
 @router.post("/callbacks/{callback_id}/done")
-async def callback_done(callback_id: int, officer: OfficerDep, db: SessionDep) -> dict[str, Any]:
+async def callback_done(
+    callback_id: Annotated[int, Path(ge=1, le=2**31 - 1)], officer: OfficerDep, db: SessionDep,  # an INTEGER id
+) -> dict[str, Any]:
     """The team got in touch: the call-back leaves the list, and the case's history says who and when."""
     callback = await db.get(CallbackRequest, callback_id)
     if callback is None:

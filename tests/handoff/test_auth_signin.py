@@ -395,6 +395,7 @@ def test_production_serves_no_api_docs_nor_schema_and_development_no_third_party
 def test_the_console_socket_answers_frames_that_are_not_objects_and_stays_open(client, sam):
     login(client, sam)
     with client.websocket_connect("/ws/console", headers={"Origin": "http://testserver"}) as ws:
+        assert ws.receive_json()["type"] == "duty"  # the console learns first whether it counts as on duty
         for raw in ("[1, 2]", "5", '"watch"', "null", "not json", "{"):
             ws.send_text(raw)
             answer = ws.receive_json()

@@ -259,10 +259,11 @@ def test_a_call_back_can_be_marked_done_and_the_case_says_who_and_when(client, s
     with time_machine.travel(SATURDAY_2AM, tick=True):
         ws_cm, _ = _open_chat(client)
         try:
-            reference = client.post("/api/callback-requests", json={
-                "sender_id": _sender(settings), "request_id": "cb1", "preferred_channel": "sms",
-                "safe_time": "after 6pm", "contact": "07700 900456",
-            }).json()["reference"]
+            with assistant_turn(client, _sender(settings)):
+                reference = client.post("/api/callback-requests", json={
+                    "sender_id": _sender(settings), "request_id": "cb1", "preferred_channel": "sms",
+                    "safe_time": "after 6pm", "contact": "07700 900456",
+                }).json()["reference"]
         finally:
             ws_cm.__exit__(None, None, None)
     sam = Console(client, "sam@example.ac.uk")

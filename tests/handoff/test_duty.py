@@ -16,6 +16,7 @@ from handoff.core.config import Settings
 from handoff.main import create_app
 from handoff.officers.models import Officer
 
+from .chat_helpers import assistant_turn
 from .conftest import CLOSED_PORT_URL
 from .console_helpers import Console, OnDuty, create_officer
 from .db_helpers import conversation_row, run_db
@@ -35,9 +36,10 @@ def _ask(client, settings) -> dict:
     with client.websocket_connect("/ws/chat") as ws:
         ws.send_json({"type": "hello"})
         ws.receive_json()
-        return client.post("/api/handoff-requests", json={
-            "sender_id": conversation_row(settings).public_id, "request_id": "r1", "goal": "talk",
-            "share_transcript": False}).json()
+        public_id = conversation_row(settings).public_id
+        with assistant_turn(client, public_id):  # the action server asks during the assistant's turn
+            return client.post("/api/handoff-requests", json={
+                "sender_id": public_id, "request_id": "r1", "goal": "talk", "share_transcript": False}).json()
 
 
 def _on_duty(settings, email="sam@example.ac.uk") -> bool:

@@ -9,7 +9,7 @@ import time_machine
 
 from handoff.conversations.enums import Owner
 
-from .chat_helpers import hello, is_assistant_message, receive_until
+from .chat_helpers import assistant_turn, hello, is_assistant_message, receive_until
 from .console_helpers import OnDuty, form_token
 from .db_helpers import conversation_row, messages, move_to
 
@@ -117,8 +117,9 @@ def test_after_a_close_an_ordinary_message_reaches_the_assistant_again(client, s
 
 
 def _ask_for_person(client, public_id: str) -> str:
-    answer = client.post("/api/handoff-requests", json={
-        "sender_id": public_id, "request_id": "r1", "goal": "talk", "share_transcript": False}).json()
+    with assistant_turn(client, public_id):  # the action server asks during the assistant's turn
+        answer = client.post("/api/handoff-requests", json={
+            "sender_id": public_id, "request_id": "r1", "goal": "talk", "share_transcript": False}).json()
     return answer["reference"]
 
 
