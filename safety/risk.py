@@ -8,7 +8,7 @@ import logging
 import os
 import threading
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,8 @@ class RiskAssessment:
     rule_ids: tuple[str, ...]
     suppressed: tuple[str, ...] = ()
     times: frozenset[str] = frozenset()  # kinds of time named in the message: recent, past, now
+    # The message's canonical words, so the model reads what the rules read without normalising it again.
+    words: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def flagged(self) -> bool:
@@ -111,6 +113,7 @@ class RiskClassifier:
         words = self._set.normaliser.words(text)
         if not words:
             return NO_RISK
+        canonical = tuple(words)
         if words[-1] not in self._set.sentence_breaks:
             words.append(".")  # the end of a message ends a sentence, so patterns can match it as $END
         doc = self._doc(self._nlp.vocab, words=words)
@@ -126,7 +129,8 @@ class RiskClassifier:
             else:
                 hits[strings[match_id]].append((start, end))
         if not hits:
-            return RiskAssessment(labels=frozenset(), severity=0, rule_ids=(), times=frozenset(k for *_, k in times))
+            return RiskAssessment(labels=frozenset(), severity=0, rule_ids=(), times=frozenset(k for *_, k in times),
+                                  words=canonical)
         context = _Context(self._set, words, cues, times)
         accepted: list[Rule] = []
         suppressed: list[str] = []
@@ -148,6 +152,7 @@ class RiskClassifier:
             rule_ids=tuple(rule.id for rule in accepted),
             suppressed=tuple(suppressed),
             times=frozenset(kind for *_, kind in times),
+            words=canonical,
         )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -105,7 +105,7 @@ class SafetyCheck:
         if CHECK_FAILED in assessment.labels:
             return Verdict(labels=assessment.labels, severity=assessment.severity, layer=FAILSAFE, score=1.0,
                            rule_ids=assessment.rule_ids)
-        scores = self.model_scores(text)
+        scores = self.model_scores(text, assessment.words)
         if scores is None or self.model is None:
             if assessment.flagged:
                 return Verdict(labels=assessment.labels, severity=assessment.severity, layer=RULE, score=1.0,
@@ -113,12 +113,15 @@ class SafetyCheck:
             return Verdict()
         return self.combine(assessment, scores, self.model.thresholds)
 
-    def model_scores(self, text: str) -> dict[str, float] | None:
-        """The model's scores, or None without a model or when it breaks (the rules' verdict then stands)."""
+    def model_scores(self, text: str, words: Sequence[str] = ()) -> dict[str, float] | None:
+        """The model's scores, or None without a model or when it breaks (the rules' verdict then stands).
+
+        `words` are the canonical words when the rules already made them (a message with none is read again).
+        """
         if self.model is None:
             return None
         try:
-            return self.model.scores(self.rules.words(text))
+            return self.model.scores(words or self.rules.words(text))
         except Exception as exc:
             logger.error("the safety model failed (%s); this message is checked by the rules alone", type(exc).__name__)
             return None
