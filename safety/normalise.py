@@ -73,6 +73,7 @@ class Normaliser:
             else:
                 self._phrases[key] = value
         self._longest_phrase = max((len(k) for k in self._phrases), default=0)
+        self._phrase_starts = frozenset(k[0] for k in self._phrases)
         self._suffixes = {s.lstrip("'"): tuple(v.split()) for s, v in suffixes.items()}
         self._is_after = frozenset(is_after)
 
@@ -131,6 +132,10 @@ class Normaliser:
         out: list[str] = []
         i = 0
         while i < len(words):
+            if words[i] not in self._phrase_starts:  # most words begin no phrase: no need to try each length
+                out.append(words[i])
+                i += 1
+                continue
             for size in range(min(self._longest_phrase, len(words) - i), 1, -1):
                 replacement = self._phrases.get(tuple(words[i : i + size]))
                 if replacement is not None:
