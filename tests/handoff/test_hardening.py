@@ -44,10 +44,12 @@ def test_a_crisis_message_with_a_split_contraction_gets_the_safety_response(clie
     assert conversation_row(settings).risk_flags == ["suicide_self_harm"]
 
 
-def test_a_crisis_text_with_a_split_contraction_gets_the_safety_response_by_sms(client, settings):
-    response = post_sms(client, settings, SPLIT)
+@pytest.mark.parametrize("text", [SPLIT, "😢😢 i ca n't do this anymore 💊💊 i want to die", "i\u200bwant\u00a0to die"])
+def test_a_crisis_text_with_odd_spacing_or_emoji_gets_the_safety_response_by_sms(client, settings, text):
+    response = post_sms(client, settings, text)
     assert response.status_code == 200
     assert "116 123" in " ".join(twiml_messages(response))
+    assert messages(settings)[0].text == text
 
 
 def test_when_the_check_breaks_the_message_is_stored_flagged_and_answered(client, settings, monkeypatch):
