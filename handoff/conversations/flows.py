@@ -203,20 +203,13 @@ async def _person_without_assistant(ctx: AppContext, conversation: Conversation,
     """
     from handoff.cases.enums import Goal
     from handoff.cases.flows import request_handoff
-    from handoff.cases.service import student_reference
 
     outcome = await request_handoff(
         ctx, conversation, request_id=f"service:{conversation.public_id}:{message.seq}", goal=Goal.talk,
         share_transcript=False, anonymous=True, answered=False,
     )
-    channel = conversation.channel.value
-    if outcome.position is not None:
-        text = service_message("queued_without_assistant", channel, reference=student_reference(outcome.case),
-                               position=outcome.position)
-    else:
-        text = service_message("team_away_without_assistant", channel, reference=student_reference(outcome.case),
-                               when=_when(outcome.availability))
-    return [Reply(text=text)]
+    return [Reply(text=_outcome_words(outcome, conversation.channel.value, "queued_without_assistant",
+                                      "team_away_without_assistant"))]
 
 
 async def _honest_first(ctx: AppContext, conversation: Conversation, received: Received) -> tuple[list[Reply], bool]:
@@ -261,7 +254,6 @@ async def _after_close(ctx: AppContext, conversation: Conversation, received: Re
     by risk) when someone can come; anything else goes to the assistant as usual.
     """
     from handoff.cases.flows import reopen_for_risk
-    from handoff.cases.service import student_reference
     from handoff.conversations import states
 
     async with ctx.sessions() as db:
@@ -276,13 +268,7 @@ async def _after_close(ctx: AppContext, conversation: Conversation, received: Re
         return await _ask_assistant(ctx, conversation, received, client=client)
     outcome = await reopen_for_risk(ctx, conversation,
                                     request_id=f"reopened:{conversation.public_id}:{received.message.seq}")
-    channel = conversation.channel.value
-    if outcome.position is not None:
-        note = service_message("reopened_queued", channel, reference=student_reference(outcome.case),
-                               position=outcome.position)
-    else:
-        note = service_message("reopened_team_away", channel, reference=student_reference(outcome.case),
-                               when=_when(outcome.availability))
+    note = _outcome_words(outcome, conversation.channel.value, "reopened_queued", "reopened_team_away")
     return [*_safety_replies(risk, conversation), Reply(text=note)]
 
 
@@ -320,6 +306,16 @@ def waiting_buttons(channel: str) -> list[dict[str, str]]:
     return [{"title": "Ask for a call back", "payload": "/request_callback"},
             {"title": "Stop waiting", "payload": "/stop_waiting"},
             {"title": "Services open now", "payload": "/ask_support_services"}]
+
+
+def _outcome_words(outcome: Any, channel: str, queued: str, away: str) -> str:
+    """What the student is told once a case is open: their place in the queue, or when the team is back."""
+    from handoff.cases.service import student_reference
+
+    reference = student_reference(outcome.case)
+    if outcome.position is not None:
+        return service_message(queued, channel, reference=reference, position=outcome.position)
+    return service_message(away, channel, reference=reference, when=_when(outcome.availability))
 
 
 def _when(team: Any) -> str:
