@@ -302,7 +302,7 @@ async def callbacks(officer: OfficerDep, db: SessionDep, ctx: CtxDep) -> list[di
 
 @router.post("/callbacks/{callback_id}/done")
 async def callback_done(
-    callback_id: Annotated[int, Path(ge=1, le=2**31 - 1)], officer: OfficerDep, db: SessionDep,  # an INTEGER id
+    callback_id: Annotated[int, Path(ge=0, le=2**31 - 1)], officer: OfficerDep, db: SessionDep,  # an INTEGER id
 ) -> dict[str, Any]:
     """The team got in touch: the call-back leaves the list, and the case's history says who and when."""
     callback = await db.get(CallbackRequest, callback_id)
