@@ -443,7 +443,12 @@ async def _read_frame(websocket: WebSocket) -> dict[str, Any] | None:
 async def _after_grace(ctx: AppContext, officer_id: int) -> None:
     await asyncio.sleep(ctx.settings.officer_grace_seconds)
     if not await ctx.presence.online(officer_id):  # on any worker
-        with contextlib.suppress(Exception):
+        try:
             await flows.officer_disconnected(ctx, officer_id)
+        except Exception:
+            logger.exception("putting an absent officer's conversations back failed")
+        try:  # whatever happened above, duty ends: nobody may be promised an officer who is not there
             await flows.duty_lapsed(ctx, officer_id)
+        except Exception:
+            logger.exception("ending an absent officer's duty failed")
             await ctx.presence.forget(officer_id)

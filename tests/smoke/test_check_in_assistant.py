@@ -139,8 +139,9 @@ def test_a_no_to_the_assistants_check_in_is_thanked(service):
 
 def test_sms_check_in_through_the_assistant(service):
     client, settings, _ = service
-    [question] = _sms(client, settings, DISTRESS)
+    question, *privacy = _sms(client, settings, DISTRESS)  # the first reply also says texts stay on the phone
     assert question == get_check_in().question("suicide", "sms") and fits_sms(question)
+    assert all("stay on your phone" in line for line in privacy)
     replies = _sms(client, settings, "YES")
     assert "999" in replies[0][:160] and "116 123" in replies[0] and all(fits_sms(r) for r in replies)
     assert "suicide_self_harm" in _flags(settings)
