@@ -11,13 +11,10 @@ import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import yaml
-
 from safety.gsm import fits_sms
-from safety.responses import CHANNELS, DEFAULT_RESPONSES, RESPONSES_ENV, ResponseFileError
+from safety.responses import CHANNELS, ResponseFileError, read_responses_file
 
 KINDS = ("suicide", "safety")
 ANSWERS = ("yes", "no", "fine", "unsure", "skip")
@@ -89,11 +86,7 @@ def _kind_of(channel: str) -> str:
 
 def load_check_in(path: str | os.PathLike[str] | None = None) -> CheckInTexts:
     """Read the check-in section of the responses file (same path rules as safety.responses)."""
-    chosen = Path(path or os.environ.get(RESPONSES_ENV) or DEFAULT_RESPONSES)
-    try:
-        data = yaml.safe_load(chosen.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ResponseFileError(f"{chosen}: cannot read the responses file ({exc})") from exc
+    chosen, data = read_responses_file(path)
     raw = data.get("check_in") if isinstance(data, dict) else None
     if not isinstance(raw, dict):
         raise ResponseFileError(f"{chosen}: 'check_in' must be a mapping")

@@ -76,13 +76,18 @@ class SafetyResponses:
         return out
 
 
-def load_responses(path: str | os.PathLike[str] | None = None) -> SafetyResponses:
-    """Read and check a responses file: the given path, else $SAFETY_RESPONSES_PATH, else the default."""
+def read_responses_file(path: str | os.PathLike[str] | None = None) -> tuple[Path, Any]:
+    """The responses file's path (the given one, else $SAFETY_RESPONSES_PATH, else the default) and its YAML."""
     chosen = Path(path or os.environ.get(RESPONSES_ENV) or DEFAULT_RESPONSES)
     try:
-        data = yaml.safe_load(chosen.read_text(encoding="utf-8"))
+        return chosen, yaml.safe_load(chosen.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ResponseFileError(f"{chosen}: cannot read the responses file ({exc})") from exc
+
+
+def load_responses(path: str | os.PathLike[str] | None = None) -> SafetyResponses:
+    """Read and check a responses file: the given path, else $SAFETY_RESPONSES_PATH, else the default."""
+    chosen, data = read_responses_file(path)
     if not isinstance(data, dict):
         raise ResponseFileError(f"{chosen}: top level must be a mapping")
     by_label = data.get("responses")
