@@ -338,6 +338,18 @@ async def console_socket(websocket: WebSocket) -> None:
     await websocket.accept()
     # Presence is shared by every worker (Redis): expiring entries, refreshed while this socket is open.
     presence = await ctx.presence.connected(officer.id)
+    try:
+        await _serve_console(websocket, ctx, officer, token, presence)
+    finally:
+        # Spawned, not awaited, and reached whatever happened: this handler may be cancelled at any await (a
+        # server shutting connections down, a test client closing mid-send), and the console's going must still
+        # be recorded and duty still end.
+        ctx.spawn(_console_closed(ctx, officer.id, presence))
+
+
+async def _serve_console(websocket: WebSocket, ctx: AppContext, officer: Officer, token: str | None,
+                         presence: str) -> None:
+    """The open console socket: the duty frame, then queue and conversation events until it closes."""
     async with ctx.sessions() as db:  # duty may have lapsed while no console was open: the console says so
         current = await db.get(Officer, officer.id)
         await websocket.send_json({"type": "duty", "on_duty": bool(current and current.on_duty),
@@ -422,9 +434,6 @@ async def console_socket(websocket: WebSocket) -> None:
     finally:
         for task in (queue_task, session_task, heartbeat_task, *watchers.values()):
             task.cancel()
-        await ctx.presence.disconnected(officer.id, presence)
-        if not await ctx.presence.online(officer.id):
-            ctx.spawn(_after_grace(ctx, officer.id))
 
 
 async def _read_frame(websocket: WebSocket) -> dict[str, Any] | None:
@@ -438,6 +447,14 @@ async def _read_frame(websocket: WebSocket) -> dict[str, Any] | None:
     except ValueError:
         return None
     return frame if isinstance(frame, dict) else None
+
+
+async def _console_closed(ctx: AppContext, officer_id: int, presence: str) -> None:
+    """One console socket closed: record it; if it was the officer's last, their duty ends after the grace period
+    unless a console of theirs comes back (a reload, a blip)."""
+    await ctx.presence.disconnected(officer_id, presence)
+    if not await ctx.presence.online(officer_id):
+        await _after_grace(ctx, officer_id)
 
 
 async def _after_grace(ctx: AppContext, officer_id: int) -> None:

@@ -55,8 +55,6 @@ def test_switched_on_without_a_console_open_promises_nobody_and_lapses(short_gra
     assert lapsed == 1 and _on_duty(settings) is False
 
 
-@pytest.mark.skip(reason="flaky in-process: about one run in three the grace-period task never ends duty "
-                         "(the 30-second sweep still does); to be found before this is relied on")
 def test_closing_the_console_ends_duty_after_the_grace_period(short_grace):
     client, settings = short_grace
     officer = OnDuty(client, settings)
