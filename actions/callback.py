@@ -22,6 +22,8 @@ ANSWERED_MID_FORM = frozenset({
     "ask_support_services", "ask_contact", "ask_chat_privacy", "ask_confidentiality", "ask_anonymous",
     "bot_challenge",
 })
+# Asking for a person ends the call-back questions: data/rasa/rules/callback.yml goes to the handoff instead.
+LEAVES_FORM = frozenset({"request_person"})
 # "Can you text me after 6?" is an answer phrased as a question.
 _ASKS_TO_BE_CONTACTED = re.compile(r"\b(?:call|ring|text|e-?mail|phone|message|contact)\s+me\b", re.I)
 _VOICEMAIL = re.compile(r"\b(?:voice ?mail|answerphone|message)\b", re.I)
@@ -88,6 +90,8 @@ class ValidateCallbackForm(FormValidationAction):
             return _reject()
         if wants_to_stop(text) or (intent == "deny" and requested != LEAVE_MESSAGE):
             return _cancel()
+        if intent in LEAVES_FORM and confidence >= 0.6 and not understand(text).contact:
+            return _reject()
         answer = understand(text)
         if looks_like_question(text) and not answer.contact and not _ASKS_TO_BE_CONTACTED.search(text):
             if intent in ANSWERED_MID_FORM:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.callback import ANSWERED_MID_FORM, ValidateCallbackForm
+from actions.callback import ANSWERED_MID_FORM, LEAVES_FORM, ValidateCallbackForm
 from actions.callback_answer import understand
 from actions.handoff import ActionSubmitCallback
 from actions.handoff_client import HandoffClient
@@ -123,6 +123,20 @@ def test_every_question_let_through_has_a_rule_that_answers_it_and_returns_to_th
                 if rule["condition"] == [{"active_loop": "callback_form"}]
                 and rule["steps"][-2:] == [{"action": "callback_form"}, {"active_loop": "callback_form"}]}
     assert answered == ANSWERED_MID_FORM
+
+
+async def test_asking_for_a_person_mid_form_is_passed_on_to_the_handoff():
+    events, said = await _validate("can I talk to a real person", intent="request_person", requested="callback_time")
+    assert events == [] and said == []  # no "I'll note that" and no slot taken from it
+
+
+def test_asking_for_a_person_mid_form_has_a_rule_that_ends_the_questions_and_goes_to_the_handoff():
+    rules = yaml.safe_load((RULES / "callback.yml").read_text())["rules"]
+    leaving = {rule["steps"][0]["intent"] for rule in rules
+               if rule["condition"] == [{"active_loop": "callback_form"}]
+               and rule["steps"][1:3] == [{"action": "action_deactivate_loop"}, {"active_loop": None}]
+               and rule["steps"][-1] == {"action": "action_handoff_intro"}}
+    assert leaving == LEAVES_FORM
 
 
 async def test_stopping_half_way_sends_nothing_and_says_so():
