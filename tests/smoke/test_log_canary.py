@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import secrets
 import urllib.parse
 from collections.abc import Iterator
@@ -33,6 +32,8 @@ from processes import (
 from twilio.request_validator import RequestValidator
 
 from handoff.core.config import DEV_TWILIO_TOKEN
+
+from .officers import on_duty
 
 PHONE = "+447700900461"
 EMAIL = "canary.student.461@example.ac.uk"
@@ -93,28 +94,9 @@ async def _say(ws, text: str, payload: str | None = None) -> list[dict]:
     return await _until_assistant(ws)
 
 
-async def _officer(url: str) -> httpx.AsyncClient:
-    client = httpx.AsyncClient(base_url=url, timeout=30, headers={"Origin": url})
-    page = await client.get("/console")
-    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
-    assert token, "the sign-in page has no form token"
-    response = await client.post("/console/login", data={"email": OFFICER_EMAIL, "password": OFFICER_PASSWORD,
-                                                          "csrf": token.group(1)})
-    assert response.status_code in (200, 303), response.text
-    me = (await client.get("/api/console/me")).json()
-    client.headers["X-CSRF-Token"] = me["csrf_token"]
-    return client
-
-
 async def _web_chat(url: str) -> None:
-    officer = await _officer(url)
-    # On duty counts only while the officer's console is open: hold its socket for the whole conversation.
-    cookie = "; ".join(f"{name}={value}" for name, value in officer.cookies.items())
-    async with websockets.connect(url.replace("http", "ws") + "/ws/console", origin=url,
-                                  additional_headers={"Cookie": cookie}), \
+    async with on_duty(url, OFFICER_EMAIL, OFFICER_PASSWORD) as officer, \
             websockets.connect(url.replace("http", "ws") + "/ws/chat", origin=url) as ws:
-        # Switched on as the console does (a duty switched on before the service started lapses unattended).
-        assert (await officer.post("/api/console/duty", json={"on_duty": True})).status_code == 200
         await ws.send(json.dumps({"type": "hello"}))
         assert json.loads(await ws.recv())["type"] == "welcome"
         await _say(ws, f"{CANARY}. You can reach me on {PHONE} or {EMAIL}")
@@ -122,27 +104,24 @@ async def _web_chat(url: str) -> None:
         await _say(ws, "Yes, share it", "/affirm")
         replies = await _say(ws, "Just talk", "/goal_talk")
         assert any("reference" in (e.get("text") or "") for e in replies), replies
-        try:
-            queue = (await officer.get("/api/console/queue")).json()
-            assert queue, "the student is not in the queue"
-            public_id = queue[0]["conversation"]
-            assert (await officer.post(f"/api/console/conversations/{public_id}/take")).status_code == 200
-            sent = await officer.post(f"/api/console/conversations/{public_id}/messages",
-                                      json={"text": f"{OFFICER_CANARY}, I will call {PHONE}"})
-            assert sent.status_code == 200, sent.text
-            await ws.send(json.dumps({"type": "message", "client_id": "c-last",
-                                      "text": f"thanks, my email is {EMAIL}. {CANARY}"}))
-            for _ in range(20):
-                event = json.loads(await asyncio.wait_for(ws.recv(), 30))
-                if event.get("type") == "ack" and event.get("client_id") == "c-last":
-                    break
-            # An officer pastes contact details into the case search box: the query string must not be logged.
-            for typed in (EMAIL, PHONE):
-                assert (await officer.get("/api/console/cases", params={"reference": typed})).status_code == 200
-            detail = (await officer.get(f"/api/console/conversations/{public_id}")).json()
-            assert any(CANARY in (m.get("text") or "") for m in detail["messages"])
-        finally:
-            await officer.aclose()
+        queue = (await officer.get("/api/console/queue")).json()
+        assert queue, "the student is not in the queue"
+        public_id = queue[0]["conversation"]
+        assert (await officer.post(f"/api/console/conversations/{public_id}/take")).status_code == 200
+        sent = await officer.post(f"/api/console/conversations/{public_id}/messages",
+                                  json={"text": f"{OFFICER_CANARY}, I will call {PHONE}"})
+        assert sent.status_code == 200, sent.text
+        await ws.send(json.dumps({"type": "message", "client_id": "c-last",
+                                  "text": f"thanks, my email is {EMAIL}. {CANARY}"}))
+        for _ in range(20):
+            event = json.loads(await asyncio.wait_for(ws.recv(), 30))
+            if event.get("type") == "ack" and event.get("client_id") == "c-last":
+                break
+        # An officer pastes contact details into the case search box: the query string must not be logged.
+        for typed in (EMAIL, PHONE):
+            assert (await officer.get("/api/console/cases", params={"reference": typed})).status_code == 200
+        detail = (await officer.get(f"/api/console/conversations/{public_id}")).json()
+        assert any(CANARY in (m.get("text") or "") for m in detail["messages"])
 
 
 def _text(url: str, body: str) -> None:

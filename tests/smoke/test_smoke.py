@@ -10,6 +10,9 @@ import websockets
 
 from safety.gsm import fits_sms
 
+from .conftest import OFFICER_EMAIL, OFFICER_PASSWORD
+from .officers import on_duty
+
 
 async def _exchange(url: str, text: str) -> list[dict]:
     events = []
@@ -104,7 +107,8 @@ def test_asking_for_a_person_goes_through_the_action_server_and_creates_one_case
     import re
 
     async def run():
-        async with websockets.connect(system.handoff_url.replace("http", "ws") + "/ws/chat") as ws:
+        async with on_duty(system.handoff_url, OFFICER_EMAIL, OFFICER_PASSWORD), \
+                websockets.connect(system.handoff_url.replace("http", "ws") + "/ws/chat") as ws:
             await ws.send(json.dumps({"type": "hello"}))
             await ws.recv()
             intro = await _turn(ws, "can I talk to a real person", "h1")
@@ -113,7 +117,9 @@ def test_asking_for_a_person_goes_through_the_action_server_and_creates_one_case
             return intro, goal, done
 
     intro, goal, done = asyncio.run(run())
-    assert "real person" in " ".join(e["text"] for e in intro)
+    # Honest first: someone is on duty, so the wait comes before the question about sharing the chat.
+    said = " ".join(e["text"] for e in intro)
+    assert "on duty now" in said and said.index("on duty now") < said.index("real person"), said
     assert any(b["payload"] == "/goal_report" for e in goal for b in e.get("buttons", []))
     text = " ".join(e["text"] for e in done)
     found = re.search(r"Your reference is ([A-Z2-9]{3}-[A-Z2-9]{3}-[A-Z2-9]{3})", text)
