@@ -9,6 +9,7 @@ the model alone, and the combined verdict. The exit code keeps the rule that gua
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -228,11 +229,15 @@ def before_training(log: Callable[[str], None] = print) -> dict[str, dict[str, E
     items = train.training_items(check.rules)
     log("training one model per batch left out (about a minute)...")
     scores = train.out_of_fold_scores(items)
+    ruled = [check.rules.classify(" ".join(item.words)).labels for item in items]
     out: dict[str, dict[str, Evaluation]] = {}
     for path in sorted(train.BATCHES.glob("*.yml")):
         mine = [n for n, item in enumerate(items) if item.source == path.stem]
         others = [n for n, item in enumerate(items) if item.source not in ("labelled", path.stem)]
         thresholds = train.choose_thresholds([items[n] for n in others], [scores[n] for n in others])
+        confirm = train.choose_confirm_floors([items[n] for n in others], [scores[n] for n in others],
+                                              [ruled[n] for n in others])
+        thresholds = dataclasses.replace(thresholds, confirm=confirm)
         examples = load_examples(path)
         assessments = [check.rules.classify(e.text) for e in examples]
         empty = RiskAssessment(labels=frozenset(), severity=0, rule_ids=())

@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,8 @@ ASK_LABELS = {"ask_suicide": "suicide", "ask_safety": "safety"}
 MODEL_LABELS = (*RISK_LABELS, *ASK_LABELS)
 # A check-in kind and the emergency label whose weak score also asks that question.
 CHECK_IN_FOR = {"suicide_self_harm": "suicide", "immediate_danger": "safety"}
+# A confirm floor is a near-zero score: the model must be all but sure a rule hit is only a topic mentioned.
+MAX_CONFIRM = 0.1
 TEXTCAT = "textcat_multilabel"
 # Bag of words and word pairs (hashed, no vectors): cross-validation on the training data scored it as well as
 # a CNN ensemble over word pieces at a fifth of the cost. TextCatBOW.v2 has this name in spaCy 3.4 and 3.8.
@@ -60,10 +62,13 @@ class Thresholds:
 
     fire: dict[str, float]  # at or above: the label is raised (its safety response is sent)
     weak: dict[str, float]  # at or above (and below `fire`): a weak hit, shown to officers; a check-in for two labels
+    # For the two check-in labels: a rule hit the model scores below this (the label or its question) is asked
+    # about directly instead of answered with 999 ("is there a self-harm group on campus?"). 0 (or absent): never.
+    confirm: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON for the settings file."""
-        return {"fire": self.fire, "weak": self.weak}
+        return {"fire": self.fire, "weak": self.weak, "confirm": self.confirm}
 
     @classmethod
     def from_json(cls, raw: Any) -> Thresholds:
@@ -72,7 +77,12 @@ class Thresholds:
         for table in (fire, weak):
             if set(table) != set(MODEL_LABELS) or not all(0.0 < float(v) <= 1.0 for v in table.values()):
                 raise ValueError("thresholds must cover every model label, each between 0 and 1")
-        return cls(fire={k: float(v) for k, v in fire.items()}, weak={k: float(v) for k, v in weak.items()})
+        confirm = raw.get("confirm", {})
+        if not isinstance(confirm, dict) or not set(confirm) <= set(CHECK_IN_FOR) \
+                or not all(0.0 <= float(v) < MAX_CONFIRM for v in confirm.values()):
+            raise ValueError(f"confirm floors are for {sorted(CHECK_IN_FOR)} only, each from 0 to {MAX_CONFIRM}")
+        return cls(fire={k: float(v) for k, v in fire.items()}, weak={k: float(v) for k, v in weak.items()},
+                   confirm={k: float(v) for k, v in confirm.items()})
 
 
 class RiskModel:

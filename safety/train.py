@@ -11,6 +11,7 @@ trained on everything and saved with its thresholds.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import random
@@ -69,6 +70,10 @@ CV_FOLDS = 4
 FIRE_BETA = 0.5
 WEAK_BETA = 1.25
 WEAK_FLOOR = 0.05
+# Confirm floors (see Thresholds.confirm): the highest floor, on this grid, at which out-of-fold scores would
+# have turned at most this share of the rules' true emergency hits into a question instead of the 999 answer.
+CONFIRM_GRID = (0.0, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05)
+CONFIRM_BUDGET = 0.005
 
 @dataclass(frozen=True)
 class Item:
@@ -244,6 +249,26 @@ def choose_thresholds(items: Sequence[Item], scores: Sequence[dict[str, float]])
     return Thresholds(fire=fire, weak=weak)
 
 
+def choose_confirm_floors(items: Sequence[Item], scores: Sequence[dict[str, float]],
+                          ruled: Sequence[frozenset[str]]) -> dict[str, float]:
+    """Per check-in label, how low the model's out-of-fold score must be before a rule hit is asked about.
+
+    ``ruled`` holds the labels the rules raise for each item. Only the rules' true hits count against the
+    budget: a floor is kept only if it would have questioned almost none of the real emergencies.
+    """
+    floors = {}
+    for label, kind in CHECK_IN_FOR.items():
+        ask = next(k for k, v in ASK_LABELS.items() if v == kind)
+        true = [max(row[label], row[ask]) for item, row, hit in zip(items, scores, ruled, strict=True)
+                if label in hit and label in item.cats]
+        if not true:  # no evidence of what the floor would cost: never ask instead of answering
+            floors[label] = 0.0
+            continue
+        allowed = CONFIRM_BUDGET * len(true)
+        floors[label] = max((f for f in CONFIRM_GRID if sum(1 for s in true if s < f) <= allowed), default=0.0)
+    return floors
+
+
 def train(out: Path, seed: int = SEED, files: Sequence[Path] | None = None, log: Callable[[str], None] = print) -> Path:
     """Cross-validate the thresholds, train the final model on everything, and save both to `out`."""
     import spacy
@@ -259,8 +284,11 @@ def train(out: Path, seed: int = SEED, files: Sequence[Path] | None = None, log:
         f"{EVERYDAY.relative_to(ROOT)}")
     scores = out_of_fold_scores(items, seed=seed)
     thresholds = choose_thresholds(items, scores)
+    ruled = [rules.classify(" ".join(item.words)).labels for item in items]
+    thresholds = dataclasses.replace(thresholds, confirm=choose_confirm_floors(items, scores, ruled))
     log(f"thresholds by {CV_FOLDS}-fold cross-validation ({time.perf_counter() - started:.0f} s): "
-        + ", ".join(f"{k} {thresholds.fire[k]:.2f}/{thresholds.weak[k]:.2f}" for k in MODEL_LABELS))
+        + ", ".join(f"{k} {thresholds.fire[k]:.2f}/{thresholds.weak[k]:.2f}" for k in MODEL_LABELS)
+        + "; rule hits asked about below " + ", ".join(f"{k} {v:.3f}" for k, v in thresholds.confirm.items()))
     nlp = fit(items, seed=seed)
     out.mkdir(parents=True, exist_ok=True)
     # Only the classifier's own weights and labels are saved: the pipeline around it is rebuilt in code on

@@ -51,8 +51,12 @@ class Verdict:
     def to_metadata(self) -> dict[str, Any]:
         """The verdict as plain JSON, for the assistant and for the stored message."""
         return {
-            "labels": sorted(self.labels), "severity": self.severity, "layer": self.layer,
-            "score": round(self.score, 4), "check_in": self.check_in, "low_confidence": sorted(self.low_confidence),
+            "labels": sorted(self.labels),
+            "severity": self.severity,
+            "layer": self.layer,
+            "score": round(self.score, 4),
+            "check_in": self.check_in,
+            "low_confidence": sorted(self.low_confidence),
             "rule_ids": list(self.rule_ids),
         }
 
@@ -66,20 +70,32 @@ class Verdict:
         severity, layer, score = raw.get("severity"), raw.get("layer"), raw.get("score", 0.0)
         check_in, rule_ids = raw.get("check_in"), raw.get("rule_ids", [])
         well_formed = (
-            isinstance(labels, list) and all(isinstance(x, str) and x in known for x in labels)
-            and isinstance(low, list) and all(isinstance(x, str) and x in known for x in low)
-            and isinstance(severity, int) and not isinstance(severity, bool) and 0 <= severity <= 10
+            isinstance(labels, list)
+            and all(isinstance(x, str) and x in known for x in labels)
+            and isinstance(low, list)
+            and all(isinstance(x, str) and x in known for x in low)
+            and isinstance(severity, int)
+            and not isinstance(severity, bool)
+            and 0 <= severity <= 10
             and (layer is None or layer in LAYERS)
-            and isinstance(score, int | float) and not isinstance(score, bool) and math.isfinite(score)
+            and isinstance(score, int | float)
+            and not isinstance(score, bool)
+            and math.isfinite(score)
             and 0 <= score <= 1
             and (check_in is None or check_in in CHECK_IN_KINDS)
-            and isinstance(rule_ids, list) and all(isinstance(x, str) and len(x) < 200 for x in rule_ids)
+            and isinstance(rule_ids, list)
+            and all(isinstance(x, str) and len(x) < 200 for x in rule_ids)
         )
         if not well_formed or not isinstance(labels, list) or not isinstance(severity, int):
             return None
         return cls(
-            labels=frozenset(labels), severity=severity, layer=layer, score=float(score), check_in=check_in,
-            low_confidence=frozenset(low), rule_ids=tuple(rule_ids),
+            labels=frozenset(labels),
+            severity=severity,
+            layer=layer,
+            score=float(score),
+            check_in=check_in,
+            low_confidence=frozenset(low),
+            rule_ids=tuple(rule_ids),
         )
 
 
@@ -103,13 +119,23 @@ class SafetyCheck:
         """The verdict on one message."""
         assessment = self.rules.classify(text)  # never raises; a failure comes back as CHECK_FAILED
         if CHECK_FAILED in assessment.labels:
-            return Verdict(labels=assessment.labels, severity=assessment.severity, layer=FAILSAFE, score=1.0,
-                           rule_ids=assessment.rule_ids)
+            return Verdict(
+                labels=assessment.labels,
+                severity=assessment.severity,
+                layer=FAILSAFE,
+                score=1.0,
+                rule_ids=assessment.rule_ids,
+            )
         scores = self.model_scores(text, assessment.words)
         if scores is None or self.model is None:
             if assessment.flagged:
-                return Verdict(labels=assessment.labels, severity=assessment.severity, layer=RULE, score=1.0,
-                               rule_ids=assessment.rule_ids)
+                return Verdict(
+                    labels=assessment.labels,
+                    severity=assessment.severity,
+                    layer=RULE,
+                    score=1.0,
+                    rule_ids=assessment.rule_ids,
+                )
             return Verdict()
         return self.combine(assessment, scores, self.model.thresholds)
 
@@ -127,29 +153,51 @@ class SafetyCheck:
             return None
 
     def combine(self, assessment: RiskAssessment, scores: Mapping[str, float], thresholds: Thresholds) -> Verdict:
-        """Rules first; the model adds the labels they missed, never removes one; weak signals ask or inform."""
+        """Rules first; the model adds the labels they missed; weak signals ask or inform.
+
+        The model never silences a rule: where it is all but sure a rule's emergency label is only a topic
+        mentioned ("is there a self-harm group on campus?", "my essay on suicide in Hamlet"), the student is
+        asked directly instead (a check-in), and officers still see the label.
+        """
         # A label whose pattern matched but was dropped by its context ("dying to know", "i'm not going to hurt
         # myself") is the rules' considered decision: the model may show it to officers, not fire it.
         vetoed = self.rules.dropped_labels(assessment, VETO_REASONS)
         if "past" in assessment.times and not assessment.times & {"recent", "now"}:
             vetoed |= {RECENT_ASSAULT}  # "last year", "when i was 12": by definition not a recent assault
+        asked = {label: max(scores[label], scores[_ask_label(kind)]) for label, kind in CHECK_IN_FOR.items()}
+        unconfirmed = frozenset(
+            label
+            for label in assessment.labels
+            if label in CHECK_IN_FOR and asked[label] < thresholds.confirm.get(label, 0.0)
+        )
+        if unconfirmed != assessment.labels:  # with another label answered anyway, nothing is held back
+            unconfirmed = frozenset()
+        ruled = assessment.labels - unconfirmed
         fired = {label for label in RISK_LABELS if scores[label] >= thresholds.fire[label] and label not in vetoed}
-        added = fired - assessment.labels
-        labels = frozenset(assessment.labels | added)
+        added = fired - ruled
+        labels = frozenset(ruled | added)
         weak = frozenset(
-            label for label in RISK_LABELS
-            if label not in labels and thresholds.weak[label] <= scores[label]
-            and (label in vetoed or scores[label] < thresholds.fire[label])
+            label
+            for label in RISK_LABELS
+            if label not in labels
+            and (
+                label in unconfirmed
+                or (
+                    thresholds.weak[label] <= scores[label]
+                    and (label in vetoed or scores[label] < thresholds.fire[label])
+                )
+            )
         )
         check_in, strength = None, 0.0
         if not labels & set(CHECK_IN_FOR):  # an emergency answer already asks nothing more
             for label, kind in CHECK_IN_FOR.items():
-                ask = next(name for name, asks in ASK_LABELS.items() if asks == kind)
-                signal = max(0.0 if label in vetoed else scores[label], scores[ask])
-                if signal >= thresholds.weak[label] and signal > strength:
+                signal = max(0.0 if label in vetoed else scores[label], scores[_ask_label(kind)])
+                if label in unconfirmed and check_in is None:
+                    check_in, strength = kind, max(signal, thresholds.weak[label])  # the rule saw it: always ask
+                elif signal >= thresholds.weak[label] and signal > strength:
                     check_in, strength = kind, signal
         severity = max((self.rules.severity(label) for label in labels), default=0)
-        if assessment.flagged:
+        if ruled:
             layer, score = RULE, 1.0
         elif added:
             layer, score = MODEL, max(scores[label] for label in added)
@@ -159,8 +207,20 @@ class SafetyCheck:
             layer, score = MODEL, max(scores[label] for label in weak)
         else:
             layer, score = None, 0.0
-        return Verdict(labels=labels, severity=severity, layer=layer, score=min(1.0, max(0.0, score)),
-                       check_in=check_in, low_confidence=weak, rule_ids=assessment.rule_ids)
+        return Verdict(
+            labels=labels,
+            severity=severity,
+            layer=layer,
+            score=min(1.0, max(0.0, score)),
+            check_in=check_in,
+            low_confidence=weak,
+            rule_ids=assessment.rule_ids,
+        )
+
+
+def _ask_label(kind: str) -> str:
+    """The model label for a check-in question ("suicide" -> "ask_suicide")."""
+    return next(name for name, asks in ASK_LABELS.items() if asks == kind)
 
 
 def load_model(path: str | None = None) -> RiskModel | None:

@@ -129,3 +129,21 @@ def test_a_label_wins_over_a_check_in():
         [_classified("im 15", metadata={"safety": verdict.to_metadata()})]
     )
     assert message.get("intent")["name"] == RISK_INTENT and _check_in_asked(message) == []
+
+
+def _reply(text: str, intent: str, confidence: float, verdict: Verdict) -> Message:
+    message = _classified(text, intent=intent, metadata={"safety": verdict.to_metadata()})
+    message.set("intent", {"name": intent, "confidence": confidence}, add_to_output=True)
+    return RiskDetector(get_safety_check()).process([message])[0]
+
+
+def test_a_reply_the_classifier_is_sure_of_is_not_met_with_a_check_in_the_model_alone_suggested():
+    model_only = Verdict(layer="check_in", score=0.37, check_in="safety")
+    message = _reply("sure thing", "affirm", 0.97, model_only)
+    assert message.get("intent")["name"] == "affirm" and _check_in_asked(message) == []
+    # Unsure what the reply is, or a rule saw something in it: the question is asked.
+    assert _check_in_asked(_reply("sure thing", "affirm", 0.5, model_only)) == ["safety"]
+    ruled = Verdict(layer="check_in", score=0.4, check_in="suicide", rule_ids=("suicide_self_harm.want_to_die",))
+    assert _check_in_asked(_reply("no. i want to die", "deny", 0.97, ruled)) == ["suicide"]
+    # Anything but a plain reply keeps its check-in.
+    assert _check_in_asked(_reply("i dont know anymore", "ask_help", 0.97, model_only)) == ["safety"]

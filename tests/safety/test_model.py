@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from safety import train
-from safety.model import MODEL_LABELS, ModelMissing, RiskModel
+from safety.model import MODEL_LABELS, ModelMissing, RiskModel, Thresholds
 from safety.risk import get_classifier
 from safety.verdict import CHECK_IN, MODEL, RULE, SafetyCheck, Verdict, get_safety_check, load_model
 
@@ -74,8 +75,65 @@ def test_the_model_never_removes_a_rule_label(check: SafetyCheck) -> None:
     assessment = get_classifier().classify("i want to kill myself")
     nothing = dict.fromkeys(MODEL_LABELS, 0.0)
     assert check.model is not None
-    verdict = check.combine(assessment, nothing, check.model.thresholds)
+    without_floors = dataclasses.replace(check.model.thresholds, confirm={})
+    verdict = check.combine(assessment, nothing, without_floors)
     assert verdict.labels == {"suicide_self_harm"} and verdict.layer == RULE and verdict.score == 1.0
+    # With the trained model, a rule's emergency label it agrees with is answered with 999 as before.
+    verdict = check.assess("i want to kill myself")
+    assert verdict.labels == {"suicide_self_harm"} and verdict.layer == RULE
+
+
+def test_a_rule_hit_the_model_is_sure_is_only_a_topic_is_asked_about_never_dropped(check: SafetyCheck) -> None:
+    assert check.model is not None
+    thresholds = check.model.thresholds
+    assert 0 < thresholds.confirm["suicide_self_harm"] <= 0.1  # chosen at training, written to safety.json
+    nothing = dict.fromkeys(MODEL_LABELS, 0.0)
+    assessment = get_classifier().classify("i want to kill myself")
+    verdict = check.combine(assessment, nothing, thresholds)
+    # No 999 answer, but never silence: the student is asked directly, and officers see the label.
+    assert verdict.labels == frozenset() and verdict.check_in == "suicide" and verdict.layer == CHECK_IN
+    assert "suicide_self_harm" in verdict.low_confidence and verdict.rule_ids
+    # With another label answered anyway, nothing is held back.
+    both = get_classifier().classify("im 15 and i want to kill myself")
+    verdict = check.combine(both, nothing, thresholds)
+    assert verdict.labels == {"under_18", "suicide_self_harm"} and verdict.layer == RULE
+
+
+# Training look-alikes the rules flag by a topic word; the trained model scores them near zero.
+@pytest.mark.parametrize("text", [
+    "is there a self harm support group on campus",
+    "lecture on the sociology of suicide today was fascinating, any further reading beyond Durkheim",
+])
+def test_a_question_about_a_topic_gets_a_question_back_not_999(check: SafetyCheck, text: str) -> None:
+    assert "suicide_self_harm" in get_classifier().classify(text).labels
+    verdict = check.assess(text)
+    assert not verdict.labels & EMERGENCY and verdict.check_in == "suicide"
+
+
+def test_confirm_floors_are_read_back_and_refused_when_out_of_range() -> None:
+    fire = dict.fromkeys(MODEL_LABELS, 0.5)
+    weak = dict.fromkeys(MODEL_LABELS, 0.3)
+    assert Thresholds.from_json({"fire": fire, "weak": weak}).confirm == {}  # a model trained before floors
+    read = Thresholds.from_json({"fire": fire, "weak": weak, "confirm": {"suicide_self_harm": 0.02}})
+    assert read.confirm == {"suicide_self_harm": 0.02}
+    for bad in ({"under_18": 0.02}, {"suicide_self_harm": 0.5}, {"suicide_self_harm": -1}, ["x"]):
+        with pytest.raises(ValueError):
+            Thresholds.from_json({"fire": fire, "weak": weak, "confirm": bad})
+
+
+def test_confirm_floors_spend_at_most_the_budget_of_true_rule_hits() -> None:
+    def item(cats: set[str]) -> train.Item:
+        return train.Item(words=("x",), cats=frozenset(cats), source="b", group="crisis")
+
+    label = "suicide_self_harm"
+    items = [item({label}) for _ in range(300)] + [item(set()) for _ in range(50)]
+    scores = [dict.fromkeys(MODEL_LABELS, 0.9) for _ in range(300)] + [dict.fromkeys(MODEL_LABELS, 0.0)] * 50
+    scores[0] = dict.fromkeys(MODEL_LABELS, 0.012)  # one true hit scored low: 1 of 300 is within 0.5%
+    scores[1] = dict.fromkeys(MODEL_LABELS, 0.022)  # a second one would not be
+    ruled = [frozenset({label})] * 350
+    floors = train.choose_confirm_floors(items, scores, ruled)
+    assert floors[label] == 0.02
+    assert floors["immediate_danger"] == 0.0  # no true hits to show what a floor would cost: none
 
 
 def test_a_weak_hit_is_low_confidence_and_asks_instead_of_sending_999(check: SafetyCheck) -> None:
