@@ -20,7 +20,6 @@ from processes import (
     stop_all,
 )
 
-
 # The service's clock starts on a Monday in office hours, so that an officer on duty can be asked for whatever the
 # time of the run (the example profile's hours are weekdays 09:00-17:00).
 OFFICE_HOURS = datetime(2026, 11, 23, 11, 0, tzinfo=timezone.utc)
