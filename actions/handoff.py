@@ -221,7 +221,7 @@ class ActionResumeCase(Action):
         if not is_whole(match):  # without the last part nothing can be linked
             send(dispatcher, [Reply(
                 f"Please send all of your reference: it has three parts, like ABC-234-XYZ, and {reference} is only "
-                "two. If you don't have the last part, ask for a person and they can help.",
+                "two. If you don't have the last part, say talk to a person and they can help.",
                 (button("Talk to a person", "request_person"),),
             )], channel)
             return []
@@ -240,7 +240,7 @@ class ActionResumeCase(Action):
             )], channel)
             return []
         send(dispatcher, [Reply(
-            f"Thanks, this chat is now linked to {result['reference']}. If you ask for a person, they will see it "
+            f"Thanks, this chat is now linked to {result['reference']}. If you say talk to a person, they will see it "
             "is the same case.", (button("Talk to a person", "request_person"),),
         )], channel)
         return [SlotSet("case_reference", result["reference"])]

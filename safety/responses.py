@@ -143,7 +143,15 @@ def _texts(path: Path, where: str, raw: Any) -> dict[str, str]:
             f"{path}: {where}.sms: must be plain GSM-7 within {SMS_BUDGET} characters "
             f"(it is {gsm7_length(sms)}, or uses a character outside GSM-7)"
         )
-    return {c: raw[c].strip() for c in CHANNELS}
+    if "\n" in sms:
+        raise ResponseFileError(f"{path}: {where}.sms: one paragraph only (a text has no room for breaks)")
+    return {"web": paragraphs(raw["web"]), "sms": sms}
+
+
+def paragraphs(text: str) -> str:
+    """A web text with a blank line in the file between paragraphs, shown as short paragraphs (blank line kept):
+    someone in crisis reads a few short lines more easily than one block."""
+    return "\n\n".join(" ".join(part.split()) for part in text.strip().split("\n") if part.strip())
 
 
 @lru_cache(maxsize=1)

@@ -100,7 +100,7 @@ async def test_only_the_first_two_parts_of_a_reference_get_a_kind_ask_for_the_re
         _, messages = await _run(ActionResumeCase(NOWHERE), _tracker(channel, intent="provide_reference",
                                                                      text="my reference is kmx 4qt"))
         text = messages[0]["text"]
-        assert "KMX-4QT is only two" in text and "ask for a person" in text and "can't reach" not in text
+        assert "KMX-4QT is only two" in text and "say talk to a person" in text and "can't reach" not in text
         assert fits_sms(text)
 
 

@@ -179,7 +179,7 @@ def test_while_waiting_the_student_can_stop_waiting_or_ask_for_a_call_back_in_th
             ws.send_json({"type": "message", "client_id": "w2", "text": "Stop waiting", "payload": "/stop_waiting"})
             left = receive_until(ws, lambda e: is_assistant_message(e) and "left the queue" in e["text"])[-1]
             assert officer.get("/queue").json() == []
-        assert conversation_row(settings).owner == Owner.bot and "ask for a person again" in left["text"]
+        assert conversation_row(settings).owner == Owner.bot and 'type "talk to a person" again' in left["text"]
 
 
 def test_typed_while_waiting_can_i_have_a_call_back_instead_leaves_the_queue_and_is_answered(client, settings):

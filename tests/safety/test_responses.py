@@ -180,3 +180,23 @@ def test_an_always_on_line_that_would_not_fit_is_refused(tmp_path: Path) -> None
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     with pytest.raises(ResponseFileError, match="always_on_sms"):
         load_responses(path)
+
+
+def test_crisis_replies_on_the_web_come_in_short_paragraphs() -> None:
+    responses = get_responses()
+    web = {where: text for where, text in responses.texts().items() if where.endswith(".web")}
+    crisis = {where: text for where, text in web.items() if where.startswith(("responses.", "check_failed"))}
+    assert len(crisis) >= 9  # four labels, four nations' assault texts, the fail-safe text
+    for where, text in crisis.items():
+        parts = text.split("\n\n")
+        assert len(parts) >= 3 or where.startswith("check_failed") and len(parts) >= 2, where
+        assert all(part and "\n" not in part and len(part) <= 400 for part in parts), where
+    # The first paragraph of the danger and suicide replies is the action to take, on its own.
+    assert responses.messages(["immediate_danger"], "web")[0].split("\n\n")[0] == (
+        "If you are in danger right now, please call 999.")
+    assert "999" in responses.messages(["suicide_self_harm"], "web")[0].split("\n\n")[0]
+
+
+def test_an_sms_text_with_a_line_break_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ResponseFileError, match=r"responses.under_18.sms: one paragraph only"):
+        load_responses(edited(tmp_path, "under_18", "sms", "Call 999.\nChildline: 0800 1111."))
