@@ -189,7 +189,7 @@ def test_crisis_replies_on_the_web_come_in_short_paragraphs() -> None:
     assert len(crisis) >= 9  # four labels, four nations' assault texts, the fail-safe text
     for where, text in crisis.items():
         parts = text.split("\n\n")
-        assert len(parts) >= 3 or where.startswith("check_failed") and len(parts) >= 2, where
+        assert len(parts) >= (2 if where.startswith("check_failed") else 3), where
         assert all(part and "\n" not in part and len(part) <= 400 for part in parts), where
     # The first paragraph of the danger and suicide replies is the action to take, on its own.
     assert responses.messages(["immediate_danger"], "web")[0].split("\n\n")[0] == (
