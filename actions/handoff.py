@@ -96,13 +96,16 @@ class ActionHandoffIntro(Action):
         if channel == SMS:
             replies = [
                 Reply(f"A welfare officer from {team} can text with you here. They are a real person. You don't "
-                      "have to give your name."),
+                      "have to give your name. They can't promise to keep everything private: if someone is at "
+                      "serious risk, or you are under 18, they may have to share it."),
                 Reply(share.sms_consent(await _message_count(self.client, tracker.sender_id))),
             ]
         else:
             replies = [
                 Reply(f"A welfare officer from {team} can join this chat. They are a real person, trained to listen."
-                      " You don't have to give your name."),
+                      " You don't have to give your name. They can't promise to keep everything private: if someone"
+                      " is at serious risk, if you are under 18 or if it is about a member of staff, they may have"
+                      " to share what you tell them, and they will say so first where they can."),
                 Reply("Would you like them to see what you've written to me so far? If not, they'll only see "
                       "what you write from now on.",
                       (("Yes, share it", "/affirm"), ("Let me choose", "/share_choose"),

@@ -28,7 +28,8 @@ def build_staff_student(profile: InstitutionProfile, channel: str) -> list[Reply
         )
     second = (
         "If a staff member's behaviour worries you, it's not your fault. You can talk to "
-        f"{the(profile.teams.welfare)} or {the(profile.teams.safeguarding_lead)} in confidence."
+        f"{the(profile.teams.welfare)} or {the(profile.teams.safeguarding_lead)}. A concern about a member of "
+        "staff may have to be looked into, and they will tell you what that means first."
     )
     if channel == SMS:
         return [Reply(first), Reply(second)]

@@ -42,6 +42,15 @@ async def test_the_intro_says_a_real_person_joins_that_they_can_stay_anonymous_a
     assert all(fits_sms(m["text"]) for m in sms) and "SHARE ALL" in sms[-1]["text"]
 
 
+async def test_the_intro_says_the_limits_of_confidentiality_before_asking_to_share_the_chat():
+    for channel in ("webchat", "sms"):
+        _, said = await _run(ActionHandoffIntro(NOWHERE), _tracker(channel))
+        texts = [m["text"] for m in said]
+        limits = next(i for i, text in enumerate(texts) if "can't promise to keep everything private" in text)
+        asked = next(i for i, text in enumerate(texts) if "SHARE ALL" in text or "see what you've written" in text)
+        assert limits < asked and "under 18" in texts[limits] and "serious risk" in texts[limits], channel
+
+
 async def test_the_consent_answer_is_kept_and_the_goal_question_follows():
     events, messages = await _run(ActionHandoffGoal(), _tracker("webchat", intent="affirm"))
     assert {"event": "slot", "name": "handoff_share", "value": True, "timestamp": None} in events
