@@ -12,6 +12,7 @@ from institutions.loader import (
     load_profile,
     load_profile_file,
     parse_profile,
+    production_profile_problem,
 )
 from institutions.schema import (
     Contacts,
@@ -45,4 +46,5 @@ __all__ = [
     "load_profile",
     "load_profile_file",
     "parse_profile",
+    "production_profile_problem",
 ]

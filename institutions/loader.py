@@ -18,6 +18,22 @@ ENV_ID = "INSTITUTION_ID"
 ENV_DIR = "INSTITUTIONS_DIR"
 
 
+def production_profile_problem(environ: dict[str, str] | None = None) -> str | None:
+    """Why a production process must not start with the profile it was given, or None.
+
+    The ``example`` profile is fictional: its procedures, teams and numbers belong to no institution, and a
+    student must never be told them as their own institution's policy.
+    """
+    env = os.environ if environ is None else environ
+    if env.get("ENVIRONMENT", "").strip().lower() != "production":
+        return None
+    chosen = env.get(ENV_ID, "").strip() or DEFAULT_INSTITUTION_ID
+    if chosen == DEFAULT_INSTITUTION_ID:
+        return (f"INSTITUTION_ID is {chosen!r}, a fictional profile: in production set INSTITUTION_ID to your "
+                "institution's own profile (see data/institutions/README.md)")
+    return None
+
+
 def default_directory() -> Path:
     """The folder of profiles: ``INSTITUTIONS_DIR`` if set, else ``data/institutions`` here."""
     override = os.environ.get(ENV_DIR, "").strip()

@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from institutions import production_profile_problem
+
 PLACEHOLDERS = {"", "changeme", "change-me", "secret", "dev", "development", "insecure"}
 DEV_SECRET = "development-only-secret-key-not-for-production-use"  # noqa: S105
 EMBED_SITE = re.compile(r"https?://(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:[0-9]{1,5})?")
@@ -150,6 +152,10 @@ class Settings(BaseSettings):
             problems.append("TWILIO_API_BASE is for development and tests only")
         if not self.public_url.startswith("https://"):
             problems.append("PUBLIC_URL must be the https:// address the public reaches")
+        profile_problem = production_profile_problem({"ENVIRONMENT": "production",
+                                                      "INSTITUTION_ID": self.institution_id})
+        if profile_problem:
+            problems.append(profile_problem)
         if problems:
             raise ValueError("production mode refuses to start: " + "; ".join(problems))
         return self

@@ -270,7 +270,8 @@ def _production_settings(database_url: str, **extra) -> Settings:
         environment="production", database_url=database_url, rasa_url=CLOSED_PORT_URL, rasa_timeout=2.0,
         secret_key="k" * 40, rasa_channel_token="r" * 24, handoff_api_token="h" * 24,
         twilio_account_sid="AC" + "1" * 32, twilio_auth_token="t" * 32, public_url="https://support.example.ac.uk",
-        encryption_keys=Fernet.generate_key().decode(), _env_file=None, **extra,
+        encryption_keys=Fernet.generate_key().decode(), institution_id="harbourside-college", _env_file=None,
+        **extra,
     )
 
 

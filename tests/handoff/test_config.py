@@ -10,6 +10,7 @@ STRONG = {
     "twilio_auth_token": "t" * 32,
     "public_url": "https://support.example.ac.uk",
     "encryption_keys": "A" * 43 + "=",
+    "institution_id": "harbourside-college",
 }
 
 
@@ -24,11 +25,11 @@ def test_production_refuses_to_start_without_its_secrets():
         Settings(environment="production", _env_file=None)
     message = str(error.value)
     for name in ("SECRET_KEY", "RASA_CHANNEL_TOKEN", "HANDOFF_API_TOKEN", "TWILIO_AUTH_TOKEN", "PUBLIC_URL",
-                 "ENCRYPTION_KEYS"):
+                 "ENCRYPTION_KEYS", "INSTITUTION_ID"):
         assert name in message
 
 
-@pytest.mark.parametrize("field", sorted(STRONG))
+@pytest.mark.parametrize("field", sorted(set(STRONG) - {"institution_id"}))
 def test_production_refuses_each_placeholder(field):
     values = dict(STRONG, **{field: "" if field == "encryption_keys" else "changeme"})
     with pytest.raises(ValidationError):
@@ -55,3 +56,28 @@ def test_production_refuses_the_local_twilio_stand_in():
 def test_a_malformed_encryption_key_is_refused_with_a_hint():
     with pytest.raises(ValidationError, match="key 2 is not a Fernet key"):
         Settings(encryption_keys="A" * 43 + "=,not-a-key", _env_file=None)
+
+
+def test_production_refuses_the_fictional_example_profile():
+    values = dict(STRONG, institution_id="example")
+    with pytest.raises(ValidationError, match="INSTITUTION_ID is 'example', a fictional profile"):
+        Settings(environment="production", _env_file=None, **values)
+    assert Settings(_env_file=None, institution_id="example").institution_id == "example"  # development: fine
+
+
+def test_the_action_server_refuses_the_example_profile_in_production_and_starts_with_a_real_one():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if k not in ("INSTITUTION_ID", "INSTITUTIONS_DIR")}
+    run = [sys.executable, "-c", "import actions"]
+    refused = subprocess.run(run, cwd=root, env=dict(env, ENVIRONMENT="production"), capture_output=True, text=True)
+    assert refused.returncode != 0 and "a fictional profile" in refused.stderr
+    started = subprocess.run(run, cwd=root, capture_output=True, text=True, env=dict(
+        env, ENVIRONMENT="production", INSTITUTION_ID="harbourside-college",
+        INSTITUTIONS_DIR=str(root / "tests" / "bot" / "fixtures" / "institutions")))
+    assert started.returncode == 0, started.stderr
+    assert subprocess.run(run, cwd=root, env=dict(env, ENVIRONMENT="development")).returncode == 0
