@@ -72,6 +72,19 @@ def join_words(items: Sequence[str], last: str = "or") -> str:
     return f"{', '.join(items[:-1])} {last} {items[-1]}"
 
 
+def policy_ref(cite: str | None) -> str:
+    """Where the institution's policy says it, for the web: '(your policy, section 9.2)'; '' when unknown."""
+    if not cite:
+        return ""
+    return f"(your policy, section {cite})" if cite[0].isdigit() else f"(your policy: {cite})"
+
+
+def with_ref(text: str, cite: str | None, channel: str) -> str:
+    """The sentence with its citation on the web; SMS keeps its budget for the facts."""
+    ref = policy_ref(cite)
+    return f"{text} {ref}" if ref and channel != SMS else text
+
+
 def the(team: str) -> str:
     """Team names read naturally after 'the' unless they already start with it."""
     return team if team.lower().startswith("the ") else f"the {team}"

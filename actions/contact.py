@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from actions.common import SMS, TALK_TO_PERSON, ProfileAction, Reply, button, join_words, the
+from actions.common import SMS, TALK_TO_PERSON, ProfileAction, Reply, button, join_words, the, with_ref
 from actions.hours import describe_hours, describe_next_opening, open_status
 from institutions import InstitutionProfile
 
@@ -76,7 +76,7 @@ def build_internal_support(profile: InstitutionProfile, channel: str) -> list[Re
     if channel == SMS:
         offers = [f"{the(teams.welfare)} for help and advice"]
         if teams.wellbeing:
-            offers.append(f"{the(teams.wellbeing)} for counselling")
+            offers.append(f"{the(teams.wellbeing)}" + (" for counselling" if profile.procedure.counselling else ""))
         offers.append(f"{the(teams.academic_support or teams.welfare)} about extensions")
         return [
             Reply(
@@ -85,8 +85,11 @@ def build_internal_support(profile: InstitutionProfile, channel: str) -> list[Re
             )
         ]
     lines = [f"{_cap(the(teams.welfare))} can give practical and emotional help."]
-    if teams.wellbeing:
-        lines.append(f"{_cap(the(teams.wellbeing))} offers counselling.")
+    if teams.wellbeing and profile.procedure.counselling:
+        lines.append(with_ref(f"{_cap(the(teams.wellbeing))} offers counselling.",
+                              profile.procedure.counselling.cite, channel))
+    elif teams.wellbeing:
+        lines.append(f"You can also contact {the(teams.wellbeing)}.")
     lines.append(
         f"{_cap(the(teams.academic_support or teams.welfare))} can help with extensions "
         "or other changes to your studies."

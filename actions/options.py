@@ -2,46 +2,56 @@
 
 from __future__ import annotations
 
-from actions.common import SMS, TALK_TO_PERSON, ProfileAction, Reply, button, join_words, the
+from actions.common import SMS, TALK_TO_PERSON, ProfileAction, Reply, button, join_words, the, with_ref
 from institutions import InstitutionProfile
 
-NOT_SUITABLE = (
-    "Informal routes aren't used for sexual assault, harassment that keeps happening or gets worse, "
-    "a big power gap such as staff and student, or when someone is at risk. Staff will help with "
-    "the formal route instead."
-)
+EXCLUSION_WORDS = {
+    "sexual_assault": "sexual assault",
+    "staff_student": "cases between a member of staff and a student",
+    "repeated": "behaviour that keeps happening or gets worse",
+    "serious": "serious cases",
+    "risk": "cases where someone is at risk",
+}
+SHORT_EXCLUSION_WORDS = {  # by SMS
+    "sexual_assault": "sexual assault",
+    "staff_student": "staff and student cases",
+    "repeated": "repeated harassment",
+    "serious": "serious cases",
+    "risk": "risk to anyone",
+}
 
 
 def build_informal_routes(profile: InstitutionProfile, channel: str) -> list[Reply]:
     who = join_words(list(profile.informal_contacts))
-    first = (
-        "You can try to sort things out without a formal complaint. It's your choice, and you can "
-        "still make a formal complaint later."
-    )
-    second = (
-        f"You can talk to {who}. They can help you choose what to do. It might be a supported talk, "
-        "or making clear what must stop. It could also be a no-contact agreement or an apology."
-    )
+    informal = profile.procedure.informal
+    name = profile.sms_name if channel == SMS else profile.name
+    if informal is None:  # the policy says nothing about it: no rule from another policy
+        text = (f"{name}'s policy doesn't describe an informal route. You can still ask {who} whether "
+                "there's a way to sort things out without a formal complaint, and you can get support either way.")
+        if channel == SMS:
+            return [Reply(text)]
+        return [Reply(text, (button("How to report", "ask_how_to_report"), TALK_TO_PERSON))]
+    choice = {"person_affected": "It's your choice, and you can still make a formal complaint later.",
+              "staff": "Staff decide with you which route fits."}.get(informal.chosen_by or "",
+                                                                     "You can ask which route fits what happened.")
+    first = with_ref(f"You can try to sort things out without a formal complaint. {choice}", informal.cite, channel)
+    second = f"You can talk to {who}. They can help you choose what to do."
+    limits = ""
+    if informal.not_for:
+        if channel == SMS:
+            limits = (f"It's not used for {join_words([SHORT_EXCLUSION_WORDS[x] for x in informal.not_for])}. "
+                      "Staff will help with the formal route then.")
+        else:
+            listed = "\n".join(f"- {EXCLUSION_WORDS[x]}" for x in informal.not_for)
+            limits = (f"{name}'s policy says the informal route isn't used for these:\n{listed}\nStaff will help "
+                      "with the formal route instead.")
     if channel == SMS:
-        return [
-            Reply(
-                "You can try to sort things out without a formal complaint, and still make one later. "
-                f"Talk to {who}. Options include a supported talk, a no-contact agreement or an apology."
-            ),
-            Reply(NOT_SUITABLE),
-        ]
-    return [
-        Reply(first),
-        Reply(second),
-        Reply(
-            NOT_SUITABLE,
-            (
-                button("How to report", "ask_how_to_report"),
-                button("Keeping a record", "ask_evidence"),
-                TALK_TO_PERSON,
-            ),
-        ),
-    ]
+        return [Reply(f"{first} Talk to {who}."), *((Reply(limits),) if limits else ())]
+    buttons = (button("How to report", "ask_how_to_report"), button("Keeping a record", "ask_evidence"),
+               TALK_TO_PERSON)
+    if limits:
+        return [Reply(first), Reply(second), Reply(limits, buttons)]
+    return [Reply(first), Reply(second, buttons)]
 
 
 def build_anonymous(profile: InstitutionProfile, channel: str) -> list[Reply]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from actions.common import SMS, TALK_TO_PERSON, ProfileAction, Reply, button, join_words, the
+from actions.common import SMS, TALK_TO_PERSON, ProfileAction, Reply, button, join_words, the, with_ref
 from institutions import InstitutionProfile
 
 
@@ -91,43 +91,54 @@ def build_report_process(profile: InstitutionProfile, channel: str) -> list[Repl
         if reporting.investigation_target
         else "You'll get updates on how it's going."
     )
-    appeal = (
-        f"If you disagree, you can appeal within {reporting.appeal_window.describe()}."
-        if reporting.appeal_window
-        else "If you disagree, you can ask how to appeal."
-    )
+    procedure = profile.procedure
+    appeal = ""
+    if procedure.appeal is not None:
+        appeal = (f"If you disagree, you can appeal within {reporting.appeal_window.describe()}."
+                  if reporting.appeal_window else "If you disagree, you can appeal.")
+    how = investigation_words(profile)
     if channel == SMS:
         return [
-            Reply(
-                f"After you report: {ack} Staff check you're safe and ask what help you need. "
-                "Someone who wasn't involved before investigates. They meet each person on their own. "
-                f"{company}"
-            ),
-            Reply(
-                f"{target} You'll be told the outcome, though maybe not every detail about the other "
-                f"person. {appeal}"
-            ),
+            Reply(f"After you report: {ack} Staff check you're safe and ask what help you need. {company}"),
+            Reply(how),
+            Reply(" ".join(part for part in (
+                f"{target} You'll be told the outcome, though maybe not every detail about the other person.",
+                appeal) if part)),
         ]
+    buttons = (
+        *((button("Appeals", "ask_appeal"),) if procedure.appeal is not None else ()),
+        button("Changes to keep me safe", "ask_interim_measures"),
+        button("Time limits", "ask_time_limit"),
+        TALK_TO_PERSON,
+    )
     return [
         Reply(
             f"{ack} Then staff check that you're safe and ask what support or changes you need. "
             "This is called a risk assessment."
         ),
+        Reply(f"{with_ref(how, procedure.cited('investigation'), channel)} {company}"),
         Reply(
-            "An investigator who hasn't been involved before is chosen. They meet each person "
-            f"separately, and may talk to witnesses. {company}"
-        ),
-        Reply(
-            f"{target} You'll be told the outcome. There may be limits on what you're told about "
-            f"action taken against the other person. {appeal}",
-            (
-                button("Appeals", "ask_appeal"),
-                button("Changes to keep me safe", "ask_interim_measures"),
-                button("Time limits", "ask_time_limit"),
-                TALK_TO_PERSON,
-            ),
+            " ".join(part for part in (
+                f"{target} You'll be told the outcome. There may be limits on what you're told about "
+                "action taken against the other person.", with_ref(appeal, procedure.cited("appeal"), channel))
+                if part),
+            buttons,
         ),
     ]
+
+
+def investigation_words(profile: InstitutionProfile) -> str:
+    """How a formal complaint is looked into, as far as the policy says."""
+    investigation = profile.procedure.investigation
+    if investigation is None:
+        return f"Staff look into it and tell you how it will work at {profile.sms_name}."
+    words = ["Someone who hasn't been involved before looks into it." if investigation.independent
+             else "Staff look into it and tell you how it will work."]
+    if investigation.meets_separately:
+        words.append("They meet each person on their own.")
+    if investigation.may_meet_together:
+        words.append("It can include mediation or a meeting with the other person.")
+    return " ".join(words)
 
 
 def build_time_limits(profile: InstitutionProfile, channel: str) -> list[Reply]:
@@ -169,23 +180,40 @@ def build_time_limits(profile: InstitutionProfile, channel: str) -> list[Reply]:
     ]
 
 
+GROUND_WORDS = {
+    "procedure_error": "a mistake in how things were done",
+    "new_evidence": "new evidence",
+    "disproportionate_outcome": "an outcome that seems out of proportion",
+    "bias": "bias",
+}
+
+
 def build_appeal(profile: InstitutionProfile, channel: str) -> list[Reply]:
-    reporting = profile.reporting
+    reporting, appeal = profile.reporting, profile.procedure.appeal
+    name = profile.sms_name if channel == SMS else profile.name
+    welfare = the(profile.teams.welfare)
+    if appeal is None:  # never another policy's appeal route
+        text = (f"{name}'s policy doesn't describe a way to appeal an outcome. If you disagree with one, ask "
+                f"{welfare} what you can do.")
+        if channel == SMS:
+            return [Reply(text)]
+        return [Reply(text, (button("What happens next?", "ask_report_process"), TALK_TO_PERSON))]
     first = "If you disagree with the outcome, you can appeal."
     if reporting.appeal_to:
         first += f" Appeals go to {reporting.appeal_to}."
     if reporting.appeal_window:
         first += f" You have {reporting.appeal_window.describe()} from when you're told the decision."
     else:
-        first += f" Ask {the(profile.teams.welfare)} how long you have."
-    second = (
-        "An appeal can be about a mistake in how things were done, new evidence, or an outcome "
-        "that seems out of proportion. The other person can appeal too."
-    )
+        first += f" Ask {welfare} how long you have."
+    grounds = [GROUND_WORDS[g] for g in appeal.grounds]
+    second = (f"An appeal can be about {join_words(grounds)}." if grounds
+              else f"Ask {welfare} what an appeal can be about.")
+    if appeal.other_party_may_appeal:
+        second += " The other person can appeal too."
     if channel == SMS:
         return [Reply(f"{first} {second}")]
     return [
-        Reply(first),
+        Reply(with_ref(first, appeal.cite, channel)),
         Reply(second, (button("What happens next?", "ask_report_process"), TALK_TO_PERSON)),
     ]
 

@@ -14,6 +14,7 @@ from institutions.loader import (
     parse_profile,
     production_profile_problem,
 )
+from institutions.procedure import Appeal, Cited, Informal, Investigation, Procedure
 from institutions.schema import (
     Contacts,
     Duration,
@@ -30,11 +31,16 @@ from institutions.schema import (
 
 __all__ = [
     "DEFAULT_INSTITUTION_ID",
+    "Appeal",
+    "Cited",
     "Contacts",
     "Duration",
+    "Informal",
     "InstitutionProfile",
+    "Investigation",
     "Nightline",
     "OfficeHours",
+    "Procedure",
     "ProfileError",
     "Reporting",
     "Retention",

@@ -14,6 +14,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from institutions.procedure import Procedure, parse_procedure
+
 # Characters an SMS can carry in the GSM-7 alphabet (basic and extension tables). Kept here
 # so that this package stays free of other project imports.
 _GSM7 = set(
@@ -210,6 +212,7 @@ class InstitutionProfile:
     informal_contacts: tuple[str, ...] = ()
     staff_student_relationships: str = "not_stated"
     nightline: Nightline | None = None
+    procedure: Procedure = field(default_factory=Procedure)
     source: str = "<memory>"
 
     @property
@@ -417,6 +420,7 @@ _TOP_LEVEL = (
     "staff_student_relationships",
     "retention",
     "nightline",
+    "procedure",
 )
 
 
@@ -456,6 +460,10 @@ def parse_profile(data: Any, source: str = "<memory>") -> InstitutionProfile:
     )
     retention = _retention(check, data.get("retention", _MISSING))
     nightline = _nightline(check, data.get("nightline"))
+    procedure = parse_procedure(check, data.get("procedure"))
+    if (reporting.appeal_window or reporting.appeal_to) and procedure.appeal is None:
+        check.problem("procedure.appeal", "is required when reporting.appeal_window or appeal_to is given "
+                                          "(the policy's appeal section, with its cite)")
 
     if check.problems or not (ident and name and sms_name and kind and nation and teams and retention):
         raise ProfileError(source, check.problems or ["the profile is incomplete"])
@@ -474,6 +482,7 @@ def parse_profile(data: Any, source: str = "<memory>") -> InstitutionProfile:
         informal_contacts=informal,
         staff_student_relationships=relationships or "not_stated",
         nightline=nightline,
+        procedure=procedure,
         source=source,
     )
 

@@ -118,7 +118,8 @@ def test_report_process_without_stated_timescales_makes_no_promises(use_profile)
     text = texts(messages)
     assert "working days" not in text
     assert "You'll get updates on how it's going." in text
-    assert "ask how to appeal" in text
+    # Its policy describes no appeal and no investigator: neither is promised.
+    assert "appeal" not in text.lower() and "hasn't been involved before" not in text
 
 
 @pytest.mark.parametrize(
@@ -142,11 +143,27 @@ def test_appeals_name_who_and_how_long(use_profile) -> None:
     text = texts(messages)
     assert "Appeals go to the Vice-Chancellor." in text
     assert "You have 10 days from when you're told the decision." in text
-    assert "The other person can appeal too." in text
+    assert "(your policy, section 10.1)" in text
+    # Its policy does not say the other person may appeal, or on what grounds: neither is said.
+    assert "The other person can appeal too." not in text and "new evidence" not in text
+
+    use_profile("harbourside-college")
+    _, messages = run_action(ActionExplainAppeal(), make_tracker("webchat"))
+    text = texts(messages)
+    assert "The other person can appeal too." in text and "new evidence" in text
 
     use_profile("meridian-study-centre")
     _, messages = run_action(ActionExplainAppeal(), make_tracker("webchat"))
     assert "Ask the Safeguarding and Welfare Team how long you have." in texts(messages)
+
+
+def test_a_policy_without_an_appeal_gets_no_appeal_route(use_profile) -> None:
+    for profile in ("northway-apprenticeships", "brookfield-schools"):
+        use_profile(profile)
+        for channel in ("webchat", "sms"):
+            _, messages = run_action(ActionExplainAppeal(), make_tracker(channel))
+            text = texts(messages)
+            assert "policy doesn't describe a way to appeal" in text and "you can appeal" not in text, profile
 
 
 def test_contact_details_when_open(use_profile) -> None:
@@ -186,9 +203,16 @@ def test_informal_routes_name_the_contacts_and_when_they_do_not_apply(use_profil
     _, messages = run_action(ActionExplainInformalRoutes(), make_tracker("webchat"))
     text = texts(messages)
     assert "your tutor, a safeguarding officer, your employer or Learner Support" in text
-    assert "still make a formal complaint later" in text
-    for unsuitable in ("sexual assault", "keeps happening or gets worse", "power gap", "at risk"):
+    assert "still make a formal complaint later" in text and "(your policy, section 5.1)" in text
+    assert "isn't used for" not in text  # its policy lists no exclusions: none borrowed from another policy
+    use_profile("harbourside-college")
+    _, messages = run_action(ActionExplainInformalRoutes(), make_tracker("webchat"))
+    text = texts(messages)
+    for unsuitable in ("sexual assault", "keeps happening or gets worse", "a member of staff and a student", "at risk"):
         assert unsuitable in text
+    use_profile("brookfield-schools")
+    _, messages = run_action(ActionExplainInformalRoutes(), make_tracker("sms"))
+    assert "policy doesn't describe an informal route" in texts(messages)
 
 
 def test_anonymous_reporting_with_and_without_a_form(use_profile) -> None:

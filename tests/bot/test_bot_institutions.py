@@ -232,3 +232,35 @@ def test_durations_read_naturally() -> None:
     assert Duration(1, "weeks").describe() == "1 week"
     assert Duration(10, "working_days").describe() == "10 working days"
     assert Duration(12, "weeks").describe() == "12 weeks"
+
+
+def test_procedure_facts_are_read_with_their_sections() -> None:
+    college = fixture_profile("harbourside-college")
+    assert college.procedure.appeal is not None and college.procedure.appeal.cite == "7.6.2"
+    assert college.procedure.appeal.other_party_may_appeal is True
+    assert college.procedure.informal is not None and "staff_student" in college.procedure.informal.not_for
+    apprenticeships = fixture_profile("northway-apprenticeships")
+    assert apprenticeships.procedure.appeal is None and apprenticeships.procedure.counselling is None
+
+
+def test_procedure_errors_are_clear() -> None:
+    data = valid_data()
+    data["procedure"] = {
+        "appeal": {"grounds": ["new_evidence", "gut_feeling"], "other_party_may_appeal": "yes"},
+        "informal": {"cite": "6", "chosen_by": "the moon", "not_for": "everything"},
+        "colour": {"cite": "1"},
+    }
+    problems = problems_for(data)
+    assert "procedure.appeal.cite: is required" in problems
+    assert any(p.startswith("procedure.appeal.grounds: must be some of") and "gut_feeling" in p for p in problems)
+    assert any(p.startswith("procedure.appeal.other_party_may_appeal: must be true or false") for p in problems)
+    assert any(p.startswith("procedure.informal.chosen_by: must be one of") for p in problems)
+    assert any(p.startswith("procedure.informal.not_for: must be a list") for p in problems)
+    assert any(p.startswith("procedure.colour: is not a known field") for p in problems)
+
+
+def test_an_appeal_window_needs_the_policys_appeal_section() -> None:
+    data = valid_data()
+    del data["procedure"]["appeal"]
+    assert any(p.startswith("procedure.appeal: is required when reporting.appeal_window")
+               for p in problems_for(data))

@@ -1,0 +1,161 @@
+"""What an institution's own policy says about procedure, each fact with the section that says it.
+
+A fact the policy does not state is absent here, and the assistant then says the policy does not say and who
+to ask: it never fills the gap with another policy's rule. ``cite`` is the policy's own section number or
+heading ("9.2", "Appeals"), shown to students on the web as "your policy, section 9.2".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+APPEAL_GROUNDS = ("procedure_error", "new_evidence", "disproportionate_outcome", "bias")
+# Situations a policy may say the informal route is not for.
+INFORMAL_EXCLUSIONS = ("sexual_assault", "staff_student", "repeated", "serious", "risk")
+CHOOSERS = ("person_affected", "staff")
+MAX_CITE = 40
+
+
+@dataclass(frozen=True)
+class Appeal:
+    """The policy gives the person who complained a way to challenge the outcome."""
+
+    cite: str
+    grounds: tuple[str, ...] = ()
+    other_party_may_appeal: bool | None = None  # None: the policy does not say
+
+
+@dataclass(frozen=True)
+class Investigation:
+    """How the policy says a formal complaint is looked into."""
+
+    cite: str
+    independent: bool | None = None  # someone not involved before investigates
+    meets_separately: bool | None = None  # each person is met on their own
+    may_meet_together: bool | None = None  # mediation or a meeting with the other person can be part of it
+
+
+@dataclass(frozen=True)
+class Informal:
+    """What the policy says about sorting things out without a formal complaint."""
+
+    cite: str
+    chosen_by: str | None = None  # who chooses the route: the person affected, or staff
+    not_for: tuple[str, ...] = ()  # situations the policy says it is not for (absent: none stated)
+
+
+@dataclass(frozen=True)
+class Cited:
+    """A fact that is simply stated, with where: counselling offered, the institution referring to the police."""
+
+    cite: str
+
+
+@dataclass(frozen=True)
+class Procedure:
+    appeal: Appeal | None = None
+    investigation: Investigation | None = None
+    informal: Informal | None = None
+    counselling: Cited | None = None
+    police_referral: Cited | None = None
+
+    def cited(self, fact: str) -> str | None:
+        """The section for a stated fact, or None when the policy does not state it."""
+        value = getattr(self, fact, None)
+        return getattr(value, "cite", None)
+
+
+class Checker(Protocol):
+    """The part of the profile validator this module uses (institutions.schema._Checker)."""
+
+    def problem(self, path: str, message: str) -> None: ...
+    def mapping(self, data: Any, path: str, *, required: bool = ...) -> Mapping[str, Any] | None: ...
+    def unknown(self, data: Mapping[str, Any], allowed: tuple[str, ...], path: str) -> None: ...
+    def text(self, data: Mapping[str, Any], key: str, path: str, *, required: bool = ..., max_len: int = ...,
+             gsm: bool = ...) -> str | None: ...
+    def choice(self, data: Mapping[str, Any], key: str, path: str, options: tuple[str, ...], *,
+               default: str | None = ...) -> str | None: ...
+
+
+def parse_procedure(check: Checker, raw: Any) -> Procedure:
+    """The ``procedure`` block of a profile (absent: the policy states none of these facts)."""
+    if raw is None:
+        return Procedure()
+    body = check.mapping(raw, "procedure")
+    if body is None:
+        return Procedure()
+    check.unknown(body, ("appeal", "investigation", "informal", "counselling", "police_referral"), "procedure")
+    return Procedure(
+        appeal=_appeal(check, body.get("appeal")),
+        investigation=_investigation(check, body.get("investigation")),
+        informal=_informal(check, body.get("informal")),
+        counselling=_cited(check, body.get("counselling"), "procedure.counselling"),
+        police_referral=_cited(check, body.get("police_referral"), "procedure.police_referral"),
+    )
+
+
+def _cite(check: Checker, body: Mapping[str, Any], path: str) -> str:
+    return check.text(body, "cite", path, max_len=MAX_CITE) or ""
+
+
+def _flag(check: Checker, body: Mapping[str, Any], key: str, path: str) -> bool | None:
+    value = body.get(key)
+    if value is None or isinstance(value, bool):
+        return value
+    check.problem(f"{path}.{key}", f"must be true or false, or left out when the policy does not say (got {value!r})")
+    return None
+
+
+def _list(check: Checker, body: Mapping[str, Any], key: str, path: str, options: tuple[str, ...]) -> tuple[str, ...]:
+    value = body.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        check.problem(f"{path}.{key}", f"must be a list of: {', '.join(options)}")
+        return ()
+    unknown = [item for item in value if item not in options]
+    if unknown:
+        check.problem(f"{path}.{key}", f"must be some of {', '.join(options)} (got {', '.join(unknown)})")
+    return tuple(item for item in value if item in options)
+
+
+def _appeal(check: Checker, raw: Any) -> Appeal | None:
+    body = check.mapping(raw, "procedure.appeal", required=False)
+    if body is None:
+        return None
+    path = "procedure.appeal"
+    check.unknown(body, ("cite", "grounds", "other_party_may_appeal"), path)
+    return Appeal(cite=_cite(check, body, path), grounds=_list(check, body, "grounds", path, APPEAL_GROUNDS),
+                  other_party_may_appeal=_flag(check, body, "other_party_may_appeal", path))
+
+
+def _investigation(check: Checker, raw: Any) -> Investigation | None:
+    body = check.mapping(raw, "procedure.investigation", required=False)
+    if body is None:
+        return None
+    path = "procedure.investigation"
+    check.unknown(body, ("cite", "independent", "meets_separately", "may_meet_together"), path)
+    return Investigation(cite=_cite(check, body, path), independent=_flag(check, body, "independent", path),
+                         meets_separately=_flag(check, body, "meets_separately", path),
+                         may_meet_together=_flag(check, body, "may_meet_together", path))
+
+
+def _informal(check: Checker, raw: Any) -> Informal | None:
+    body = check.mapping(raw, "procedure.informal", required=False)
+    if body is None:
+        return None
+    path = "procedure.informal"
+    check.unknown(body, ("cite", "chosen_by", "not_for"), path)
+    chosen_by = check.choice(body, "chosen_by", path, CHOOSERS, default="") or None
+    return Informal(cite=_cite(check, body, path), chosen_by=chosen_by,
+                    not_for=_list(check, body, "not_for", path, INFORMAL_EXCLUSIONS))
+
+
+def _cited(check: Checker, raw: Any, path: str) -> Cited | None:
+    body = check.mapping(raw, path, required=False)
+    if body is None:
+        return None
+    check.unknown(body, ("cite",), path)
+    return Cited(cite=_cite(check, body, path))
