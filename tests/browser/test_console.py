@@ -8,20 +8,27 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
+from datetime import datetime
 
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
 from .helpers import (
+    REFERENCE,
     Browsing,
     ConsoleSystem,
     alerts,
     ask_for_a_person,
+    assistant_messages,
     go_on_duty,
     officer_browsing,
     open_browsing,
     queue_entry,
+    quick_replies,
+    say,
     sign_in,
     transcript,
     wait_for_greeting,
@@ -287,6 +294,56 @@ def test_the_console_has_landmarks_a_live_region_fits_a_tablet_and_signs_out_off
     expect(console.get_by_role("heading", name="Sign in")).to_be_visible()
     sign_in(console, console_system.url, email)
     expect(console.locator("#duty")).to_have_attribute("aria-pressed", "false")
+
+
+def test_an_officer_marks_a_call_back_done_and_the_case_says_who_and_when(
+    browser: Browser, contexts: list[Browsing], console_system: ConsoleSystem
+):
+    chat = student_chat(browser, contexts, console_system)
+    say(chat, "can someone call me back")
+    expect(assistant_messages(chat).last).to_contain_text("phone call, a text or an email")
+    say(chat, "call me evenings after 6 on 07700 900123")
+    expect(assistant_messages(chat).last).to_contain_text("voicemail")
+    quick_replies(chat).filter(has_text="Yes, that's safe").click()
+    told = assistant_messages(chat).filter(has_text="Your reference is")
+    expect(told).to_have_count(1)
+    match = REFERENCE.search(told.last.inner_text())
+    assert match, told.last.inner_text()
+    reference = match.group(1)
+
+    # The officer sees what was asked: the way, the safe time, the number and whether a voicemail is safe.
+    console = officer_console(browser, contexts, console_system, "Jo")
+    console.get_by_role("link", name="Call-backs", exact=True).click()
+    row = console.locator("#callbacks-body tr").filter(has_text=reference)
+    expect(row).to_have_count(1)
+    expect(row.locator("td").nth(1)).to_have_text("Phone")
+    expect(row.locator("td").nth(2)).to_have_text("evenings after 6")
+    expect(row.locator("td").nth(3)).to_have_text("+447700900123")  # the number, kept in one form
+    expect(row.locator("td").nth(4)).to_have_text("A message saying it's the welfare team is safe")
+    row.get_by_role("button", name=f"Mark the call-back for {reference} done").click()
+
+    # It leaves the waiting list, is read out, and stays done after a reload.
+    expect(row).to_have_count(0)
+    expect(console.locator("#callbacks-status")).to_have_text("No call-backs are waiting.")
+    expect(console.locator("#callbacks-table")).to_be_hidden()
+    expect(console.locator("#announce")).to_contain_text(f"Call-back for {reference} marked done.")
+    console.reload()
+    expect(console.locator("html")).to_have_attribute("data-ready", "true")
+    expect(console.get_by_role("link", name="Call-backs", exact=True)).to_have_attribute("aria-current", "page")
+    expect(console.locator("#callbacks-status")).to_have_text("No call-backs are waiting.")
+    expect(console.locator("#callbacks-body tr")).to_have_count(0)
+
+    # The case's history says who marked it done and when (a welfare officer sees only their own cases).
+    me = console.request.get(f"{console_system.url}/api/console/me").json()
+    with closing(sqlite3.connect(console_system.database_url.removeprefix("sqlite:///"))) as db:
+        events = db.execute(
+            "SELECT e.actor, e.created_at FROM case_events e JOIN cases c ON c.id = e.case_id "
+            "WHERE c.reference = ? AND e.kind = 'callback_done'", (reference,)).fetchall()
+        asked = db.execute(
+            "SELECT r.created_at, r.done FROM callback_requests r JOIN cases c ON c.id = r.case_id "
+            "WHERE c.reference = ?", (reference,)).fetchall()
+    assert [(actor, done) for (actor, _), (_, done) in zip(events, asked, strict=True)] == [(f"officer:{me['id']}", 1)]
+    assert datetime.fromisoformat(events[0][1]) >= datetime.fromisoformat(asked[0][0])  # marked after it was asked
 
 
 def test_after_a_close_a_crisis_message_is_answered_and_back_in_the_queue_and_the_wait_is_shown(
