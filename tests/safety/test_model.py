@@ -102,7 +102,7 @@ def test_a_rule_hit_the_model_is_sure_is_only_a_topic_is_asked_about_never_dropp
 # Training look-alikes the rules flag by a topic word; the trained model scores them near zero.
 @pytest.mark.parametrize("text", [
     "is there a self harm support group on campus",
-    "lecture on the sociology of suicide today was fascinating, any further reading beyond Durkheim",
+    "does the wellbeing team deal with self harm or do i need to go to my gp",
 ])
 def test_a_question_about_a_topic_gets_a_question_back_not_999(check: SafetyCheck, text: str) -> None:
     assert "suicide_self_harm" in get_classifier().classify(text).labels
