@@ -105,7 +105,7 @@ def clear_profile_cache() -> None:
 
 
 PROFILE_UNAVAILABLE = Reply(
-    "Sorry, I can't look up the details for your college or university right now. "
+    "Sorry, I can't look up the details here right now. "
     "A welfare officer can help you with this.",
     (TALK_TO_PERSON,),
 )

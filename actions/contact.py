@@ -69,6 +69,15 @@ def build_contact_details(
     return replies
 
 
+def _changes(profile: InstitutionProfile, short: bool = False) -> str:
+    """What changes a team can help with, for this kind of institution's students, apprentices or staff."""
+    if profile.kind == "local_authority":  # its audience is staff: no studies, no extensions
+        return "changes to your work"
+    if profile.kind == "apprenticeship_provider":
+        return "changes to your training or work"
+    return "extensions" if short else "extensions or other changes to your studies"
+
+
 def build_internal_support(profile: InstitutionProfile, channel: str) -> list[Reply]:
     teams = profile.teams
     name = profile.sms_name if channel == SMS else profile.name
@@ -77,7 +86,7 @@ def build_internal_support(profile: InstitutionProfile, channel: str) -> list[Re
         offers = [f"{the(teams.welfare)} for help and advice"]
         if teams.wellbeing:
             offers.append(f"{the(teams.wellbeing)}" + (" for counselling" if profile.procedure.counselling else ""))
-        offers.append(f"{the(teams.academic_support or teams.welfare)} about extensions")
+        offers.append(f"{the(teams.academic_support or teams.welfare)} about {_changes(profile, short=True)}")
         return [
             Reply(
                 f"Support is there whether or not you report. At {name}, you can talk to "
@@ -91,8 +100,7 @@ def build_internal_support(profile: InstitutionProfile, channel: str) -> list[Re
     elif teams.wellbeing:
         lines.append(f"You can also contact {the(teams.wellbeing)}.")
     lines.append(
-        f"{_cap(the(teams.academic_support or teams.welfare))} can help with extensions "
-        "or other changes to your studies."
+        f"{_cap(the(teams.academic_support or teams.welfare))} can help with {_changes(profile)}."
     )
     return [
         Reply(first),

@@ -63,3 +63,23 @@ def test_stated_facts_carry_their_section_on_the_web_and_not_by_sms(profile_id: 
             assert f"your policy, section {cite})" in web or f"(your policy: {cite})" in web, (profile_id, fact)
     assert "your policy" not in sms
 
+
+
+@pytest.mark.parametrize("channel", ["webchat", SMS])
+def test_staff_and_apprentices_are_not_told_about_studies_or_extensions(channel: str) -> None:
+    staff = " ".join(r.text for r in build_internal_support(fixture_profile("brookfield-schools"), channel))
+    apprentices = " ".join(r.text for r in build_internal_support(fixture_profile("northway-apprenticeships"), channel))
+    students = " ".join(r.text for r in build_internal_support(fixture_profile("harbourside-college"), channel))
+    assert "changes to your work" in staff and "studies" not in staff and "extensions" not in staff
+    assert "changes to your training or work" in apprentices and "extensions" not in apprentices
+    assert "extensions" in students
+
+
+def test_no_answer_assumes_a_college_or_university() -> None:
+    import yaml
+    from assistant_testkit import DOMAIN_DIR
+
+    texts = [variant["text"] for path in sorted(DOMAIN_DIR.glob("*.yml"))
+             for variants in (yaml.safe_load(path.read_text(encoding="utf-8")).get("responses") or {}).values()
+             for variant in variants if "text" in variant]
+    assert not [text for text in texts if re.search(r"college or university|university or college", text, re.I)]
