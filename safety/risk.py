@@ -116,6 +116,8 @@ class RiskClassifier:
         canonical = tuple(words)
         if words[-1] not in self._set.sentence_breaks:
             words.append(".")  # the end of a message ends a sentence, so patterns can match it as $END
+        if words[0] not in self._set.sentence_breaks:
+            words.insert(0, ".")  # and its start begins one: "$END year 10 ," is a message that opens "year 10,"
         doc = self._doc(self._nlp.vocab, words=words)
         hits: dict[str, list[Span]] = defaultdict(list)
         cues: dict[str, list[Span]] = defaultdict(list)

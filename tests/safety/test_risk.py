@@ -205,3 +205,30 @@ def test_anchored_matching_finds_what_a_plain_matcher_finds(classifier: RiskClas
         words = [*pattern_set.normaliser.words(example.text), "."]
         doc = Doc(classifier._nlp.vocab, words=words)
         assert set(classifier._matcher(doc, words)) == set(plain(doc)), example.text
+
+
+@pytest.mark.parametrize("text", [
+    "yr 9, theres a lad who keeps following me home",
+    "S3. my cousin touches me when we're alone",
+    "im in s2 and i cant stop crying",
+    "14 n my step dad hits me",
+    "am 16 an i dont know who to tell",
+    "I'm not old enough to drive yet and my boyfriend is 24",
+    "my mum has to sign my forms for college still",
+    "me and my mates are all in year 10 and a teacher keeps messaging us",
+    "Hi. Year 11 here, is this private?",
+])
+def test_a_school_year_or_age_opening_a_message_is_under_18(classifier: RiskClassifier, text: str) -> None:
+    assert "under_18" in classifier.classify(text).labels
+
+
+@pytest.mark.parametrize("text", [
+    "15 minutes ago he sent me another message",
+    "year 1 of my degree and i feel lost",
+    "my little sister is in year 9 and being bullied",
+    "S6 now and applying to uni",
+    "room 14, can someone come",
+    "I was in year 10 when it happened, I'm 24 now",
+])
+def test_numbers_that_are_not_the_senders_age_are_not(classifier: RiskClassifier, text: str) -> None:
+    assert "under_18" not in classifier.classify(text).labels
