@@ -121,41 +121,42 @@ def _list(check: Checker, body: Mapping[str, Any], key: str, path: str, options:
     return tuple(item for item in value if item in options)
 
 
+def _body(check: Checker, raw: Any, path: str, fields: tuple[str, ...]) -> Mapping[str, Any] | None:
+    """One optional fact's mapping, its unknown fields reported; None when the policy does not state it."""
+    body = check.mapping(raw, path, required=False)
+    if body is not None:
+        check.unknown(body, fields, path)
+    return body
+
+
 def _appeal(check: Checker, raw: Any) -> Appeal | None:
-    body = check.mapping(raw, "procedure.appeal", required=False)
+    path = "procedure.appeal"
+    body = _body(check, raw, path, ("cite", "grounds", "other_party_may_appeal"))
     if body is None:
         return None
-    path = "procedure.appeal"
-    check.unknown(body, ("cite", "grounds", "other_party_may_appeal"), path)
     return Appeal(cite=_cite(check, body, path), grounds=_list(check, body, "grounds", path, APPEAL_GROUNDS),
                   other_party_may_appeal=_flag(check, body, "other_party_may_appeal", path))
 
 
 def _investigation(check: Checker, raw: Any) -> Investigation | None:
-    body = check.mapping(raw, "procedure.investigation", required=False)
+    path = "procedure.investigation"
+    flags = ("independent", "meets_separately", "may_meet_together")
+    body = _body(check, raw, path, ("cite", *flags))
     if body is None:
         return None
-    path = "procedure.investigation"
-    check.unknown(body, ("cite", "independent", "meets_separately", "may_meet_together"), path)
-    return Investigation(cite=_cite(check, body, path), independent=_flag(check, body, "independent", path),
-                         meets_separately=_flag(check, body, "meets_separately", path),
-                         may_meet_together=_flag(check, body, "may_meet_together", path))
+    return Investigation(_cite(check, body, path), *(_flag(check, body, flag, path) for flag in flags))
 
 
 def _informal(check: Checker, raw: Any) -> Informal | None:
-    body = check.mapping(raw, "procedure.informal", required=False)
+    path = "procedure.informal"
+    body = _body(check, raw, path, ("cite", "chosen_by", "not_for"))
     if body is None:
         return None
-    path = "procedure.informal"
-    check.unknown(body, ("cite", "chosen_by", "not_for"), path)
     chosen_by = check.choice(body, "chosen_by", path, CHOOSERS, default="") or None
     return Informal(cite=_cite(check, body, path), chosen_by=chosen_by,
                     not_for=_list(check, body, "not_for", path, INFORMAL_EXCLUSIONS))
 
 
 def _cited(check: Checker, raw: Any, path: str) -> Cited | None:
-    body = check.mapping(raw, path, required=False)
-    if body is None:
-        return None
-    check.unknown(body, ("cite",), path)
-    return Cited(cite=_cite(check, body, path))
+    body = _body(check, raw, path, ("cite",))
+    return None if body is None else Cited(cite=_cite(check, body, path))

@@ -119,24 +119,10 @@ class SafetyCheck:
         """The verdict on one message."""
         assessment = self.rules.classify(text)  # never raises; a failure comes back as CHECK_FAILED
         if CHECK_FAILED in assessment.labels:
-            return Verdict(
-                labels=assessment.labels,
-                severity=assessment.severity,
-                layer=FAILSAFE,
-                score=1.0,
-                rule_ids=assessment.rule_ids,
-            )
+            return _as_decided(assessment, FAILSAFE)
         scores = self.model_scores(text, assessment.words)
         if scores is None or self.model is None:
-            if assessment.flagged:
-                return Verdict(
-                    labels=assessment.labels,
-                    severity=assessment.severity,
-                    layer=RULE,
-                    score=1.0,
-                    rule_ids=assessment.rule_ids,
-                )
-            return Verdict()
+            return _as_decided(assessment, RULE) if assessment.flagged else Verdict()
         return self.combine(assessment, scores, self.model.thresholds)
 
     def model_scores(self, text: str, words: Sequence[str] = ()) -> dict[str, float] | None:
@@ -216,6 +202,12 @@ class SafetyCheck:
             low_confidence=weak,
             rule_ids=assessment.rule_ids,
         )
+
+
+def _as_decided(assessment: RiskAssessment, layer: str) -> Verdict:
+    """The rules' own verdict, as it stands (the fail-safe label, or the rules without a model)."""
+    return Verdict(labels=assessment.labels, severity=assessment.severity, layer=layer, score=1.0,
+                   rule_ids=assessment.rule_ids)
 
 
 def _ask_label(kind: str) -> str:
