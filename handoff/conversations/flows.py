@@ -279,11 +279,14 @@ async def _while_waiting(ctx: AppContext, conversation: Conversation, received: 
     risk = received.risk
     if risk and risk.flagged:
         return _safety_replies(risk, conversation)
-    asking = _check_in(received, conversation, weak_signs=False)  # weak signs are left to the officer
+    wish = waiting_request(received.message.text, (received.message.extra or {}).get("payload"))
+    # A waiting action ("Stop waiting", CALLBACK) is not met with a question the model alone suggests; a rule's
+    # sign still asks. Weak signs are left to the officer.
+    model_only = risk is not None and not risk.rule_ids
+    asking = [] if wish and model_only else _check_in(received, conversation, weak_signs=False)
     if asking:
         return asking
     channel = conversation.channel.value
-    wish = waiting_request(received.message.text, (received.message.extra or {}).get("payload"))
     if wish == "services":  # the assistant answers; the student keeps their place
         return await _ask_assistant(ctx, conversation, received, text="/ask_support_services", client=client)
     if wish in ("callback", "stop_waiting"):
