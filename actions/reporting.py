@@ -130,10 +130,11 @@ def build_report_process(profile: InstitutionProfile, channel: str) -> list[Repl
 def investigation_words(profile: InstitutionProfile) -> str:
     """How a formal complaint is looked into, as far as the policy says."""
     investigation = profile.procedure.investigation
-    if investigation is None:
-        return f"Staff look into it and tell you how it will work at {profile.sms_name}."
-    words = ["Someone who hasn't been involved before looks into it." if investigation.independent
+    independent = investigation is not None and investigation.independent
+    words = ["Someone who hasn't been involved before looks into it." if independent
              else "Staff look into it and tell you how it will work."]
+    if investigation is None:
+        return words[0]
     if investigation.meets_separately:
         words.append("They meet each person on their own.")
     if investigation.may_meet_together:

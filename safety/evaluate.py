@@ -229,7 +229,7 @@ def before_training(log: Callable[[str], None] = print) -> dict[str, dict[str, E
     items = train.training_items(check.rules)
     log("training one model per batch left out (about a minute)...")
     scores = train.out_of_fold_scores(items)
-    ruled = [check.rules.classify(" ".join(item.words)).labels for item in items]
+    ruled = train.rule_labels(check.rules, items)
     out: dict[str, dict[str, Evaluation]] = {}
     for path in sorted(train.BATCHES.glob("*.yml")):
         mine = [n for n, item in enumerate(items) if item.source == path.stem]

@@ -249,6 +249,11 @@ def choose_thresholds(items: Sequence[Item], scores: Sequence[dict[str, float]])
     return Thresholds(fire=fire, weak=weak)
 
 
+def rule_labels(rules: Any, items: Sequence[Item]) -> list[frozenset[str]]:
+    """The labels the rules raise for each training item (read from its canonical words)."""
+    return [rules.classify(" ".join(item.words)).labels for item in items]
+
+
 def choose_confirm_floors(items: Sequence[Item], scores: Sequence[dict[str, float]],
                           ruled: Sequence[frozenset[str]]) -> dict[str, float]:
     """Per check-in label, how low the model's out-of-fold score must be before a rule hit is asked about.
@@ -284,8 +289,8 @@ def train(out: Path, seed: int = SEED, files: Sequence[Path] | None = None, log:
         f"{EVERYDAY.relative_to(ROOT)}")
     scores = out_of_fold_scores(items, seed=seed)
     thresholds = choose_thresholds(items, scores)
-    ruled = [rules.classify(" ".join(item.words)).labels for item in items]
-    thresholds = dataclasses.replace(thresholds, confirm=choose_confirm_floors(items, scores, ruled))
+    floors = choose_confirm_floors(items, scores, rule_labels(rules, items))
+    thresholds = dataclasses.replace(thresholds, confirm=floors)
     log(f"thresholds by {CV_FOLDS}-fold cross-validation ({time.perf_counter() - started:.0f} s): "
         + ", ".join(f"{k} {thresholds.fire[k]:.2f}/{thresholds.weak[k]:.2f}" for k in MODEL_LABELS)
         + "; rule hits asked about below " + ", ".join(f"{k} {v:.3f}" for k, v in thresholds.confirm.items()))
