@@ -10,6 +10,10 @@ _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'", 
 # Hyphens inside words become spaces, so "self-harm" and "self harm" read the same.
 _INNER_HYPHEN = re.compile(r"(?<=\w)[-\u2010\u2011](?=\w)")
 _LINE_BREAK = re.compile(r"[\r\n]+")
+# Invisible characters (zero-width spaces and joiners, soft hyphens, direction marks) read as nothing, so
+# "d\u200bie" is "die": typed inside a word they would otherwise split it and hide it from the check. (The
+# check also reads them as spaces, for "i\u200bwant to die": see RiskClassifier.classify.)
+INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _CHUNK = re.compile(r"'?[^\W_]+(?:'[^\W_]+)*|\S")  # "'ll" typed apart is one chunk
 _SPLIT_ENDINGS = frozenset(["n't", "'s", "'ll", "'ve", "'re", "'d", "'m", "'t"])
 _RUNS = re.compile(r"\d+|[^\W\d_]+")
@@ -92,7 +96,7 @@ class Normaliser:
 
     def words(self, text: str) -> list[str]:
         """Canonical lower-case words and punctuation marks of the text; line breaks end a sentence."""
-        text = _LINE_BREAK.sub(" . ", text.lower().translate(_QUOTES))
+        text = _LINE_BREAK.sub(" . ", INVISIBLE.sub("", text).lower().translate(_QUOTES))
         text = _INNER_HYPHEN.sub(" ", text)
         chunks: list[str] = []
         for chunk in _CHUNK.findall(text):

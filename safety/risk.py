@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from safety.normalise import INVISIBLE
 from safety.patterns import CONTEXT_CUES, TIME_CUES, MatcherPattern, PatternSet, Rule, cue_key, load_pattern_set
 from safety.responses import CHECK_FAILED
 
@@ -101,7 +102,10 @@ class RiskClassifier:
         """Assess one message. Never raises: if the check breaks, the message is flagged as unchecked."""
         try:
             with self._lock:  # spaCy's string store is shared; a long message may be checked on another thread
-                return self._classify(text)
+                assessment = self._classify(text)
+                if INVISIBLE.search(text):  # read as nothing ("d\u200bie") and as a space ("i\u200bwant to die")
+                    assessment = _either(assessment, self._classify(INVISIBLE.sub(" ", text)))
+                return assessment
         except Exception as exc:  # fail safe: an unchecked message gets help and an officer's eyes
             logger.error("the safety check failed (%s); the message is flagged as unchecked", type(exc).__name__)
             return RiskAssessment(
@@ -363,3 +367,15 @@ class _Context:
 def get_classifier() -> RiskClassifier:
     """The process-wide classifier, loaded once on first use."""
     return RiskClassifier.load()
+
+
+def _either(first: RiskAssessment, second: RiskAssessment) -> RiskAssessment:
+    """One message read two ways: whatever either reading raised (the first reading's words go to the model)."""
+    if not second.labels:
+        return first
+    return RiskAssessment(
+        labels=first.labels | second.labels, severity=max(first.severity, second.severity),
+        rule_ids=tuple(dict.fromkeys(first.rule_ids + second.rule_ids)),
+        suppressed=tuple(dict.fromkeys(first.suppressed + second.suppressed)), times=first.times | second.times,
+        words=first.words,
+    )

@@ -44,7 +44,8 @@ def test_a_crisis_message_with_a_split_contraction_gets_the_safety_response(clie
     assert conversation_row(settings).risk_flags == ["suicide_self_harm"]
 
 
-@pytest.mark.parametrize("text", [SPLIT, "😢😢 i ca n't do this anymore 💊💊 i want to die", "i\u200bwant\u00a0to die"])
+@pytest.mark.parametrize("text", [SPLIT, "😢😢 i ca n't do this anymore 💊💊 i want to die", "i\u200bwant\u00a0to die",
+                                  "i want to d\u200bie 😭 tonight"])
 def test_a_crisis_text_with_odd_spacing_or_emoji_gets_the_safety_response_by_sms(client, settings, text):
     response = post_sms(client, settings, text)
     assert response.status_code == 200

@@ -117,3 +117,11 @@ def test_typo_repair_does_not_flood_the_look_alikes() -> None:
                         changed.append(bare)
     # Only real misspellings are repaired ("killin", "assult"): about one word in a thousand at most.
     assert words > 5000 and len(changed) <= words / 1000, changed
+
+
+@pytest.mark.parametrize("text", [
+    "i want to d\u200bie", "i want to k\u200cill myself", "su\u00adicide", "over\u2060dose on my pills", "\ufeffi want to die",
+    "i\u200bwant\u00a0to die",  # a zero-width space as the only gap between words: read as a space too
+])
+def test_invisible_characters_inside_or_between_words_do_not_hide_a_crisis(text: str) -> None:
+    assert "suicide_self_harm" in get_classifier().classify(text).labels
