@@ -25,17 +25,13 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from safety.check_in import kind_for
-from safety.verdict import CHECK_IN, METADATA_KEY, SafetyCheck, Verdict, get_safety_check
+from safety.verdict import METADATA_KEY, SafetyCheck, Verdict, get_safety_check
 
 RISK_INTENT = "risk_detected"
 RISK_ENTITY = "risk_label"
 CHECK_IN_INTENT = "safety_check_in"
 CHECK_IN_ENTITY = "check_in"
 NOT_UNDERSTOOD = ("nlu_fallback", "out_of_scope")
-# Replies the classifier is sure are only conversation ("sure thing", "no way", "night!"): a check-in the model
-# alone suggests for one of them is not asked (the model reads too much into a few unknown words).
-CONVERSATIONAL = frozenset({"greet", "goodbye", "thank", "affirm", "deny", "restart"})
-CONVERSATIONAL_CONFIDENCE = 0.8
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -86,14 +82,11 @@ class RiskDetector(GraphComponent, IntentClassifier):
     @staticmethod
     def check_in(message: Message, verdict: Verdict) -> str | None:
         """The check-in to ask: the one the verdict names, or one from a weak signal in a message not understood."""
-        predicted = message.get(INTENT) or {}
-        intent = predicted.get("name")
+        # Asked whatever the classifier guessed: distress is often read as a plain reply ("i can't go on" as deny,
+        # "thank you for everything" as thanks), so the intent never cancels a check-in.
         if verdict.check_in is not None:
-            model_only = verdict.layer == CHECK_IN and not verdict.rule_ids
-            if model_only and intent in CONVERSATIONAL \
-                    and float(predicted.get("confidence") or 0.0) >= CONVERSATIONAL_CONFIDENCE:
-                return None
             return kind_for(verdict.labels, verdict.check_in, ())
+        intent = (message.get(INTENT) or {}).get("name")
         return kind_for(verdict.labels, None, verdict.low_confidence) if intent in NOT_UNDERSTOOD else None
 
     def _override(self, message: Message, text: str, intent: str, entity: str, values: list[str]) -> None:

@@ -137,13 +137,9 @@ def _reply(text: str, intent: str, confidence: float, verdict: Verdict) -> Messa
     return RiskDetector(get_safety_check()).process([message])[0]
 
 
-def test_a_reply_the_classifier_is_sure_of_is_not_met_with_a_check_in_the_model_alone_suggested():
-    model_only = Verdict(layer="check_in", score=0.37, check_in="safety")
-    message = _reply("sure thing", "affirm", 0.97, model_only)
-    assert message.get("intent")["name"] == "affirm" and _check_in_asked(message) == []
-    # Unsure what the reply is, or a rule saw something in it: the question is asked.
-    assert _check_in_asked(_reply("sure thing", "affirm", 0.5, model_only)) == ["safety"]
-    ruled = Verdict(layer="check_in", score=0.4, check_in="suicide", rule_ids=("suicide_self_harm.want_to_die",))
-    assert _check_in_asked(_reply("no. i want to die", "deny", 0.97, ruled)) == ["suicide"]
-    # Anything but a plain reply keeps its check-in.
-    assert _check_in_asked(_reply("i dont know anymore", "ask_help", 0.97, model_only)) == ["safety"]
+def test_a_check_in_is_asked_whatever_the_classifier_guessed():
+    # Distress is often read as a plain reply: "i can't go on" as deny, "thank you for everything" as thanks.
+    model_only = Verdict(layer="check_in", score=0.44, check_in="suicide")
+    for text, intent in (("i ca n't go on", "deny"), ("thank you for everything", "thank"), ("sure thing", "affirm")):
+        message = _reply(text, intent, 0.97, model_only)
+        assert message.get("intent")["name"] == CHECK_IN_INTENT and _check_in_asked(message) == ["suicide"], text

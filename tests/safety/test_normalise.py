@@ -120,7 +120,8 @@ def test_typo_repair_does_not_flood_the_look_alikes() -> None:
 
 
 @pytest.mark.parametrize("text", [
-    "i want to d\u200bie", "i want to k\u200cill myself", "su\u00adicide", "over\u2060dose on my pills", "\ufeffi want to die",
+    "i want to d\u200bie", "i want to k\u200cill myself", "su\u00adicide", "over\u2060dose on my pills",
+    "\ufeffi want to die",
     "i\u200bwant\u00a0to die",  # a zero-width space as the only gap between words: read as a space too
 ])
 def test_invisible_characters_inside_or_between_words_do_not_hide_a_crisis(text: str) -> None:
