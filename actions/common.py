@@ -85,6 +85,17 @@ def with_ref(text: str, cite: str | None, channel: str) -> str:
     return f"{text} {ref}" if ref and channel != SMS else text
 
 
+def possessive(name: str) -> str:
+    """'Harbourside College's', 'Northway Apprenticeships''."""
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
+def policy_of(profile: InstitutionProfile, channel: str) -> str:
+    """'Harbourside College's policy'; a local authority's note for staff is its guidance."""
+    name = profile.sms_name if channel == SMS else profile.name
+    return f"{possessive(name)} {'guidance' if profile.kind == 'local_authority' else 'policy'}"
+
+
 def the(team: str) -> str:
     """Team names read naturally after 'the' unless they already start with it."""
     return team if team.lower().startswith("the ") else f"the {team}"
@@ -127,6 +138,10 @@ class ProfileAction(Action, abc.ABC):
     def build(self, profile: InstitutionProfile, channel: str) -> list[Reply]:
         """The replies for this profile and channel."""
 
+    def build_for(self, profile: InstitutionProfile, channel: str, tracker: Tracker) -> list[Reply]:
+        """The replies, for an action whose answer also depends on the conversation (default: ``build``)."""
+        return self.build(profile, channel)
+
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
@@ -137,5 +152,5 @@ class ProfileAction(Action, abc.ABC):
             logger.exception("%s: the institution profile could not be loaded", self.name())
             send(dispatcher, [PROFILE_UNAVAILABLE], channel)
             return []
-        send(dispatcher, self.build(profile, channel), channel)
+        send(dispatcher, self.build_for(profile, channel, tracker), channel)
         return []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from actions.common import SMS, TALK_TO_PERSON, ProfileAction, Reply, button, join_words, the, with_ref
+from actions.common import SMS, TALK_TO_PERSON, ProfileAction, Reply, button, join_words, policy_of, the, with_ref
 from institutions import InstitutionProfile
 
 EXCLUSION_WORDS = {
@@ -24,9 +24,9 @@ SHORT_EXCLUSION_WORDS = {  # by SMS
 def build_informal_routes(profile: InstitutionProfile, channel: str) -> list[Reply]:
     who = join_words(list(profile.informal_contacts))
     informal = profile.procedure.informal
-    name = profile.sms_name if channel == SMS else profile.name
+    policy = policy_of(profile, channel)
     if informal is None:  # the policy says nothing about it: no rule from another policy
-        text = (f"{name}'s policy doesn't describe an informal route. You can still ask {who} whether "
+        text = (f"{policy} doesn't describe an informal route. You can still ask {who} whether "
                 "there's a way to sort things out without a formal complaint, and you can get support either way.")
         if channel == SMS:
             return [Reply(text)]
@@ -43,7 +43,7 @@ def build_informal_routes(profile: InstitutionProfile, channel: str) -> list[Rep
                       "Staff will help with the formal route then.")
         else:
             listed = "\n".join(f"- {EXCLUSION_WORDS[x]}" for x in informal.not_for)
-            limits = (f"{name}'s policy says the informal route isn't used for these:\n{listed}\nStaff will help "
+            limits = (f"{policy} says the informal route isn't used for these:\n{listed}\nStaff will help "
                       "with the formal route instead.")
     if channel == SMS:
         return [Reply(f"{first} Talk to {who}."), *((Reply(limits),) if limits else ())]
@@ -64,10 +64,9 @@ def build_anonymous(profile: InstitutionProfile, channel: str) -> list[Reply]:
             f"{name} doesn't list an anonymous form. You can ask {the(profile.teams.welfare)} whether "
             "you can tell them without giving your name."
         )
-    second = (
-        "An anonymous report helps spot patterns and risks, and can lead to wider safety action. "
-        "But it usually can't lead to action against a person, as no one can follow it up with you."
-    )
+    stated = profile.procedure.says("anonymous")
+    second = (with_ref(stated.says, stated.cite, channel) if stated is not None
+              else f"Ask {the(profile.teams.welfare)} what an anonymous report can lead to there.")
     third = "You can get support without making any report."
     if channel == SMS:
         return [Reply(first), Reply(f"{second} {third}")]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from actions.common import SMS, TALK_TO_PERSON, ProfileAction, Reply, button, the
+from actions.common import SMS, TALK_TO_PERSON, ProfileAction, Reply, button, the, with_ref
 from institutions import InstitutionProfile
 
 
@@ -10,15 +10,10 @@ def build_staff_student(profile: InstitutionProfile, channel: str) -> list[Reply
     name = profile.sms_name if channel == SMS else profile.name
     rule = profile.staff_student_relationships
     if rule == "prohibited":
-        first = (
-            f"{name} doesn't allow staff to date or have sex with current students. This is true even "
-            "if both agree, and whatever their age. If the relationship started before, the staff "
-            "member must tell their line manager."
-        )
+        first = f"At {name}, staff must not date or have sex with students."
     elif rule == "must_declare":
         first = (
-            f"At {name}, staff must declare any close relationship with a student. This keeps "
-            "things like marking and supervision fair."
+            f"At {name}, staff must declare a close relationship with a student."
         )
     else:
         first = (
@@ -26,6 +21,9 @@ def build_staff_student(profile: InstitutionProfile, channel: str) -> list[Reply
             f"has a power gap, which can affect consent. Ask {the(profile.teams.welfare)} about the "
             f"rules at {name}."
         )
+    stated = profile.procedure.says("staff_relationships")
+    if stated is not None:
+        first = f"{first} {with_ref(stated.says, stated.cite, channel)}"
     second = (
         "If a staff member's behaviour worries you, it's not your fault. You can talk to "
         f"{the(profile.teams.welfare)} or {the(profile.teams.safeguarding_lead)}. A concern about a member of "

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from actions.common import SMS, TALK_TO_PERSON, ProfileAction, Reply, button, join_words, the, with_ref
+from actions.common import SMS, TALK_TO_PERSON, ProfileAction, Reply, button, join_words, policy_of, the, with_ref
 from institutions import InstitutionProfile
 
 
 def report_routes(profile: InstitutionProfile, *, short: bool = False) -> list[str]:
     """The ways to reach whoever receives formal reports, as short phrases."""
-    contacts = profile.contacts
+    contacts = profile.reports_reached_at
     routes = []
     if contacts.online_form:
         routes.append(f"online at {contacts.online_form}")
@@ -53,13 +53,9 @@ def build_formal_report(profile: InstitutionProfile, channel: str) -> list[Reply
                 "everything."
             ),
         ]
-    if profile.reporting.partner_university_escalation:
-        replies.append(
-            Reply(
-                "If your course is run with a partner university, serious cases may be passed to that "
-                "university to investigate. You'll be told who is dealing with your case."
-            )
-        )
+    partner = profile.procedure.says("partner_university")
+    if partner is not None:
+        replies.append(Reply(with_ref(partner.says, partner.cite, channel)))
     if channel != SMS:
         replies[-1] = Reply(
             replies[-1].text,
@@ -74,9 +70,10 @@ def build_formal_report(profile: InstitutionProfile, channel: str) -> list[Reply
 
 
 def build_report_process(profile: InstitutionProfile, channel: str) -> list[Reply]:
-    reporting = profile.reporting
+    reporting, procedure = profile.reporting, profile.procedure
     ack = (
-        f"You'll get a reply within {reporting.acknowledgement.describe()} to say it has arrived."
+        with_ref(f"You'll get a reply within {reporting.acknowledgement.describe()} to say it has arrived.",
+                 reporting.acknowledgement.cite, channel)
         if reporting.acknowledgement
         else "You'll get a reply to say it has arrived."
     )
@@ -86,12 +83,14 @@ def build_report_process(profile: InstitutionProfile, channel: str) -> list[Repl
         else "You can ask to bring someone with you for support."
     )
     target = (
-        f"It aims to finish within {reporting.investigation_target.describe()}, and you'll be told "
-        "if it takes longer."
+        with_ref(f"It aims to finish within {reporting.investigation_target.describe()}.",
+                 reporting.investigation_target.cite, channel)
         if reporting.investigation_target
-        else "You'll get updates on how it's going."
+        else f"Ask {the(profile.teams.report_receiver)} how long it usually takes."
     )
-    procedure = profile.procedure
+    told = procedure.says("outcome_told")
+    outcome = (with_ref(told.says, told.cite, channel) if told is not None
+               else f"Ask {the(profile.teams.report_receiver)} what you'll be told about the outcome.")
     appeal = ""
     if procedure.appeal is not None:
         appeal = (f"If you disagree, you can appeal within {reporting.appeal_window.describe()}."
@@ -102,8 +101,7 @@ def build_report_process(profile: InstitutionProfile, channel: str) -> list[Repl
             Reply(f"After you report: {ack} Staff check you're safe and ask what help you need. {company}"),
             Reply(how),
             Reply(" ".join(part for part in (
-                f"{target} You'll be told the outcome, though maybe not every detail about the other person.",
-                appeal) if part)),
+                target, outcome, appeal) if part)),
         ]
     buttons = (
         *((button("Appeals", "ask_appeal"),) if procedure.appeal is not None else ()),
@@ -113,14 +111,12 @@ def build_report_process(profile: InstitutionProfile, channel: str) -> list[Repl
     )
     return [
         Reply(
-            f"{ack} Then staff check that you're safe and ask what support or changes you need. "
-            "This is called a risk assessment."
+            f"{ack} Then staff check that you're safe and ask what support or changes you need."
         ),
         Reply(f"{with_ref(how, procedure.cited('investigation'), channel)} {company}"),
         Reply(
             " ".join(part for part in (
-                f"{target} You'll be told the outcome. There may be limits on what you're told about "
-                "action taken against the other person.", with_ref(appeal, procedure.cited("appeal"), channel))
+                target, outcome, with_ref(appeal, procedure.cited("appeal"), channel))
                 if part),
             buttons,
         ),
@@ -145,27 +141,27 @@ def investigation_words(profile: InstitutionProfile) -> str:
 def build_time_limits(profile: InstitutionProfile, channel: str) -> list[Reply]:
     reporting = profile.reporting
     name = profile.sms_name if channel == SMS else profile.name
+    policy = policy_of(profile, channel)
     welfare = the(profile.teams.welfare)
-    if reporting.time_limit is None:
+    if reporting.time_limit is None:  # not stated: say so, never another policy's limit
         first = (
-            f"{name} has no time limit for reporting. You can report something that happened a "
-            "while ago. Reporting sooner can make evidence easier to find."
+            f"{policy} doesn't set out a time limit for reporting. Ask {welfare} whether one applies. "
+            "Reporting sooner can make evidence easier to find."
         )
     else:
         limit = reporting.time_limit
-        first = (
+        first = with_ref(
             f"At {name}, there is usually a time limit for a formal complaint. It's "
-            f"{limit.within.describe()} {limit.describe_start()}. If it's been longer, talk to "
-            f"{welfare} about your options."
-        )
+            f"{limit.within.describe()} {limit.describe_start()}.", limit.cite, channel) + (
+            f" If it's been longer, talk to {welfare} about your options.")
     support = "It's never too late to get support."
     if reporting.investigation_target:
-        second = (
+        second = with_ref(
             f"Once you report, the investigation aims to finish within "
-            f"{reporting.investigation_target.describe()}. {support}"
-        )
+            f"{reporting.investigation_target.describe()}.", reporting.investigation_target.cite, channel
+        ) + f" {support}"
     else:
-        second = f"Once you report, you'll be told the expected timeline. {support}"
+        second = f"Ask {the(profile.teams.report_receiver)} how long it usually takes once you report. {support}"
     if channel == SMS:
         return [Reply(f"{first} {second}")]
     return [
@@ -191,10 +187,10 @@ GROUND_WORDS = {
 
 def build_appeal(profile: InstitutionProfile, channel: str) -> list[Reply]:
     reporting, appeal = profile.reporting, profile.procedure.appeal
-    name = profile.sms_name if channel == SMS else profile.name
+    policy = policy_of(profile, channel)
     welfare = the(profile.teams.welfare)
     if appeal is None:  # never another policy's appeal route
-        text = (f"{name}'s policy doesn't describe a way to appeal an outcome. If you disagree with one, ask "
+        text = (f"{policy} doesn't describe a way to appeal an outcome. If you disagree with one, ask "
                 f"{welfare} what you can do.")
         if channel == SMS:
             return [Reply(text)]
@@ -212,7 +208,9 @@ def build_appeal(profile: InstitutionProfile, channel: str) -> list[Reply]:
     if appeal.other_party_may_appeal:
         second += " The other person can appeal too."
     if channel == SMS:
-        return [Reply(f"{first} {second}")]
+        return [Reply(f"{first} {second}"), *((Reply(appeal.note),) if appeal.note else ())]
+    if appeal.note:
+        second = f"{appeal.note} {second}"
     return [
         Reply(with_ref(first, appeal.cite, channel)),
         Reply(second, (button("What happens next?", "ask_report_process"), TALK_TO_PERSON)),

@@ -8,7 +8,7 @@ heading ("9.2", "Appeals"), shown to students on the web as "your policy, sectio
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 APPEAL_GROUNDS = ("procedure_error", "new_evidence", "disproportionate_outcome", "bias")
@@ -16,6 +16,24 @@ APPEAL_GROUNDS = ("procedure_error", "new_evidence", "disproportionate_outcome",
 INFORMAL_EXCLUSIONS = ("sexual_assault", "staff_student", "repeated", "serious", "risk")
 CHOOSERS = ("person_affected", "staff")
 MAX_CITE = 40
+MAX_SAYS = 230  # one sentence or two, GSM-7: it must fit an SMS with a line on who to ask
+# Facts a policy states in its own way, kept as one or two sentences in our own words with their section.
+# Each answers a question students ask; absent, the assistant says the policy does not say and who to ask.
+STATED = (
+    "anonymous",            # what an anonymous report can and cannot lead to
+    "notification",         # whether and when the other person is told, and what each side sees
+    "outcome_told",         # what the person who complained is told about the outcome
+    "false_complaints",     # false or malicious complaints, and a complaint not upheld
+    "police_and_internal",  # the police or courts and the institution's own process, its standard of proof
+    "records",              # what is recorded, for how long, and data rights
+    "visa",                 # international students and their visa
+    "training_opt_out",     # mandatory training and trauma
+    "workplace",            # harm at an employer or placement, or by a customer or the public
+    "scope",                # who may use the procedure, and where it applies
+    "partner_university",   # a partner university's own procedure, or a case passed to it
+    "staff_relationships",  # what happens when a staff-student relationship breaks the rules
+    "act_without_consent",  # when the institution may act without the person's wish
+)
 
 
 @dataclass(frozen=True)
@@ -25,6 +43,7 @@ class Appeal:
     cite: str
     grounds: tuple[str, ...] = ()
     other_party_may_appeal: bool | None = None  # None: the policy does not say
+    note: str | None = None  # a limit the policy puts on the route, in our own words
 
 
 @dataclass(frozen=True)
@@ -54,16 +73,29 @@ class Cited:
 
 
 @dataclass(frozen=True)
+class Stated:
+    """A fact the policy states, in our own words (``says``), with the section that states it."""
+
+    cite: str
+    says: str
+
+
+@dataclass(frozen=True)
 class Procedure:
     appeal: Appeal | None = None
     investigation: Investigation | None = None
     informal: Informal | None = None
     counselling: Cited | None = None
     police_referral: Cited | None = None
+    stated: Mapping[str, Stated] = field(default_factory=dict, hash=False)
+
+    def says(self, fact: str) -> Stated | None:
+        """A stated fact (one of STATED), or None when the policy does not state it."""
+        return self.stated.get(fact)
 
     def cited(self, fact: str) -> str | None:
         """The section for a stated fact, or None when the policy does not state it."""
-        value = getattr(self, fact, None)
+        value = self.stated.get(fact) if fact in STATED else getattr(self, fact, None)
         return getattr(value, "cite", None)
 
 
@@ -86,8 +118,15 @@ def parse_procedure(check: Checker, raw: Any) -> Procedure:
     body = check.mapping(raw, "procedure")
     if body is None:
         return Procedure()
-    check.unknown(body, ("appeal", "investigation", "informal", "counselling", "police_referral"), "procedure")
+    check.unknown(body, ("appeal", "investigation", "informal", "counselling", "police_referral", *STATED),
+                  "procedure")
+    stated = {}
+    for fact in STATED:
+        value = _stated(check, body.get(fact), f"procedure.{fact}")
+        if value is not None:
+            stated[fact] = value
     return Procedure(
+        stated=stated,
         appeal=_appeal(check, body.get("appeal")),
         investigation=_investigation(check, body.get("investigation")),
         informal=_informal(check, body.get("informal")),
@@ -131,11 +170,12 @@ def _body(check: Checker, raw: Any, path: str, fields: tuple[str, ...]) -> Mappi
 
 def _appeal(check: Checker, raw: Any) -> Appeal | None:
     path = "procedure.appeal"
-    body = _body(check, raw, path, ("cite", "grounds", "other_party_may_appeal"))
+    body = _body(check, raw, path, ("cite", "grounds", "other_party_may_appeal", "note"))
     if body is None:
         return None
     return Appeal(cite=_cite(check, body, path), grounds=_list(check, body, "grounds", path, APPEAL_GROUNDS),
-                  other_party_may_appeal=_flag(check, body, "other_party_may_appeal", path))
+                  other_party_may_appeal=_flag(check, body, "other_party_may_appeal", path),
+                  note=check.text(body, "note", path, required=False, max_len=MAX_SAYS))
 
 
 def _investigation(check: Checker, raw: Any) -> Investigation | None:
@@ -160,3 +200,11 @@ def _informal(check: Checker, raw: Any) -> Informal | None:
 def _cited(check: Checker, raw: Any, path: str) -> Cited | None:
     body = _body(check, raw, path, ("cite",))
     return None if body is None else Cited(cite=_cite(check, body, path))
+
+
+def _stated(check: Checker, raw: Any, path: str) -> Stated | None:
+    body = _body(check, raw, path, ("cite", "says"))
+    if body is None:
+        return None
+    says = check.text(body, "says", path, max_len=MAX_SAYS)
+    return Stated(cite=_cite(check, body, path), says=says or "")

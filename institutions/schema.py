@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from institutions.procedure import Procedure, parse_procedure
+from institutions.procedure import MAX_CITE, Procedure, parse_procedure
 
 # Characters an SMS can carry in the GSM-7 alphabet (basic and extension tables). Kept here
 # so that this package stays free of other project imports.
@@ -65,6 +65,7 @@ class ProfileError(ValueError):
 class Duration:
     amount: int
     unit: str  # one of UNITS
+    cite: str | None = None  # the policy's section that states it
 
     def describe(self) -> str:
         """Plain words, such as '10 working days' or '1 week'."""
@@ -81,6 +82,7 @@ class Duration:
 class TimeLimit:
     within: Duration
     starts: str  # one of TIME_LIMIT_STARTS
+    cite: str | None = None
 
     def describe_start(self) -> str:
         """Completes 'It's 12 weeks ...': 'from when the behaviour stopped'."""
@@ -130,7 +132,6 @@ class Reporting:
     appeal_window: Duration | None = None
     appeal_to: str | None = None
     in_writing: bool = False
-    partner_university_escalation: bool = False
     accompaniment: str | None = None
 
 
@@ -197,6 +198,14 @@ class Nightline:
 
 
 @dataclass(frozen=True)
+class ModelledOn:
+    """The real policy a fictional profile follows, so a reviewer can check each fact against it."""
+
+    publisher: str
+    title: str
+
+
+@dataclass(frozen=True)
 class InstitutionProfile:
     id: str
     name: str
@@ -213,7 +222,14 @@ class InstitutionProfile:
     staff_student_relationships: str = "not_stated"
     nightline: Nightline | None = None
     procedure: Procedure = field(default_factory=Procedure)
+    # How to reach whoever receives formal reports, when that team is not the welfare team (``contacts``).
+    report_contacts: Contacts | None = None
+    modelled_on: ModelledOn | None = None
     source: str = "<memory>"
+
+    @property
+    def reports_reached_at(self) -> Contacts:
+        return self.report_contacts or self.contacts
 
     @property
     def holiday_subdivision(self) -> str:
@@ -364,12 +380,13 @@ def _duration(check: _Checker, data: Mapping[str, Any], key: str, path: str) -> 
     body = check.mapping(raw, where)
     if body is None:
         return None
-    check.unknown(body, ("amount", "unit"), where)
+    check.unknown(body, ("amount", "unit", "cite"), where)
     amount = check.integer(body, "amount", where, minimum=1, maximum=520)
     unit = check.choice(body, "unit", where, UNITS)
+    cite = check.text(body, "cite", where, required=False, max_len=MAX_CITE)
     if amount is None or unit is None:
         return None
-    return Duration(amount=amount, unit=unit)
+    return Duration(amount=amount, unit=unit, cite=cite)
 
 
 def _office_hours(check: _Checker, raw: Any) -> OfficeHours:
@@ -421,6 +438,8 @@ _TOP_LEVEL = (
     "retention",
     "nightline",
     "procedure",
+    "modelled_on",
+    "report_contacts",
 )
 
 
@@ -461,6 +480,13 @@ def parse_profile(data: Any, source: str = "<memory>") -> InstitutionProfile:
     retention = _retention(check, data.get("retention", _MISSING))
     nightline = _nightline(check, data.get("nightline"))
     procedure = parse_procedure(check, data.get("procedure"))
+    report_contacts = None
+    if data.get("report_contacts") is not None:
+        report_contacts = _contacts(check, data.get("report_contacts"), "report_contacts")
+        if teams is not None and not teams.formal_reports:
+            check.problem("report_contacts", "is only for a formal_reports team that differs from the welfare "
+                                             "team: name it in teams.formal_reports")
+    modelled_on = _modelled_on(check, data.get("modelled_on"))
     if (reporting.appeal_window or reporting.appeal_to) and procedure.appeal is None:
         check.problem("procedure.appeal", "is required when reporting.appeal_window or appeal_to is given "
                                           "(the policy's appeal section, with its cite)")
@@ -483,8 +509,22 @@ def parse_profile(data: Any, source: str = "<memory>") -> InstitutionProfile:
         staff_student_relationships=relationships or "not_stated",
         nightline=nightline,
         procedure=procedure,
+        report_contacts=report_contacts,
+        modelled_on=modelled_on,
         source=source,
     )
+
+
+def _modelled_on(check: _Checker, raw: Any) -> ModelledOn | None:
+    if raw is None:
+        return None
+    body = check.mapping(raw, "modelled_on")
+    if body is None:
+        return None
+    check.unknown(body, ("publisher", "title"), "modelled_on")
+    publisher = check.text(body, "publisher", "modelled_on", max_len=120, gsm=False)
+    title = check.text(body, "title", "modelled_on", max_len=200, gsm=False)
+    return ModelledOn(publisher, title) if publisher and title else None
 
 
 def _teams(check: _Checker, raw: Any) -> Teams | None:
@@ -521,25 +561,25 @@ def _informal_contacts(check: _Checker, raw: Any) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _contacts(check: _Checker, raw: Any) -> Contacts:
-    body = check.mapping(raw, "contacts")
+def _contacts(check: _Checker, raw: Any, where: str = "contacts") -> Contacts:
+    body = check.mapping(raw, where)
     if body is None:
         return Contacts()
     allowed = ("email", "phone", "online_form", "anonymous_form", "in_person")
-    check.unknown(body, allowed, "contacts")
+    check.unknown(body, allowed, where)
     contacts = Contacts(
-        email=check.text(body, "email", "contacts", required=False, max_len=MAX_CONTACT,
+        email=check.text(body, "email", where, required=False, max_len=MAX_CONTACT,
                          pattern=_EMAIL_PATTERN, pattern_hint="an email address"),
-        phone=check.text(body, "phone", "contacts", required=False, max_len=20,
+        phone=check.text(body, "phone", where, required=False, max_len=20,
                          pattern=_PHONE_PATTERN, pattern_hint="a phone number of digits and spaces"),
-        online_form=check.text(body, "online_form", "contacts", required=False, max_len=MAX_CONTACT,
+        online_form=check.text(body, "online_form", where, required=False, max_len=MAX_CONTACT,
                                pattern=_URL_PATTERN, pattern_hint="an https:// address"),
-        anonymous_form=check.text(body, "anonymous_form", "contacts", required=False, max_len=MAX_CONTACT,
+        anonymous_form=check.text(body, "anonymous_form", where, required=False, max_len=MAX_CONTACT,
                                   pattern=_URL_PATTERN, pattern_hint="an https:// address"),
-        in_person=check.text(body, "in_person", "contacts", required=False, max_len=MAX_PLACE),
+        in_person=check.text(body, "in_person", where, required=False, max_len=MAX_PLACE),
     )
     if not contacts.has_any():
-        check.problem("contacts", "must give at least one of email, phone, online_form or in_person")
+        check.problem(where, "must give at least one of email, phone, online_form or in_person")
     return contacts
 
 
@@ -554,7 +594,6 @@ def _reporting(check: _Checker, raw: Any) -> Reporting:
         "appeal_window",
         "appeal_to",
         "in_writing",
-        "partner_university_escalation",
         "accompaniment",
     )
     check.unknown(body, allowed, "reporting")
@@ -563,13 +602,14 @@ def _reporting(check: _Checker, raw: Any) -> Reporting:
     if raw_limit is not None:
         limit = check.mapping(raw_limit, "reporting.time_limit")
         if limit is not None:
-            check.unknown(limit, ("within", "starts"), "reporting.time_limit")
+            check.unknown(limit, ("within", "starts", "cite"), "reporting.time_limit")
             within = _duration(check, limit, "within", "reporting.time_limit")
             if within is None and "within" not in limit:
                 check.problem("reporting.time_limit.within", "is required (amount and unit)")
             starts = check.choice(limit, "starts", "reporting.time_limit", TIME_LIMIT_STARTS)
+            cite = check.text(limit, "cite", "reporting.time_limit", required=False, max_len=MAX_CITE)
             if within is not None and starts is not None:
-                time_limit = TimeLimit(within=within, starts=starts)
+                time_limit = TimeLimit(within=within, starts=starts, cite=cite)
     return Reporting(
         time_limit=time_limit,
         acknowledgement=_duration(check, body, "acknowledgement", "reporting"),
@@ -577,9 +617,6 @@ def _reporting(check: _Checker, raw: Any) -> Reporting:
         appeal_window=_duration(check, body, "appeal_window", "reporting"),
         appeal_to=check.text(body, "appeal_to", "reporting", required=False, max_len=MAX_TEAM),
         in_writing=check.boolean(body, "in_writing", "reporting", default=False),
-        partner_university_escalation=check.boolean(
-            body, "partner_university_escalation", "reporting", default=False
-        ),
         accompaniment=check.text(body, "accompaniment", "reporting", required=False, max_len=80),
     )
 

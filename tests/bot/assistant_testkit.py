@@ -22,10 +22,11 @@ TRAINING_DIR = ROOT / "data" / "rasa"
 HELDOUT_DIR = ROOT / "tests" / "nlu"
 STORIES_DIR = ROOT / "tests" / "stories"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-PROFILE_FIXTURES = FIXTURES / "institutions"
+PROFILE_FIXTURES = FIXTURES / "institutions"  # profiles for tests only: ``longest-fields``
 EXAMPLE_DIR = ROOT / "data" / "institutions"
+PROFILES_DIR = EXAMPLE_DIR  # the shipped profiles: the example and the five modelled on real policies
 
-# Profiles that mirror real policies. ``longest-fields`` only stretches the SMS budget.
+# Profiles that mirror real policies (data/institutions). ``longest-fields`` only stretches the SMS budget.
 REALISTIC_PROFILES = (
     "northway-apprenticeships",
     "harbourside-college",
@@ -94,10 +95,13 @@ def nlu_examples(folder: Path) -> dict[str, list[str]]:
     return out
 
 
+def profile_dir(name: str) -> Path:
+    """Where a profile lives: shipped in data/institutions, or (longest-fields) only for tests."""
+    return PROFILES_DIR if name == "example" or name in REALISTIC_PROFILES else PROFILE_FIXTURES
+
+
 def fixture_profile(name: str) -> InstitutionProfile:
-    if name == "example":
-        return load_profile("example", EXAMPLE_DIR)
-    return load_profile(name, PROFILE_FIXTURES)
+    return load_profile(name, profile_dir(name))
 
 
 def make_tracker(channel: str | None = "webchat", intent: str = "greet", text: str = "hello") -> Any:

@@ -7,12 +7,11 @@ from typing import Any
 
 import pytest
 from assistant_testkit import (
-    EXAMPLE_DIR,
     HELDOUT_DIR,
-    PROFILE_FIXTURES,
     TRAINING_DIR,
     load_domain,
     nlu_examples,
+    profile_dir,
 )
 
 from actions.common import clear_profile_cache
@@ -38,8 +37,7 @@ def use_profile(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], Non
     """Point the actions at one of the profiles (the example or a test fixture)."""
 
     def choose(name: str) -> None:
-        folder = EXAMPLE_DIR if name == "example" else PROFILE_FIXTURES
-        monkeypatch.setenv("INSTITUTIONS_DIR", str(folder))
+        monkeypatch.setenv("INSTITUTIONS_DIR", str(profile_dir(name)))
         monkeypatch.setenv("INSTITUTION_ID", name)
         clear_profile_cache()
 

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from assistant_testkit import ALL_FIXTURE_PROFILES, EXAMPLE_DIR, PROFILE_FIXTURES, fixture_profile
+from assistant_testkit import (
+    ALL_FIXTURE_PROFILES,
+    EXAMPLE_DIR,
+    PROFILE_FIXTURES,
+    PROFILES_DIR,
+    REALISTIC_PROFILES,
+    fixture_profile,
+)
 
 from institutions import (
     DEFAULT_INSTITUTION_ID,
@@ -39,12 +46,12 @@ def test_the_example_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
     assert profile.name == "Example College"
     assert profile.retention.conversations_without_case_days == 30
     assert profile.retention.closed_case_years == 6
-    assert profile.reporting.investigation_target == Duration(30, "working_days")
+    assert profile.reporting.investigation_target == Duration(30, "working_days", cite="8.4")
     assert profile.reporting.appeal_window == Duration(10, "working_days")
 
 
 def test_environment_variables_choose_the_profile(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("INSTITUTIONS_DIR", str(PROFILE_FIXTURES))
+    monkeypatch.setenv("INSTITUTIONS_DIR", str(PROFILES_DIR))
     monkeypatch.setenv("INSTITUTION_ID", "afon-valley-university")
     assert load_profile().id == "afon-valley-university"
 
@@ -56,8 +63,9 @@ def test_every_fixture_profile_is_valid(name: str) -> None:
     assert profile.office_hours.days
 
 
-def test_fixture_ids_are_all_listed() -> None:
-    assert set(available_ids(PROFILE_FIXTURES)) == set(ALL_FIXTURE_PROFILES)
+def test_profile_ids_are_all_listed() -> None:
+    assert set(available_ids(PROFILES_DIR)) == {"example", *REALISTIC_PROFILES}
+    assert set(available_ids(PROFILE_FIXTURES)) == set(ALL_FIXTURE_PROFILES) - set(REALISTIC_PROFILES)
 
 
 def test_profiles_reflect_how_the_policies_differ() -> None:
@@ -77,10 +85,10 @@ def test_profiles_reflect_how_the_policies_differ() -> None:
 
     # Timescales: a 30-working-day investigation target and a 10-working-day appeal window in
     # one; ten (calendar) days to appeal in another; nothing stated in the rest.
-    assert partner_college.reporting.investigation_target == Duration(30, "working_days")
+    assert partner_college.reporting.investigation_target == Duration(30, "working_days", cite="7.6.3")
     assert partner_college.reporting.appeal_window == Duration(10, "working_days")
     assert university.reporting.appeal_window == Duration(10, "days")
-    assert university.reporting.acknowledgement == Duration(5, "days")
+    assert university.reporting.acknowledgement == Duration(5, "days", cite="7.5")
     assert apprenticeships.reporting.appeal_window is None
     assert study_centre.reporting.appeal_window is None
 
@@ -89,10 +97,15 @@ def test_profiles_reflect_how_the_policies_differ() -> None:
     assert university.reporting.in_writing is True
     assert apprenticeships.teams.report_receiver == "Safeguarding Team"
 
-    # Partner universities lead serious cases for the private colleges.
-    assert partner_college.reporting.partner_university_escalation is True
-    assert study_centre.reporting.partner_university_escalation is True
-    assert university.reporting.partner_university_escalation is False
+    # Partner universities: one passes serious cases to them, one lets the student choose their procedure.
+    assert "Serious or complex cases are passed" in partner_college.procedure.says("partner_university").says
+    assert "you can choose" in study_centre.procedure.says("partner_university").says
+    assert university.procedure.says("partner_university") is None
+    # One contact block per team: the registrar who receives complaints is not the wellbeing team.
+    assert university.reports_reached_at.email == "registry@afon.example.org"
+    assert university.contacts.email == "wellbeing@afon.example.org"
+    # Each modelled on a named policy a reviewer can check.
+    assert partner_college.modelled_on.title == "Sexual Harassment and Misconduct Policy"
 
     # Anonymous forms, staff-student relationships, informal contacts, nation.
     assert partner_college.contacts.anonymous_form and study_centre.contacts.anonymous_form
@@ -150,11 +163,11 @@ def test_wrong_types_are_explained() -> None:
     data = valid_data()
     data["teams"] = ["welfare"]
     data["informal_contacts"] = "your tutor"
-    data["reporting"]["partner_university_escalation"] = "yes"
+    data["reporting"]["in_writing"] = "yes"
     problems = problems_for(data)
     assert "teams: must be a mapping of fields (got a list)" in problems
     assert "informal_contacts: must be a list (got text)" in problems
-    assert "reporting.partner_university_escalation: must be true or false (got 'yes')" in problems
+    assert "reporting.in_writing: must be true or false (got 'yes')" in problems
 
 
 def test_time_limits_need_a_duration_and_a_start() -> None:
@@ -198,7 +211,7 @@ def test_the_id_must_match_the_file_name(tmp_path: Path) -> None:
 
 def test_an_unknown_id_lists_the_profiles_there() -> None:
     with pytest.raises(ProfileError) as caught:
-        load_profile("nowhere", PROFILE_FIXTURES)
+        load_profile("nowhere", PROFILES_DIR)
     assert "no profile called 'nowhere'" in str(caught.value)
     assert "harbourside-college" in str(caught.value)
 
@@ -264,3 +277,11 @@ def test_an_appeal_window_needs_the_policys_appeal_section() -> None:
     del data["procedure"]["appeal"]
     assert any(p.startswith("procedure.appeal: is required when reporting.appeal_window")
                for p in problems_for(data))
+
+
+def test_the_readme_table_shows_every_profiles_facts_and_sections() -> None:
+    from institutions.table import render
+
+    readme = (PROFILES_DIR / "README.md").read_text(encoding="utf-8")
+    assert render(PROFILES_DIR) in readme, "run python -m institutions.table and paste it into the README"
+    assert "| appeal | 10.1 | - | 7.6.2 | 7.4 | - |" in readme  # two of the five policies give no appeal

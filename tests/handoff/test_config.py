@@ -78,6 +78,6 @@ def test_the_action_server_refuses_the_example_profile_in_production_and_starts_
     assert refused.returncode != 0 and "a fictional profile" in refused.stderr
     started = subprocess.run(run, cwd=root, capture_output=True, text=True, env=dict(
         env, ENVIRONMENT="production", INSTITUTION_ID="harbourside-college",
-        INSTITUTIONS_DIR=str(root / "tests" / "bot" / "fixtures" / "institutions")))
+        INSTITUTIONS_DIR=str(root / "data" / "institutions")))
     assert started.returncode == 0, started.stderr
     assert subprocess.run(run, cwd=root, env=dict(env, ENVIRONMENT="development")).returncode == 0
