@@ -89,7 +89,10 @@ def build_confidentiality_in_policy(profile: InstitutionProfile, channel: str) -
                              channel))
     if not said:
         said.append(f"To know exactly when {name} shares information, ask {the(profile.teams.welfare)}.")
-    return [Reply(text) for text in said]  # each fits one SMS
+    replies = [Reply(text) for text in said]  # each fits one SMS
+    replies[-1] = Reply(replies[-1].text, (button("What happens to this chat?", "ask_chat_privacy"),
+                                           button("Reporting without names", "ask_anonymous"), TALK_TO_PERSON))
+    return replies
 
 
 class ActionConfidentialityInPolicy(ProfileAction):

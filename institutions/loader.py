@@ -31,6 +31,14 @@ def production_profile_problem(environ: dict[str, str] | None = None) -> str | N
     if chosen == DEFAULT_INSTITUTION_ID:
         return (f"INSTITUTION_ID is {chosen!r}, a fictional profile: in production set INSTITUTION_ID to your "
                 "institution's own profile (see data/institutions/README.md)")
+    try:
+        profile = load_profile(chosen, env.get(ENV_DIR, "").strip() or None)
+    except ProfileError:
+        return None  # reported, with its problems, where the profile is used
+    if profile.modelled_on is not None:
+        return (f"INSTITUTION_ID is {chosen!r}, a fictional profile modelled on {profile.modelled_on.publisher}'s "
+                "policy: copy it to your institution's own id, replace its names, contacts and facts with your own, "
+                "and remove modelled_on (see data/institutions/README.md)")
     return None
 
 

@@ -40,6 +40,7 @@ ALL_FIXTURE_PROFILES = (*REALISTIC_PROFILES, "longest-fields")
 def _all_actions() -> tuple[type, ...]:
     from actions.contact import ActionContactDetails, ActionExplainInternalSupport
     from actions.options import ActionExplainAnonymous, ActionExplainInformalRoutes
+    from actions.policy import ActionConfidentialityInPolicy, ActionExplainPolicyFact
     from actions.privacy import ActionExplainChatData
     from actions.relationships import ActionExplainStaffStudent
     from actions.reporting import (
@@ -50,6 +51,8 @@ def _all_actions() -> tuple[type, ...]:
     )
 
     return (
+        ActionExplainPolicyFact,
+        ActionConfidentialityInPolicy,
         ActionExplainFormalReport,
         ActionExplainReportProcess,
         ActionExplainTimeLimits,

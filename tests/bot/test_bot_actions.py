@@ -44,6 +44,8 @@ class FixedClock(ActionContactDetails):
 
 def test_action_names_are_the_ones_the_domain_uses() -> None:
     assert [a().name() for a in ALL_ACTIONS] == [
+        "action_explain_policy_fact",
+        "action_confidentiality_in_policy",
         "action_explain_formal_report",
         "action_explain_report_process",
         "action_explain_time_limits",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from pathlib import Path
 import secrets
 from collections.abc import Iterator
 
@@ -62,3 +63,20 @@ def settings(database_url: str) -> Settings:
 def client(settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings)) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def own_profile(monkeypatch: pytest.MonkeyPatch, tmp_path) -> str:
+    """An institution's own profile, as production needs (the shipped ones are fictional): a copy of
+    harbourside-college without ``modelled_on``, under its own id, in a folder INSTITUTIONS_DIR names."""
+    import yaml
+
+    root = Path(__file__).resolve().parents[2]
+    data = yaml.safe_load((root / "data" / "institutions" / "harbourside-college.yml").read_text(encoding="utf-8"))
+    del data["modelled_on"]
+    data["id"] = "our-college"
+    folder = tmp_path / "own-institutions"
+    folder.mkdir()
+    (folder / "our-college.yml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    monkeypatch.setenv("INSTITUTIONS_DIR", str(folder))
+    return "our-college"

@@ -265,18 +265,18 @@ def test_the_console_socket_accepts_its_own_origin(client, sam):
         assert ws.receive_json()["type"] == "pong"
 
 
-def _production_settings(database_url: str, **extra) -> Settings:
+def _production_settings(database_url: str, **extra) -> Settings:  # with the own_profile fixture
     return Settings(
         environment="production", database_url=database_url, rasa_url=CLOSED_PORT_URL, rasa_timeout=2.0,
         secret_key="k" * 40, rasa_channel_token="r" * 24, handoff_api_token="h" * 24,
         twilio_account_sid="AC" + "1" * 32, twilio_auth_token="t" * 32, public_url="https://support.example.ac.uk",
-        encryption_keys=Fernet.generate_key().decode(), institution_id="harbourside-college", _env_file=None,
+        encryption_keys=Fernet.generate_key().decode(), institution_id="our-college", _env_file=None,
         **extra,
     )
 
 
 @pytest.fixture
-def production(database_url) -> Iterator[tuple[TestClient, Settings]]:
+def production(database_url, own_profile) -> Iterator[tuple[TestClient, Settings]]:
     settings = _production_settings(database_url, embed_sites=["https://*.college.ac.uk"])
     with TestClient(create_app(settings), base_url="https://support.example.ac.uk") as client:
         yield client, settings
