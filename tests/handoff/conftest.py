@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-from pathlib import Path
 import secrets
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
