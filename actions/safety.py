@@ -95,7 +95,7 @@ class ActionCheckInAnswer(Action):
         kind = tracker.get_slot(CHECK_IN_SLOT) or "safety"
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         meant = {"affirm": "yes", "deny": "no", "check_in_skip": "skip"}.get(intent or "")
-        labels = set(_service_labels(tracker))
+        labels = set(service_labels(tracker))
         if concerning(texts, kind, meant):
             labels.add(texts.label[kind])
         if labels:
@@ -113,7 +113,7 @@ class ActionCheckInAnswer(Action):
         return [SlotSet(CHECK_IN_SLOT, None)]
 
 
-def _service_labels(tracker: Tracker) -> frozenset[str]:
+def service_labels(tracker: Tracker) -> frozenset[str]:
     """Labels in the service's verdict on this message (a quick reply skips the risk detector)."""
     metadata = tracker.latest_message.get("metadata") or {}
     raw = metadata.get(METADATA_KEY) if isinstance(metadata, dict) else None

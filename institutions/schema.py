@@ -225,6 +225,7 @@ class InstitutionProfile:
     # How to reach whoever receives formal reports, when that team is not the welfare team (``contacts``).
     report_contacts: Contacts | None = None
     modelled_on: ModelledOn | None = None
+    policy_url: str | None = None  # the full policy online, linked from quoted sections
     source: str = "<memory>"
 
     @property
@@ -440,6 +441,7 @@ _TOP_LEVEL = (
     "procedure",
     "modelled_on",
     "report_contacts",
+    "policy_url",
 )
 
 
@@ -487,6 +489,8 @@ def parse_profile(data: Any, source: str = "<memory>") -> InstitutionProfile:
             check.problem("report_contacts", "is only for a formal_reports team that differs from the welfare "
                                              "team: name it in teams.formal_reports")
     modelled_on = _modelled_on(check, data.get("modelled_on"))
+    policy_url = check.text(data, "policy_url", "", required=False, max_len=MAX_CONTACT, pattern=_URL_PATTERN,
+                            pattern_hint="an https:// address")
     if (reporting.appeal_window or reporting.appeal_to) and procedure.appeal is None:
         check.problem("procedure.appeal", "is required when reporting.appeal_window or appeal_to is given "
                                           "(the policy's appeal section, with its cite)")
@@ -511,6 +515,7 @@ def parse_profile(data: Any, source: str = "<memory>") -> InstitutionProfile:
         procedure=procedure,
         report_contacts=report_contacts,
         modelled_on=modelled_on,
+        policy_url=policy_url,
         source=source,
     )
 

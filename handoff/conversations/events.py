@@ -21,6 +21,9 @@ def message_event(message: Message) -> dict[str, Any]:
     buttons = message.extra.get("buttons") if message.extra else None
     if buttons:
         event["buttons"] = buttons
+    quoted = message.extra.get("policy_sections") if message.extra else None
+    if quoted:
+        event["quoted"] = quoted  # the policy sections this reply quoted (the student read them; officers see them)
     return event
 
 

@@ -341,7 +341,7 @@ async def _ask_assistant(ctx: AppContext, conversation: Conversation, received: 
                 metadata={"institution_id": conversation.institution_id,
                           METADATA_KEY: risk.to_metadata() if risk is not None else None},
             )
-        replies, asked = checkin.asked(replies)
+        replies, asked = checkin.asked(quoted(replies))
         if asked is None and risk is not None and risk.flagged:
             replies += _check_in_after(risk, conversation)  # the assistant answered the label only
         return replies
@@ -390,9 +390,31 @@ async def _deliver(ctx: AppContext, conversation: Conversation, replies: list[Re
     return stored.messages
 
 
+QUOTED = "policy_sections"  # the sections of the institution's policy a reply quoted (actions/lookup.py)
+
+
+def quoted(replies: list[Reply]) -> list[Reply]:
+    """The assistant's replies with the policy sections it quoted moved onto the reply before them.
+
+    The assistant sends them as a separate custom message after the quote; officers see them in the console.
+    """
+    out: list[Reply] = []
+    for reply in replies:
+        sections = reply.custom.get(QUOTED) if reply.custom else None
+        if isinstance(sections, list) and not reply.text and not reply.buttons:
+            if out:
+                labels = [s[:120] for s in sections if isinstance(s, str)][:4]
+                out[-1].custom = {**(out[-1].custom or {}), QUOTED: labels}
+            continue
+        out.append(reply)
+    return out
+
+
 def _reply_extra(reply: Reply) -> dict[str, object] | None:
-    """What is kept with a reply besides its text: its quick replies, and the check-in it asks."""
+    """What is kept with a reply besides its text: its quick replies, the check-in it asks, what it quoted."""
     extra: dict[str, object] = {"buttons": reply.buttons} if reply.buttons else {}
+    if reply.custom and reply.custom.get(QUOTED):
+        extra[QUOTED] = reply.custom[QUOTED]
     if reply.custom and reply.custom.get(checkin.MARKER):
         extra[checkin.MARKER] = reply.custom[checkin.MARKER]
         if reply.custom.get(checkin.BY_SERVICE):

@@ -574,6 +574,12 @@
         return LOW + label;
       }))));
     }
+    if ((message.quoted || []).length) {
+      // The sections of the institution's policy this reply quoted: what the student has read.
+      item.appendChild(el("p", "quoted", "Quoted from the policy: " + message.quoted.map(function (label) {
+        return "section " + label;
+      }).join("; ")));
+    }
     place(item, message.seq);
 
     if (atEnd || message.from === "officer") ui.transcript.scrollTop = ui.transcript.scrollHeight;

@@ -174,3 +174,54 @@ def test_the_assistant_uses_the_services_verdict_and_does_not_check_the_text_aga
     # Rasa's own rules would flag these words; the service's (given) verdict said nothing, and that is what counts.
     assert not any("116 123" in r["text"] and "A&E" in r["text"] for r in replies)
     assert given.calls == [CRISIS]
+
+
+# --- look-up in the institution's own policy, through the real assistant ------------------------------------
+
+def test_a_question_about_the_policy_is_answered_with_its_section_and_the_console_sees_what_was_quoted(service):
+    client, settings, _ = service
+    with client.websocket_connect("/ws/chat") as ws:
+        _hello(ws)
+        replies = _turn(ws, "what does the policy say about appealing the outcome", "p1", until="Read the full policy")
+    quotes = [r for r in replies if r["text"].startswith("From Example College's policy, section ")]
+    assert quotes and "9.1" in quotes[0]["text"] and quotes[0]["quoted"][0].startswith("9.1")
+    assert any("/request_person" in str(r.get("buttons")) for r in replies)
+    assert "quoted" in _stored_extra(settings, "policy_sections")  # kept with the message for the console
+
+
+def test_a_policy_question_by_sms_gives_the_section_within_one_text(service):
+    client, settings, _ = service
+    replies = _sms(client, settings, "wat does the policy say about appeals")
+    assert replies and all(fits_sms(r) for r in replies)
+    assert any("section 9.1" in r for r in replies)
+
+
+def test_a_policy_question_the_policy_cannot_answer_gets_an_honest_no_and_a_person(service):
+    client, _, _ = service
+    with client.websocket_connect("/ws/chat") as ws:
+        _hello(ws)
+        replies = _turn(ws, "what does the policy say about parking permits for the staff car park", "p2",
+                        until="couldn't find")
+    assert "I couldn't find that in Example College's policy" in replies[-1]["text"]
+    assert "/request_person" in str(replies[-1].get("buttons"))
+
+
+def _stored_extra(settings: Settings, key: str) -> str:
+    """'quoted' when an assistant message was stored with the sections it quoted."""
+    import asyncio
+
+    from sqlalchemy import select
+
+    from handoff.conversations.models import Message
+    from handoff.core.db import create_engine, create_sessionmaker
+
+    async def read() -> str:
+        engine = create_engine(settings.async_database_url)
+        try:
+            async with create_sessionmaker(engine)() as db:
+                extras = (await db.scalars(select(Message.extra))).all()
+                return "quoted" if any((extra or {}).get(key) for extra in extras) else "nothing quoted"
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())

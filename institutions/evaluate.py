@@ -1,0 +1,74 @@
+"""How well look-up finds the right section: ``python -m institutions.evaluate``.
+
+The questions (``tests/policy_lookup/questions.yml``) were written by someone who saw neither the section
+texts nor the look-up; each carries the section(s) that answer it, chosen afterwards by reading the policy.
+The ``blind`` split is never used to tune the look-up (synonyms, weights, threshold); only ``tune`` is.
+Targets: the right section in the top 3 for at least 90% and first for at least 75%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from institutions.loader import default_directory
+from institutions.lookup import PolicyIndex, policy_index
+
+QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "policy_lookup" / "questions.yml"
+TOP3_TARGET, TOP1_TARGET = 0.90, 0.75
+
+
+@dataclass(frozen=True)
+class Figures:
+    split: str
+    count: int
+    top1: float
+    top3: float
+    answered: float  # share of questions with a section above the threshold (the rest get the honest no)
+
+
+def load_questions(path: Path = QUESTIONS) -> list[dict]:
+    items = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    return [item for item in items if isinstance(item, dict) and item.get("expected")]
+
+
+def evaluate(items: list[dict], directory: Path | None = None) -> list[Figures]:
+    folder = directory or default_directory()
+    out = []
+    for split in ("tune", "blind"):
+        chosen = [item for item in items if item.get("split", "tune") == split]
+        if not chosen:
+            continue
+        top1 = top3 = answered = 0
+        for item in chosen:
+            index: PolicyIndex | None = policy_index(folder, item["profile"])
+            if index is None:
+                continue
+            expected = {str(e).lower() for e in item["expected"]}
+            found = [m.section.number.lower() for m in index.search(item["question"], k=3)]
+            top1 += bool(found) and found[0] in expected
+            top3 += bool(expected & set(found))
+            answered += bool(index.answer(item["question"]))
+        n = len(chosen)
+        out.append(Figures(split, n, top1 / n, top3 / n, answered / n))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m institutions.evaluate")
+    parser.add_argument("--questions", type=Path, default=QUESTIONS)
+    args = parser.parse_args(argv)
+    figures = evaluate(load_questions(args.questions))
+    for f in figures:
+        print(f"{f.split:5}  {f.count:3} questions  top-1 {f.top1:.0%}  top-3 {f.top3:.0%}  "
+              f"answered above the threshold {f.answered:.0%}")
+    print(f"targets: top-3 >= {TOP3_TARGET:.0%}, top-1 >= {TOP1_TARGET:.0%}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""Look-up in the institution's own policy: the section or two that best answer a question (BM25).
+
+Questions and sections go through the same normalisation: lower case, SMS speak spelt out, a light stemmer
+and a small list of the field's synonyms mapped to one word (complaint/report, appeal/challenge, the other
+person/harasser/accused), so "cn i challenge the outcome" finds the appeals section.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from rank_bm25 import BM25Okapi
+
+from institutions.policy_doc import PolicyDocument, Section, load_policy
+
+# Below this score the best section is not trusted to answer the question (chosen on the tuning questions,
+# never on the blind ones: python -m institutions.evaluate).
+MIN_SCORE = 3.0
+TITLE_WEIGHT = 2  # a section's title words count this many times
+
+SMS = {
+    "u": "you", "ur": "your", "r": "are", "wat": "what", "wot": "what", "wht": "what", "cn": "can", "cud": "could",
+    "coll": "college", "uni": "university", "pls": "please", "plz": "please", "ppl": "people", "abt": "about",
+    "bc": "because", "cos": "because", "coz": "because", "b4": "before", "2": "to", "4": "for", "wen": "when",
+    "ppolicy": "policy", "polcy": "policy", "poilcy": "policy", "complant": "complaint", "complaitn": "complaint",
+    "apeal": "appeal", "appel": "appeal", "anonymus": "anonymous", "anonimous": "anonymous", "confidental":
+    "confidential", "confidentiallity": "confidential", "investigaton": "investigation", "tho": "though",
+    "dont": "do not", "doesnt": "does not", "wont": "will not", "cant": "cannot", "im": "i am", "ive": "i have",
+    "gonna": "going to", "wanna": "want to", "mins": "minutes", "hrs": "hours", "yr": "year", "yrs": "years",
+}
+# Words of the field that mean the same thing here, mapped to one (after stemming).
+SYNONYMS = {
+    "report": "complain", "complaint": "complain", "complain": "complain", "grievance": "complain",
+    "allegation": "complain", "alleg": "complain",
+    "appeal": "appeal", "challenge": "appeal", "disagree": "appeal", "overturn": "appeal",
+    "harasser": "respondent", "accused": "respondent", "perpetrator": "respondent", "respondent": "respondent",
+    "anonymous": "anonym", "anonymously": "anonym",
+    "private": "confidential", "confidentiality": "confidential", "secret": "confidential",
+    "deadline": "limit",
+    "police": "police", "crime": "police", "criminal": "police", "cps": "police", "court": "police",
+    "record": "record", "data": "record", "gdpr": "record",
+    "counselling": "support", "counsellor": "support", "wellbeing": "support", "support": "support",
+    "relationship": "relationship", "dating": "relationship",
+    "lecturer": "staff", "tutor": "staff", "teacher": "staff", "employee": "staff",
+    "mediation": "informal", "informally": "informal", "informal": "informal",
+    "punish": "sanction", "sanction": "sanction", "penalty": "sanction", "expel": "sanction", "expulsion":
+    "sanction", "dismissal": "sanction", "disciplinary": "sanction", "discipline": "sanction",
+    "retaliation": "victimis", "victimisation": "victimis", "revenge": "victimis", "victimise": "victimis",
+    "training": "train", "workshop": "train",
+    "parent": "parent", "carer": "parent", "mum": "parent", "dad": "parent",
+}
+STOP = frozenset(
+    "a an and are as at be been but by can could do does for from had has have how i if in into is it its "
+    "me my of on or our so than that the their them then there they this to was we were what when where "
+    "which who will with would you your about any there's it's i'm policy say says said section part show "
+    "tell please know want does not".split()
+)
+WORD = re.compile(r"[a-z0-9]+")
+
+
+def _stem(word: str) -> str:
+    for suffix, repl in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)] + repl
+    return word
+
+
+def tokens(text: str) -> list[str]:
+    """The words of a question or section that matter for look-up."""
+    out: list[str] = []
+    for raw in WORD.findall(text.lower()):
+        for word in SMS.get(raw, raw).split():
+            if word in STOP:
+                continue
+            canonical = SYNONYMS.get(word) or SYNONYMS.get(_stem(word)) or _stem(word)
+            out.append(canonical)
+    return out
+
+
+@dataclass(frozen=True)
+class Match:
+    section: Section
+    score: float
+
+
+class PolicyIndex:
+    """BM25 over one policy's sections (title words weighted), built once per document."""
+
+    def __init__(self, document: PolicyDocument) -> None:
+        self.document = document
+        self.sections = [s for s in document.sections if s.text.strip()]
+        corpus = [tokens(s.title) * TITLE_WEIGHT + tokens(s.text) for s in self.sections]
+        self._bm25 = BM25Okapi(corpus) if self.sections else None
+
+    def search(self, question: str, k: int = 3) -> list[Match]:
+        query = tokens(question)
+        if not query or self._bm25 is None:
+            return []
+        scores = self._bm25.get_scores(query)
+        ranked = sorted(range(len(scores)), key=lambda i: scores[i], reverse=True)[:k]
+        return [Match(self.sections[i], float(scores[i])) for i in ranked if scores[i] > 0]
+
+    def answer(self, question: str, k: int = 2, min_score: float = MIN_SCORE) -> list[Match]:
+        """The best one or two sections when the best is trusted; [] for an honest "I couldn't find it"."""
+        found = self.search(question, k=max(k, 2))
+        if not found or found[0].score < min_score:
+            return []
+        best = found[0].score
+        # A second section only when it is nearly as good: one clear answer reads better than two.
+        return [m for m in found[:k] if m.score >= 0.75 * best]
+
+
+@lru_cache(maxsize=16)
+def _index(directory: str, institution_id: str, mtime: float) -> PolicyIndex | None:
+    document = load_policy(Path(directory), institution_id)
+    return None if document is None else PolicyIndex(document)
+
+
+def policy_index(directory: Path, institution_id: str) -> PolicyIndex | None:
+    """The cached index of a profile's policy (rebuilt when the file changes); None when it has no policy."""
+    path = directory / institution_id / "policy.md"
+    try:
+        mtime = path.stat().st_mtime
+    except OSError:
+        return None
+    return _index(str(directory), institution_id, mtime)

@@ -1,0 +1,92 @@
+"""'What does my policy say about ...?': the institution's own sections, an honest no, and never in place of a
+crisis answer."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from assistant_testkit import PROFILES_DIR, make_tracker, run_action
+
+from actions.lookup import ActionPolicyLookup, ActionPolicyLookupOrDefault, about, excerpt
+from institutions.lookup import policy_index, tokens
+from safety.gsm import is_gsm7
+from safety.verdict import METADATA_KEY, Verdict
+
+
+def ask(use_profile, action, text: str, channel: str = "webchat", profile: str = "harbourside-college",
+        metadata: dict | None = None) -> list[dict]:
+    use_profile(profile)
+    tracker = make_tracker(channel, "ask_policy", text)
+    if metadata is not None:
+        tracker.latest_message["metadata"] = metadata
+    return run_action(action, tracker)[1]
+
+
+def test_the_normalisation_reads_sms_and_the_fields_synonyms() -> None:
+    assert tokens("cn i challenge the outcome") == tokens("can I appeal the outcome")
+    assert "complain" in tokens("how do I report it") and "complain" in tokens("making a complaint")
+    assert about("what does the policy say about appeals") == "appeals"
+
+
+def test_a_policy_question_gets_the_section_number_title_and_words_and_the_full_policy(use_profile) -> None:
+    said = ask(use_profile, ActionPolicyLookup(), "what does the policy say about relationships with staff")
+    first = said[0]["text"]
+    assert first.startswith("From Harbourside College's policy, section 5")
+    assert "Read the full policy: https://example.org/harbourside/policy" in said[-2]["text"]
+    assert {"payload": "/request_person", "title": "Talk to a person"} in said[-2]["buttons"]
+    assert said[-1]["custom"]["policy_sections"][0].startswith("5")  # what the console shows
+
+
+def test_by_sms_the_section_and_the_link_fit_one_text(use_profile) -> None:
+    said = ask(use_profile, ActionPolicyLookup(), "wat does the policy say bout dating a lecturer", "sms")
+    texts = [m["text"] for m in said if m.get("text")]
+    assert len(texts) == 1 and len(texts[0]) <= 320 and is_gsm7(texts[0])
+    assert "see section 5" in texts[0] and "https://example.org/harbourside/policy" in texts[0]
+
+
+def test_nothing_that_fits_gets_an_honest_no_and_a_person(use_profile) -> None:
+    said = ask(use_profile, ActionPolicyLookup(), "what does the policy say about parking permits")
+    assert said[0]["text"].startswith("I couldn't find that in Harbourside College's policy.")
+    assert "welfare@harbourside.example.org" in said[0]["text"]
+    assert not any(m.get("custom") for m in said)
+
+
+def test_a_message_nobody_understood_is_looked_up_and_otherwise_still_gets_the_24_7_line(use_profile) -> None:
+    found = ask(use_profile, ActionPolicyLookupOrDefault(), "the interim measures panel thing how does it work")
+    assert found[0]["text"].startswith("From Harbourside College's policy, section 8.3")
+    nothing = ask(use_profile, ActionPolicyLookupOrDefault(), "blorp wibble")
+    assert nothing == [{"response": "utter_default", **{k: v for k, v in nothing[0].items() if k != "response"}}]
+
+
+def test_a_message_the_safety_check_raised_is_never_answered_with_a_quote(use_profile) -> None:
+    crisis = {METADATA_KEY: Verdict(labels=frozenset({"suicide_self_harm"}), severity=3, layer="rule",
+                                    score=1.0).to_metadata()}
+    for action in (ActionPolicyLookup(), ActionPolicyLookupOrDefault()):
+        said = ask(use_profile, action, "what does the policy say about appeals i want to end it", metadata=crisis)
+        assert [m.get("response") for m in said] == ["utter_default"]
+
+
+def test_a_profile_without_a_policy_document_says_so_honestly(use_profile) -> None:
+    said = ask(use_profile, ActionPolicyLookup(), "what does it say about appeals", profile="longest-fields")
+    assert said[0]["text"].startswith("I couldn't find that in")
+
+
+@pytest.mark.parametrize("text", ["", " ", "?" * 5000, "a" * 20000, "\u200b\u0000 policy", "section 99.99.99"])
+def test_odd_questions_never_break_the_answer(use_profile, text: str) -> None:
+    said = ask(use_profile, ActionPolicyLookup(), text, "sms")
+    assert said and all(len(m["text"]) <= 320 for m in said if m.get("text"))
+
+
+def test_the_index_is_built_once_and_a_look_up_is_fast() -> None:
+    index = policy_index(PROFILES_DIR, "harbourside-college")
+    assert index is policy_index(PROFILES_DIR, "harbourside-college")
+    started = time.perf_counter()
+    index.search("can i appeal if i disagree with the outcome")
+    assert time.perf_counter() - started < 0.5  # the real figure is in bench/bench_lookup.py
+
+
+def test_excerpts_stop_at_a_sentence() -> None:
+    text = "First sentence here. Second one is here too. Third. Fourth is never shown."
+    assert excerpt(text) == "First sentence here. Second one is here too. Third."
+    assert excerpt("word " * 200).endswith("...") and len(excerpt("word " * 200)) <= 360
