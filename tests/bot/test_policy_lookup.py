@@ -90,3 +90,25 @@ def test_excerpts_stop_at_a_sentence() -> None:
     text = "First sentence here. Second one is here too. Third. Fourth is never shown."
     assert excerpt(text) == "First sentence here. Second one is here too. Third."
     assert excerpt("word " * 200).endswith("...") and len(excerpt("word " * 200)) <= 360
+
+
+def test_every_section_a_profile_cites_is_in_its_policy_document() -> None:
+    """What the assistant cites ("your policy, section 7.3") is a section a student can find in the document."""
+    from institutions import available_ids, load_profile
+    from institutions.policy_doc import load_policy
+    from institutions.procedure import STATED
+
+    checked = 0
+    for ident in available_ids(PROFILES_DIR):
+        document = load_policy(PROFILES_DIR, ident)
+        assert document is not None, f"{ident} has no policy.md"
+        profile = load_profile(ident, PROFILES_DIR)
+        reporting = profile.reporting
+        cites = [profile.procedure.cited(fact) for fact in
+                 ("appeal", "investigation", "informal", "counselling", "police_referral", *STATED)]
+        cites += [d.cite for d in (reporting.acknowledgement, reporting.investigation_target, reporting.time_limit)
+                  if d is not None]
+        for cite in filter(None, cites):
+            assert document.find(cite) is not None, f"{ident}: section {cite} is not in its policy"
+            checked += 1
+    assert checked > 50
