@@ -84,6 +84,7 @@ sms: setup
 bench: setup train
 	$(HANDOFF)/python bench/bench_risk.py
 	$(BOT)/python bench/bench_risk.py
+	$(BOT)/python bench/bench_lookup.py
 	$(HANDOFF)/python bench/bench_signpost.py
 	$(HANDOFF)/python bench/bench_handoff.py 30
 	$(HANDOFF)/python bench/bench_load.py --conversations 50 200

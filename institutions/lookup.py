@@ -20,6 +20,8 @@ from institutions.policy_doc import PolicyDocument, Section, load_policy
 # never on the blind ones: python -m institutions.evaluate).
 MIN_SCORE = 3.0
 TITLE_WEIGHT = 2  # a section's title words count this many times
+MAX_QUESTION_CHARS = 1000
+MAX_QUERY_WORDS = 40
 
 SMS = {
     "u": "you", "ur": "your", "r": "are", "wat": "what", "wot": "what", "wht": "what", "cn": "can", "cud": "could",
@@ -96,7 +98,9 @@ class PolicyIndex:
         self._bm25 = BM25Okapi(corpus) if self.sections else None
 
     def search(self, question: str, k: int = 3) -> list[Match]:
-        query = tokens(question)
+        # Each word once, and no more than a question's worth: a 2,000-character message costs no more than a
+        # long question (BM25 scores every section for every query word).
+        query = list(dict.fromkeys(tokens(question[:MAX_QUESTION_CHARS])))[:MAX_QUERY_WORDS]
         if not query or self._bm25 is None:
             return []
         scores = self._bm25.get_scores(query)
