@@ -29,7 +29,7 @@ from actions.common import (
 from actions.safety import service_labels
 from institutions import InstitutionProfile, ProfileError
 from institutions.loader import default_directory
-from institutions.lookup import Match, policy_index
+from institutions.lookup import FALLBACK_MIN_SCORE, MIN_SCORE, Match, policy_index
 
 QUOTED = "policy_sections"  # kept with the reply, so the officer console can show what the student read
 NOT_UNDERSTOOD = "utter_default"
@@ -98,7 +98,8 @@ class ActionPolicyLookup(ProfileAction):
             index = policy_index(default_directory(), profile.id)
         except ProfileError:
             return await super().run(dispatcher, tracker, domain)
-        matches = index.answer(about(question) or question) if index is not None else []
+        floor = FALLBACK_MIN_SCORE if self.fallback else MIN_SCORE
+        matches = index.answer(about(question) or question, min_score=floor) if index is not None else []
         if self.fallback and not matches:
             dispatcher.utter_message(response=NOT_UNDERSTOOD)  # still carries the 24/7 line
             return []

@@ -25,47 +25,57 @@ TOP3_TARGET, TOP1_TARGET = 0.90, 0.75
 @dataclass(frozen=True)
 class Figures:
     split: str
-    count: int
+    answerable: int  # questions a section of the policy answers
     top1: float
     top3: float
-    answered: float  # share of questions with a section above the threshold (the rest get the honest no)
+    answered: float  # of those, the share given a section (above the threshold) rather than the honest no
+    unanswerable: int  # questions the policy does not answer
+    declined: float  # of those, the share given the honest "I couldn't find that"
 
 
 def load_questions(path: Path = QUESTIONS) -> list[dict]:
     items = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-    return [item for item in items if isinstance(item, dict) and item.get("expected")]
+    return [item for item in items if isinstance(item, dict) and item.get("question") and "expected" in item]
 
 
-def evaluate(items: list[dict], directory: Path | None = None) -> list[Figures]:
+def evaluate(items: list[dict], directory: Path | None = None, min_score: float | None = None) -> list[Figures]:
     folder = directory or default_directory()
     out = []
     for split in ("tune", "blind"):
         chosen = [item for item in items if item.get("split", "tune") == split]
         if not chosen:
             continue
-        top1 = top3 = answered = 0
+        top1 = top3 = answered = declined = 0
+        answerable = [item for item in chosen if item["expected"]]
         for item in chosen:
             index: PolicyIndex | None = policy_index(folder, item["profile"])
             if index is None:
+                continue
+            given = index.answer(item["question"]) if min_score is None else \
+                index.answer(item["question"], min_score=min_score)
+            if not item["expected"]:
+                declined += not given
                 continue
             expected = {str(e).lower() for e in item["expected"]}
             found = [m.section.number.lower() for m in index.search(item["question"], k=3)]
             top1 += bool(found) and found[0] in expected
             top3 += bool(expected & set(found))
-            answered += bool(index.answer(item["question"]))
-        n = len(chosen)
-        out.append(Figures(split, n, top1 / n, top3 / n, answered / n))
+            answered += bool(given)
+        n, m = max(1, len(answerable)), len(chosen) - len(answerable)
+        out.append(Figures(split, len(answerable), top1 / n, top3 / n, answered / n, m, declined / max(1, m)))
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m institutions.evaluate")
     parser.add_argument("--questions", type=Path, default=QUESTIONS)
+    parser.add_argument("--split", choices=("tune", "blind", "both"), default="both",
+                        help="while tuning, look at the tune split only")
     args = parser.parse_args(argv)
-    figures = evaluate(load_questions(args.questions))
+    figures = [f for f in evaluate(load_questions(args.questions)) if args.split in ("both", f.split)]
     for f in figures:
-        print(f"{f.split:5}  {f.count:3} questions  top-1 {f.top1:.0%}  top-3 {f.top3:.0%}  "
-              f"answered above the threshold {f.answered:.0%}")
+        print(f"{f.split:5}  {f.answerable:3} answerable: top-1 {f.top1:.0%}, top-3 {f.top3:.0%}, given a section "
+              f"{f.answered:.0%} | {f.unanswerable:2} the policy does not answer: honest no {f.declined:.0%}")
     print(f"targets: top-3 >= {TOP3_TARGET:.0%}, top-1 >= {TOP1_TARGET:.0%}")
     return 0
 

@@ -25,7 +25,9 @@ def ask(use_profile, action, text: str, channel: str = "webchat", profile: str =
 
 def test_the_normalisation_reads_sms_and_the_fields_synonyms() -> None:
     assert tokens("cn i challenge the outcome") == tokens("can I appeal the outcome")
-    assert "complain" in tokens("how do I report it") and "complain" in tokens("making a complaint")
+    assert tokens("how do I report it") == tokens("how to complain") and "complain" in tokens("a complaint")
+    assert tokens("wat happens next") == tokens("what happens next") == ["afterreport"]
+    assert tokens("while it's looked into") == tokens("in the meantime")
     assert about("what does the policy say about appeals") == "appeals"
 
 
@@ -112,3 +114,21 @@ def test_every_section_a_profile_cites_is_in_its_policy_document() -> None:
             assert document.find(cite) is not None, f"{ident}: section {cite} is not in its policy"
             checked += 1
     assert checked > 50
+
+
+def test_the_evaluation_prints_both_splits_and_look_up_keeps_its_measured_quality() -> None:
+    import subprocess
+    import sys
+
+    from assistant_testkit import ROOT
+
+    from institutions.evaluate import evaluate, load_questions
+
+    items = load_questions()
+    assert len(items) >= 120 and sum(item["split"] == "blind" for item in items) == 30
+    done = subprocess.run([sys.executable, "-m", "institutions.evaluate"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0 and "tune " in done.stdout and "blind" in done.stdout
+    # Floors a little under the figures measured when look-up was tuned (tune: top-3 86%, top-1 68%; honest no
+    # 42%): a change that makes look-up worse fails here; the figures themselves are in the closing notes.
+    tune = next(f for f in evaluate(items) if f.split == "tune")
+    assert tune.top3 >= 0.82 and tune.top1 >= 0.62 and tune.declined >= 0.35
