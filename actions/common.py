@@ -72,16 +72,20 @@ def join_words(items: Sequence[str], last: str = "or") -> str:
     return f"{', '.join(items[:-1])} {last} {items[-1]}"
 
 
-def policy_ref(cite: str | None) -> str:
-    """Where the institution's policy says it, for the web: '(your policy, section 9.2)'; '' when unknown."""
+def policy_ref(cite: str | None, kind: str = "") -> str:
+    """Where the institution's policy says it, for the web: '(your policy, section 9.2)'; '' when unknown.
+
+    A local authority's note for its staff is guidance: '(your guidance: Keeping a record)'.
+    """
     if not cite:
         return ""
-    return f"(your policy, section {cite})" if cite[0].isdigit() else f"(your policy: {cite})"
+    document = "guidance" if kind == "local_authority" else "policy"
+    return f"(your {document}, section {cite})" if cite[0].isdigit() else f"(your {document}: {cite})"
 
 
-def with_ref(text: str, cite: str | None, channel: str) -> str:
+def with_ref(text: str, cite: str | None, channel: str, kind: str = "") -> str:
     """The sentence with its citation on the web; SMS keeps its budget for the facts."""
-    ref = policy_ref(cite)
+    ref = policy_ref(cite, kind)
     return f"{text} {ref}" if ref and channel != SMS else text
 
 

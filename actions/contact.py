@@ -96,7 +96,7 @@ def build_internal_support(profile: InstitutionProfile, channel: str) -> list[Re
     lines = [f"{_cap(the(teams.welfare))} can give practical and emotional help."]
     if teams.wellbeing and profile.procedure.counselling:
         lines.append(with_ref(f"{_cap(the(teams.wellbeing))} offers counselling.",
-                              profile.procedure.counselling.cite, channel))
+                              profile.procedure.counselling.cite, channel, profile.kind))
     elif teams.wellbeing:
         lines.append(f"You can also contact {the(teams.wellbeing)}.")
     lines.append(

@@ -34,7 +34,8 @@ def build_informal_routes(profile: InstitutionProfile, channel: str) -> list[Rep
     choice = {"person_affected": "It's your choice, and you can still make a formal complaint later.",
               "staff": "Staff decide with you which route fits."}.get(informal.chosen_by or "",
                                                                      "You can ask which route fits what happened.")
-    first = with_ref(f"You can try to sort things out without a formal complaint. {choice}", informal.cite, channel)
+    first = with_ref(f"You can try to sort things out without a formal complaint. {choice}", informal.cite, channel,
+                     profile.kind)
     second = f"You can talk to {who}. They can help you choose what to do."
     limits = ""
     if informal.not_for:
@@ -65,7 +66,7 @@ def build_anonymous(profile: InstitutionProfile, channel: str) -> list[Reply]:
             "you can tell them without giving your name."
         )
     stated = profile.procedure.says("anonymous")
-    second = (with_ref(stated.says, stated.cite, channel) if stated is not None
+    second = (with_ref(stated.says, stated.cite, channel, profile.kind) if stated is not None
               else f"Ask {the(profile.teams.welfare)} what an anonymous report can lead to there.")
     third = "You can get support without making any report."
     if channel == SMS:

@@ -52,7 +52,7 @@ def build_policy_answer(profile: InstitutionProfile, intent: str, channel: str) 
     if channel == SMS:
         return [Reply(stated.says), Reply(f"To talk it through, ask {ask}.")]
     return [
-        Reply(with_ref(stated.says, stated.cite, channel)),
+        Reply(with_ref(stated.says, stated.cite, channel, profile.kind)),
         Reply(f"{ask[0].upper()}{ask[1:]} can tell you how this applies to you.",
               (button("What happens next?", "ask_report_process"), TALK_TO_PERSON)),
     ]
@@ -82,11 +82,11 @@ def build_confidentiality_in_policy(profile: InstitutionProfile, channel: str) -
     said = []
     acts = profile.procedure.says("act_without_consent")
     if acts is not None:
-        said.append(with_ref(acts.says, acts.cite, channel))
+        said.append(with_ref(acts.says, acts.cite, channel, profile.kind))
     police = profile.procedure.police_referral
     if police is not None:
         said.append(with_ref(f"{policy} says it may refer a matter to the police itself.", police.cite,
-                             channel))
+                             channel, profile.kind))
     if not said:
         said.append(f"To know exactly when {name} shares information, ask {the(profile.teams.welfare)}.")
     replies = [Reply(text) for text in said]  # each fits one SMS

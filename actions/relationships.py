@@ -23,7 +23,7 @@ def build_staff_student(profile: InstitutionProfile, channel: str) -> list[Reply
         )
     stated = profile.procedure.says("staff_relationships")
     if stated is not None:
-        first = f"{first} {with_ref(stated.says, stated.cite, channel)}"
+        first = f"{first} {with_ref(stated.says, stated.cite, channel, profile.kind)}"
     second = (
         "If a staff member's behaviour worries you, it's not your fault. You can talk to "
         f"{the(profile.teams.welfare)} or {the(profile.teams.safeguarding_lead)}. A concern about a member of "

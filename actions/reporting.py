@@ -55,7 +55,7 @@ def build_formal_report(profile: InstitutionProfile, channel: str) -> list[Reply
         ]
     partner = profile.procedure.says("partner_university")
     if partner is not None:
-        replies.append(Reply(with_ref(partner.says, partner.cite, channel)))
+        replies.append(Reply(with_ref(partner.says, partner.cite, channel, profile.kind)))
     if channel != SMS:
         replies[-1] = Reply(
             replies[-1].text,
@@ -73,7 +73,7 @@ def build_report_process(profile: InstitutionProfile, channel: str) -> list[Repl
     reporting, procedure = profile.reporting, profile.procedure
     ack = (
         with_ref(f"You'll get a reply within {reporting.acknowledgement.describe()} to say it has arrived.",
-                 reporting.acknowledgement.cite, channel)
+                 reporting.acknowledgement.cite, channel, profile.kind)
         if reporting.acknowledgement
         else "You'll get a reply to say it has arrived."
     )
@@ -84,12 +84,12 @@ def build_report_process(profile: InstitutionProfile, channel: str) -> list[Repl
     )
     target = (
         with_ref(f"It aims to finish within {reporting.investigation_target.describe()}.",
-                 reporting.investigation_target.cite, channel)
+                 reporting.investigation_target.cite, channel, profile.kind)
         if reporting.investigation_target
         else f"Ask {the(profile.teams.report_receiver)} how long it usually takes."
     )
     told = procedure.says("outcome_told")
-    outcome = (with_ref(told.says, told.cite, channel) if told is not None
+    outcome = (with_ref(told.says, told.cite, channel, profile.kind) if told is not None
                else f"Ask {the(profile.teams.report_receiver)} what you'll be told about the outcome.")
     appeal = ""
     if procedure.appeal is not None:
@@ -113,10 +113,10 @@ def build_report_process(profile: InstitutionProfile, channel: str) -> list[Repl
         Reply(
             f"{ack} Then staff check that you're safe and ask what support or changes you need."
         ),
-        Reply(f"{with_ref(how, procedure.cited('investigation'), channel)} {company}"),
+        Reply(f"{with_ref(how, procedure.cited('investigation'), channel, profile.kind)} {company}"),
         Reply(
             " ".join(part for part in (
-                target, outcome, with_ref(appeal, procedure.cited("appeal"), channel))
+                target, outcome, with_ref(appeal, procedure.cited("appeal"), channel, profile.kind))
                 if part),
             buttons,
         ),
@@ -152,14 +152,14 @@ def build_time_limits(profile: InstitutionProfile, channel: str) -> list[Reply]:
         limit = reporting.time_limit
         first = with_ref(
             f"At {name}, there is usually a time limit for a formal complaint. It's "
-            f"{limit.within.describe()} {limit.describe_start()}.", limit.cite, channel) + (
+            f"{limit.within.describe()} {limit.describe_start()}.", limit.cite, channel, profile.kind) + (
             f" If it's been longer, talk to {welfare} about your options.")
     support = "It's never too late to get support."
     if reporting.investigation_target:
         second = with_ref(
             f"Once you report, the investigation aims to finish within "
             f"{reporting.investigation_target.describe()}.", reporting.investigation_target.cite, channel
-        ) + f" {support}"
+        , profile.kind) + f" {support}"
     else:
         second = f"Ask {the(profile.teams.report_receiver)} how long it usually takes once you report. {support}"
     if channel == SMS:
@@ -212,7 +212,7 @@ def build_appeal(profile: InstitutionProfile, channel: str) -> list[Reply]:
     if appeal.note:
         second = f"{appeal.note} {second}"
     return [
-        Reply(with_ref(first, appeal.cite, channel)),
+        Reply(with_ref(first, appeal.cite, channel, profile.kind)),
         Reply(second, (button("What happens next?", "ask_report_process"), TALK_TO_PERSON)),
     ]
 

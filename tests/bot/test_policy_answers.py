@@ -53,7 +53,7 @@ def test_the_police_and_the_internal_process(use_profile) -> None:
 
 def test_school_staff_get_their_guidance_and_their_own_team(use_profile) -> None:
     text = said(ask(use_profile, "brookfield-schools", "ask_workplace_harm", "webchat"))
-    assert "ban them from the site" in text and "(your policy: Dealing with individuals)" in text
+    assert "ban them from the site" in text and "(your guidance: Dealing with individuals)" in text
     gap = said(ask(use_profile, "brookfield-schools", "ask_visa", "sms"))
     assert "Brookfield Schools Service's guidance doesn't say" in gap and "hr-advice@brookfield.example.org" in gap
 

@@ -90,8 +90,9 @@ def test_stated_facts_carry_their_section_on_the_web_and_not_by_sms(profile_id: 
     for fact in ("appeal", "informal", "counselling"):
         cite = profile.procedure.cited(fact)
         if cite:
-            assert f"your policy, section {cite})" in web or f"(your policy: {cite})" in web, (profile_id, fact)
-    assert "your policy" not in sms
+            document = "guidance" if profile.kind == "local_authority" else "policy"
+            assert f"your {document}, section {cite})" in web or f"(your {document}: {cite})" in web, (profile_id, fact)
+    assert "your policy" not in sms and "your guidance" not in sms
 
 
 
@@ -129,13 +130,13 @@ def test_policy_questions_get_this_policys_fact_or_an_honest_gap(profile_id: str
         else:
             assert stated.says in said, (profile_id, intent)
             if channel != SMS:
-                assert f"section {stated.cite})" in said or f"(your policy: {stated.cite})" in said
+                assert re.search(rf"(section |\(your (policy|guidance): ){re.escape(stated.cite)}\)", said), said
         for where, sentence in borrowed.items():
             if stated is None or sentence != stated.says:
                 assert sentence not in said, f"{profile_id} borrowed {where}"
         if channel == SMS:
             assert all(is_gsm7(reply.text) and len(reply.text) <= 320 for reply in replies), said
-            assert "your policy" not in said
+            assert "your policy" not in said and "your guidance" not in said
 
 
 def test_every_stated_fact_is_answered_somewhere() -> None:
