@@ -103,9 +103,12 @@ class ActionPolicyLookup(ProfileAction):
         if self.fallback and not matches:
             dispatcher.utter_message(response=NOT_UNDERSTOOD)  # still carries the 24/7 line
             return []
-        send(dispatcher, build_lookup(profile, question, channel, matches), channel)
-        if matches:
+        replies = build_lookup(profile, question, channel, matches)
+        quotes = len(matches) if channel != SMS else 1
+        send(dispatcher, replies[:quotes], channel)
+        if matches:  # right after the quotes, so the console shows the sections under them
             dispatcher.utter_message(json_message={QUOTED: [m.section.label for m in matches]})
+        send(dispatcher, replies[quotes:], channel)
         return []
 
 
