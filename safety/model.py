@@ -119,8 +119,12 @@ class RiskModel:
         return cls(nlp, thresholds, info)
 
     def scores(self, words: Sequence[str]) -> dict[str, float]:
-        """A 0..1 score per model label for one message's canonical words."""
-        if not words:
+        """A 0..1 score per model label for one message's canonical words.
+
+        A message with no word at all ("???", "...", "99.99") gets no score from it, so the rules' verdict
+        stands. Marks and numbers alone were once scored like a crisis (a run of "?" as an assault).
+        """
+        if not any(any(ch.isalpha() for ch in word) for word in words):
             return dict.fromkeys(MODEL_LABELS, 0.0)
         with self._lock:  # the string store is shared with nothing else, but Doc creation writes to it
             doc = self._doc(self._nlp.vocab, words=list(words))

@@ -214,3 +214,16 @@ def test_the_training_data_never_includes_the_held_out_or_blind_sets() -> None:
     names = {path.name for path in train.training_files()}
     assert "heldout.yml" not in names and not any(name.startswith("blind") for name in names)
     assert {"labelled.yml", "batch_01.yml", "batch_04.yml"} <= names
+
+
+@pytest.mark.parametrize("text", ["?????", "?" * 2000, "...", "!!! ??", "99.99.99.99", "1 2 3", "\u2026"])
+def test_marks_and_numbers_alone_get_no_answer_from_the_model(check: SafetyCheck, text: str) -> None:
+    """A confused "???" once got the assault and danger answers from the model (found by sending odd messages
+    through the real assistant): with no word in it, only the rules decide, and they find nothing."""
+    verdict = check.assess(text)
+    assert not verdict.labels and verdict.check_in is None and not verdict.low_confidence
+
+
+def test_a_crisis_wrapped_in_marks_is_still_caught(check: SafetyCheck) -> None:
+    assert "suicide_self_harm" in check.assess("??? kms ???").labels
+    assert "suicide_self_harm" in check.assess("... pills. all of them ...").labels
