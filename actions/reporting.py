@@ -75,12 +75,12 @@ def build_report_process(profile: InstitutionProfile, channel: str) -> list[Repl
         with_ref(f"You'll get a reply within {reporting.acknowledgement.describe()} to say it has arrived.",
                  reporting.acknowledgement.cite, channel, profile.kind)
         if reporting.acknowledgement
-        else "You'll get a reply to say it has arrived."
+        else f"Ask {the(profile.teams.report_receiver)} when you'll hear back."
     )
     company = (
         f"You can bring someone with you, such as {reporting.accompaniment}."
         if reporting.accompaniment
-        else "You can ask to bring someone with you for support."
+        else "You can ask whether someone can come with you for support."
     )
     target = (
         with_ref(f"It aims to finish within {reporting.investigation_target.describe()}.",

@@ -47,6 +47,8 @@ NEEDS = (
     (re.compile(r"usually can't lead to action|can lead to wider safety action", re.I),
      lambda p: p.procedure.says("anonymous") is not None),
     (re.compile(r"partner university", re.I), lambda p: p.procedure.says("partner_university") is not None),
+    (re.compile(r"You'll get a reply", re.I), lambda p: p.reporting.acknowledgement is not None),
+    (re.compile(r"You can bring someone with you", re.I), lambda p: p.reporting.accompaniment is not None),
 )
 
 
