@@ -377,3 +377,20 @@ def test_after_a_close_a_crisis_message_is_answered_and_back_in_the_queue_and_th
     expect(answer.filter(has_text="in the queue").last).to_contain_text(reference)
     expect(queue_entry(console, reference)).to_be_visible()  # raised for the officers again, with the risk
     expect(queue_entry(console, reference)).to_have_class(re.compile(r"\brisky\b"))
+
+
+def test_the_officer_sees_which_policy_sections_the_student_was_shown(
+    browser: Browser, contexts: list[Browsing], console_system: ConsoleSystem
+):
+    console = officer_console(browser, contexts, console_system, "Priya")
+    go_on_duty(console)
+    chat = student_chat(browser, contexts, console_system)
+    say(chat, "what does the policy say about appealing the outcome")
+    expect(assistant_messages(chat).filter(has_text="From Example College's policy, section 9")).not_to_have_count(0)
+    reference = ask_for_a_person(chat)
+
+    queue_entry(console, reference).get_by_role("button", name=TAKE).click()
+    expect(console.locator("#conversation-title")).to_have_text(f"Conversation {reference}")
+    quoted = transcript(console).filter(has_text="From Example College's policy, section 9").first
+    expect(quoted.locator(".quoted")).to_contain_text(re.compile(r"Quoted from the policy: section 9\.\d"))
+    expect(transcript(console).locator(".quoted")).not_to_have_count(0)
