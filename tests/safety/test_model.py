@@ -229,10 +229,11 @@ def test_a_crisis_wrapped_in_marks_is_still_caught(check: SafetyCheck) -> None:
     assert "suicide_self_harm" in check.assess("... pills. all of them ...").labels
 
 
-@pytest.mark.parametrize("repeat", [10, 25, 40])
+@pytest.mark.parametrize("repeat", [10, 20, 28])
 def test_a_clear_statement_at_the_end_of_a_long_message_keeps_its_emergency_answer(check: SafetyCheck,
                                                                                    repeat: int) -> None:
     """The confirm floors judge a hit from the whole message's score: 300 words of other things once drowned
     "i want to kill myself" into a check-in question (found when a model retrained on more data scored it 0.01)."""
     text = "i keep thinking about what happened and i do not know who to tell. " * repeat + "i want to kill myself"
-    assert "suicide_self_harm" in check.assess(text[:2000]).labels
+    assert len(text) <= 2000  # the longest message a student can send
+    assert "suicide_self_harm" in check.assess(text).labels
