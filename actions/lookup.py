@@ -8,16 +8,17 @@ message the safety check raised: the crisis answer comes first and alone.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import (
+    PROFILE_UNAVAILABLE,
     SMS,
     TALK_TO_PERSON,
-    ProfileAction,
     Reply,
     button,
     channel_of,
@@ -31,13 +32,11 @@ from institutions import InstitutionProfile, ProfileError
 from institutions.loader import default_directory
 from institutions.lookup import FALLBACK_MIN_SCORE, MIN_SCORE, Match, policy_index
 
+logger = logging.getLogger(__name__)
 QUOTED = "policy_sections"  # kept with the reply, so the officer console can show what the student read
 NOT_UNDERSTOOD = "utter_default"
 EXCERPT_CHARS = 360
 SENTENCE = re.compile(r"(?<=[.!?])\s+")
-# The few words a student types to ask for the policy itself, removed before looking up what it is about.
-ASKING = re.compile(r"\b(what|does|do|the|my|our|your|policy|policies|say|says|said|about|show|me|part|bit|"
-                    r"section|on|tell|rules?|guidance)\b", re.I)
 
 
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
@@ -72,19 +71,14 @@ def build_lookup(profile: InstitutionProfile, question: str, channel: str,
     return replies
 
 
-def about(question: str) -> str:
-    """What the question is about, without the words that only ask for the policy."""
-    return " ".join(ASKING.sub(" ", question).split())
-
-
-class ActionPolicyLookup(ProfileAction):
+class ActionPolicyLookup(Action):
     """Answers from the policy document; after a message nobody understood, only when a section fits."""
 
     action_name = "action_policy_lookup"
     fallback = False  # asked outright: always answer (a section or the honest no)
 
-    def build(self, profile: InstitutionProfile, channel: str) -> list[Reply]:
-        return build_lookup(profile, "", channel, None)
+    def name(self) -> str:
+        return self.action_name
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
@@ -97,9 +91,11 @@ class ActionPolicyLookup(ProfileAction):
             profile = current_profile()
             index = policy_index(default_directory(), profile.id)
         except ProfileError:
-            return await super().run(dispatcher, tracker, domain)
+            logger.exception("%s: the institution profile could not be loaded", self.name())
+            send(dispatcher, [PROFILE_UNAVAILABLE], channel)
+            return []
         floor = FALLBACK_MIN_SCORE if self.fallback else MIN_SCORE
-        matches = index.answer(about(question) or question, min_score=floor) if index is not None else []
+        matches = index.answer(question, min_score=floor) if index is not None else []
         if self.fallback and not matches:
             dispatcher.utter_message(response=NOT_UNDERSTOOD)  # still carries the 24/7 line
             return []

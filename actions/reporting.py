@@ -98,7 +98,7 @@ def build_report_process(profile: InstitutionProfile, channel: str) -> list[Repl
     how = investigation_words(profile)
     if channel == SMS:
         return [
-            Reply(f"After you report: {ack} Staff check you're safe and ask what help you need. {company}"),
+            Reply(f"After you report: {ack} You can say what support or changes you need. {company}"),
             Reply(how),
             Reply(" ".join(part for part in (
                 target, outcome, appeal) if part)),
@@ -111,7 +111,7 @@ def build_report_process(profile: InstitutionProfile, channel: str) -> list[Repl
     )
     return [
         Reply(
-            f"{ack} Then staff check that you're safe and ask what support or changes you need."
+            f"{ack} You can tell them what support or changes you need while it's looked into."
         ),
         Reply(f"{with_ref(how, procedure.cited('investigation'), channel, profile.kind)} {company}"),
         Reply(

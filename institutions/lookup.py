@@ -106,6 +106,9 @@ STOP = frozenset(
     "which who will with would you your about any there's it's i'm policy say says said section part show "
     "tell please know want does not".split()
 )
+# Words that only ask for the policy itself ("show me the bit of the rules on ..."): dropped from questions, kept
+# in the sections, where they can carry meaning.
+ASKING = frozenset("bit rule rules guidance policies clause".split())
 
 
 _STEMMER = snowballstemmer.stemmer("english")
@@ -116,12 +119,13 @@ def _stem(word: str) -> str:
     return str(_STEMMER.stemWord(word))
 
 
-def tokens(text: str) -> list[str]:
+def tokens(text: str, question: bool = False) -> list[str]:
     """The words of a question or section that matter for look-up."""
+    stop = STOP | ASKING if question else STOP
     out: list[str] = []
     spelt = " ".join(SMS.get(raw, raw) for raw in WORD.findall(text.lower().replace("\u2019", "'")))
     for word in WORD.findall(_PHRASE.sub(lambda m: f" {_PHRASE_WORD[m.group(1)]} ", spelt)):
-        if word not in STOP:
+        if word not in stop:
             out.append(SYNONYMS.get(word) or SYNONYMS.get(_stem(word)) or _stem(word))
     return out
 
@@ -147,7 +151,7 @@ class PolicyIndex:
     def search(self, question: str, k: int = 3) -> list[Match]:
         # Each word once, and no more than a question's worth: a 2,000-character message costs no more than a
         # long question (BM25 scores every section for every query word).
-        query = list(dict.fromkeys(tokens(question[:MAX_QUESTION_CHARS])))[:MAX_QUERY_WORDS]
+        query = list(dict.fromkeys(tokens(question[:MAX_QUESTION_CHARS], question=True)))[:MAX_QUERY_WORDS]
         if not query or self._bm25 is None:
             return []
         scores = self._bm25.get_scores(query)

@@ -114,7 +114,8 @@ def test_report_process_uses_the_profile_timescales(use_profile) -> None:
     assert "within 5 working days" in text
     assert "within 30 working days" in text
     assert "appeal within 10 working days" in text
-    assert "check that you're safe" in text
+    assert "what support or changes you need" in text
+    assert "check that you're safe" not in text  # no policy promises a safety check after every report
     assert "a friend, a students' union rep or a member of staff" in text
 
 

@@ -8,7 +8,7 @@ import time
 import pytest
 from assistant_testkit import PROFILES_DIR, make_tracker, run_action
 
-from actions.lookup import ActionPolicyLookup, ActionPolicyLookupOrDefault, about, excerpt
+from actions.lookup import ActionPolicyLookup, ActionPolicyLookupOrDefault, excerpt
 from institutions.lookup import policy_index, tokens
 from safety.gsm import is_gsm7
 from safety.verdict import METADATA_KEY, Verdict
@@ -28,7 +28,8 @@ def test_the_normalisation_reads_sms_and_the_fields_synonyms() -> None:
     assert tokens("how do I report it") == tokens("how to complain") and "complain" in tokens("a complaint")
     assert tokens("wat happens next") == tokens("what happens next") == ["afterreport"]
     assert tokens("while it's looked into") == tokens("in the meantime")
-    assert about("what does the policy say about appeals") == "appeals"
+    assert tokens("what does the policy say about appeals") == tokens("appeals")
+    assert tokens("show me the bit of the rules on appeals", question=True) == tokens("appeals")
 
 
 def test_a_policy_question_gets_the_section_number_title_and_words_and_the_full_policy(use_profile) -> None:
