@@ -31,7 +31,7 @@ SMS = {
     "u": "you", "ur": "your", "r": "are", "wat": "what", "wot": "what", "wht": "what", "cn": "can", "cud": "could",
     "coll": "college", "uni": "university", "pls": "please", "plz": "please", "ppl": "people", "abt": "about",
     "bc": "because", "cos": "because", "coz": "because", "b4": "before", "2": "to", "4": "for", "wen": "when",
-    "ppolicy": "policy", "polcy": "policy", "poilcy": "policy", "complant": "complaint", "complaitn": "complaint",
+    "ppolicy": "policy", "polcy": "policy", "poilcy": "policy", "complant": "complaint", "informaly": "informally", "infromal": "informal", "anon": "anonymous", "complaitn": "complaint",
     "apeal": "appeal", "appel": "appeal", "anonymus": "anonymous", "anonimous": "anonymous", "confidental":
     "confidential", "confidentiallity": "confidential", "investigaton": "investigation", "tho": "though",
     "dont": "do not", "doesnt": "does not", "wont": "will not", "cant": "cannot", "im": "i am", "ive": "i have",
@@ -49,6 +49,7 @@ SYNONYMS = {
     "record": "record", "data": "record", "gdpr": "record",
     "wellbeing": "support", "support": "support",
     "relationship": "relationship", "dating": "relationship",
+    "learner": "learner", "apprentice": "learner", "apprenticeship": "learner", "trainee": "learner",
     "lecturer": "staff", "tutor": "staff", "teacher": "staff", "employee": "staff",
     "mediation": "informal", "informally": "informal", "informal": "informal",
     "training": "train", "workshop": "train",
@@ -58,7 +59,7 @@ WORD = re.compile(r"[a-z0-9]+")
 # Phrases that say one thing in many ways, read as one word before the rest (on questions and sections alike).
 PHRASES: dict[str, tuple[str, ...]] = {
     "timelimit": ("time limit", "time limits", "too late", "how long after", "how long ago", "still report",
-                  "deadline", "long ago"),
+                  "deadline", "long ago", "how long i have", "how long do i have", "how long have i got"),
     "anonym": ("without giving my name", "without my name", "without giving your name", "not give my name",
                "stay anonymous", "anonymously", "anonymous"),
     "accompan": ("bring someone", "bring a friend", "bring my", "accompanied", "accompany", "companion",
