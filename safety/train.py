@@ -90,9 +90,16 @@ def training_files() -> list[Path]:
     return [LABELLED_SET, *sorted(BATCHES.glob("*.yml"))]
 
 
+# The topic files only, not the breadth rounds (data/rasa/nlu/breadth*.yml): those are mostly lower-case SMS speak,
+# and as negatives they taught the model that an informal message is an ordinary one. Out of fold on the training
+# batches, with all three rounds as negatives 2,369 of 2,641 crisis messages got help and 65 of 1,025 look-alikes
+# the 999 answer; with none of them, 2,403 and 59.
+EVERYDAY_LEFT_OUT = "breadth"
+
+
 def everyday_files() -> list[Path]:
-    """The assistant's own training data, whose ordinary messages are negatives."""
-    return sorted(EVERYDAY.glob("*.yml"))
+    """The assistant's own training data by topic, whose ordinary messages are negatives."""
+    return sorted(p for p in EVERYDAY.glob("*.yml") if not p.stem.startswith(EVERYDAY_LEFT_OUT))
 
 
 def everyday_texts(files: Sequence[Path], flagged: Callable[[str], bool]) -> list[str]:
