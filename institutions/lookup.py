@@ -31,7 +31,8 @@ SMS = {
     "u": "you", "ur": "your", "r": "are", "wat": "what", "wot": "what", "wht": "what", "cn": "can", "cud": "could",
     "coll": "college", "uni": "university", "pls": "please", "plz": "please", "ppl": "people", "abt": "about",
     "bc": "because", "cos": "because", "coz": "because", "b4": "before", "2": "to", "4": "for", "wen": "when",
-    "ppolicy": "policy", "polcy": "policy", "poilcy": "policy", "complant": "complaint", "informaly": "informally", "infromal": "informal", "anon": "anonymous", "complaitn": "complaint",
+    "ppolicy": "policy", "polcy": "policy", "poilcy": "policy", "complant": "complaint", "complaitn": "complaint",
+    "informaly": "informally", "infromal": "informal", "anon": "anonymous",
     "apeal": "appeal", "appel": "appeal", "anonymus": "anonymous", "anonimous": "anonymous", "confidental":
     "confidential", "confidentiallity": "confidential", "investigaton": "investigation", "tho": "though",
     "dont": "do not", "doesnt": "does not", "wont": "will not", "cant": "cannot", "im": "i am", "ive": "i have",
