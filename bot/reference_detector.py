@@ -1,0 +1,63 @@
+"""An NLU component that recognises a case reference however it is typed.
+
+References are random ("JF9-WVW-J9V"), so the intent classifier cannot learn them: typed loosely ("my reference is
+jf9 wvw j9v") it read half of them as not understood. A whole reference (three parts, in the reference alphabet)
+with a digit in it, or next to a word such as "ref" or "case", makes the intent ``provide_reference``. It runs
+before the risk detector, which still overrules it when a message also shows risk.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from actions.handoff import find_reference, is_whole
+
+INTENT_NAME = "provide_reference"
+REFERENCE_WORD = re.compile(r"\b(ref|reference|case|code|number)\b", re.I)
+MAX_CHARS = 300  # a reference comes in a short message; a long one is left to the classifier
+
+
+def names_a_reference(text: str) -> bool:
+    """Whether a short message carries a whole case reference."""
+    if not text or len(text) > MAX_CHARS:
+        return False
+    match = find_reference(text)
+    if match is None or not is_whole(match):
+        return False
+    return any(ch.isdigit() for ch in match.group(0)) or bool(REFERENCE_WORD.search(text))
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class ReferenceDetector(GraphComponent, IntentClassifier):
+    """Sets the intent to provide_reference when a message carries a whole case reference."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> ReferenceDetector:
+        return cls()
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            if names_a_reference(message.get(TEXT) or ""):
+                ranking = [{"name": INTENT_NAME, "confidence": 1.0}] + [
+                    item for item in message.get(INTENT_RANKING_KEY) or [] if item.get("name") != INTENT_NAME]
+                message.set(INTENT, {"name": INTENT_NAME, "confidence": 1.0}, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        return messages

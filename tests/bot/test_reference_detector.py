@@ -1,0 +1,45 @@
+"""A case reference is recognised by its form however it is typed, not left to the intent classifier, which
+cannot learn random codes; ordinary messages are left alone."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from actions.handoff import _not_parts
+from bot.reference_detector import ReferenceDetector, names_a_reference
+
+ALPHABET = "ACDEFGHJKMNPQRTUVWXY234679"  # the service's reference alphabet (handoff/cases/service.py)
+# the service never makes a part of a word a student may write next to it (data/reference_words.yml)
+part = st.text(alphabet=ALPHABET, min_size=3, max_size=3).filter(lambda p: p not in _not_parts())
+
+
+def classify(text: str, guessed: str = "nlu_fallback") -> str:
+    message = Message({TEXT: text, INTENT: {"name": guessed, "confidence": 0.4}})
+    return ReferenceDetector().process([message])[0].get(INTENT)["name"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(part, part, part, st.sampled_from(["-", " ", ""]), st.booleans(),
+       st.sampled_from(["my reference is {}", "ref {}", "{}", "its {} i think", "case {} please"]))
+def test_a_whole_reference_typed_any_way_is_recognised(a, b, c, sep, lower, template) -> None:
+    reference = sep.join((a, b, c))
+    typed = reference.lower() if lower else reference
+    text = template.format(typed)
+    has_word = template != "{}" and template != "its {} i think"
+    if has_word or any(ch.isdigit() for ch in reference):
+        assert classify(text) == "provide_reference", text
+
+
+def test_the_reference_that_was_missed_is_recognised() -> None:
+    assert classify("my reference is jf9 wvw j9v") == "provide_reference"
+    assert classify("my reference is JF9-WVW-J9V", guessed="out_of_scope") == "provide_reference"
+
+
+def test_ordinary_messages_and_part_references_are_left_alone() -> None:
+    for text in ("what happens next", "can you get me a person", "the new way we do things", "hey man yep",
+                 "my reference is JF9-WVW", "undertake the training", "a" * 5000 + " JF9-WVW-J9V"):
+        assert not names_a_reference(text), text
+        assert classify(text, guessed="ask_report_process") == "ask_report_process"
