@@ -111,6 +111,7 @@ STOP = frozenset(
 # Words that only ask for the policy itself ("show me the bit of the rules on ..."): dropped from questions, kept
 # in the sections, where they can carry meaning.
 ASKING = frozenset("bit rule rules guidance policies clause".split())
+_QUESTION_STOP = STOP | ASKING
 
 
 _STEMMER = snowballstemmer.stemmer("english")
@@ -123,7 +124,7 @@ def _stem(word: str) -> str:
 
 def tokens(text: str, question: bool = False) -> list[str]:
     """The words of a question or section that matter for look-up."""
-    stop = STOP | ASKING if question else STOP
+    stop = _QUESTION_STOP if question else STOP
     out: list[str] = []
     spelt = " ".join(SMS.get(raw, raw) for raw in WORD.findall(text.lower().replace("\u2019", "'")))
     for word in WORD.findall(_PHRASE.sub(lambda m: f" {_PHRASE_WORD[m.group(1)]} ", spelt)):
