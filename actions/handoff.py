@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import logging
-import re
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -18,6 +14,7 @@ from actions import share
 from actions.callback import callback_complete, clear_callback_slots
 from actions.common import SMS, Reply, button, channel_of, current_profile, send, the
 from actions.handoff_client import HandoffClient, HandoffUnavailable
+from bot.references import find_reference, is_whole, typed_reference
 from institutions import ProfileError
 
 logger = logging.getLogger(__name__)
@@ -28,44 +25,10 @@ GOALS = {
     "goal_disclose": "disclosure", "share_experience": "disclosure",
     "goal_report": "formal_report", "ask_how_to_report": "formal_report",
 }
-# The case reference alphabet has no look-alikes (no O/0, I/1, S/5, B/8), which also keeps ordinary words out.
-# A student's reference is three parts (K7M-4QX-HT6), however it is typed: any case, spaces, dashes or none.
-_PART = "([ACDEFGHJKMNPQRTUVWXY234679]{3})"
-_SEPARATOR = "[\\s-]{0,3}"
-WHOLE_REFERENCE = re.compile(rf"\b{_PART}{_SEPARATOR}{_PART}{_SEPARATOR}{_PART}\b", re.I)
-PART_REFERENCE = re.compile(rf"\b{_PART}{_SEPARATOR}{_PART}\b", re.I)
-REFERENCE_WORDS = Path(__file__).resolve().parent.parent / "data" / "reference_words.yml"
 CANT_REACH = (
     "Sorry, I can't reach the welfare team's system right now. If you are in danger, call 999. "
     "Samaritans are free on 116 123, day or night. Please try asking for a person again in a few minutes."
 )
-
-
-@lru_cache(maxsize=1)
-def _not_parts() -> frozenset[str]:
-    """Words written around a reference that are spelt like one of its parts ("ref", "the", "and")."""
-    return frozenset(word.upper() for word in yaml.safe_load(REFERENCE_WORDS.read_text())["not_a_part"])
-
-
-def find_reference(text: str) -> re.Match[str] | None:
-    """The reference in a message: a whole one before the first two parts alone, never one made partly of the
-    words around it ("ref kmx 4qt hce"), and one with a digit before letters that only look like one."""
-    candidates = [m for pattern in (WHOLE_REFERENCE, PART_REFERENCE) for start in range(len(text))
-                  if (m := pattern.match(text, start))]
-    candidates = [m for m in candidates if not any(part.upper() in _not_parts() for part in m.groups())]
-    if not candidates:
-        return None
-    return min(candidates, key=lambda m: (-len(m.groups()), not any(ch.isdigit() for ch in m.group(0)), m.start()))
-
-
-def is_whole(match: re.Match[str]) -> bool:
-    """Whether all three parts were sent: the last one is what proves the reference is the student's."""
-    return len(match.groups()) == 3
-
-
-def typed_reference(match: re.Match[str]) -> str:
-    """'k7m 4qx ht6' as the student was given it: 'K7M-4QX-HT6' (or 'K7M-4QX' when the last part is missing)."""
-    return "-".join(part.upper() for part in match.groups())
 
 
 def _team(channel: str) -> str:

@@ -16,11 +16,12 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from actions.handoff import find_reference, is_whole
+from bot.intent import overrule
+from bot.references import find_reference, is_whole
 
 INTENT_NAME = "provide_reference"
 REFERENCE_WORD = re.compile(r"\b(ref|reference|case|code|number)\b", re.I)
@@ -56,8 +57,5 @@ class ReferenceDetector(GraphComponent, IntentClassifier):
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             if names_a_reference(message.get(TEXT) or ""):
-                ranking = [{"name": INTENT_NAME, "confidence": 1.0}] + [
-                    item for item in message.get(INTENT_RANKING_KEY) or [] if item.get("name") != INTENT_NAME]
-                message.set(INTENT, {"name": INTENT_NAME, "confidence": 1.0}, add_to_output=True)
-                message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+                overrule(message, INTENT_NAME)
         return messages

@@ -20,10 +20,11 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
-from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.intent import overrule
 from safety.check_in import kind_for
 from safety.verdict import METADATA_KEY, SafetyCheck, Verdict, get_safety_check
 
@@ -90,11 +91,7 @@ class RiskDetector(GraphComponent, IntentClassifier):
         return kind_for(verdict.labels, None, verdict.low_confidence) if intent in NOT_UNDERSTOOD else None
 
     def _override(self, message: Message, text: str, intent: str, entity: str, values: list[str]) -> None:
-        ranking = [{"name": intent, "confidence": 1.0}] + [
-            item for item in message.get(INTENT_RANKING_KEY) or [] if item.get("name") != intent
-        ]
-        message.set(INTENT, {"name": intent, "confidence": 1.0}, add_to_output=True)
-        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        overrule(message, intent)
         entities = list(message.get(ENTITIES) or []) + [
             {"entity": entity, "value": value, "start": 0, "end": len(text),
              "confidence": 1.0, "extractor": type(self).__name__}

@@ -91,7 +91,7 @@ async def test_a_message_without_a_reference_is_asked_for_one():
 
 
 def test_references_are_found_as_students_type_them_and_ordinary_words_are_not():
-    from actions.handoff import find_reference, is_whole, typed_reference
+    from bot.references import find_reference, is_whole, typed_reference
 
     for typed in ("my reference is KMX-4QT-HCE", "ref kmx 4qt hce", "KMX4QTHCE please", "kmx - 4qt - hce",
                   "it's Kmx4qt-Hce."):
@@ -128,16 +128,16 @@ _ALPHABET = "ACDEFGHJKMNPQRTUVWXY234679"
 def _part_strategy():
     from hypothesis import strategies as st
 
-    from actions.handoff import _not_parts
+    from bot.references import not_a_part
 
-    return st.text(_ALPHABET, min_size=3, max_size=3).filter(lambda part: part not in _not_parts())
+    return st.text(_ALPHABET, min_size=3, max_size=3).filter(lambda part: part not in not_a_part())
 
 
 def test_any_reference_is_found_however_it_is_typed_and_whatever_is_around_it():
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from actions.handoff import find_reference, is_whole, typed_reference
+    from bot.references import find_reference, is_whole, typed_reference
 
     @settings(max_examples=300, deadline=None)
     @given(parts=st.lists(_part_strategy(), min_size=3, max_size=3), separators=st.lists(

@@ -8,12 +8,12 @@ from hypothesis import strategies as st
 from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from actions.handoff import _not_parts
 from bot.reference_detector import ReferenceDetector, names_a_reference
+from bot.references import not_a_part
 
 ALPHABET = "ACDEFGHJKMNPQRTUVWXY234679"  # the service's reference alphabet (handoff/cases/service.py)
 # the service never makes a part of a word a student may write next to it (data/reference_words.yml)
-part = st.text(alphabet=ALPHABET, min_size=3, max_size=3).filter(lambda p: p not in _not_parts())
+part = st.text(alphabet=ALPHABET, min_size=3, max_size=3).filter(lambda p: p not in not_a_part())
 
 
 def classify(text: str, guessed: str = "nlu_fallback") -> str:

@@ -209,3 +209,16 @@ async def test_tries_sent_all_at_once_to_several_workers_cannot_slip_past_togeth
     import asyncio
 
     assert sum(await asyncio.gather(_burst(workers[0], 25), _burst(workers[1], 25))) == 5
+
+
+def test_every_reference_the_service_makes_is_read_whole_by_the_assistant_however_typed():
+    """The assistant (bot/references.py) and the service (cases/service.py) agree on the form of a reference:
+    each one made here, with its code, typed in lower case with spaces or run together, is found whole."""
+    from bot.references import find_reference, is_whole, typed_reference
+    from handoff.cases.service import new_reference, new_resume_code
+
+    for n in range(2000):
+        full = f"{new_reference()}-{new_resume_code()}"
+        typed = full.lower().replace("-", " ") if n % 2 else full.replace("-", "")
+        match = find_reference(f"hi my ref is {typed} thanks")
+        assert match is not None and is_whole(match) and typed_reference(match) == full, typed
