@@ -25,6 +25,7 @@ from handoff.conversations.events import message_event
 from handoff.conversations.flows import QUEUE_TOPIC, waiting_buttons
 from handoff.conversations.models import Conversation, ConversationEvent, Message
 from handoff.core.db import utcnow
+from handoff.officers import audit
 from handoff.officers.models import Officer
 from handoff.realtime import conversation_topic
 from institutions import load_profile
@@ -76,7 +77,7 @@ async def duty_lapsed(ctx: AppContext, officer_id: int) -> None:
         officer = await db.get(Officer, officer_id)
         if officer is not None and officer.on_duty:
             officer.on_duty = False
-            await db.commit()
+            await audit.record(db_session=db, action=audit.DUTY_LAPSED, target=audit.duty_target(officer_id))
             logger.info("officer %s went off duty: no console open", officer_id)
 
 
@@ -244,41 +245,69 @@ async def _owned(db: AsyncSession, conversation_id: int, officer: Officer) -> tu
     return conversation, case
 
 
-async def _tell_student(ctx: AppContext, db: AsyncSession, conversation: Conversation, text: str,
-                        direction: Direction = Direction.system,
-                        buttons: list[dict[str, str]] | None = None) -> Message:
-    message = await conversations.append_message(
+async def _store_for_student(db: AsyncSession, conversation: Conversation, text: str,
+                             direction: Direction = Direction.system, buttons: list[dict[str, str]] | None = None,
+                             *, commit: bool = True) -> Message:
+    return await conversations.append_message(
         db_session=db, conversation_id=conversation.id, direction=direction, text=text,
-        extra={"buttons": buttons} if buttons and conversation.channel == Channel.webchat else None,
+        extra={"buttons": buttons} if buttons and conversation.channel == Channel.webchat else None, commit=commit,
     )
+
+
+async def _show_student(ctx: AppContext, conversation: Conversation, message: Message) -> None:
+    """A stored message to the chat page and the consoles watching; by SMS, sent to the phone."""
     await ctx.hub.publish(conversation_topic(conversation.public_id), message_event(message))
     if conversation.channel == Channel.sms:
         from handoff.sms.service import send_messages
 
         ctx.spawn(send_messages(ctx, conversation, [message]))
+
+
+async def _tell_student(ctx: AppContext, db: AsyncSession, conversation: Conversation, text: str,
+                        direction: Direction = Direction.system,
+                        buttons: list[dict[str, str]] | None = None) -> Message:
+    message = await _store_for_student(db, conversation, text, direction, buttons)
+    await _show_student(ctx, conversation, message)
     return message
 
 
+async def _change_owner(db: AsyncSession, conversation: Conversation, to: Owner, officer: Officer,
+                        reason: str) -> None:
+    """The owner change of an officer's step, in its transaction; refused (someone else changed it first, or
+    the state does not allow it) as NotAllowed."""
+    try:
+        await states.transition(db_session=db, conversation=conversation, to=to, actor=f"officer:{officer.id}",
+                                reason=reason, commit=False)
+    except states.TransitionRefused as exc:
+        raise NotAllowed(str(exc)) from exc
+
+
+# The officer's steps (take, hand back, close) are each one transaction: the owner change, the case, its event
+# and the student's notice are stored together or not at all. Only once they are committed are events published,
+# texts sent and the queue told, so nobody is shown a step that did not happen.
+
+
 async def take(ctx: AppContext, conversation_id: int, officer: Officer) -> Conversation:
-    """An officer takes a waiting conversation; of two at once, exactly one succeeds."""
+    """An officer takes a waiting conversation; of two at once, exactly one succeeds.
+
+    The owner change is the transaction's first write: its compare-and-set keeps the conversation's row until the
+    commit, so the second officer waits for it and is refused.
+    """
     async with ctx.sessions() as db:
         conversation = await db.get(Conversation, conversation_id)
         case = await cases.open_case_for(db_session=db, conversation_id=conversation_id)
         if conversation is None or case is None:
             raise NotAllowed("no open case for this conversation")
-        try:
-            await states.transition(db_session=db, conversation=conversation, to=Owner.human,
-                                     actor=f"officer:{officer.id}", reason="taken")
-        except states.TransitionRefused as exc:
-            raise NotAllowed(str(exc)) from exc
+        await _change_owner(db, conversation, Owner.human, officer, "taken")
         case.assigned_officer_id = officer.id
         await cases.log_event(db_session=db, case_id=case.id, actor=f"officer:{officer.id}", kind="taken")
+        notice = await _store_for_student(db, conversation, service_message("officer_joined",
+                                                                            conversation.channel.value), commit=False)
         await db.commit()
-        topic = conversation_topic(conversation.public_id)
-        await ctx.hub.publish(topic, {"type": "officer_joined"})
-        await _tell_student(ctx, db, conversation, service_message("officer_joined", conversation.channel.value))
-        await ctx.hub.publish(QUEUE_TOPIC, {"type": "taken", "conversation": conversation.public_id,
-                                            "officer": officer.id})
+    await ctx.hub.publish(conversation_topic(conversation.public_id), {"type": "officer_joined"})
+    await _show_student(ctx, conversation, notice)
+    await ctx.hub.publish(QUEUE_TOPIC, {"type": "taken", "conversation": conversation.public_id,
+                                        "officer": officer.id})
     await announce_positions(ctx)  # everyone behind moves up
     return conversation
 
@@ -296,28 +325,32 @@ async def hand_back(ctx: AppContext, conversation_id: int, officer: Officer) -> 
     """The officer passes the student back to the assistant; the case stays open."""
     async with ctx.sessions() as db:
         conversation, case = await _owned(db, conversation_id, officer)
-        await states.transition(db_session=db, conversation=conversation, to=Owner.bot,
-                                actor=f"officer:{officer.id}", reason="handed_back")
+        await _change_owner(db, conversation, Owner.bot, officer, "handed_back")
         await cases.log_event(db_session=db, case_id=case.id, actor=f"officer:{officer.id}", kind="handed_back")
+        notice = await _store_for_student(db, conversation, service_message("officer_handed_back",
+                                                                            conversation.channel.value), commit=False)
         await db.commit()
-        await ctx.hub.publish(conversation_topic(conversation.public_id), {"type": "officer_left"})
-        await _tell_student(ctx, db, conversation,
-                            service_message("officer_handed_back", conversation.channel.value))
+    await ctx.hub.publish(conversation_topic(conversation.public_id), {"type": "officer_left"})
+    await _show_student(ctx, conversation, notice)
 
 
 async def close(ctx: AppContext, conversation_id: int, officer: Officer, *, outcome: str, category: str) -> Case:
     """Close the conversation and its case with an outcome and a category."""
     async with ctx.sessions() as db:
         conversation, case = await _owned(db, conversation_id, officer)
-        await _tell_student(ctx, db, conversation, service_message("case_closed", conversation.channel.value))
-        await states.transition(db_session=db, conversation=conversation, to=Owner.closed,
-                                actor=f"officer:{officer.id}", reason="closed")
-        await ctx.hub.publish(conversation_topic(conversation.public_id), {"type": "officer_left"})
-        # The chat page offers "Start a new chat"; writing here again reaches the assistant (never silence).
-        await ctx.hub.publish(conversation_topic(conversation.public_id), {"type": "closed"})
-        await ctx.hub.publish(QUEUE_TOPIC, {"type": "closed", "conversation": conversation.public_id})
-        return await cases.close(db_session=db, case=case, officer_id=officer.id, outcome=outcome,
-                                 category=category)
+        notice = await _store_for_student(db, conversation, service_message("case_closed",
+                                                                            conversation.channel.value), commit=False)
+        await _change_owner(db, conversation, Owner.closed, officer, "closed")
+        await cases.close(db_session=db, case=case, officer_id=officer.id, outcome=outcome, category=category,
+                          commit=False)
+        await db.commit()
+    topic = conversation_topic(conversation.public_id)
+    await _show_student(ctx, conversation, notice)
+    await ctx.hub.publish(topic, {"type": "officer_left"})
+    # The chat page offers "Start a new chat"; writing here again reaches the assistant (never silence).
+    await ctx.hub.publish(topic, {"type": "closed"})
+    await ctx.hub.publish(QUEUE_TOPIC, {"type": "closed", "conversation": conversation.public_id})
+    return case
 
 
 async def officer_disconnected(ctx: AppContext, officer_id: int) -> int:

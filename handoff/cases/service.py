@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
@@ -60,6 +61,18 @@ def student_reference(case: Case) -> str:
 async def log_event(*, db_session: AsyncSession, case_id: int, actor: str, kind: str, detail: str = "") -> None:
     """Append to a case's history (no message text ever goes here)."""
     db_session.add(CaseEvent(case_id=case_id, actor=actor, kind=kind, detail=detail[:200]))
+
+
+async def log_risk_raised(*, db_session: AsyncSession, conversation_id: int, old: int, new: int,
+                          labels: Iterable[str]) -> None:
+    """A rise in the conversation's risk level, in the history of its open case (if it has one): the two levels
+    and the labels that raised it, never the words. Not committed: part of the caller's write."""
+    if new <= old:
+        return
+    case = await open_case_for(db_session=db_session, conversation_id=conversation_id)
+    if case is not None:
+        await log_event(db_session=db_session, case_id=case.id, actor="system", kind="risk_raised",
+                        detail=f"from={old} to={new} labels={','.join(sorted(labels))}")
 
 
 class RequestIdInUse(ValueError):
@@ -158,11 +171,17 @@ async def add_note(*, db_session: AsyncSession, case: Case, officer_id: int, tex
     return note
 
 
-async def close(*, db_session: AsyncSession, case: Case, officer_id: int, outcome: str, category: str) -> Case:
+async def close(*, db_session: AsyncSession, case: Case, officer_id: int, outcome: str, category: str,
+                commit: bool = True) -> Case:
+    """Close the case with its outcome and category, and commit (``commit=False``: flushed in the caller's
+    transaction, which commits it)."""
     case.status, case.outcome, case.category, case.closed_at = CaseStatus.closed, outcome, category, utcnow()
     await log_event(db_session=db_session, case_id=case.id, actor=f"officer:{officer_id}", kind="closed",
                     detail=f"outcome={outcome} category={category}")
-    await db_session.commit()
+    if commit:
+        await db_session.commit()
+    else:
+        await db_session.flush()
     return case
 
 

@@ -124,11 +124,18 @@ async def me(request: Request, officer: OfficerDep, ctx: CtxDep) -> dict[str, An
 
 
 @router.post("/duty")
-async def duty(body: DutyIn, officer: OfficerDep, db: SessionDep) -> dict[str, bool]:
+async def duty(request: Request, body: DutyIn, officer: OfficerDep, db: SessionDep) -> dict[str, bool]:
+    """Switch duty on or off; a change is audited in the same commit."""
     current = await db.get(Officer, officer.id)
     assert current is not None
+    changed = current.on_duty != body.on_duty
     current.on_duty = body.on_duty
-    await db.commit()
+    if changed:
+        await audit.record(db_session=db, action=audit.DUTY_ON if body.on_duty else audit.DUTY_OFF,
+                           officer_id=officer.id, target=audit.duty_target(officer.id),
+                           client=audit.client_address(request))
+    else:
+        await db.commit()
     return {"on_duty": current.on_duty}
 
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from handoff.context import AppContext
+from handoff.conversations import service
 from handoff.conversations.enums import Direction
 from handoff.conversations.models import Conversation, Message
 from handoff.rasa_client import Reply
@@ -91,14 +92,8 @@ async def raise_low(ctx: AppContext, conversation: Conversation, flags: list[str
     """Add low flags to the conversation (level at most LOW_LEVEL); True when something was new."""
     if not flags or set(flags) <= set(conversation.risk_flags or []):
         return False
-    merged = sorted(set(conversation.risk_flags or []) | set(flags))
-    level = max(conversation.risk_level, LOW_LEVEL)
     async with ctx.sessions() as db:
-        await db.execute(
-            update(Conversation).where(Conversation.id == conversation.id).values(risk_level=level, risk_flags=merged)
-        )
-        await db.commit()
-    conversation.risk_level, conversation.risk_flags = level, merged
+        await service.raise_risk(db_session=db, conversation=conversation, flags=flags, level=LOW_LEVEL)
     return True
 
 

@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.content import asks_for_person, service_message, waiting_request
@@ -126,13 +126,7 @@ async def _answer_to_check_in(
 
 
 async def _raise_risk(db: AsyncSession, conversation: Conversation, risk: Verdict) -> None:
-    flags = sorted(set(conversation.risk_flags or []) | risk.labels)
-    level = max(conversation.risk_level, risk.severity)
-    await db.execute(
-        update(Conversation).where(Conversation.id == conversation.id).values(risk_level=level, risk_flags=flags)
-    )
-    await db.commit()
-    conversation.risk_level, conversation.risk_flags = level, flags
+    await service.raise_risk(db_session=db, conversation=conversation, flags=risk.labels, level=risk.severity)
 
 
 async def respond(

@@ -28,9 +28,15 @@ class TransitionRefused(Exception):
 
 
 async def transition(
-    *, db_session: AsyncSession, conversation: Conversation, to: Owner, actor: str, reason: str = ""
+    *, db_session: AsyncSession, conversation: Conversation, to: Owner, actor: str, reason: str = "",
+    commit: bool = True,
 ) -> Conversation:
-    """Move the conversation to a new owner, atomically: of two racing callers, exactly one wins."""
+    """Move the conversation to a new owner, atomically: of two racing callers, exactly one wins.
+
+    ``commit=False``: the change is flushed in the caller's transaction, which commits it with the rest of its
+    work or rolls it all back (a refusal too). The compare-and-set keeps the row locked until then, so a racing
+    caller waits for that transaction to end and is refused if it committed.
+    """
     current = conversation.owner
     if to not in ALLOWED[current]:
         raise TransitionRefused(f"cannot go from {current.value} to {to.value}")
@@ -44,11 +50,15 @@ async def transition(
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        await db_session.rollback()
+        if commit:
+            await db_session.rollback()
         raise TransitionRefused("the conversation changed hands first")
     db_session.add(ConversationEvent(
         conversation_id=conversation.id, actor=actor, from_owner=current, to_owner=to, reason=reason[:64],
     ))
-    await db_session.commit()
+    if commit:
+        await db_session.commit()
+    else:
+        await db_session.flush()
     conversation.owner, conversation.owner_since = to, now
     return conversation

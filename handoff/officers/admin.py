@@ -123,7 +123,7 @@ async def _change(request: Request, db: SessionDep, officer_id: int, token: str,
             return await _page(request, db, admin, status_code=409, error=(
                 "You cannot disable your own account, so that there is always an administrator who can sign in. "
                 "Another administrator can disable it if needed."))
-        await officers.set_active(db_session=db, officer=account, active=False)
+        await officers.set_active(db_session=db, officer=account, active=False, by=admin.id)
         done = "disabled"
     elif action == audit.ACCOUNT_ENABLED:
         await officers.set_active(db_session=db, officer=account, active=True)

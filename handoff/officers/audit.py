@@ -1,7 +1,12 @@
-"""The security audit trail: failed and refused access, throttled sign-ins, and changes to staff accounts.
+"""The security audit trail: failed and refused access, throttled sign-ins, changes to staff accounts, and officers
+going on and off duty.
 
 Rows hold who (an officer id, or none), when, what, where (a path or case reference) and the client address.
 Never message text, and never an email typed at a failed sign-in: a keyed hash of it relates attempts instead.
+
+A change of duty names the officer whose duty changed as its target (``officer:<id>``); its officer id is who
+changed it: the officer themself, an administrator who disabled the account, or none (the service, when no
+console of theirs came back, or an operator's command).
 """
 
 from __future__ import annotations
@@ -32,6 +37,14 @@ ACCOUNT_ENABLED = "account_enabled"
 TOTP_RESET = "totp_reset"
 TOTP_ENROLLED = "totp_enrolled"
 PASSWORD_CHANGED = "password_changed"  # noqa: S105 - an audit action, not a password
+DUTY_ON = "duty_on"
+DUTY_OFF = "duty_off"
+DUTY_LAPSED = "duty_lapsed"  # no console of theirs came back within the grace period
+
+
+def duty_target(officer_id: int) -> str:
+    """The target of a duty row: the officer whose duty changed."""
+    return f"officer:{officer_id}"
 
 
 def client_address(connection: Request | WebSocket) -> str | None:

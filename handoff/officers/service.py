@@ -16,7 +16,8 @@ from handoff.core.security import (
     verify_password,
     verify_totp,
 )
-from handoff.officers.models import Officer, Role, StaffSession
+from handoff.officers.audit import DUTY_OFF, duty_target
+from handoff.officers.models import AuditEvent, Officer, Role, StaffSession
 
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=10)
@@ -192,10 +193,13 @@ async def reset_totp(*, db_session: AsyncSession, officer: Officer) -> None:
     await db_session.commit()
 
 
-async def set_active(*, db_session: AsyncSession, officer: Officer, active: bool) -> None:
-    """Disable or enable an account; disabling ends every session it has at once."""
+async def set_active(*, db_session: AsyncSession, officer: Officer, active: bool, by: int | None = None) -> None:
+    """Disable or enable an account; disabling ends every session it has at once, and its duty (audited, with
+    ``by``: the administrator, or None for an operator's command)."""
     officer.is_active = active
     if not active:
+        if officer.on_duty:
+            db_session.add(AuditEvent(action=DUTY_OFF, officer_id=by, target=duty_target(officer.id)))
         officer.on_duty = False
         await db_session.execute(delete(StaffSession).where(StaffSession.officer_id == officer.id))
     await db_session.commit()

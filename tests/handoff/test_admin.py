@@ -188,6 +188,10 @@ def test_disabling_ends_every_session_and_closes_the_console_socket_at_once(admi
         assert login(client, SAM).status_code == 303
     assert [a for a in actions(settings) if a.startswith("account")] == ["account_disabled", "account_enabled"]
     assert actions(settings).count("signin_failed") == 1  # the sign-in while disabled
+    # Sam was on duty: disabling the account ended it, audited as the administrator's doing.
+    [disabled] = [row for row in audit_rows(settings) if row.action == "account_disabled"]
+    assert [(row.action, row.officer_id, row.target) for row in audit_rows(settings) if row.action.startswith("duty")
+            ] == [("duty_off", disabled.officer_id, disabled.target)]
 
 
 def test_an_administrator_cannot_disable_their_own_account(admin, settings):

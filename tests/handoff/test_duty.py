@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 from handoff.cases import flows
 from handoff.core.config import Settings
 from handoff.main import create_app
-from handoff.officers.models import Officer
+from handoff.officers.models import AuditEvent, Officer
 
 from .chat_helpers import assistant_turn
 from .conftest import CLOSED_PORT_URL
@@ -46,6 +46,19 @@ def _on_duty(settings, email="sam@example.ac.uk") -> bool:
     return run_db(settings, lambda db: db.scalar(select(Officer.on_duty).where(Officer.email == email)))
 
 
+def _officer_id(settings, email="sam@example.ac.uk") -> int:
+    return run_db(settings, lambda db: db.scalar(select(Officer.id).where(Officer.email == email)))
+
+
+def _duty_audit(settings) -> list[tuple[str, int | None, str | None]]:
+    """The audit rows of duty changes: what, who made the change, and whose duty it was."""
+    async def go(db):
+        rows = await db.scalars(select(AuditEvent).where(AuditEvent.action.like("duty%")).order_by(AuditEvent.id))
+        return [(row.action, row.officer_id, row.target) for row in rows]
+
+    return run_db(settings, go)
+
+
 def test_switched_on_without_a_console_open_promises_nobody_and_lapses(short_grace):
     client, settings = short_grace
     create_officer(settings, "sam@example.ac.uk", on_duty=True)  # as the database has it after a restart
@@ -53,6 +66,8 @@ def test_switched_on_without_a_console_open_promises_nobody_and_lapses(short_gra
     assert answer["available"] is False and answer["in_hours"] is True and answer["position"] is None
     lapsed = client.portal.call(flows.lapse_absent_officers, client.app.state.ctx)  # the service's own check
     assert lapsed == 1 and _on_duty(settings) is False
+    sam = _officer_id(settings)
+    assert _duty_audit(settings) == [("duty_lapsed", None, f"officer:{sam}")]  # the service did it, nobody else
 
 
 def test_closing_the_console_ends_duty_after_the_grace_period(short_grace):
@@ -66,6 +81,7 @@ def test_closing_the_console_ends_duty_after_the_grace_period(short_grace):
     answer = _ask(client, settings)
     assert answer["available"] is False and answer["position"] is None
     assert _on_duty(settings) is False
+    assert _duty_audit(settings) == [("duty_lapsed", None, f"officer:{_officer_id(settings)}")]
     # Opening the console again says so: the officer is off duty until they switch it on.
     with OnDuty(client, settings, create=False) as console:
         assert console.me["on_duty"] is False
@@ -84,3 +100,14 @@ def test_the_console_socket_says_whether_the_officer_is_on_duty(client, settings
     with client.websocket_connect("/ws/console") as socket:
         first = socket.receive_json()
     assert first["type"] == "duty" and first["on_duty"] is False and first["grace_seconds"] == 45.0
+
+
+def test_switching_duty_on_and_off_is_audited_once_per_change(client, settings):
+    create_officer(settings, "sam@example.ac.uk", on_duty=False)
+    console = Console(client, "sam@example.ac.uk")
+    for on in (True, True, False, False):  # the console asks again after a reload, or at sign-out
+        assert console.post("/duty", {"on_duty": on}).json() == {"on_duty": on}
+    sam = console.me["id"]
+    assert _duty_audit(settings) == [("duty_on", sam, f"officer:{sam}"), ("duty_off", sam, f"officer:{sam}")]
+    clients = run_db(settings, lambda db: db.scalars(select(AuditEvent.client).where(AuditEvent.action.like("duty%"))))
+    assert set(clients) == {"testclient"}

@@ -190,3 +190,71 @@ def test_typed_while_waiting_can_i_have_a_call_back_instead_leaves_the_queue_and
         answer = receive_until(ws, is_assistant_message)[-1]
     # The assistant (down in these tests: its stand-in answers) takes the call-back from here; never silence.
     assert answer["text"] and conversation_row(settings).owner == Owner.bot
+
+
+def _risk_raised(settings) -> list:
+    from sqlalchemy import select
+
+    from handoff.cases.models import CaseEvent
+
+    from .db_helpers import run_db
+
+    async def go(db):
+        return list(await db.scalars(select(CaseEvent).where(CaseEvent.kind == "risk_raised").order_by(CaseEvent.id)))
+
+    return run_db(settings, go)
+
+
+def test_a_rise_in_risk_goes_in_the_open_cases_history_with_the_labels_never_the_words(client, settings, in_hours):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        public_id = conversation_row(settings).public_id
+        _ask_for_person(client, public_id)  # nobody is on duty: the case is open and the assistant stays
+        for n in range(2):  # the second raises nothing: the conversation is at that level already
+            ws.send_json({"type": "message", "client_id": f"r{n}", "text": CRISIS})
+            receive_until(ws, lambda e: is_assistant_message(e) and "not a person" in e["text"])
+    level = conversation_row(settings).risk_level
+    assert level >= 3
+    [raised] = _risk_raised(settings)
+    assert (raised.actor, raised.detail) == ("system", f"from=0 to={level} labels=suicide_self_harm")
+    assert "kms" not in raised.detail and "tonight" not in raised.detail
+
+
+def test_a_rise_in_risk_without_an_open_case_writes_no_case_history(client, settings):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        ws.send_json({"type": "message", "client_id": "n1", "text": CRISIS})
+        receive_until(ws, lambda e: is_assistant_message(e) and "not a person" in e["text"])
+    assert conversation_row(settings).risk_level >= 3
+    assert _risk_raised(settings) == []
+
+
+def test_a_low_flag_records_its_rise_and_an_older_copy_of_the_conversation_never_lowers_the_level(settings):
+    """A check-in raises the level to low; a copy loaded before a higher raise (another socket's) adds its flag
+    without lowering the stored level, and without a rise to record."""
+    from handoff.cases import service as cases
+    from handoff.cases.enums import Goal
+    from handoff.conversations import service
+    from handoff.conversations.enums import Channel
+
+    from .db_helpers import run_db
+
+    async def open_case(db):
+        conversation, _ = await service.create(db_session=db, channel=Channel.webchat, institution_id="example")
+        await cases.create_for_request(db_session=db, conversation=conversation, request_id="r1", goal=Goal.talk,
+                                       share_transcript=False, anonymous=True, out_of_hours=False)
+        return conversation
+
+    conversation = run_db(settings, open_case)
+    older_copy = conversation_row(settings)
+    run_db(settings, lambda db: service.raise_risk(db_session=db, conversation=conversation,
+                                                   flags=["check_in:suicide"], level=1))
+    run_db(settings, lambda db: service.raise_risk(db_session=db, conversation=conversation,
+                                                   flags={"suicide_self_harm"}, level=3))
+    run_db(settings, lambda db: service.raise_risk(db_session=db, conversation=older_copy,
+                                                   flags=["low:immediate_danger"], level=1))
+    stored = conversation_row(settings)
+    assert stored.risk_level == 3
+    assert stored.risk_flags == ["check_in:suicide", "low:immediate_danger", "suicide_self_harm"]
+    assert [e.detail for e in _risk_raised(settings)] == [
+        "from=0 to=1 labels=check_in:suicide", "from=1 to=3 labels=suicide_self_harm"]
