@@ -220,8 +220,8 @@ def evaluate(path: Path | str | None = None, classifier: RiskClassifier | None =
 def before_training(log: Callable[[str], None] = print) -> dict[str, dict[str, Evaluation]]:
     """Each batch of new phrasings scored by a model trained without it (leave one batch out), per layer.
 
-    The fold models are the cross-validation's: fold k holds out batch k (and a quarter of the labelled set),
-    and its thresholds are chosen from the other folds' out-of-fold scores only.
+    The fold models are the cross-validation's: a batch's fold holds it out whole (with a quarter of the other
+    batches and of the labelled set), and its thresholds are chosen from the other batches' out-of-fold scores.
     """
     from safety import train
 

@@ -3,8 +3,8 @@
 Training data: the labelled set and the batches of new phrasings (look-alikes are negatives, ambiguous
 messages teach the two "ask" classes), and the everyday messages the assistant itself is trained on (so that
 "hello" or "is this confidential?" carries no risk). The held-out set and the blind batches are never read here.
-Thresholds are chosen by cross-validation over the training data only (each batch is one fold, so every
-threshold is judged on phrasings written by someone the fold's model never read), then a final model is
+Thresholds are chosen by cross-validation over the training data only (every batch lies whole in one fold, so
+each threshold is judged on phrasings the fold's model never read, near-twins included), then a final model is
 trained on everything and saved with its thresholds.
 """
 
@@ -196,17 +196,21 @@ def predict(nlp: Any, items: Sequence[Item]) -> list[dict[str, float]]:
 
 
 def folds(items: Sequence[Item], count: int = CV_FOLDS, seed: int = SEED) -> list[list[int]]:
-    """Cross-validation folds: each batch of new phrasings is its own fold; the labelled set is dealt across them."""
+    """Cross-validation folds: every batch of new phrasings lies whole in one fold (batch k in fold k mod count),
+    so a fold's model has read none of its writer's phrasings, near-twins included; the labelled set and the
+    everyday messages are dealt across the folds."""
     batches = sorted({i.source for i in items if i.source not in ("labelled", "everyday")})
-    if len(batches) != count:
-        batches = []  # no batches (a small test set): plain random folds
+    if len(batches) < count:
+        batches = []  # too few batches (a small test set): plain random folds
     out: list[list[int]] = [[] for _ in range(count)]
     labelled = [n for n, i in enumerate(items) if i.source in ("labelled", "everyday") or not batches]
     random.Random(seed).shuffle(labelled)  # noqa: S311 - reproducible folds
     for position, n in enumerate(labelled):
         out[position % count].append(n)
-    for k, name in enumerate(batches):
-        out[k].extend(n for n, i in enumerate(items) if i.source == name)
+    fold_of = {name: k % count for k, name in enumerate(batches)}
+    for n, item in enumerate(items):
+        if item.source in fold_of:
+            out[fold_of[item.source]].append(n)
     return out
 
 
