@@ -2,7 +2,8 @@
 
 References are random ("JF9-WVW-J9V"), so the intent classifier cannot learn them: typed loosely ("my reference is
 jf9 wvw j9v") it read half of them as not understood. A whole reference (three parts, in the reference alphabet)
-with a digit in it, or next to a word such as "ref" or "case", makes the intent ``provide_reference``. It runs
+with a digit in it, or any reference (whole or its first two parts) next to a word such as "ref" or "case", makes
+the intent ``provide_reference``; given only two parts, the assistant asks for the third. It runs
 before the risk detector, which still overrules it when a message also shows risk.
 """
 
@@ -21,7 +22,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.intent import overrule
-from bot.references import find_reference, is_whole
+from bot.references import find_reference, is_whole, looks_typed_apart
 
 INTENT_NAME = "provide_reference"
 REFERENCE_WORD = re.compile(r"\b(ref|reference|case|code|number)\b", re.I)
@@ -29,13 +30,18 @@ MAX_CHARS = 300  # a reference comes in a short message; a long one is left to t
 
 
 def names_a_reference(text: str) -> bool:
-    """Whether a short message carries a whole case reference."""
+    """Whether a short message carries a case reference: the whole one, or only the part officers see (the
+    assistant then asks for the rest)."""
     if not text or len(text) > MAX_CHARS:
         return False
     match = find_reference(text)
-    if match is None or not is_whole(match):
+    if match is None or not looks_typed_apart(match):  # "non emergency number" is not a reference
         return False
-    return any(ch.isdigit() for ch in match.group(0)) or bool(REFERENCE_WORD.search(text))
+    if REFERENCE_WORD.search(text):
+        return True
+    # without a word saying so: a whole reference with a digit, or its first two parts joined by a dash
+    digit = any(ch.isdigit() for ch in match.group(0))
+    return digit and (is_whole(match) or "-" in match.group(0))
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)

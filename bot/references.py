@@ -39,6 +39,14 @@ def find_reference(text: str) -> re.Match[str] | None:
     return min(candidates, key=lambda m: (-len(m.groups()), not any(ch.isdigit() for ch in m.group(0)), m.start()))
 
 
+def looks_typed_apart(match: re.Match[str]) -> bool:
+    """Whether a match is unlike ordinary words: it holds a digit, or every part stands apart. Letters run together
+    are usually a word spelt only with the alphabet's letters ("appear", "emergency", "car parked")."""
+    if any(ch.isdigit() for ch in match.group(0)):
+        return True
+    return all(match.end(k) < match.start(k + 1) for k in range(1, len(match.groups())))
+
+
 def is_whole(match: re.Match[str]) -> bool:
     """Whether all three parts were sent: the last one is what proves the reference is the student's."""
     return len(match.groups()) == 3

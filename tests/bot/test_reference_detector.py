@@ -29,7 +29,8 @@ def test_a_whole_reference_typed_any_way_is_recognised(a, b, c, sep, lower, temp
     typed = reference.lower() if lower else reference
     text = template.format(typed)
     has_word = template != "{}" and template != "its {} i think"
-    if has_word or any(ch.isdigit() for ch in reference):
+    digit = any(ch.isdigit() for ch in reference)
+    if (has_word and (digit or sep)) or digit:
         assert classify(text) == "provide_reference", text
 
 
@@ -40,6 +41,19 @@ def test_the_reference_that_was_missed_is_recognised() -> None:
 
 def test_ordinary_messages_and_part_references_are_left_alone() -> None:
     for text in ("what happens next", "can you get me a person", "the new way we do things", "hey man yep",
-                 "my reference is JF9-WVW", "undertake the training", "a" * 5000 + " JF9-WVW-J9V"):
+                 "undertake the training", "we met at 4pm in room 7 ok",
+                 "what's the non emergency number", "Will the disclosure appear on my reference?",
+                 "Which paragraph of the student code covers suspension?", "do you have the advice centre's number",
+                 "a text from a number I don't know, a car parked outside", "a" * 5000 + " JF9-WVW-J9V"):
         assert not names_a_reference(text), text
         assert classify(text, guessed="ask_report_process") == "ask_report_process"
+
+
+@settings(max_examples=200, deadline=None)
+@given(part, part, st.sampled_from(["-", " "]), st.booleans(),
+       st.sampled_from(["my reference is {}", "ref {}", "case {} please", "my code is {}"]))
+def test_only_the_part_officers_see_next_to_a_reference_word_is_recognised(a, b, sep, lower, template) -> None:
+    """The student quoting the part officers see ('my reference is jf9-wvw') is recognised, so the assistant can
+    ask for the last part instead of saying it did not understand."""
+    typed = sep.join((a, b))
+    assert classify(template.format(typed.lower() if lower else typed)) == "provide_reference"
