@@ -221,6 +221,20 @@ def test_a_take_that_fails_midway_changes_nothing_and_taking_again_works(app, se
     assert queue_events == [{"type": "taken", "conversation": public_id, "officer": sam.me["id"]}]
 
 
+def _taken_then_failing(settings, sam, public_id: str, listening: Heard, monkeypatch: pytest.MonkeyPatch,
+                        step: tuple[Any, str], error: Exception, path: str, **request: Any) -> Stored:
+    """Take the conversation, then make ``path`` fail after ``step``: nothing is stored, nothing is shown."""
+    assert sam.post(f"/conversations/{public_id}/take").status_code == 200
+    listening.since_last()
+    before = _stored(settings)
+    with monkeypatch.context() as patch:
+        _fails_after(patch, step, error)
+        _assert_refused_with_an_error(sam.post(f"/conversations/{public_id}/{path}", **request), error)
+    assert _stored(settings) == before
+    assert listening.since_last() == ([], [])
+    return before
+
+
 @pytest.mark.parametrize(("step", "error"), [
     pytest.param(CASE_EVENT, Bug(), id="case-event-bug"),
     pytest.param(NOTICE, DatabaseGone(), id="notice-database-gone"),
@@ -228,15 +242,8 @@ def test_a_take_that_fails_midway_changes_nothing_and_taking_again_works(app, se
 def test_a_hand_back_that_fails_midway_changes_nothing_and_handing_back_again_works(app, settings, sam, heard,
                                                                                     monkeypatch, step, error):
     public_id, listening = heard
-    assert sam.post(f"/conversations/{public_id}/take").status_code == 200
-    listening.since_last()
-    before = _stored(settings)
-    with monkeypatch.context() as patch:
-        _fails_after(patch, step, error)
-        _assert_refused_with_an_error(sam.post(f"/conversations/{public_id}/handback"), error)
-    assert _stored(settings) == before
+    before = _taken_then_failing(settings, sam, public_id, listening, monkeypatch, step, error, "handback")
     assert before.owner == Owner.human and before.assigned_officer_id == sam.me["id"]
-    assert listening.since_last() == ([], [])
 
     assert sam.post(f"/conversations/{public_id}/handback").status_code == 200
     after = _stored(settings)
@@ -258,15 +265,8 @@ def test_a_hand_back_that_fails_midway_changes_nothing_and_handing_back_again_wo
 def test_a_close_that_fails_midway_changes_nothing_and_closing_again_works(app, settings, sam, heard, monkeypatch,
                                                                            step, error):
     public_id, listening = heard
-    assert sam.post(f"/conversations/{public_id}/take").status_code == 200
-    listening.since_last()
-    before = _stored(settings)
-    with monkeypatch.context() as patch:
-        _fails_after(patch, step, error)
-        _assert_refused_with_an_error(sam.post(f"/conversations/{public_id}/close", json=CLOSING), error)
-    assert _stored(settings) == before
+    before = _taken_then_failing(settings, sam, public_id, listening, monkeypatch, step, error, "close", json=CLOSING)
     assert before.owner == Owner.human and before.status == CaseStatus.open and before.outcome is None
-    assert listening.since_last() == ([], [])
 
     closed = sam.post(f"/conversations/{public_id}/close", json=CLOSING)
     assert closed.status_code == 200
