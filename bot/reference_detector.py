@@ -22,7 +22,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.intent import overrule
-from bot.references import find_reference, is_whole, looks_typed_apart
+from bot.references import find_reference, has_digit, is_whole, looks_typed_apart
 
 INTENT_NAME = "provide_reference"
 REFERENCE_WORD = re.compile(r"\b(ref|reference|case|code|number)\b", re.I)
@@ -40,8 +40,7 @@ def names_a_reference(text: str) -> bool:
     if REFERENCE_WORD.search(text):
         return True
     # without a word saying so: a whole reference with a digit, or its first two parts joined by a dash
-    digit = any(ch.isdigit() for ch in match.group(0))
-    return digit and (is_whole(match) or "-" in match.group(0))
+    return has_digit(match) and (is_whole(match) or "-" in match.group(0))
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)

@@ -36,15 +36,18 @@ def find_reference(text: str) -> re.Match[str] | None:
     candidates = [m for m in candidates if not any(part.upper() in not_a_part() for part in m.groups())]
     if not candidates:
         return None
-    return min(candidates, key=lambda m: (-len(m.groups()), not any(ch.isdigit() for ch in m.group(0)), m.start()))
+    return min(candidates, key=lambda m: (-len(m.groups()), not has_digit(m), m.start()))
+
+
+def has_digit(match: re.Match[str]) -> bool:
+    """Whether the typed reference holds a digit (nine in ten do; no ordinary word does)."""
+    return any(ch.isdigit() for ch in match.group(0))
 
 
 def looks_typed_apart(match: re.Match[str]) -> bool:
     """Whether a match is unlike ordinary words: it holds a digit, or every part stands apart. Letters run together
     are usually a word spelt only with the alphabet's letters ("appear", "emergency", "car parked")."""
-    if any(ch.isdigit() for ch in match.group(0)):
-        return True
-    return all(match.end(k) < match.start(k + 1) for k in range(1, len(match.groups())))
+    return has_digit(match) or all(match.end(k) < match.start(k + 1) for k in range(1, len(match.groups())))
 
 
 def is_whole(match: re.Match[str]) -> bool:

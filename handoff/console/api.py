@@ -128,14 +128,11 @@ async def duty(request: Request, body: DutyIn, officer: OfficerDep, db: SessionD
     """Switch duty on or off; a change is audited in the same commit."""
     current = await db.get(Officer, officer.id)
     assert current is not None
-    changed = current.on_duty != body.on_duty
-    current.on_duty = body.on_duty
-    if changed:
+    if current.on_duty != body.on_duty:  # the audit row and the change are committed together
+        current.on_duty = body.on_duty
         await audit.record(db_session=db, action=audit.DUTY_ON if body.on_duty else audit.DUTY_OFF,
                            officer_id=officer.id, target=audit.duty_target(officer.id),
                            client=audit.client_address(request))
-    else:
-        await db.commit()
     return {"on_duty": current.on_duty}
 
 

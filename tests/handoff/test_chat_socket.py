@@ -92,6 +92,7 @@ def test_bad_frames_get_clear_errors_and_the_connection_stays_up(client, setting
         ws.send_json({"type": "message", "client_id": "l", "text": "x" * (settings.max_message_chars + 1)})
         long = ws.receive_json()
         assert long["code"] == "too_long" and str(settings.max_message_chars) in long["message"]
+        assert "116 123" in long["message"] and "999" in long["message"]  # never refused without help
         ws.send_json({"type": "message", "text": "no id"})
         assert ws.receive_json()["code"] == "bad_client_id"
         ws.send_json({"type": "message", "client_id": "ok", "text": "still here?"})

@@ -162,6 +162,7 @@ def test_bad_bodies_get_a_clear_answer(client, settings):
     assert "empty" in twiml_messages(post_sms(client, settings, "   "))[0]
     too_long = twiml_messages(post_sms(client, settings, "x" * (settings.max_message_chars + 1)))[0]
     assert "too long" in too_long
+    assert "116 123" in too_long and "999" in too_long  # never refused without help
     params = inbound_params("hello")
     del params["From"]
     response = client.post("/sms/inbound", data=params, headers={"X-Twilio-Signature": _signed(settings, params)})
