@@ -199,7 +199,7 @@ class ChatSession:
         self.tasks.append(asyncio.create_task(self._forward_events()))
         await self.send({
             "type": "welcome", "token": token, "resumed": resumed, "owner": conversation.owner.value,
-            "max_chars": self.ctx.settings.max_message_chars,
+            "max_chars": flows.MAX_STORED_CHARS,
         })
         await self._subscribed.wait()
         async with self.ctx.sessions() as db:
@@ -278,10 +278,10 @@ class ChatSession:
         if payload is not None and (not isinstance(payload, str) or not PAYLOAD.fullmatch(payload)):
             await self.error("bad_payload", "A quick reply's payload looks like /intent.", client_id=client_id)
             return
-        limit = self.ctx.settings.max_message_chars
-        if len(text) > limit:
+        if len(text) > flows.MAX_STORED_CHARS:  # only a client other than ours can send this much
             await self.error(
-                "too_long", service_message("message_too_long", "webchat", limit=limit), client_id=client_id
+                "too_long", service_message("message_too_long", "webchat", limit=flows.MAX_STORED_CHARS),
+                client_id=client_id,
             )
             return
         wait = await self.ctx.rate_limiter.acquire(self.conversation.public_id)  # shared by every worker

@@ -27,6 +27,9 @@ from signpost.nation import institution_nation
 logger = logging.getLogger(__name__)
 QUEUE_TOPIC = "queue"
 LONG_MESSAGE = 400  # characters: longer messages are checked off the event loop
+# The longest message kept: a longer one than the assistant reads (settings.max_message_chars) is still stored
+# and checked whole, and the service answers it. Under the web socket's frame limit, whatever the characters.
+MAX_STORED_CHARS = 20_000
 NO_RISK_ANSWERS = ("no", "fine", "skip", "yes")  # as check-in answers; one that shows risk is flagged instead
 
 
@@ -324,6 +327,11 @@ async def _ask_assistant(ctx: AppContext, conversation: Conversation, received: 
     """One turn of the assistant, with the service's own answer when the assistant is down."""
     topic = conversation_topic(conversation.public_id)
     risk = received.risk
+    limit = ctx.settings.max_message_chars
+    if text is None and len(received.message.text) > limit:
+        if not (risk and risk.flagged):  # too long for the assistant to read well: the service answers it
+            return _check_in(received, conversation) or [_long_message_reply(conversation)]
+        text = received.message.text[:limit]  # the verdict, made on all of it, decides the answer
     ctx.hub.publish_here(topic, typing_event(True))
     replies: list[Reply] = []
     try:
@@ -351,6 +359,13 @@ async def _ask_assistant(ctx: AppContext, conversation: Conversation, received: 
         return replies
     finally:
         ctx.hub.publish_here(topic, typing_event(False))
+
+
+def _long_message_reply(conversation: Conversation) -> Reply:
+    """A message longer than the assistant reads: kept whole for a person, with 24/7 help and the way to one."""
+    channel = conversation.channel.value
+    buttons = [] if channel == "sms" else [{"title": "Talk to a person", "payload": "/request_person"}]
+    return Reply(text=service_message("message_long", channel), buttons=buttons)
 
 
 def _safety_replies(risk: Verdict, conversation: Conversation) -> list[Reply]:

@@ -89,8 +89,9 @@ async def inbound(request: Request, ctx: CtxDep) -> Response:
     text = body.strip()
     if not text:
         return twiml([service_message("message_empty", "sms")])
-    if len(text) > ctx.settings.max_message_chars:
-        return twiml([service_message("message_too_long", "sms")])
+    # Twilio will not send a text again, so none is refused for its length: a long one is kept and checked whole
+    # (the service answers it, see flows). Past what any phone sends, only the part that fits is kept.
+    text = text[:flows.MAX_STORED_CHARS]
     first = await _first_of_conversation(ctx, conversation)
     # The limit comes before the safety check, so a flood costs little; a text over it is still stored (Twilio
     # will not send it again) and its reply still carries the emergency numbers.

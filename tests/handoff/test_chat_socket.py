@@ -3,7 +3,10 @@
 import asyncio
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from handoff.conversations.enums import Direction
+from handoff.conversations.flows import MAX_STORED_CHARS
 from handoff.conversations.models import Message
 from handoff.core.db import create_engine
 
@@ -89,9 +92,9 @@ def test_bad_frames_get_clear_errors_and_the_connection_stays_up(client, setting
         ws.send_json({"type": "message", "client_id": "e", "text": "   "})
         empty = ws.receive_json()
         assert empty["code"] == "empty" and empty["client_id"] == "e"
-        ws.send_json({"type": "message", "client_id": "l", "text": "x" * (settings.max_message_chars + 1)})
+        ws.send_json({"type": "message", "client_id": "l", "text": "x" * (MAX_STORED_CHARS + 1)})
         long = ws.receive_json()
-        assert long["code"] == "too_long" and str(settings.max_message_chars) in long["message"]
+        assert long["code"] == "too_long" and f"{MAX_STORED_CHARS}" in long["message"]
         assert "116 123" in long["message"] and "999" in long["message"]  # never refused without help
         ws.send_json({"type": "message", "text": "no id"})
         assert ws.receive_json()["code"] == "bad_client_id"
@@ -99,6 +102,34 @@ def test_bad_frames_get_clear_errors_and_the_connection_stays_up(client, setting
         events = receive_until(ws, is_assistant_message)
     assert any(e["type"] == "ack" and e["client_id"] == "ok" for e in events)
     assert _count_messages(settings) == 2
+
+
+def test_a_message_longer_than_the_assistant_reads_is_kept_whole_with_help_and_a_person_offered(client, settings):
+    story = "I need to write down everything that happened this term because I keep going over it at night. " * 30
+    assert settings.max_message_chars < len(story) <= MAX_STORED_CHARS
+    with client.websocket_connect("/ws/chat") as ws:
+        welcome = hello(ws)
+        assert welcome["max_chars"] == MAX_STORED_CHARS  # the chat box takes it: nothing pasted is cut off
+        ws.send_json({"type": "message", "client_id": "long", "text": story})
+        events = receive_until(ws, is_assistant_message)
+    assert any(e["type"] == "ack" and e["client_id"] == "long" for e in events)
+    reply = events[-1]
+    assert "saved" in reply["text"] and "999" in reply["text"] and "116 123" in reply["text"]
+    assert [b["payload"] for b in reply["buttons"]] == ["/request_person"]
+    assert _user_texts(settings) == [story.strip()]
+
+
+def _user_texts(settings) -> list[str]:
+    """What the students wrote, decrypted as the console reads it."""
+    async def run():
+        engine = create_engine(settings.async_database_url)
+        async with async_sessionmaker(engine)() as db:
+            rows = await db.scalars(select(Message).where(Message.direction == Direction.user).order_by(Message.seq))
+            found = [m.text for m in rows]
+        await engine.dispose()
+        return found
+
+    return asyncio.run(run())
 
 
 def test_ping_gets_pong(client):

@@ -158,11 +158,27 @@ def test_every_sms_text_the_service_can_send_fits_one_budget():
     assert texts and all(fits_sms(t) for t in texts)
 
 
+def test_a_text_longer_than_the_assistant_reads_is_kept_whole_and_answered_with_help(client, settings):
+    story = "It started in first year and I never told anyone about the messages he kept sending me. " * 40
+    assert len(story) > settings.max_message_chars
+    [reply, _privacy] = twiml_messages(post_sms(client, settings, story))
+    assert "saved" in reply and "PERSON" in reply and "999" in reply and "116 123" in reply
+    assert fits_sms(reply)
+    assert [m.text for m in _messages(settings) if m.direction.value == "user"] == [story.strip()]
+
+
+def test_a_crisis_at_the_end_of_a_long_text_gets_the_crisis_answer_and_flags_the_conversation(client, settings):
+    story = "Sorry this is long, I have been meaning to write for weeks about my course and my flat. " * 30
+    text = story + "I have taken all of my tablets tonight and I just want it to stop."
+    replies = twiml_messages(post_sms(client, settings, text))
+    assert "116 123" in replies[0] and "85258" in replies[0]  # the suicide and self-harm response
+    stored = [m for m in _messages(settings) if m.direction.value == "user"]
+    assert [m.text for m in stored] == [text] and "suicide_self_harm" in stored[0].extra["risk"]
+    assert "suicide_self_harm" in _conversation(settings).risk_flags
+
+
 def test_bad_bodies_get_a_clear_answer(client, settings):
     assert "empty" in twiml_messages(post_sms(client, settings, "   "))[0]
-    too_long = twiml_messages(post_sms(client, settings, "x" * (settings.max_message_chars + 1)))[0]
-    assert "too long" in too_long
-    assert "116 123" in too_long and "999" in too_long  # never refused without help
     params = inbound_params("hello")
     del params["From"]
     response = client.post("/sms/inbound", data=params, headers={"X-Twilio-Signature": _signed(settings, params)})
