@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from safety.gsm import fits_sms
+from safety.gsm import SMS_BUDGET, fits_sms
 from safety.responses import CHANNELS, ResponseFileError, read_responses_file
 
 KINDS = ("suicide", "safety")
@@ -126,7 +126,7 @@ def _texts(where: str, name: str, raw: Any) -> dict[str, str]:
     if not isinstance(raw, dict) or not all(isinstance(raw.get(c), str) and raw[c].strip() for c in CHANNELS):
         raise ResponseFileError(f"{where}.{name}: needs non-empty 'web' and 'sms' texts")
     if not fits_sms(raw["sms"].strip()):
-        raise ResponseFileError(f"{where}.{name}.sms: must be plain GSM-7 within 320 characters")
+        raise ResponseFileError(f"{where}.{name}.sms: must be plain GSM-7 within {SMS_BUDGET} characters")
     return {c: raw[c].strip() for c in CHANNELS}
 
 

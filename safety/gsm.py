@@ -1,4 +1,8 @@
-"""GSM-7 text rules for SMS: what fits one message budget, and how to make text fit."""
+"""GSM-7 text rules for SMS: what fits one message budget, and how to make text fit.
+
+The one place the alphabet lives: the assistant's actions, the safety responses, the handoff service and the
+signposting all import it, and the officers' console gets it from the page (``browser_rules``).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,14 @@ import re
 
 SMS_BUDGET = 320
 
-_BASIC = set(
+# The basic table (one septet each) and the extension table (an escape and a septet: two each).
+GSM7_BASIC = (
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
-_EXTENDED = set("^{}\\[~]|€\f")
+GSM7_EXTENDED = "^{}\\[~]|€\f"
+_BASIC = frozenset(GSM7_BASIC)
+_EXTENDED = frozenset(GSM7_EXTENDED)
 
 _REPLACEMENTS = {
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'",
@@ -19,6 +26,14 @@ _REPLACEMENTS = {
     "\u2026": "...", "\u00a0": " ", "\u2022": "-", "\u00b7": "-",
     "\u2192": "->", "\t": " ",
 }
+
+
+def browser_rules() -> dict[str, str | int]:
+    """The rules a page's script needs to count an SMS as it is typed (rendered as JSON into the page).
+
+    ``replaced`` lists the characters that ``to_gsm7`` swaps for plain ones rather than drops.
+    """
+    return {"budget": SMS_BUDGET, "basic": GSM7_BASIC, "extended": GSM7_EXTENDED, "replaced": "".join(_REPLACEMENTS)}
 
 
 def is_gsm7(text: str) -> bool:

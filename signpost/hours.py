@@ -41,11 +41,6 @@ def is_bank_holiday(day: date, nation: str) -> bool:
     return day in _calendar(HOLIDAY_SUBDIVS[nation])
 
 
-def bank_holiday_name(day: date, nation: str) -> str | None:
-    """The holiday's name when `day` is a bank holiday in the nation."""
-    return _calendar(HOLIDAY_SUBDIVS[nation]).get(day)
-
-
 def _minutes(text: str, *, end: bool) -> int:
     hours, minutes = (int(part) for part in text.split(":"))
     if minutes > 59 or hours > 24 or (hours == 24 and (minutes or not end)):

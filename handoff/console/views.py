@@ -24,6 +24,7 @@ from handoff.officers.audit import AuditedRoute
 from handoff.officers.models import Officer
 from handoff.officers.web import page, refuse_forged, session_cookie
 from handoff.officers.web import templates as templates  # other console pages render with it
+from safety.gsm import browser_rules
 
 router = APIRouter(prefix="/console", include_in_schema=False, route_class=AuditedRoute)
 ISSUER = "Welfare console"
@@ -127,7 +128,7 @@ async def console_page(request: Request, db: SessionDep, officer: OptionalOffice
     queue = [queue_entry(row, officer, now) for row in await queue_rows(officer, db)]
     return page(request, "console/console.html", {
         "officer": officer, "queue": queue, "is_admin": officer.role.value == "admin",
-        "offer_two_step": officer.totp_secret is None,
+        "offer_two_step": officer.totp_secret is None, "sms_rules": browser_rules(),
     })
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import secrets
-import struct
 from urllib.parse import quote
 
+import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -43,7 +42,7 @@ def constant_time_equals(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode(), expected.encode())
 
 
-# Two-step sign-in: time-based one-time passwords (RFC 6238 with HMAC-SHA-1, 30 s steps, 6 digits) -------
+# Two-step sign-in: time-based one-time passwords (RFC 6238 with HMAC-SHA-1, 30 s steps, 6 digits), by pyotp ---
 
 TOTP_STEP_SECONDS = 30
 TOTP_DIGITS = 6
@@ -51,31 +50,18 @@ TOTP_WINDOW = 1  # steps either side of now that are still accepted (a phone clo
 
 
 def new_totp_secret() -> str:
-    """A random 160-bit key in base32, as authenticator apps expect it."""
-    return base64.b32encode(secrets.token_bytes(20)).decode()
+    """A random 160-bit key in base32 (32 characters, no padding), as authenticator apps expect it."""
+    return pyotp.random_base32()
 
 
-def _key(secret: str) -> bytes:
-    cleaned = secret.replace(" ", "").upper()
-    return base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
-
-
-def hotp(key: bytes, counter: int, digits: int = TOTP_DIGITS, digest: str = "sha1") -> str:
-    """The RFC 4226 one-time password for this counter (dynamic truncation)."""
-    mac = hmac.new(key, struct.pack(">Q", counter), digest).digest()
-    offset = mac[-1] & 0x0F
-    number = struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF
-    return str(number % 10**digits).zfill(digits)
-
-
-def totp_step(at: float) -> int:
-    """The 30-second step a Unix time falls in."""
-    return int(at // TOTP_STEP_SECONDS)
+def _generator(secret: str) -> pyotp.TOTP:
+    """The code generator for a key; spaces (as in the grouped form) and lower case are forgiven."""
+    return pyotp.TOTP(secret.replace(" ", "").upper(), digits=TOTP_DIGITS, interval=TOTP_STEP_SECONDS)
 
 
 def totp(secret: str, at: float) -> str:
     """The code an authenticator app shows at this Unix time."""
-    return hotp(_key(secret), totp_step(at))
+    return _generator(secret).at(at)
 
 
 def verify_totp(secret: str, code: str, *, at: float, last_step: int | None) -> int | None:
@@ -84,15 +70,15 @@ def verify_totp(secret: str, code: str, *, at: float, last_step: int | None) -> 
     A step at or before ``last_step`` (the last accepted one) is refused, so a code cannot be used twice.
     """
     code = code.replace(" ", "").replace("-", "")
-    # ASCII digits only: str.isdigit() also accepts other scripts' digits, which compare_digest cannot take.
+    # ASCII digits only: str.isdigit() also accepts other scripts' digits, and pyotp's comparison would fold
+    # some of them (full-width ones) into ASCII ones and accept them.
     if len(code) != TOTP_DIGITS or not code.isascii() or not code.isdigit():
         return None
-    key = _key(secret)
-    now = totp_step(at)
-    for step in range(now - TOTP_WINDOW, now + TOTP_WINDOW + 1):
-        if hmac.compare_digest(hotp(key, step), code):
-            return step if last_step is None or step > last_step else None
-    return None
+    try:
+        step = _generator(secret).verify_and_get_timecode(code, for_time=at, valid_window=TOTP_WINDOW)
+    except pyotp.OTPVerificationError:
+        return None
+    return step if last_step is None or step > last_step else None
 
 
 def grouped(secret: str) -> str:
@@ -101,6 +87,10 @@ def grouped(secret: str) -> str:
 
 
 def totp_uri(secret: str, *, account: str, issuer: str) -> str:
-    """The otpauth:// address a QR code or an authenticator app takes."""
+    """The otpauth:// address a QR code or an authenticator app takes.
+
+    Built here rather than by ``pyotp.TOTP.provisioning_uri``, which leaves the colon in the label unescaped and
+    drops the parameters at their defaults: this keeps the QR code the same as before, every setting spelt out.
+    """
     label = quote(f"{issuer}:{account}", safe="")
     return f"otpauth://totp/{label}?secret={secret}&issuer={quote(issuer, safe='')}&algorithm=SHA1&digits=6&period=30"

@@ -6,7 +6,6 @@
 
   var PING_EVERY = 25000;          // ms between keep-alive pings on the console socket
   var TICK_EVERY = 30000;          // ms between redraws of the waiting times
-  var SMS_BUDGET = 320;            // GSM-7 characters in one text (safety/gsm.py)
   var QUEUE_EVENTS = { joined: true, risk: true, taken: true, closed: true };
 
   var RISK = {
@@ -27,12 +26,17 @@
     callback_done: "Call-back done", reopened: "Opened again after a close", left_queue: "Student stopped waiting",
     choices_updated: "Student changed their choices"
   };
-  var GSM_BASIC = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
-  var GSM_EXTENDED = "^{}\\[~]|€\f";
-  var GSM_SWAPS = "‘’‚‛“”„–—‒−…\u00a0•·→\t";  // replaced with plain characters when sent (safety/gsm.py)
 
   function byId(id) { return document.getElementById(id); }
+
+  // How a text is counted (safety/gsm.py): the page carries the rules as JSON, so there is one copy of the
+  // GSM-7 alphabet. budget: characters in one text; basic and extended: the two GSM-7 tables (an extended
+  // character counts twice); replaced: characters made plain when sent, not left out. Null if the page lacks it.
+  function smsRules() {
+    var block = byId("sms-rules");
+    try { return block ? JSON.parse(block.textContent) : null; } catch (e) { return null; }
+  }
+  var SMS = smsRules();
 
   var ui = {
     duty: byId("duty"), dutyNote: byId("duty-note"), allowNotifications: byId("allow-notifications"),
@@ -599,18 +603,18 @@
   }
 
   function countReply() {
-    if (!current || current.channel !== "sms") { ui.replyCount.textContent = ""; return; }
+    if (!SMS || !current || current.channel !== "sms") { ui.replyCount.textContent = ""; return; }
     var text = ui.reply.value.trim();
     var length = 0;
     var dropped = false;
     for (var i = 0; i < text.length; i++) {
       var ch = text.charAt(i);
-      if (GSM_EXTENDED.indexOf(ch) >= 0) length += 2;
-      else if (GSM_BASIC.indexOf(ch) >= 0 || GSM_SWAPS.indexOf(ch) >= 0) length += 1;
+      if (SMS.extended.indexOf(ch) >= 0) length += 2;
+      else if (SMS.basic.indexOf(ch) >= 0 || SMS.replaced.indexOf(ch) >= 0) length += 1;
       else if (!/[\uDC00-\uDFFF]/.test(ch)) dropped = true;
     }
-    var texts = Math.max(1, Math.ceil(length / SMS_BUDGET));
-    var line = "SMS: " + length + " of " + SMS_BUDGET + " characters" +
+    var texts = Math.max(1, Math.ceil(length / SMS.budget));
+    var line = "SMS: " + length + " of " + SMS.budget + " characters" +
       (texts > 1 ? ", so it will arrive as " + texts + " or more texts." : ", one text.");
     if (dropped) line += " Emoji and some symbols cannot be sent by text and will be left out.";
     ui.replyCount.textContent = line;

@@ -69,6 +69,12 @@ def test_an_officer_takes_over_an_sms_conversation(officer: Browsing, console_sy
 
     seen = len(phone.later())
     reply = console.get_by_label("Reply to the student")
+    reply.fill("\u20ac5 ok \U0001f600")  # the counter's rules come from safety/gsm.py: an extended one counts twice
+    expect(console.locator("#reply-count")).to_have_text(
+        f"SMS: 7 of {SMS_BUDGET} characters, one text. Emoji and some symbols cannot be sent by text and will be "
+        "left out.")
+    reply.fill("a" * (SMS_BUDGET + 1))
+    expect(console.locator("#reply-count")).to_contain_text("so it will arrive as 2 or more texts")
     reply.fill(REPLY)
     expect(console.locator("#reply-count")).to_contain_text(f"of {SMS_BUDGET} characters, one text")
     reply.press("Enter")

@@ -68,3 +68,19 @@ def test_passwords_are_stored_as_argon2id(settings, officer):
         return stored
 
     assert asyncio.run(run()).startswith("$argon2id$")
+
+
+def test_the_console_page_carries_the_sms_rules_from_safety_gsm_as_data_not_script(client, officer):
+    import json
+    import re
+    from pathlib import Path
+
+    from safety.gsm import browser_rules
+
+    client.post("/console/login", data={"email": officer, "password": PASSWORD, "csrf": form_token(client)})
+    html = client.get("/console").text
+    found = re.search(r'<script type="application/json" id="sms-rules">(.*?)</script>', html, re.S)
+    assert found and json.loads(found.group(1)) == browser_rules()
+    assert all('type="application/json"' in tag or "src=" in tag for tag in re.findall(r"<script[^>]*>", html))
+    script = (Path(__file__).parents[2] / "handoff" / "static" / "console.js").read_text()
+    assert "ÄÖÑÜ" not in script and "320" not in script  # the one copy is safety/gsm.py
