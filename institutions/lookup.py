@@ -1,117 +1,63 @@
 """Look-up in the institution's own policy: the section or two that best answer a question (BM25).
 
-Questions and sections go through the same normalisation: lower case, SMS speak spelt out, a light stemmer
-and a small list of the field's synonyms mapped to one word (complaint/report, appeal/challenge, the other
-person/harasser/accused), so "cn i challenge the outcome" finds the appeals section.
+Questions and sections go through the same normalisation: lower case, short forms and SMS speak spelt out,
+phrases that say one thing in many ways read as one word, stop words dropped, a Snowball stemmer, and the
+field's synonyms mapped to one word (complaint/report, appeal/challenge, the other person/accused), so
+"cn i challenge the outcome" finds the appeals section. The words live in ``data/policy_lookup.yml``.
+
+A section's score is its BM25 score (title words counted more) plus a share of the score of the section it
+sits in. Whether the best one is trusted to answer at all is a separate measure (``PolicyIndex.trust``): below
+the threshold the student gets an honest "I couldn't find that".
 """
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import snowballstemmer
+import yaml
 from rank_bm25 import BM25Okapi
 
-from institutions.policy_doc import PolicyDocument, Section, load_policy
+from institutions.policy_doc import PolicyDocument, Section, load_policy, parent_number
 
-# Below this score the best section is not trusted to answer the question (chosen on the tuning questions,
-# never on the blind ones: python -m institutions.evaluate).
-MIN_SCORE = 4.0
-FALLBACK_MIN_SCORE = 5.0  # after a message nobody understood, quote only a clearer match
+# Below this trust (PolicyIndex.trust) the best section is not taken to answer the question. Chosen on the tuning
+# questions, never on the blind ones (python -m institutions.evaluate --split tune).
+MIN_SCORE = 0.7
+FALLBACK_MIN_SCORE = 0.9  # after a message nobody understood, quote only a clearer match
 TITLE_WEIGHT = 3  # a section's title words count this many times
 PARENT_WEIGHT = 1  # and the title of the section it sits in (7.3 under 7) this many
+PARENT_SHARE = 0.3  # a section's score gains this share of its parent's score (chosen on the tuning questions)
 K1, B = 1.5, 0.5  # BM25's term saturation and length normalisation (chosen on the tuning questions)
+EPSILON = 0.25  # a word in more than half the sections weighs this share of the average word (rank_bm25)
+SECOND_SHARE = 0.75  # a second section is quoted only when it scores at least this share of the first
 MAX_QUESTION_CHARS = 1000
 MAX_QUERY_WORDS = 40
 
-SMS = {
-    "u": "you", "ur": "your", "r": "are", "wat": "what", "wot": "what", "wht": "what", "cn": "can", "cud": "could",
-    "coll": "college", "uni": "university", "pls": "please", "plz": "please", "ppl": "people", "abt": "about",
-    "bc": "because", "cos": "because", "coz": "because", "b4": "before", "2": "to", "4": "for", "wen": "when",
-    "ppolicy": "policy", "polcy": "policy", "poilcy": "policy", "complant": "complaint", "complaitn": "complaint",
-    "informaly": "informally", "infromal": "informal", "anon": "anonymous",
-    "apeal": "appeal", "appel": "appeal", "anonymus": "anonymous", "anonimous": "anonymous", "confidental":
-    "confidential", "confidentiallity": "confidential", "investigaton": "investigation", "tho": "though",
-    "dont": "do not", "doesnt": "does not", "wont": "will not", "cant": "cannot", "im": "i am", "ive": "i have",
-    "gonna": "going to", "wanna": "want to", "mins": "minutes", "hrs": "hours", "yr": "year", "yrs": "years",
-}
-# Words of the field that mean the same thing here, mapped to one (after stemming).
-SYNONYMS = {
-    "report": "complain", "complaint": "complain", "complain": "complain", "grievance": "complain",
-    "allegation": "complain", "alleg": "complain",
-    "appeal": "appeal", "challenge": "appeal", "disagree": "appeal", "overturn": "appeal",
-    "harasser": "respondent", "accused": "respondent", "perpetrator": "respondent", "respondent": "respondent",
-    "anonymous": "anonym", "anonymously": "anonym",
-    "private": "confidential", "confidentiality": "confidential", "secret": "confidential",
-    "deadline": "limit",
-    "record": "record", "data": "record", "gdpr": "record",
-    "wellbeing": "support", "support": "support",
-    "relationship": "relationship", "dating": "relationship",
-    "learner": "learner", "apprentice": "learner", "apprenticeship": "learner", "trainee": "learner",
-    "lecturer": "staff", "tutor": "staff", "teacher": "staff", "employee": "staff",
-    "mediation": "informal", "informally": "informal", "informal": "informal",
-    "training": "train", "workshop": "train",
-    "parent": "parent", "carer": "parent", "mum": "parent", "dad": "parent",
-}
+WORDS = Path(__file__).resolve().parent.parent / "data" / "policy_lookup.yml"
 WORD = re.compile(r"[a-z0-9]+")
-# Phrases that say one thing in many ways, read as one word before the rest (on questions and sections alike).
-PHRASES: dict[str, tuple[str, ...]] = {
-    "timelimit": ("time limit", "time limits", "too late", "how long after", "how long ago", "still report",
-                  "deadline", "long ago", "how long i have", "how long do i have", "how long have i got"),
-    "anonym": ("without giving my name", "without my name", "without giving your name", "not give my name",
-               "stay anonymous", "anonymously", "anonymous"),
-    "accompan": ("bring someone", "bring a friend", "bring my", "accompanied", "accompany", "companion",
-                 "support person", "come with me", "someone with me", "someone with you"),
-    "interim": ("while it is looked into", "while it's looked into", "while its looked into", "in the meantime",
-                "meanwhile", "during the investigation", "change my timetable", "move class", "different class",
-                "diff class", "no contact", "no-contact", "interim", "precautionary", "temporary measures",
-                "changes while", "changes during"),
-    "victimis": ("pick on", "picking on", "picked on", "payback", "punished for reporting", "get back at",
-                 "retaliation", "retaliate", "retaliating", "victimisation", "victimised", "victimise", "reprisal",
-                 "reprisals", "revenge"),
-    "sanction": ("sanctions", "sanction", "punishment", "punished", "penalty", "penalties", "expelled", "expel",
-                 "expulsion", "excluded", "dismissed", "dismissal", "sacked", "fired", "disciplinary",
-                 "discipline", "disciplined"),
-    "counsel": ("counselling", "counseling", "counsellor", "counselor", "therapy", "therapist",
-                "talk to someone", "mental health"),
-    "police": ("no further action", "nfa", "prosecution", "prosecute", "cps", "court", "criminal", "crime",
-               "police"),
-    "record": ("records", "record", "gdpr", "my data", "personal data", "my information", "keep my information",
-               "data protection"),
-    "partner": ("partner university", "awarding university", "awarding body", "university's own",
-                "partner universities"),
-    "online": ("social media", "online", "instagram", "facebook", "whatsapp", "tiktok", "snapchat", "internet",
-               "wechat", "twitter"),
-    "parent": ("parents", "parent", "carers", "carer", "mum", "dad"),
-    "ban": ("banned", "banning", "ban", "barred", "not allowed on site", "keep them off site"),
-    "afterreport": ("what happens after", "what happens next", "next steps", "after i report", "after a report",
-                    "after you report", "after reporting", "once i report", "once you report"),
-    "decid": ("who decides", "decides", "decision", "decide", "decided"),
-    "howreport": ("make a complaint", "making a complaint", "makes a complaint", "how to report",
-                  "how do i report", "who do i report to", "who do i complain to", "who should i report",
-                  "who i should report", "where do i report", "ways to report", "how to complain"),
-}
-def _words(phrase: str) -> str:
-    """A phrase as the tokeniser sees it: "it's" is "it s"."""
-    return " ".join(WORD.findall(phrase.lower()))
+# Short forms spelt out before the words are split ("doesn't" would leave "doesn" and "t"); a possessive or an
+# "is" ("Northway's", "it's") carries nothing and goes.
+_WHOLE_SHORT_FORMS = {"can't": "cannot", "won't": "will not"}
+_ENDINGS = {"n't": " not", "'m": " am", "'re": " are", "'ve": " have", "'ll": " will", "'d": " would", "'s": ""}
+_SHORT_FORM = re.compile(r"\b(?:can't|won't)\b|(?<=[a-z])(?:n't|'m|'re|'ve|'ll|'d|'s)\b")
 
 
-_PHRASE_WORD = {_words(phrase): word for word, phrases in PHRASES.items() for phrase in phrases}
-_PHRASE = re.compile(r"\b(" + "|".join(re.escape(p) for p in sorted(_PHRASE_WORD, key=len, reverse=True)) + r")\b")
+@dataclass(frozen=True)
+class Vocabulary:
+    """The field's words as look-up reads them (data/policy_lookup.yml)."""
 
-STOP = frozenset(
-    "a an and are as at be been but by can could do does for from had has have how i if in into is it its "
-    "me my of on or our so than that the their them then there they this to was we were what when where "
-    "which who will with would you your about any there's it's i'm policy say says said section part show "
-    "tell please know want does not".split()
-)
-# Words that only ask for the policy itself ("show me the bit of the rules on ..."): dropped from questions, kept
-# in the sections, where they can carry meaning.
-ASKING = frozenset("bit rule rules guidance policies clause".split())
-_QUESTION_STOP = STOP | ASKING
+    spellings: dict[str, str]  # "cn" -> "can"
+    phrase_word: dict[str, str]  # "without my name" -> "anonym"; a phrase that only asks -> ""
+    phrase: re.Pattern[str]  # any of the phrases, longest first
+    synonyms: dict[str, str]  # a word (or a stem) -> the one word its group is read as
+    stop: frozenset[str]
+    question_stop: frozenset[str]  # stop words and the words that only ask for the policy
 
 
 _STEMMER = snowballstemmer.stemmer("english")
@@ -122,21 +68,96 @@ def _stem(word: str) -> str:
     return str(_STEMMER.stemWord(word))
 
 
+def _spelt(text: str, spellings: dict[str, str]) -> str:
+    """The words of a text in lower case, short forms and SMS speak spelt out, one space apart."""
+    text = text.lower().replace("\u2019", "'")
+    text = _SHORT_FORM.sub(lambda m: _WHOLE_SHORT_FORMS.get(m.group(0)) or _ENDINGS[m.group(0)], text)
+    return " ".join(spellings.get(raw, raw) for raw in WORD.findall(text))
+
+
+def _strings(values: Iterable[object], where: str) -> list[str]:
+    """The entries of a list in the words file, each a string (YAML reads a bare on, no or yes as true/false)."""
+    out = list(values)
+    wrong = [value for value in out if not isinstance(value, str)]
+    if wrong:
+        raise ValueError(f"{where} holds {wrong!r}, not words: quote them")
+    return out
+
+
+def _one_each(pairs: Iterable[tuple[str, str]], where: str) -> dict[str, str]:
+    """A mapping from (key, value) pairs, refusing a key given two values (a phrase in two groups)."""
+    out: dict[str, str] = {}
+    for key, value in pairs:
+        if out.setdefault(key, value) != value:
+            raise ValueError(f"{where}: {key!r} is read both as {out[key]!r} and as {value!r}")
+    return out
+
+
+def load_vocabulary(path: Path = WORDS) -> Vocabulary:
+    """The words file, checked: every entry a word, and no phrase or word in two groups."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    name = path.name
+    spellings = dict(zip(_strings(data["spellings"], f"{name}: spellings"),
+                         _strings(data["spellings"].values(), f"{name}: spellings"), strict=True))
+    phrase_word = _one_each(
+        [(_spelt(phrase, spellings), word) for word, phrases in data["phrases"].items()
+         for phrase in _strings(phrases, f"{name}: phrases.{word}")]
+        + [(_spelt(phrase, spellings), "") for phrase in _strings(data["asking_phrases"], f"{name}: asking_phrases")],
+        f"{name}: phrases")
+    longest_first = sorted(phrase_word, key=len, reverse=True)
+    phrase = re.compile(r"\b(" + "|".join(re.escape(p) for p in longest_first) + r")\b")
+    synonyms = _one_each([(member, word) for word, members in data["synonyms"].items()
+                          for member in _strings([word, *members], f"{name}: synonyms.{word}")], f"{name}: synonyms")
+    stop = frozenset(_strings(data["stop"], f"{name}: stop"))
+    asking = frozenset(_strings(data["asking"], f"{name}: asking"))
+    return Vocabulary(spellings, phrase_word, phrase, synonyms, stop, stop | asking)
+
+
+VOCABULARY = load_vocabulary()
+
+
+@lru_cache(maxsize=20_000)
+def _read_as(word: str) -> str:
+    """One word as the index reads it: the word of its synonym group (as written, without a plural s, or
+    stemmed), else its stem."""
+    synonyms, stem = VOCABULARY.synonyms, _stem(word)
+    plural = synonyms.get(word[:-1]) if word.endswith("s") else None
+    return synonyms.get(word) or plural or synonyms.get(stem) or stem
+
+
 def tokens(text: str, question: bool = False) -> list[str]:
     """The words of a question or section that matter for look-up."""
-    stop = _QUESTION_STOP if question else STOP
-    out: list[str] = []
-    spelt = " ".join(SMS.get(raw, raw) for raw in WORD.findall(text.lower().replace("\u2019", "'")))
-    for word in WORD.findall(_PHRASE.sub(lambda m: f" {_PHRASE_WORD[m.group(1)]} ", spelt)):
-        if word not in stop:
-            out.append(SYNONYMS.get(word) or SYNONYMS.get(_stem(word)) or _stem(word))
-    return out
+    words = VOCABULARY
+    stop = words.question_stop if question else words.stop
+    spelt = words.phrase.sub(lambda m: f" {words.phrase_word[m.group(1)]} ", _spelt(text, words.spellings))
+    return [_read_as(word) for word in spelt.split() if word not in stop]
+
+
+class BM25(BM25Okapi):
+    """rank_bm25's Okapi BM25, with what the honest no needs: how much of a question the policy uses at all."""
+
+    def __init__(self, corpus: list[list[str]], k1: float = K1, b: float = B) -> None:
+        super().__init__(corpus, k1=k1, b=b, epsilon=EPSILON)
+        # The weight a word no section uses would carry, and that of a word only one section uses: the unit
+        # trust is read in, so that long and short policies compare.
+        self.unknown_idf = math.log((self.corpus_size + 0.5) / 0.5)
+        self.unit = max(math.log((self.corpus_size - 0.5) / 1.5), EPSILON)
+
+    def known_share(self, query: list[str]) -> float:
+        """How much of the query, weighted as BM25 weighs its words, the sections use at all (1.0: every word)."""
+        weights = [(self.idf.get(word), self.unknown_idf) for word in query]
+        total = sum(unknown if known is None else known for known, unknown in weights)
+        return sum(known for known, _ in weights if known is not None) / total if total else 0.0
+
+    def scores(self, query: list[str]) -> np.ndarray:
+        """Each section's BM25 score for the query's words."""
+        return np.asarray(self.get_scores(query), dtype=float)
 
 
 @dataclass(frozen=True)
 class Match:
     section: Section
-    score: float
+    score: float  # BM25 with a share of the parent section's: it ranks the sections of one policy
 
 
 class PolicyIndex:
@@ -145,30 +166,56 @@ class PolicyIndex:
     def __init__(self, document: PolicyDocument) -> None:
         self.document = document
         self.sections = [s for s in document.sections if s.text.strip()]
+        # The section each one sits in, by its number: 7.3 is in 7 (a policy without numbers has none).
+        parents = [parent_number(s.number) for s in self.sections]
         titles = {s.number: s.title for s in document.sections}
-        corpus = [tokens(s.title) * TITLE_WEIGHT + tokens(titles.get(s.number.rsplit(".", 1)[0], "")
-                                                            if "." in s.number else "") * PARENT_WEIGHT
-                  + tokens(s.text) for s in self.sections]
-        self._bm25 = BM25Okapi(corpus, k1=K1, b=B) if self.sections else None
+        corpus = [tokens(s.title) * TITLE_WEIGHT + tokens(titles.get(parent, "")) * PARENT_WEIGHT + tokens(s.text)
+                  for s, parent in zip(self.sections, parents, strict=True)]
+        self._bm25 = BM25(corpus) if self.sections else None
+        position = {s.number: i for i, s in enumerate(self.sections)}
+        # Where each section's parent is in the index (-1: none, or a heading with no words of its own).
+        self._parent = np.array([position.get(parent, -1) for parent in parents], dtype=np.intp)
+
+    def query(self, question: str) -> list[str]:
+        """The question's words as the index reads them: each once, and no more than a question's worth (a
+        2,000-character message costs no more than a long question)."""
+        return list(dict.fromkeys(tokens(question[:MAX_QUESTION_CHARS], question=True)))[:MAX_QUERY_WORDS]
 
     def search(self, question: str, k: int = 3) -> list[Match]:
-        # Each word once, and no more than a question's worth: a 2,000-character message costs no more than a
-        # long question (BM25 scores every section for every query word).
-        query = list(dict.fromkeys(tokens(question[:MAX_QUESTION_CHARS], question=True)))[:MAX_QUERY_WORDS]
-        if not query or self._bm25 is None:
-            return []
-        scores = self._bm25.get_scores(query)
-        ranked = sorted(range(len(scores)), key=lambda i: scores[i], reverse=True)[:k]
-        return [Match(self.sections[i], float(scores[i])) for i in ranked if scores[i] > 0]
+        """The k best sections for a question, best first (only sections that share a word with it)."""
+        return self._look_up(self.query(question), k)[0]
 
     def answer(self, question: str, k: int = 2, min_score: float = MIN_SCORE) -> list[Match]:
-        """The best one or two sections when the best is trusted; [] for an honest "I couldn't find it"."""
-        found = self.search(question, k=max(k, 2))
-        if not found or found[0].score < min_score:
+        """The best one or two sections when the policy is trusted to answer (``trust`` at least ``min_score``);
+        [] for an honest "I couldn't find it"."""
+        found, trust = self._look_up(self.query(question), max(k, 2))
+        if not found or trust < min_score:
             return []
-        best = found[0].score
         # A second section only when it is nearly as good: one clear answer reads better than two.
-        return [m for m in found[:k] if m.score >= 0.75 * best]
+        return [m for m in found[:k] if m.score >= SECOND_SHARE * found[0].score]
+
+    def trust(self, question: str) -> float:
+        """How far the policy answers a question (compared with MIN_SCORE).
+
+        The best section's own BM25 score, counted in units of the weight of a word only one section uses (so a
+        long policy and a short one compare), times the share of the question, weighted as BM25 weighs its
+        words, that the policy uses anywhere. A question whose telling words ("visa", "halls", "Welsh") appear
+        nowhere in the policy asks about something it does not cover, however well its other words match.
+        """
+        return self._look_up(self.query(question), 1)[1]
+
+    def _look_up(self, query: list[str], k: int) -> tuple[list[Match], float]:
+        """The k best sections for the query's words, and the trust (see ``trust``)."""
+        if not query or self._bm25 is None:
+            return [], 0.0
+        own = self._bm25.scores(query)
+        # A section inside a part that answers the question (7.2.2 under 7.2 Formal complaints) is more likely
+        # the answer than a match on one word elsewhere.
+        scores = own + PARENT_SHARE * np.where(self._parent >= 0, own[self._parent], 0.0)
+        ranked = np.argsort(-scores, kind="stable")[:k]
+        found = [Match(self.sections[i], float(scores[i])) for i in ranked if scores[i] > 0]
+        trust = float(own.max()) / self._bm25.unit * self._bm25.known_share(query)
+        return found, trust
 
 
 @lru_cache(maxsize=16)

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
-NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+(\S.{0,120})$")
+# "7", "7.3", "7.3.1." and a lettered part of one: "5.1(a)".
+NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3}(?:\([a-z]\))?)\.?\s+(\S.{0,120})$")
 MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 MAX_BYTES = 10 * 1024 * 1024  # a policy is a few hundred kilobytes; anything far larger is not one
 
@@ -57,12 +58,24 @@ class PolicyDocument:
         return "\n".join(out).rstrip() + "\n"
 
 
+def parent_number(number: str) -> str:
+    """The number of the section a numbered one sits in ("7.3" for "7.3.1" and for "7.3(a)"), or ""."""
+    if number.endswith(")") and "(" in number:
+        return number[: number.index("(")]
+    return number.rsplit(".", 1)[0] if "." in number else ""
+
+
+def depth(number: str) -> int:
+    """How deep a section number sits: 1 for "7", 2 for "7.3", 3 for "7.3.1" and for "7.3(a)"."""
+    return number.count(".") + 1 + number.endswith(")")
+
+
 def _heading(raw: str, level: int) -> tuple[str, str, int]:
     """(number, title, level) of a heading line's text: numbered ("7.3 Time limits") or not ("Scope")."""
     match = NUMBERED.match(raw.strip())
     if match:
         number, title = match.group(1), match.group(2).strip()
-        return number, title, number.count(".") + 1
+        return number, title, depth(number)
     text = raw.strip()
     return text, text, level
 
@@ -103,7 +116,7 @@ def parse_plain(lines: list[str], title: str = "") -> PolicyDocument:
         match = NUMBERED.match(stripped)
         # A heading: a number then a short title that does not read as a sentence ("7.3 Time limits").
         if match and len(stripped) <= 90 and not stripped.endswith((".", ",", ";", ":")):
-            markdown.append(f"{'#' * min(6, match.group(1).count('.') + 2)} {stripped}")
+            markdown.append(f"{'#' * min(6, depth(match.group(1)) + 1)} {stripped}")
         else:
             markdown.append(stripped)
     return parse_markdown("\n".join(markdown))

@@ -37,6 +37,16 @@ def test_markdown_with_numbered_and_unnumbered_headings(tmp_path: Path) -> None:
     assert document.find("scope").label == "Scope" and document.find("7.3").label == "7.3 Time limits"
 
 
+def test_a_lettered_part_of_a_section_is_numbered_as_the_policy_numbers_it(tmp_path: Path) -> None:
+    path = tmp_path / "policy.md"
+    path.write_text("# Our policy\n\n## 5 Reporting\n\n### 5.1 Ways to report\n\nThree ways.\n\n"
+                    "#### 5.1(a) Telling someone you trust\n\nAny member of staff.\n", encoding="utf-8")
+    document = import_policy(path)
+    assert _numbers(document) == ["5", "5.1", "5.1(a)"]
+    assert document.find("5.1(a)").title == "Telling someone you trust"
+    assert [s.level for s in document.sections] == [1, 2, 3]
+
+
 def test_a_pdf_made_for_the_test_imports_with_every_numbered_section(tmp_path: Path) -> None:
     from fpdf import FPDF
 
