@@ -13,7 +13,10 @@ _LINE_BREAK = re.compile(r"[\r\n]+")
 # Invisible characters (zero-width spaces and joiners, soft hyphens, direction marks) read as nothing, so
 # "d\u200bie" is "die": typed inside a word they would otherwise split it and hide it from the check. (The
 # check also reads them as spaces, for "i\u200bwant to die": see RiskClassifier.classify.)
-INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# Emoji variation selectors and skin tones count too: "🗡️" is "🗡".
+INVISIBLE = re.compile(
+    "[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufe0e\ufe0f\ufeff\U0001f3fb-\U0001f3ff]"
+)
 _CHUNK = re.compile(r"'?[^\W_]+(?:'[^\W_]+)*|\S")  # "'ll" typed apart is one chunk
 _SPLIT_ENDINGS = frozenset(["n't", "'s", "'ll", "'ve", "'re", "'d", "'m", "'t"])
 _RUNS = re.compile(r"\d+|[^\W\d_]+")

@@ -29,6 +29,12 @@ from safety.risk import get_classifier
         ("fifteen", ["15"]),
         ("my self", ["myself"]),
         ("line one\nline two", ["line", "one", ".", "line", "two"]),
+        # Emoji with one plain meaning read as that word, however the phone adorns them; faces stay as they are.
+        ("💊💊💊 all gone", ["pills", "pills", "pills", "all", "gone"]),
+        ("🗡\ufe0f🩸", ["knife", "blood"]),
+        ("🚆🚶\u200d\u2640\ufe0f🛤\ufe0f bye", ["train", "🚶", "\u2640", "railway", "bye"]),
+        ("👮\U0001f3fd", ["police"]),
+        ("dead 😭💀", ["dead", "😭", "💀"]),
     ],
 )
 def test_words(text: str, words: list[str]) -> None:
