@@ -203,6 +203,33 @@ def test_when_the_model_breaks_the_rules_verdict_stands_and_no_text_is_logged(
     assert "ZeroDivisionError" in caplog.text and "secret" not in caplog.text
 
 
+def test_a_crisis_sentence_inside_a_long_message_is_still_read_by_the_model(check: SafetyCheck) -> None:
+    ordinary = "The lecture ran late and the library was full. I need to ask about my timetable for next term. " * 5
+    text = ordinary + "i just wish i wasnt alive anymore. " + ordinary
+    assert not get_classifier().classify(text).flagged
+    assert "suicide_self_harm" in check.assess(text).labels
+
+
+def test_an_ordinary_sentence_said_many_times_does_not_pile_up_into_a_crisis(check: SafetyCheck) -> None:
+    sentence = "I have been meaning to write about my course and my flat for weeks. "
+    assert not check.assess(sentence).flagged
+    assert not check.assess(sentence * 30).flagged
+
+
+def test_a_long_message_is_read_by_sentence_and_a_long_sentence_in_stretches() -> None:
+    from safety.model import WINDOW, windows
+
+    short = ["i", "am", "ok"]
+    assert windows(short) == [short]
+    sentences = (["the", "library", "was", "full", "."] * 10) + ["help", "me"]
+    parts = windows(sentences)
+    assert parts[0] == ["the", "library", "was", "full", "."] and parts[-1] == ["help", "me"]
+    run_on = [f"w{n}" for n in range(WINDOW * 2 + 7)]
+    stretches = windows(run_on)
+    assert all(len(part) == WINDOW for part in stretches) and stretches[-1][-1] == run_on[-1]
+    assert {word for part in stretches for word in part} == set(run_on)
+
+
 def test_a_long_message_is_scored(check: SafetyCheck) -> None:
     text = ("the lecture ran late and the library was full. " * 60)[:2000] + " i just wish i wasnt alive anymore"
     verdict = check.assess(text)

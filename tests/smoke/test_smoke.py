@@ -99,6 +99,24 @@ async def _turn(ws, text: str, client_id: str, payload: str | None = None, wait:
             replies.append(event)
 
 
+def test_a_crisis_at_the_end_of_a_message_longer_than_the_assistant_reads_gets_the_crisis_answer(system):
+    """The assistant reads only the start; the verdict on the whole message, sent with it, decides its answer."""
+    story = "I wanted to ask how the informal route works for students in halls, and who I would speak to first. " * 25
+    assert len(story) > 2000
+
+    async def run():
+        async with websockets.connect(system.handoff_url.replace("http", "ws") + "/ws/chat") as ws:
+            await ws.send(json.dumps({"type": "hello"}))
+            json.loads(await ws.recv())
+            crisis = await _turn(ws, story + "I have taken all of my tablets tonight.", "long-crisis")
+            plain = await _turn(ws, story, "long-plain")
+            return crisis, plain
+
+    crisis, plain = asyncio.run(run())
+    assert "116 123" in " ".join(m["text"] for m in crisis)
+    assert any("saved" in m["text"] and "999" in m["text"] for m in plain)
+
+
 def _database(system) -> str:
     return f"sqlite+aiosqlite:///{system.logs}/handoff.db"
 
