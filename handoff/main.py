@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import exc as sa_exc
 
 from handoff.cases.api import router as cases_api_router
-from handoff.cases.flows import watch_waiting
+from handoff.cases.flows import NotAllowed, watch_waiting
 from handoff.cases.resume_limits import ResumeLimits
 from handoff.clientlimits import ClientLimits
 from handoff.console.api import router as console_api_router
@@ -131,6 +131,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         logger.warning("database unavailable for %s %s: %s", request.method, request.url.path, type(exc).__name__)
         return JSONResponse({"detail": "The service is busy for a moment. Please try again."}, status_code=503,
                             headers={"Retry-After": "2"})
+
+    @app.exception_handler(NotAllowed)
+    async def not_allowed(request: Request, exc: Exception) -> Response:
+        """An officer's step the conversation's state refuses (another officer has it, it is closed): 409."""
+        return JSONResponse({"detail": str(exc)}, status_code=409)
 
     app.add_middleware(SecurityHeaders, csp=CSP, hsts=settings.production)  # outermost: refusals get them too
 

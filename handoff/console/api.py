@@ -154,10 +154,7 @@ async def queue(officer: OfficerDep, db: SessionDep) -> list[dict[str, Any]]:
 @router.post("/conversations/{public_id}/take")
 async def take(public_id: str, officer: OfficerDep, ctx: CtxDep, db: SessionDep) -> dict[str, Any]:
     conversation_id = await _conversation_id(db, public_id)
-    try:
-        await flows.take(ctx, conversation_id, officer)
-    except flows.NotAllowed as exc:
-        raise HTTPException(status_code=409, detail=str(exc)) from exc
+    await flows.take(ctx, conversation_id, officer)
     return {"taken": True, "conversation": public_id}
 
 
@@ -204,20 +201,14 @@ def _hidden_greeting(message: Message) -> bool:
 @router.post("/conversations/{public_id}/messages")
 async def reply(public_id: str, body: ReplyIn, officer: OfficerDep, ctx: CtxDep, db: SessionDep) -> dict[str, Any]:
     conversation_id = await _conversation_id(db, public_id)
-    try:
-        message = await flows.officer_message(ctx, conversation_id, officer, body.text.strip())
-    except flows.NotAllowed as exc:
-        raise HTTPException(status_code=409, detail=str(exc)) from exc
+    message = await flows.officer_message(ctx, conversation_id, officer, body.text.strip())
     return message_event(message)
 
 
 @router.post("/conversations/{public_id}/handback")
 async def hand_back(public_id: str, officer: OfficerDep, ctx: CtxDep, db: SessionDep) -> dict[str, bool]:
     conversation_id = await _conversation_id(db, public_id)
-    try:
-        await flows.hand_back(ctx, conversation_id, officer)
-    except flows.NotAllowed as exc:
-        raise HTTPException(status_code=409, detail=str(exc)) from exc
+    await flows.hand_back(ctx, conversation_id, officer)
     return {"handed_back": True}
 
 
@@ -226,10 +217,7 @@ async def close(public_id: str, body: CloseIn, officer: OfficerDep, ctx: CtxDep,
     if body.outcome not in OUTCOMES or body.category not in CATEGORIES:
         raise HTTPException(status_code=422, detail="choose an outcome and a category from the lists")
     conversation_id = await _conversation_id(db, public_id)
-    try:
-        case = await flows.close(ctx, conversation_id, officer, outcome=body.outcome, category=body.category)
-    except flows.NotAllowed as exc:
-        raise HTTPException(status_code=409, detail=str(exc)) from exc
+    case = await flows.close(ctx, conversation_id, officer, outcome=body.outcome, category=body.category)
     return {"closed": True, "reference": case.reference}
 
 
