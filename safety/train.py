@@ -36,6 +36,7 @@ from safety.model import (
     TEXTCAT,
     Thresholds,
     blank_pipeline,
+    windows,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -183,16 +184,20 @@ def fit(items: Sequence[Item], seed: int = SEED, epochs: int = EPOCHS) -> Any:
 
 
 def predict(nlp: Any, items: Sequence[Item]) -> list[dict[str, float]]:
-    """Scores per item from a freshly trained pipeline."""
+    """Scores per item from a freshly trained pipeline, read as the service reads a message (by sentence when it
+    is long: see model.windows), so that thresholds and floors are chosen on the scores the service will see."""
     from spacy.tokens import Doc
 
     textcat = nlp.get_pipe("textcat_multilabel")
-    out: list[dict[str, float]] = []
-    for start in range(0, len(items), 64):
-        docs = [Doc(nlp.vocab, words=list(i.words) or ["."]) for i in items[start : start + 64]]
-        scores = textcat.predict(docs)
-        out.extend({label: float(row[k]) for k, label in enumerate(textcat.labels)} for row in scores)
-    return out
+    parts = [(n, part) for n, item in enumerate(items) for part in windows(list(item.words) or ["."])]
+    best: list[dict[str, float]] = [dict.fromkeys(textcat.labels, 0.0) for _ in items]
+    for start in range(0, len(parts), 64):
+        chunk = parts[start : start + 64]
+        scores = textcat.predict([Doc(nlp.vocab, words=part) for _, part in chunk])
+        for (n, _), row in zip(chunk, scores, strict=True):
+            for k, label in enumerate(textcat.labels):
+                best[n][label] = max(best[n][label], float(row[k]))
+    return best
 
 
 def folds(items: Sequence[Item], count: int = CV_FOLDS, seed: int = SEED) -> list[list[int]]:
