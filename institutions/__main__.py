@@ -1,7 +1,8 @@
 """Command line for profiles: ``python -m institutions import-policy <file> --id <id> [--dir data/institutions]``.
 
 Reads the institution's own policy (PDF, DOCX, HTML, Markdown or text), splits it into its numbered sections,
-writes ``<dir>/<id>/policy.md`` and reports what it found and what it could not read.
+writes ``<dir>/<id>/policy.md`` and reports what it found and what it could not read, and any heading the
+profile's ``asks.yml`` names that the new version no longer has.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 
 from institutions.loader import default_directory
+from institutions.lookup import ASKS_FILE, load_asks
 from institutions.policy_doc import PolicyImportError, import_policy
 from institutions.schema import ID_PATTERN
 
@@ -42,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
         print("numbers: " + ", ".join(numbered))
     for warning in document.warnings:
         print(f"could not read: {warning}" if "no text" in warning else f"note: {warning}")
+    try:  # the ways people ask for each section name headings: a new version of the policy may have moved them
+        load_asks(folder / ASKS_FILE, document)
+    except ValueError as exc:
+        print(f"check {ASKS_FILE}: {exc}")
     return 0
 
 

@@ -6,12 +6,16 @@ field's synonyms mapped to one word (complaint/report, appeal/challenge, the oth
 "cn i challenge the outcome" finds the appeals section. The words live in ``data/policy_lookup.yml``.
 
 A section's score is its BM25 score (title words counted more) plus a share of the score of the section it
-sits in. Whether the best one is trusted to answer at all is a separate measure (``PolicyIndex.trust``): below
+sits in. Beside each section's own words the index reads the ways people ask for it, when the profile gives
+them (``<id>/asks.yml``: a section's heading -> short questions in everyday words, written from the section, never
+from the questions look-up is measured on): students say "move him out of my class", policies say "interim
+measures". Whether the best one is trusted to answer at all is a separate measure (``PolicyIndex.trust``): below
 the threshold the student gets an honest "I couldn't find that".
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections.abc import Iterable
@@ -28,17 +32,20 @@ from institutions.policy_doc import PolicyDocument, Section, load_policy, parent
 
 # Below this trust (PolicyIndex.trust) the best section is not taken to answer the question. Chosen on the tuning
 # questions, never on the blind ones (python -m institutions.evaluate --split tune).
-MIN_SCORE = 0.7
-FALLBACK_MIN_SCORE = 0.9  # after a message nobody understood, quote only a clearer match
+MIN_SCORE = 1.1
+FALLBACK_MIN_SCORE = 1.3  # after a message nobody understood, quote only a clearer match
 TITLE_WEIGHT = 3  # a section's title words count this many times
 PARENT_WEIGHT = 1  # and the title of the section it sits in (7.3 under 7) this many
 PARENT_SHARE = 0.3  # a section's score gains this share of its parent's score (chosen on the tuning questions)
 K1, B = 1.5, 0.5  # BM25's term saturation and length normalisation (chosen on the tuning questions)
 EPSILON = 0.25  # a word in more than half the sections weighs this share of the average word (rank_bm25)
+ASK_WEIGHT = 1  # the ways people ask for a section count this many times (chosen on the tuning questions)
 SECOND_SHARE = 0.75  # a second section is quoted only when it scores at least this share of the first
 MAX_QUESTION_CHARS = 1000
 MAX_QUERY_WORDS = 40
 
+logger = logging.getLogger(__name__)
+ASKS_FILE = "asks.yml"
 WORDS = Path(__file__).resolve().parent.parent / "data" / "policy_lookup.yml"
 WORD = re.compile(r"[a-z0-9]+")
 # Short forms spelt out before the words are split ("doesn't" would leave "doesn" and "t"); a possessive or an
@@ -163,13 +170,15 @@ class Match:
 class PolicyIndex:
     """BM25 over one policy's sections (title words weighted), built once per document."""
 
-    def __init__(self, document: PolicyDocument) -> None:
+    def __init__(self, document: PolicyDocument, asks: dict[str, list[str]] | None = None) -> None:
         self.document = document
         self.sections = [s for s in document.sections if s.text.strip()]
+        asks = asks or {}
         # The section each one sits in, by its number: 7.3 is in 7 (a policy without numbers has none).
         parents = [parent_number(s.number) for s in self.sections]
         titles = {s.number: s.title for s in document.sections}
         corpus = [tokens(s.title) * TITLE_WEIGHT + tokens(titles.get(parent, "")) * PARENT_WEIGHT + tokens(s.text)
+                  + tokens(" . ".join(asks.get(s.label, ()))) * ASK_WEIGHT
                   for s, parent in zip(self.sections, parents, strict=True)]
         self._bm25 = BM25(corpus) if self.sections else None
         position = {s.number: i for i, s in enumerate(self.sections)}
@@ -218,17 +227,54 @@ class PolicyIndex:
         return found, trust
 
 
+def load_asks(path: Path, document: PolicyDocument) -> dict[str, list[str]]:
+    """The ways people ask for each section (``asks.yml``: a heading, as the policy writes it, -> a list of short
+    questions); {} when there is no file. A heading the policy does not have, or a value that is not a list of
+    strings, is refused (ValueError) with the file and the heading named."""
+    if not path.is_file():
+        return {}
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ValueError(f"{path}: cannot be read ({exc.__class__.__name__})") from None
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: expected a mapping of section headings to lists of questions")
+    headings = {s.label for s in document.sections}
+    out = {}
+    for heading, asks in raw.items():
+        if str(heading) not in headings:
+            raise ValueError(f"{path}: {heading!r} is not a heading of the policy")
+        if not isinstance(asks, list) or not all(isinstance(a, str) for a in asks):
+            raise ValueError(f"{path}: {heading!r} needs a list of questions (strings)")
+        out[str(heading)] = asks
+    return out
+
+
 @lru_cache(maxsize=16)
-def _index(directory: str, institution_id: str, mtime: float) -> PolicyIndex | None:
+def _index(directory: str, institution_id: str, mtimes: tuple[float, float]) -> PolicyIndex | None:
     document = load_policy(Path(directory), institution_id)
-    return None if document is None else PolicyIndex(document)
+    if document is None:
+        return None
+    try:
+        asks = load_asks(Path(directory) / institution_id / ASKS_FILE, document)
+    except ValueError as exc:  # look-up still works on the sections' own words; the operator sees why in the log
+        logger.error("look-up without the ways people ask: %s", exc)
+        asks = {}
+    return PolicyIndex(document, asks)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return -1.0
 
 
 def policy_index(directory: Path, institution_id: str) -> PolicyIndex | None:
-    """The cached index of a profile's policy (rebuilt when the file changes); None when it has no policy."""
-    path = directory / institution_id / "policy.md"
-    try:
-        mtime = path.stat().st_mtime
-    except OSError:
+    """The cached index of a profile's policy (rebuilt when the policy or its asks change); None when it has no
+    policy."""
+    folder = directory / institution_id
+    policy = _mtime(folder / "policy.md")
+    if policy < 0:
         return None
-    return _index(str(directory), institution_id, mtime)
+    return _index(str(directory), institution_id, (policy, _mtime(folder / ASKS_FILE)))

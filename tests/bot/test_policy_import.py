@@ -125,6 +125,14 @@ def test_the_command_writes_the_policy_and_reports_what_it_found(tmp_path: Path)
     assert "3 sections (3 numbered)" in done.stdout and "1 heading(s) with no text under them: 2 Scope" in done.stdout
     written = parse_markdown((tmp_path / "our-college" / "policy.md").read_text(encoding="utf-8"))
     assert [s.number for s in written.sections] == ["1", "2", "3"]
+    assert "asks.yml" not in done.stdout
+
+    # A new version of the policy that renumbers a section the ways people ask for still name is pointed out.
+    (tmp_path / "our-college" / "asks.yml").write_text('"3 Appeals":\n  - "can i challenge it"\n', encoding="utf-8")
+    source.write_text("# Ours\n\n## 1 Purpose\n\nWhy.\n\n## 4 Appeals\n\nHow.\n", encoding="utf-8")
+    renumbered = subprocess.run(run, cwd=ROOT, capture_output=True, text=True)
+    assert renumbered.returncode == 0 and "check asks.yml:" in renumbered.stdout
+    assert "'3 Appeals' is not a heading of the policy" in renumbered.stdout
 
     (tmp_path / "bad.pdf").write_bytes(b"%PDF-1.4 nothing else")
     failed = subprocess.run([*run[:4], str(tmp_path / "bad.pdf"), *run[5:]], cwd=ROOT, capture_output=True,

@@ -9,7 +9,8 @@ import pytest
 from assistant_testkit import PROFILES_DIR, make_tracker, run_action
 
 from actions.lookup import ActionPolicyLookup, ActionPolicyLookupOrDefault, excerpt
-from institutions.lookup import policy_index, tokens
+from institutions.lookup import load_asks, policy_index, tokens
+from institutions.policy_doc import load_policy, parse_markdown
 from safety.gsm import is_gsm7
 from safety.verdict import METADATA_KEY, Verdict
 
@@ -131,7 +132,74 @@ def test_the_evaluation_prints_both_splits_and_look_up_keeps_its_measured_qualit
     done = subprocess.run([sys.executable, "-m", "institutions.evaluate"], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0 and "tune " in done.stdout and "blind" in done.stdout
     assert sum(item["split"] == "blind_2" for item in items) == 72 and "blind_2" in done.stdout
-    # Floors a little under the figures measured when look-up was tuned (tune: top-3 94%, top-1 78%; honest no
-    # 64%): a change that makes look-up worse fails here; the figures themselves are in the closing notes.
+    # Floors a little under the figures measured when look-up was tuned (tune: top-3 96%, top-1 81%; honest no
+    # 70%): a change that makes look-up worse fails here; the figures themselves are in the closing notes.
     tune = next(f for f in evaluate(items) if f.split == "tune")
-    assert tune.top3 >= 0.90 and tune.top1 >= 0.72 and tune.declined >= 0.58
+    assert tune.top3 >= 0.92 and tune.top1 >= 0.76 and tune.declined >= 0.64
+
+
+POLICY = """# A college policy
+
+## 1 Support
+
+### 1.1 Interim measures
+
+While a matter is considered, the college may put precautionary arrangements in place for either party.
+
+### 1.2 Counselling
+
+The wellbeing service offers appointments with a qualified counsellor.
+
+### 1.3 Appeals
+
+A decision may be challenged within ten working days of the outcome letter.
+
+### 1.4 Records
+
+The college keeps a record of every report for six years after the matter closes.
+"""
+
+
+def _policy(tmp_path, asks: str | None):
+    folder = tmp_path / "our-college"
+    folder.mkdir(parents=True)
+    (folder / "policy.md").write_text(POLICY, encoding="utf-8")
+    if asks is not None:
+        (folder / "asks.yml").write_text(asks, encoding="utf-8")
+    return policy_index(tmp_path, "our-college")
+
+
+def _asks(tmp_path):
+    return load_asks(tmp_path / "our-college" / "asks.yml", parse_markdown(POLICY))
+
+
+def test_the_ways_people_ask_for_a_section_find_it_when_its_own_words_do_not(tmp_path) -> None:
+    question = "can they move him out of my classes"
+    assert _policy(tmp_path / "without", None).search(question) == []  # no word in common with the policy
+    index = _policy(tmp_path / "with", '"1.1 Interim measures":\n  - "can they move him to a different class"\n')
+    assert [m.section.number for m in index.search(question)][:1] == ["1.1"]
+    assert [m.section.number for m in index.search("counselling appointments")][:1] == ["1.2"]  # text still counts
+
+
+@pytest.mark.parametrize("asks, wrong", [
+    ('"9.9 Nowhere":\n  - "a question"\n', "'9.9 Nowhere' is not a heading of the policy"),
+    ('"1.1 Interim measures": "a question, not a list"\n', "needs a list of questions"),
+    ("- a list, not a mapping\n", "expected a mapping"),
+    ('"1.1 Interim measures": [unclosed\n', "cannot be read"),
+])
+def test_asks_that_do_not_fit_the_policy_are_refused_but_look_up_still_answers(tmp_path, caplog, asks, wrong) -> None:
+    index = _policy(tmp_path, asks)
+    assert wrong in caplog.text and "asks.yml" in caplog.text  # the operator is told which file and heading
+    assert [m.section.number for m in index.search("counselling appointments")][:1] == ["1.2"]
+    with pytest.raises(ValueError, match=r"asks\.yml") as refused:
+        _asks(tmp_path)
+    assert wrong in str(refused.value)
+
+
+def test_every_profiles_asks_name_only_headings_of_its_own_policy() -> None:
+    checked = 0
+    for folder in sorted(p for p in PROFILES_DIR.iterdir() if (p / "asks.yml").is_file()):
+        asks = load_asks(folder / "asks.yml", load_policy(PROFILES_DIR, folder.name))  # raises on a wrong heading
+        assert all(3 <= len(v) <= 5 for v in asks.values()), folder.name
+        checked += 1
+    assert checked == 6
