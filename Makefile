@@ -73,8 +73,11 @@ test-stories: train
 test-bot: setup $(SAFETY_MODEL)
 	$(BOT)/python -m pytest -q -p no:cacheprovider tests/bot tests/safety tests/signpost
 
+# The service's own tests mostly wait on databases and sockets, so four at a time on two cores; the smoke,
+# browser and scale tests start whole processes (Rasa, Chromium, clusters) and run one at a time.
 test-handoff: setup train
-	$(HANDOFF)/python -m pytest -q -p no:cacheprovider tests/handoff tests/safety tests/signpost tests/smoke tests/browser tests/scale
+	$(HANDOFF)/python -m pytest -q -p no:cacheprovider -n 4 tests/handoff tests/safety tests/signpost
+	$(HANDOFF)/python -m pytest -q -p no:cacheprovider tests/smoke tests/browser tests/scale
 
 test: setup lint validate train test-stories test-bot test-handoff
 
