@@ -92,6 +92,18 @@ class Thresholds:
                    confirm={k: float(v) for k, v in confirm.items()})
 
 
+def model_words(words: Sequence[str]) -> tuple[str, ...]:
+    """The words as the model reads them: a run of marks counts as its first ("??? kms ?!?!" reads as "? kill
+    myself ?"). A bag of words adds up what it reads, so six question marks once outweighed the one word that
+    mattered and scored that message as an assault."""
+    out: list[str] = []
+    for word in words:
+        if out and not any(ch.isalnum() for ch in word) and not any(ch.isalnum() for ch in out[-1]):
+            continue
+        out.append(word)
+    return tuple(out)
+
+
 def windows(words: list[str], size: int = WINDOW) -> list[list[str]]:
     """A message as the model reads it: whole when it is as long as the messages it learnt from, else by
     sentence (a line break ends one too), and a sentence longer than that in stretches of that length."""
@@ -154,6 +166,6 @@ class RiskModel:
         if not any(any(ch.isalpha() for ch in word) for word in words):
             return dict.fromkeys(MODEL_LABELS, 0.0)
         with self._lock:  # the string store is shared with nothing else, but Doc creation writes to it
-            docs = [self._doc(self._nlp.vocab, words=part) for part in windows(list(words))]
+            docs = [self._doc(self._nlp.vocab, words=part) for part in windows(list(model_words(words)))]
             scored = self._textcat.predict(docs)
         return {label: float(scored[:, i].max()) for i, label in enumerate(self._textcat.labels)}

@@ -36,6 +36,7 @@ from safety.model import (
     TEXTCAT,
     Thresholds,
     blank_pipeline,
+    model_words,
     windows,
 )
 
@@ -73,8 +74,12 @@ WEAK_BETA = 1.25
 WEAK_FLOOR = 0.05
 # Confirm floors (see Thresholds.confirm): the highest floor, on this grid, at which out-of-fold scores would
 # have turned at most this share of the rules' true emergency hits into a question instead of the 999 answer.
+# A questioned true hit still gets crisis help (the check-in's yes is one tap from the suicide answer); a
+# look-alike given 999 teaches staff to ignore flags. At 0.5% the floor fell off a cliff as batches grew: on 38
+# batches out of fold, 3 of 585 true suicide hits (0.51%) would be questioned at 0.01, so the floor fell to
+# 0.005 and questioned 58 of 129 look-alike hits instead of 93 at 0.04 (5 true hits, 0.85%).
 CONFIRM_GRID = (0.0, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05)
-CONFIRM_BUDGET = 0.005
+CONFIRM_BUDGET = 0.01
 
 @dataclass(frozen=True)
 class Item:
@@ -122,7 +127,7 @@ def load_items(
     everyday: Sequence[str] = (),
 ) -> list[Item]:
     """Read the training files (and the everyday messages) into items, normalised like live messages."""
-    items = [Item(tuple(words(text)), frozenset(), "everyday", "benign") for text in everyday]
+    items = [Item(model_words(words(text)), frozenset(), "everyday", "benign") for text in everyday]
     for path in files or training_files():
         for raw in yaml.safe_load(path.read_text(encoding="utf-8")):
             labels = frozenset(raw.get("labels") or [])
@@ -134,7 +139,7 @@ def load_items(
                     raise ValueError(f"{path}: ambiguous item needs ask: suicide or ask: safety")
                 cats.add(next(k for k, v in ASK_LABELS.items() if v == ask))
             source = "labelled" if path == LABELLED_SET else path.stem
-            items.append(Item(tuple(words(raw["text"])), frozenset(cats), source, group))
+            items.append(Item(model_words(words(raw["text"])), frozenset(cats), source, group))
     return items
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from safety import train
-from safety.model import MODEL_LABELS, ModelMissing, RiskModel, Thresholds
+from safety.model import MODEL_LABELS, ModelMissing, RiskModel, Thresholds, model_words
 from safety.risk import get_classifier
 from safety.verdict import CHECK_IN, MODEL, RULE, SafetyCheck, Verdict, get_safety_check, load_model
 
@@ -134,8 +134,10 @@ def test_confirm_floors_spend_at_most_the_budget_of_true_rule_hits() -> None:
     label = "suicide_self_harm"
     items = [item({label}) for _ in range(300)] + [item(set()) for _ in range(50)]
     scores = [dict.fromkeys(MODEL_LABELS, 0.9) for _ in range(300)] + [dict.fromkeys(MODEL_LABELS, 0.0)] * 50
-    scores[0] = dict.fromkeys(MODEL_LABELS, 0.012)  # one true hit scored low: 1 of 300 is within 0.5%
-    scores[1] = dict.fromkeys(MODEL_LABELS, 0.022)  # a second one would not be
+    scores[0] = dict.fromkeys(MODEL_LABELS, 0.012)  # 3 true hits scored low: 3 of 300 is within 1%
+    scores[1] = dict.fromkeys(MODEL_LABELS, 0.014)
+    scores[2] = dict.fromkeys(MODEL_LABELS, 0.017)
+    scores[3] = dict.fromkeys(MODEL_LABELS, 0.022)  # a fourth one would not be
     ruled = [frozenset({label})] * 350
     floors = train.choose_confirm_floors(items, scores, ruled)
     assert floors[label] == 0.02
@@ -273,7 +275,9 @@ def test_marks_and_numbers_alone_get_no_answer_from_the_model(check: SafetyCheck
 
 
 def test_a_crisis_wrapped_in_marks_is_still_caught(check: SafetyCheck) -> None:
-    assert "suicide_self_harm" in check.assess("??? kms ???").labels
+    wrapped = check.assess("??? kms ???")
+    assert wrapped.labels == {"suicide_self_harm"}  # six question marks once read as an assault
+    assert check.assess("kms ?!?!?!?!?!?!?!?!").labels == {"suicide_self_harm"}
     assert "suicide_self_harm" in check.assess("... pills. all of them ...").labels
 
 
@@ -285,3 +289,9 @@ def test_a_clear_statement_at_the_end_of_a_long_message_keeps_its_emergency_answ
     text = "i keep thinking about what happened and i do not know who to tell. " * repeat + "i want to kill myself"
     assert len(text) <= 2000  # the longest message a student can send
     assert "suicide_self_harm" in check.assess(text).labels
+
+
+def test_a_run_of_marks_reads_once_and_words_are_never_dropped() -> None:
+    assert model_words(("?", "?", "?", "kill", "myself", "?", "?")) == ("?", "kill", "myself", "?")
+    assert model_words(("no", "no", "no", "!", "!")) == ("no", "no", "no", "!")  # repeated words still count
+    assert model_words(("?", "!", "?", "!", "help")) == ("?", "help")
