@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from processes import CHANNEL_TOKEN, assistant_processes, start_all, stop_all
+from processes import CHANNEL_TOKEN
 from starlette.testclient import TestClient
 
 from handoff.core.config import Settings
@@ -40,13 +40,9 @@ class GivenVerdicts:
 
 
 @pytest.fixture(scope="module")
-def rasa_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    assistant = assistant_processes(tmp_path_factory.mktemp("assistant"))
-    start_all(assistant.processes, assistant.ready_urls)
-    try:
-        yield assistant.rasa_url
-    finally:
-        stop_all(assistant.processes)
+def rasa_url(system) -> str:
+    """The smoke tests' own Rasa and action server: starting a second pair costs half a minute."""
+    return system.rasa_url
 
 
 @pytest.fixture
