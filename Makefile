@@ -80,11 +80,10 @@ test-bot: setup $(SAFETY_MODEL)
 # time), so eight at a time on two cores (230 s with four here, 190 s with eight). The smoke,
 # browser and scale tests start whole processes (Rasa, Chromium, clusters) and share them within a folder, so
 # they run as two pytest sessions side by side, each folder whole in one.
-PYTEST_SYSTEM := $(HANDOFF)/python -m pytest -q -p no:cacheprovider
+PYTEST := $(HANDOFF)/python -m pytest -q -p no:cacheprovider
 test-handoff: setup train
-	$(HANDOFF)/python -m pytest -q -p no:cacheprovider -n 8 tests/handoff tests/safety tests/signpost
-	@scripts/side-by-side "$(PYTEST_SYSTEM) tests/smoke" \
-	  "$(PYTEST_SYSTEM) tests/browser tests/scale"
+	$(PYTEST) -n 8 tests/handoff tests/safety tests/signpost
+	@scripts/side-by-side "$(PYTEST) tests/smoke" "$(PYTEST) tests/browser tests/scale"
 
 test: setup lint validate train test-stories test-bot test-handoff
 

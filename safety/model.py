@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import threading
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,13 +93,20 @@ class Thresholds:
                    confirm={k: float(v) for k, v in confirm.items()})
 
 
+def _punctuation(word: str) -> bool:
+    return all(unicodedata.category(ch).startswith("P") for ch in word)
+
+
 def model_words(words: Sequence[str]) -> tuple[str, ...]:
-    """The words as the model reads them: a run of marks counts as its first ("??? kms ?!?!" reads as "? kill
-    myself ?"). A bag of words adds up what it reads, so six question marks once outweighed the one word that
-    mattered and scored that message as an assault."""
+    """The words as the model reads them: a run of punctuation counts once ("??? kms ?!?!" reads as "? kill
+    myself ?"), as a sentence end when it holds one (a line break reads as "."), so that `windows` still splits
+    there. A bag of words adds up what it reads, so six question marks once outweighed the one word that mattered
+    and scored that message as an assault. Emoji are words here, and are kept."""
     out: list[str] = []
     for word in words:
-        if out and not any(ch.isalnum() for ch in word) and not any(ch.isalnum() for ch in out[-1]):
+        if out and _punctuation(word) and _punctuation(out[-1]):
+            if word in SENTENCE_END and out[-1] not in SENTENCE_END:
+                out[-1] = word
             continue
         out.append(word)
     return tuple(out)

@@ -295,3 +295,6 @@ def test_a_run_of_marks_reads_once_and_words_are_never_dropped() -> None:
     assert model_words(("?", "?", "?", "kill", "myself", "?", "?")) == ("?", "kill", "myself", "?")
     assert model_words(("no", "no", "no", "!", "!")) == ("no", "no", "no", "!")  # repeated words still count
     assert model_words(("?", "!", "?", "!", "help")) == ("?", "help")
+    # a line break (read as ".") after a bracket still ends the sentence; emoji are words and stay
+    assert model_words(("awful", ":", "(", ".", "he", "is", "here")) == ("awful", ".", "he", "is", "here")
+    assert model_words(("outside", "😭", "😭", ".", "help")) == ("outside", "😭", "😭", ".", "help")
