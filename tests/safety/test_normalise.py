@@ -35,10 +35,26 @@ from safety.risk import get_classifier
         ("🚆🚶\u200d\u2640\ufe0f🛤\ufe0f bye", ["train", "🚶", "\u2640", "railway", "bye"]),
         ("👮\U0001f3fd", ["police"]),
         ("dead 😭💀", ["dead", "😭", "💀"]),
+        ("dnt wnt 2 go bk", ["do", "not", "want", "to", "go", "back"]),
+        ("he sed it yday", ["he", "said", "it", "yesterday"]),
     ],
 )
 def test_words(text: str, words: list[str]) -> None:
     assert get_classifier()._set.normaliser.words(text) == words
+
+
+# "nd" is how "and" is typed: an age before it is the sender's, never an ordinal ("15 nd my bf...").
+@pytest.mark.parametrize(("text", "labels"), [
+    ("im 15 nd my bf keeps asking for pics", {"under_18"}),
+    ("i am 14 nd i took sum of my mums tablets", {"under_18"}),
+    ("im 12 nd sum1 at skool is sharin pics of me nd i wanna kill myself", {"under_18", "suicide_self_harm"}),
+])
+def test_an_age_before_nd_is_the_senders(text: str, labels: set[str]) -> None:
+    assert labels <= get_classifier().classify(text).labels
+
+
+def test_a_number_of_minutes_is_still_no_age() -> None:
+    assert "under_18" not in get_classifier().classify("im 15 mins away nd running late").labels
 
 
 # Contractions written the way some keyboards and text tools split them: each must read as words, never crash.
