@@ -17,6 +17,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from processes import base_env, free_port, handoff_process, migrate, wait_until_ready
 
+from .axe import assert_accessible
 from .helpers import Browsing
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -94,6 +95,7 @@ def test_the_page_lists_services_by_need_with_who_is_open_now(service: str, brow
     assert levels[0] == 1 and all(b - a <= 1 for a, b in itertools.pairwise(levels))
     for selector in ("body", ".lead", ".status", ".meta", ".state.is-open", "a"):
         assert _contrast(page, selector) >= 4.5, selector
+    assert_accessible(page, "services page")
     assert browsing.outside == [], browsing.outside  # no fonts, scripts or images from anywhere else
     assert not [m for m in browsing.console if "Content Security Policy" in m]
 

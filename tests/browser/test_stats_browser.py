@@ -20,6 +20,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from processes import ROOT, base_env, create_officer, free_port, handoff_process, migrate, wait_until_ready
 
+from .axe import assert_accessible
 from .helpers import OFFICER_PASSWORD, Browsing, officer_browsing, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -134,6 +135,7 @@ def test_the_lead_sees_protected_charts_and_downloads_the_same_numbers(
     expect(page.locator('[data-median="first_response"] dd')).to_have_text("25 minutes")
     expect(page.locator('[data-median="closure"] dd')).to_have_text("1 day")
     assert not [line for line in browsing.console if "Content Security Policy" in line]
+    assert_accessible(page, "statistics page with charts")
     if os.environ.get("STATS_SCREENSHOT"):
         page.screenshot(path=os.environ["STATS_SCREENSHOT"], full_page=True)
 
