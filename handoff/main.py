@@ -19,7 +19,7 @@ from handoff.cases.flows import NotAllowed, watch_waiting
 from handoff.cases.resume_limits import ResumeLimits
 from handoff.clientlimits import ClientLimits
 from handoff.console.api import router as console_api_router
-from handoff.console.api import socket_router as console_socket_router
+from handoff.console.socket import socket_router as console_socket_router
 from handoff.console.views import router as console_router
 from handoff.context import AppContext
 from handoff.conversations.chat import router as chat_router

@@ -1,16 +1,14 @@
-"""The officer console's API and live socket. Every route checks the signed-in officer and their rights."""
+"""The officer console's API. Every route checks the signed-in officer and their rights (the live socket is in
+console/socket.py)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import hmac
-import json
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -23,21 +21,14 @@ from handoff.context import AppContext
 from handoff.conversations import service as conversations
 from handoff.conversations.enums import Direction, Owner
 from handoff.conversations.events import message_event
-from handoff.conversations.flows import QUEUE_TOPIC
 from handoff.conversations.models import Conversation, Message
-from handoff.core.db import utcnow
 from handoff.officers import audit
 from handoff.officers import service as officers
 from handoff.officers.audit import AuditedRoute
-from handoff.officers.csrf import own_origins
 from handoff.officers.models import Officer, Role
-from handoff.realtime import conversation_topic
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/console", tags=["console"], route_class=AuditedRoute)  # 401/403 are audited
-socket_router = APIRouter()
-DISCONNECT_GRACE_SECONDS = 45.0  # the default of OFFICER_GRACE_SECONDS (settings.officer_grace_seconds)
-SESSION_RECHECK_SECONDS = 30.0
 
 
 def csrf_token(ctx: AppContext, session_token: str) -> str:
@@ -306,158 +297,3 @@ async def callback_done(
                               kind="callback_done", detail=f"channel={callback.preferred_channel}")
         await db.commit()
     return {"done": True}
-
-
-# The live socket -------------------------------------------------------------------------------------
-
-
-@socket_router.websocket("/ws/console")
-async def console_socket(websocket: WebSocket) -> None:
-    """Queue changes for everyone signed in, and the live messages of the conversations an officer has."""
-    ctx: AppContext = websocket.app.state.ctx
-    async with ctx.sessions() as db:
-        token = websocket.cookies.get("__Host-officer_session" if ctx.settings.production else "officer_session")
-        officer = await officers.officer_for_session(db_session=db, token=token)
-    origin = websocket.headers.get("origin")
-    if origin is not None and origin.lower() not in own_origins(websocket):  # another site's page, in any mode
-        await audit.record_refusal(websocket, audit.SOCKET_REFUSED, officer_id=officer.id if officer else None)
-        await websocket.close(code=4403)
-        return
-    if officer is None:
-        await audit.record_refusal(websocket, audit.UNAUTHENTICATED)
-        await websocket.close(code=4401)
-        return
-    await websocket.accept()
-    # Presence is shared by every worker (Redis): expiring entries, refreshed while this socket is open.
-    presence = await ctx.presence.connected(officer.id)
-    try:
-        await _serve_console(websocket, ctx, officer, token, presence)
-    finally:
-        # Spawned, not awaited, and reached whatever happened: this handler may be cancelled at any await (a
-        # server shutting connections down, a test client closing mid-send), and the console's going must still
-        # be recorded and duty still end.
-        ctx.spawn(_console_closed(ctx, officer.id, presence))
-
-
-async def _serve_console(websocket: WebSocket, ctx: AppContext, officer: Officer, token: str | None,
-                         presence: str) -> None:
-    """The open console socket: the duty frame, then queue and conversation events until it closes."""
-    async with ctx.sessions() as db:  # duty may have lapsed while no console was open: the console says so
-        current = await db.get(Officer, officer.id)
-        await websocket.send_json({"type": "duty", "on_duty": bool(current and current.on_duty),
-                                   "grace_seconds": ctx.settings.officer_grace_seconds})
-    watchers: dict[str, asyncio.Task[None]] = {}
-    send_lock = asyncio.Lock()
-
-    async def send(event: dict[str, Any]) -> None:
-        async with send_lock:
-            await websocket.send_json(event)
-
-    async def still_allowed(public_id: str) -> bool:
-        """Need to know is checked again for every event: a case may have passed to another officer."""
-        async with ctx.sessions() as db:
-            conversation = await conversations.get_by_public_id(db_session=db, public_id=public_id)
-            case = None
-            if conversation is not None:
-                case = await cases.open_case_for(db_session=db, conversation_id=conversation.id)
-        return case is not None and may_read(officer, case)
-
-    async def forward(topic: str, tag: str | None = None) -> None:
-        async with ctx.hub.subscribe(topic) as queue:
-            while True:
-                event = await queue.get()
-                if event.get("type") == "resync":  # events may have been missed while Redis was away
-                    if tag is None:  # the console reconnects, reloads the queue and fills any gap
-                        with contextlib.suppress(Exception):
-                            await websocket.close(code=1012)
-                        return
-                    continue
-                if tag is not None and not await still_allowed(tag):
-                    await send({"type": "unwatched", "conversation": tag})
-                    watchers.pop(tag, None)
-                    return
-                await send({**event, "conversation": tag} if tag else event)
-
-    async def heartbeat() -> None:
-        while True:
-            await asyncio.sleep(ctx.presence.heartbeat_every)
-            await ctx.presence.heartbeat(officer.id, presence)
-
-    async def session_alive() -> None:
-        """Signing out elsewhere, an idle time-out or a disabled account closes the socket.
-
-        Checked every SESSION_RECHECK_SECONDS, and at once when an administrator ends the account's sessions.
-        """
-        async with ctx.hub.subscribe(officers.sessions_topic(officer.id)) as ended:
-            while True:
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(ended.get(), SESSION_RECHECK_SECONDS)
-                async with ctx.sessions() as db:
-                    current = await officers.officer_for_session(db_session=db, token=token)
-                if current is None:
-                    with contextlib.suppress(Exception):
-                        await websocket.close(code=4401)
-                    return
-
-    queue_task = asyncio.create_task(forward(QUEUE_TOPIC))
-    session_task = asyncio.create_task(session_alive())
-    heartbeat_task = asyncio.create_task(heartbeat())
-    try:
-        while True:
-            frame = await _read_frame(websocket)
-            if frame is None:
-                await send({"type": "error", "code": "bad_frame",
-                            "message": "Each frame is a JSON object with a 'type'."})
-                continue
-            if frame.get("type") == "watch" and isinstance(frame.get("conversation"), str):
-                public_id = frame["conversation"][:32]
-                async with ctx.sessions() as db:
-                    conversation = await conversations.get_by_public_id(db_session=db, public_id=public_id)
-                    case = None
-                    if conversation is not None:
-                        case = await cases.open_case_for(db_session=db, conversation_id=conversation.id)
-                if case is None or not may_read(officer, case) or public_id in watchers:
-                    continue
-                watchers[public_id] = asyncio.create_task(forward(conversation_topic(public_id), public_id))
-            elif frame.get("type") == "ping":
-                await send({"type": "pong", "at": utcnow().isoformat()})
-    except (WebSocketDisconnect, ValueError, RuntimeError):
-        pass
-    finally:
-        for task in (queue_task, session_task, heartbeat_task, *watchers.values()):
-            task.cancel()
-
-
-async def _read_frame(websocket: WebSocket) -> dict[str, Any] | None:
-    """The next frame as a JSON object, or None for anything else (binary, not JSON, a list, a number)."""
-    message = await websocket.receive()
-    if message["type"] == "websocket.disconnect":
-        raise WebSocketDisconnect(message.get("code", 1000))
-    raw = message.get("text")
-    try:
-        frame = json.loads(raw) if raw is not None else None
-    except ValueError:
-        return None
-    return frame if isinstance(frame, dict) else None
-
-
-async def _console_closed(ctx: AppContext, officer_id: int, presence: str) -> None:
-    """One console socket closed: record it; if it was the officer's last, their duty ends after the grace period
-    unless a console of theirs comes back (a reload, a blip)."""
-    await ctx.presence.disconnected(officer_id, presence)
-    if not await ctx.presence.online(officer_id):
-        await _after_grace(ctx, officer_id)
-
-
-async def _after_grace(ctx: AppContext, officer_id: int) -> None:
-    await asyncio.sleep(ctx.settings.officer_grace_seconds)
-    if not await ctx.presence.online(officer_id):  # on any worker
-        try:
-            await flows.officer_disconnected(ctx, officer_id)
-        except Exception:
-            logger.exception("putting an absent officer's conversations back failed")
-        try:  # whatever happened above, duty ends: nobody may be promised an officer who is not there
-            await flows.duty_lapsed(ctx, officer_id)
-        except Exception:
-            logger.exception("ending an absent officer's duty failed")
-            await ctx.presence.forget(officer_id)
