@@ -28,7 +28,7 @@ from handoff.core import crypto
 from handoff.core.config import Settings, get_settings
 from handoff.core.crypto import Vault
 from handoff.core.db import create_engine, create_sessionmaker
-from handoff.core.guard import RequestGuard, SecurityHeaders
+from handoff.core.guard import CSP, RequestGuard, SecurityHeaders
 from handoff.health import router as health_router
 from handoff.officers.admin import router as admin_router
 from handoff.pages import router as pages_router
@@ -47,12 +47,6 @@ from safety.verdict import get_safety_check
 
 STATIC = Path(__file__).resolve().parent / "static"
 logger = logging.getLogger(__name__)
-
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
-
 
 def _sms_sender(settings: Settings) -> SmsSender | None:
     if not (settings.twilio_sid and settings.twilio_token):

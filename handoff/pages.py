@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 
 from handoff.core.config import Settings, get_settings
+from handoff.core.guard import CSP
 
 STATIC = Path(__file__).resolve().parent / "static"
 WIDGET_MAX_AGE = 600  # seconds a browser may keep widget.js before asking again
@@ -22,8 +23,6 @@ def _settings(request: Request) -> Settings:
 
 def embed_csp(sites: list[str]) -> str:
     """The service-wide policy, except that this service and the configured sites may frame the page."""
-    from handoff.main import CSP  # here, not at the top: handoff.main includes this router
-
     directives = [d.strip() for d in CSP.split(";") if d.strip() and not d.strip().startswith("frame-ancestors")]
     return "; ".join([*directives, "frame-ancestors " + " ".join(["'self'", *sites])])
 

@@ -3,12 +3,10 @@ console/socket.py)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, HTTPException, Path, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -17,47 +15,18 @@ from handoff.cases import flows, sharing
 from handoff.cases import service as cases
 from handoff.cases.enums import CATEGORIES, OUTCOMES
 from handoff.cases.models import CallbackRequest, Case, CaseEvent, CaseNote
-from handoff.context import AppContext
 from handoff.conversations import service as conversations
 from handoff.conversations.enums import Direction, Owner
 from handoff.conversations.events import message_event
 from handoff.conversations.models import Conversation, Message
 from handoff.officers import audit
-from handoff.officers import service as officers
 from handoff.officers.audit import AuditedRoute
-from handoff.officers.models import Officer, Role
+from handoff.officers.deps import OfficerDep, csrf_token
+from handoff.officers.models import Officer
+from handoff.officers.permissions import may_read, sees_all
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/console", tags=["console"], route_class=AuditedRoute)  # 401/403 are audited
-
-
-def csrf_token(ctx: AppContext, session_token: str) -> str:
-    """A token bound to the sign-in session, sent back by the console in a header on every change."""
-    return hmac.new(ctx.settings.secret_key.encode(), f"csrf:{session_token}".encode(), hashlib.sha256).hexdigest()
-
-
-async def signed_in(request: Request, db: SessionDep) -> Officer:
-    officer = await officers.officer_for_session(db_session=db, token=request.cookies.get(cookie_name(request)))
-    if officer is None:
-        raise HTTPException(status_code=401, detail="sign in first")
-    request.state.officer_id = officer.id  # for the audit row of a refusal
-    if request.method not in ("GET", "HEAD"):
-        expected = csrf_token(request.app.state.ctx, request.cookies.get(cookie_name(request), ""))
-        if not hmac.compare_digest(request.headers.get("x-csrf-token", ""), expected):
-            raise HTTPException(status_code=403, detail="missing or wrong CSRF token")
-    return officer
-
-
-OfficerDep = Annotated[Officer, Depends(signed_in)]
-
-
-def sees_all(officer: Officer) -> bool:
-    return officer.role in (Role.safeguarding_lead, Role.admin)
-
-
-def may_read(officer: Officer, case: Case) -> bool:
-    """Need to know: the officer handling the case, or the safeguarding lead (and admins)."""
-    return sees_all(officer) or case.assigned_officer_id == officer.id
 
 
 class DutyIn(BaseModel):

@@ -11,7 +11,7 @@ import time
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from handoff.api.deps import CtxDep, SessionDep, cookie_name
@@ -21,6 +21,7 @@ from handoff.core.security import grouped, totp_uri, verify_password
 from handoff.officers import audit, csrf, throttle
 from handoff.officers import service as officers
 from handoff.officers.audit import AuditedRoute
+from handoff.officers.deps import OptionalOfficer
 from handoff.officers.models import Officer
 from handoff.officers.web import page, refuse_forged, session_cookie
 from handoff.officers.web import templates as templates  # other console pages render with it
@@ -29,15 +30,6 @@ from safety.gsm import browser_rules
 router = APIRouter(prefix="/console", include_in_schema=False, route_class=AuditedRoute)
 ISSUER = "Welfare console"
 
-
-async def current_officer(request: Request, db: SessionDep) -> Officer | None:
-    officer = await officers.officer_for_session(db_session=db, token=request.cookies.get(cookie_name(request)))
-    if officer is not None:
-        request.state.officer_id = officer.id
-    return officer
-
-
-OptionalOfficer = Annotated[Officer | None, Depends(current_officer)]
 
 # The same words as console.js uses.
 RISK_WORDS = {

@@ -72,6 +72,14 @@ async def _refuse(send: Send, status: int, detail: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+# The service-wide Content Security Policy: everything from this service only, nothing inline, framed by nobody
+# (the widget's /embed page widens frame-ancestors to the configured sites: pages.embed_csp).
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
 class SecurityHeaders:
     """Adds the security headers to every HTTP response that does not set its own (pure ASGI: no body copying)."""
 

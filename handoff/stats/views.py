@@ -12,9 +12,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from handoff.api.deps import SessionDep
-from handoff.console.views import OptionalOfficer
 from handoff.core.db import utcnow
 from handoff.officers.audit import AuditedRoute
+from handoff.officers.deps import OptionalOfficer
 from handoff.officers.models import Officer, Role
 from handoff.officers.web import page
 from handoff.stats import service
