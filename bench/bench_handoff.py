@@ -110,7 +110,7 @@ def main() -> int:
     py = sys.executable
     subprocess.run([py, "-m", "handoff", "migrate"], env=env, check=True, capture_output=True, cwd=ROOT)
     subprocess.run([py, "-c", (
-        "import asyncio; from handoff.core.commands import with_database; from handoff.officers import service as s;"
+        "import asyncio; from handoff.commands import with_database; from handoff.officers import service as s;"
         "from handoff.officers.models import Role;"
         f"asyncio.run(with_database(lambda db, *_: s.create(db_session=db, email='bench@example.ac.uk',"
         f" display_name='Bench', role=Role.welfare_officer, password='{PASSWORD}')))")],

@@ -7,8 +7,8 @@ import asyncio
 import secrets
 import sys
 
+from handoff.commands import with_database
 from handoff.core import migrate
-from handoff.core.commands import with_database
 from handoff.core.config import get_settings
 from handoff.officers import cli as officers_cli
 from handoff.officers import service as officers

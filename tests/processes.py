@@ -201,7 +201,7 @@ def handoff_process(port: int, database_url: str, rasa_url: str, logs: Path, nam
 
 _CREATE_OFFICER = """
 import asyncio, sys
-from handoff.core.commands import with_database
+from handoff.commands import with_database
 from handoff.officers import service
 from handoff.officers.models import Role
 

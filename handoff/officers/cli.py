@@ -7,7 +7,7 @@ import asyncio
 import getpass
 import sys
 
-from handoff.core.commands import with_database
+from handoff.commands import with_database
 from handoff.officers import audit
 from handoff.officers import service as officers
 from handoff.officers.models import Officer, Role

@@ -7,7 +7,7 @@ import asyncio
 import getpass
 import sys
 
-from handoff.core.commands import with_database
+from handoff.commands import with_database
 from handoff.records.progress import Progress
 from handoff.records.removal import describe
 

@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo
 
 import time_machine
 
-from handoff.core.commands import with_database
+from handoff.commands import with_database
 from handoff.cases import service as cases
 from handoff.cases.enums import Goal
 from handoff.conversations import service as conversations
