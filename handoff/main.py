@@ -17,12 +17,12 @@ from sqlalchemy import exc as sa_exc
 from handoff.cases.api import router as cases_api_router
 from handoff.cases.flows import NotAllowed, watch_waiting
 from handoff.cases.resume_limits import ResumeLimits
+from handoff.channels.webchat import router as chat_router
 from handoff.clientlimits import ClientLimits
 from handoff.console.api import router as console_api_router
 from handoff.console.socket import socket_router as console_socket_router
 from handoff.console.views import router as console_router
 from handoff.context import AppContext
-from handoff.conversations.chat import router as chat_router
 from handoff.conversations.store import create_message_store
 from handoff.core import crypto
 from handoff.core.config import Settings, get_settings

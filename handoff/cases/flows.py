@@ -16,14 +16,21 @@ from handoff.cases import service as cases
 from handoff.cases.availability import Availability, availability
 from handoff.cases.enums import CaseStatus, Goal
 from handoff.cases.models import Case, CaseEvent
+from handoff.cases.waiting import (
+    announce_positions,
+    officers_on_duty,
+    queue_event,
+    wait_minutes,
+    wait_words,
+    waiting_buttons,
+)
 from handoff.content import service_message
 from handoff.context import AppContext
 from handoff.conversations import service as conversations
 from handoff.conversations import states
 from handoff.conversations.enums import Channel, Direction, Owner
-from handoff.conversations.events import message_event
-from handoff.conversations.flows import QUEUE_TOPIC, waiting_buttons
-from handoff.conversations.models import Conversation, ConversationEvent, Message
+from handoff.conversations.events import QUEUE_TOPIC, message_event
+from handoff.conversations.models import Conversation, Message
 from handoff.core.db import utcnow
 from handoff.officers import audit
 from handoff.officers.models import Officer
@@ -54,16 +61,6 @@ class HandoffOutcome:
             "next_open": self.availability.next_open.isoformat() if self.availability.next_open else None,
             "next_open_words": self.availability.next_open_words(),
         }
-
-
-async def officers_on_duty(ctx: AppContext, db: AsyncSession) -> int:
-    """Officers who said they are on duty and have a console open now (on any worker), or had one within the
-    grace period. A closed browser, a signed-out officer or a restarted service promises nobody."""
-    switched_on = await db.scalars(
-        select(Officer.id).where(Officer.on_duty.is_(True), Officer.is_active.is_(True))
-    )
-    grace = ctx.settings.officer_grace_seconds
-    return sum([await ctx.presence.present(officer_id, grace) for officer_id in switched_on])
 
 
 async def team_availability(ctx: AppContext, db: AsyncSession) -> Availability:
@@ -111,63 +108,6 @@ async def request_handoff(
     if position is not None:
         await announce_positions(ctx)
     return HandoffOutcome(case, created, team, position, minutes)
-
-
-DEFAULT_MINUTES_PER_PERSON = 5  # until the team has taken a few chats, a modest guess
-RECENT_TAKES = 20
-
-
-async def minutes_per_person(db: AsyncSession) -> float:
-    """How long a student waited before an officer took them, over the team's most recent takes (in minutes)."""
-    takes = list(await db.scalars(
-        select(ConversationEvent).where(ConversationEvent.to_owner == Owner.human,
-                                        ConversationEvent.from_owner == Owner.waiting)
-        .order_by(ConversationEvent.id.desc()).limit(RECENT_TAKES)
-    ))
-    waits = []
-    for take in takes:
-        joined = await db.scalar(
-            select(ConversationEvent.created_at).where(
-                ConversationEvent.conversation_id == take.conversation_id, ConversationEvent.to_owner == Owner.waiting,
-                ConversationEvent.id < take.id,
-            ).order_by(ConversationEvent.id.desc()).limit(1)
-        )
-        if joined is not None:
-            waits.append((take.created_at - joined).total_seconds() / 60)
-    return sum(waits) / len(waits) if waits else DEFAULT_MINUTES_PER_PERSON
-
-
-async def wait_minutes(ctx: AppContext, db: AsyncSession, position: int) -> int:
-    """A rough wait for the student at ``position``: recent waits, times the people ahead, shared by officers."""
-    per_person = await minutes_per_person(db)
-    officers = max(1, await officers_on_duty(ctx, db))
-    return max(1, round(per_person * position / officers))
-
-
-def wait_words(minutes: int) -> str:
-    """'a few minutes', 'about 10 minutes', 'over an hour': honest, never precise."""
-    if minutes <= 3:
-        return "a few minutes"
-    if minutes >= 60:
-        return "over an hour"
-    return f"about {5 * max(1, round(minutes / 5))} minutes"
-
-
-async def queue_event(ctx: AppContext, db: AsyncSession, conversation: Conversation) -> dict[str, Any]:
-    """The waiting student's place and rough wait, as the chat page shows it."""
-    position = await cases.queue_position(db_session=db, conversation=conversation)
-    minutes = await wait_minutes(ctx, db, position)
-    return {"type": "queue", "position": position, "wait_minutes": minutes, "wait_words": wait_words(minutes)}
-
-
-async def announce_positions(ctx: AppContext) -> None:
-    """Tell every waiting web chat its place and rough wait (live only: the chat page keeps a waiting line)."""
-    async with ctx.sessions() as db:
-        waiting = list(await db.scalars(select(Conversation).where(Conversation.owner == Owner.waiting)))
-        for conversation in waiting:
-            if conversation.channel != Channel.webchat:
-                continue  # SMS gets at most one update, from the wait check (sms_queue_updates)
-            await ctx.hub.publish(conversation_topic(conversation.public_id), await queue_event(ctx, db, conversation))
 
 
 async def sms_queue_updates(ctx: AppContext) -> int:

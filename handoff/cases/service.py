@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -77,6 +77,31 @@ async def log_risk_raised(*, db_session: AsyncSession, conversation_id: int, old
 
 class RequestIdInUse(ValueError):
     """A handoff request id is already used by a different conversation."""
+
+
+async def raise_risk(*, db_session: AsyncSession, conversation: Conversation, flags: Iterable[str],
+                     level: int) -> None:
+    """Add risk flags and raise the conversation's level to at least ``level``, and commit.
+
+    Never lowers what is stored (another socket's copy of the conversation may be older than the row). A rise
+    of the level goes in the history of the conversation's open case, with the flags that raised it.
+    """
+    flags = set(flags)
+    stored = (await db_session.execute(
+        select(Conversation.risk_level, Conversation.risk_flags).where(Conversation.id == conversation.id)
+        .with_for_update()
+    )).first()
+    old = stored.risk_level if stored is not None else conversation.risk_level
+    stored_flags = (stored.risk_flags if stored is not None else None) or []
+    merged = sorted(set(stored_flags) | set(conversation.risk_flags or []) | flags)
+    new = max(old, conversation.risk_level, level)
+    await db_session.execute(
+        update(Conversation).where(Conversation.id == conversation.id).values(risk_level=new, risk_flags=merged)
+    )
+    await log_risk_raised(db_session=db_session, conversation_id=conversation.id, old=old, new=new,
+                                labels=flags)
+    await db_session.commit()
+    conversation.risk_level, conversation.risk_flags = new, merged
 
 
 async def create_for_request(

@@ -15,7 +15,7 @@ from handoff.cases import flows
 from handoff.cases import service as cases
 from handoff.context import AppContext
 from handoff.conversations import service as conversations
-from handoff.conversations.flows import QUEUE_TOPIC
+from handoff.conversations.events import QUEUE_TOPIC
 from handoff.core.db import utcnow
 from handoff.officers import audit
 from handoff.officers import service as officers

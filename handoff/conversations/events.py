@@ -6,6 +6,8 @@ from typing import Any
 
 from handoff.conversations.models import Message
 
+QUEUE_TOPIC = "queue"  # the officers' queue: every console listens
+
 
 def message_event(message: Message) -> dict[str, Any]:
     """A stored message as a client sees it."""

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.conversations.enums import Channel, Direction
@@ -74,33 +73,6 @@ async def append_message(
     if commit:
         await db_session.commit()
     return stored.messages[0]
-
-
-async def raise_risk(*, db_session: AsyncSession, conversation: Conversation, flags: Iterable[str],
-                     level: int) -> None:
-    """Add risk flags and raise the conversation's level to at least ``level``, and commit.
-
-    Never lowers what is stored (another socket's copy of the conversation may be older than the row). A rise
-    of the level goes in the history of the conversation's open case, with the flags that raised it.
-    """
-    from handoff.cases import service as cases  # cases build on conversations, not the other way round
-
-    flags = set(flags)
-    stored = (await db_session.execute(
-        select(Conversation.risk_level, Conversation.risk_flags).where(Conversation.id == conversation.id)
-        .with_for_update()
-    )).first()
-    old = stored.risk_level if stored is not None else conversation.risk_level
-    stored_flags = (stored.risk_flags if stored is not None else None) or []
-    merged = sorted(set(stored_flags) | set(conversation.risk_flags or []) | flags)
-    new = max(old, conversation.risk_level, level)
-    await db_session.execute(
-        update(Conversation).where(Conversation.id == conversation.id).values(risk_level=new, risk_flags=merged)
-    )
-    await cases.log_risk_raised(db_session=db_session, conversation_id=conversation.id, old=old, new=new,
-                                labels=flags)
-    await db_session.commit()
-    conversation.risk_level, conversation.risk_flags = new, merged
 
 
 async def messages_after(*, db_session: AsyncSession, conversation_id: int, after_seq: int = 0) -> list[Message]:

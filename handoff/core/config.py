@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     # Sites allowed to frame the chat widget (/embed), as origins: https://www.example.ac.uk. JSON or comma separated.
     embed_sites: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # The longest message the assistant is asked to read. A longer one is still kept whole and safety-checked
-    # (up to conversations.flows.MAX_STORED_CHARS); the service answers it itself and offers a person.
+    # (up to channels.intake.MAX_STORED_CHARS); the service answers it itself and offers a person.
     max_message_chars: int = Field(default=2000, ge=100, le=10000)
     # Hours between retention purges inside the service (one worker at a time); 0 turns the schedule off.
     retention_purge_hours: float = Field(default=24.0, ge=0)

@@ -12,9 +12,10 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from handoff.api.deps import CtxDep
+from handoff.channels import checkin
+from handoff.channels import intake as flows
 from handoff.content import service_message
 from handoff.context import AppContext
-from handoff.conversations import checkin, flows
 from handoff.conversations import service as conversations
 from handoff.conversations.enums import Direction
 from handoff.conversations.models import Conversation, Message

@@ -5,8 +5,8 @@ import asyncio
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from handoff.channels.intake import MAX_STORED_CHARS
 from handoff.conversations.enums import Direction
-from handoff.conversations.flows import MAX_STORED_CHARS
 from handoff.conversations.models import Message
 from handoff.core.db import create_engine
 

@@ -1,4 +1,4 @@
-"""Dependencies point one way: pages and the console are built on the domain, never the other way round.
+"""Dependencies point one way: core <- conversations <- cases <- channels, console, statistics and pages.
 
 Read from the source (every import, including those inside functions), so a hidden import that turns a
 direction round fails here, with the file and line.
@@ -70,3 +70,18 @@ def test_pages_and_the_console_are_imported_by_the_app_alone(ui: str) -> None:
     wrong = [where for a, b, where in imports()
              if within(b, ui) and not within(a, ui) and a not in ("handoff.main", "handoff.__main__")]
     assert not wrong, f"{ui} is built on the domain; the domain must not import it: {wrong}"
+
+
+def test_conversations_build_on_core_alone() -> None:
+    """Conversations and their messages know nothing of cases, channels or officers: those build on them."""
+    wrong = [where for a, b, where in imports() if within(a, "handoff.conversations")
+             and not (within(b, "handoff.conversations") or within(b, "handoff.core"))]
+    assert not wrong, f"conversations may import only core: {wrong}"
+
+
+@pytest.mark.parametrize("domain", ["handoff.core", "handoff.conversations", "handoff.cases", "handoff.officers",
+                                    "handoff.records"])
+def test_the_domain_never_imports_the_channels(domain: str) -> None:
+    """The channels (web chat, the intake every channel uses) are built on the domain, not the other way round."""
+    wrong = [where for a, b, where in imports() if within(a, domain) and within(b, "handoff.channels")]
+    assert not wrong, f"{domain} must not import handoff.channels: {wrong}"

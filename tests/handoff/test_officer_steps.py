@@ -29,7 +29,7 @@ from handoff.content import service_message
 from handoff.conversations import service as conversations_service
 from handoff.conversations import states
 from handoff.conversations.enums import Owner
-from handoff.conversations.flows import QUEUE_TOPIC
+from handoff.conversations.events import QUEUE_TOPIC
 from handoff.conversations.models import Conversation, ConversationEvent, Message
 from handoff.core.config import Settings
 from handoff.main import create_app

@@ -174,7 +174,7 @@ def test_new_references_never_use_a_word_the_assistant_skips_and_read_back_howev
 def test_a_web_client_is_its_address_and_an_ipv6_client_its_whole_slash_64():
     from types import SimpleNamespace
 
-    from handoff.conversations.chat import client_network
+    from handoff.channels.webchat import client_network
 
     def socket(host):
         return SimpleNamespace(client=SimpleNamespace(host=host))

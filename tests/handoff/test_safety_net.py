@@ -247,11 +247,11 @@ def test_a_low_flag_records_its_rise_and_an_older_copy_of_the_conversation_never
 
     conversation = run_db(settings, open_case)
     older_copy = conversation_row(settings)
-    run_db(settings, lambda db: service.raise_risk(db_session=db, conversation=conversation,
+    run_db(settings, lambda db: cases.raise_risk(db_session=db, conversation=conversation,
                                                    flags=["check_in:suicide"], level=1))
-    run_db(settings, lambda db: service.raise_risk(db_session=db, conversation=conversation,
+    run_db(settings, lambda db: cases.raise_risk(db_session=db, conversation=conversation,
                                                    flags={"suicide_self_harm"}, level=3))
-    run_db(settings, lambda db: service.raise_risk(db_session=db, conversation=older_copy,
+    run_db(settings, lambda db: cases.raise_risk(db_session=db, conversation=older_copy,
                                                    flags=["low:immediate_danger"], level=1))
     stored = conversation_row(settings)
     assert stored.risk_level == 3

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from handoff.channels.intake import _safety_replies
 from handoff.conversations.enums import Channel
-from handoff.conversations.flows import _safety_replies
 from handoff.conversations.models import Conversation
 from safety.gsm import fits_sms
 from safety.responses import ResponseFileError, get_responses, load_responses, safety_response

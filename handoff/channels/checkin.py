@@ -19,8 +19,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from handoff.cases import service as cases
 from handoff.context import AppContext
-from handoff.conversations import service
 from handoff.conversations.enums import Direction
 from handoff.conversations.models import Conversation, Message
 from handoff.rasa_client import Reply
@@ -93,7 +93,7 @@ async def raise_low(ctx: AppContext, conversation: Conversation, flags: list[str
     if not flags or set(flags) <= set(conversation.risk_flags or []):
         return False
     async with ctx.sessions() as db:
-        await service.raise_risk(db_session=db, conversation=conversation, flags=flags, level=LOW_LEVEL)
+        await cases.raise_risk(db_session=db, conversation=conversation, flags=flags, level=LOW_LEVEL)
     return True
 
 

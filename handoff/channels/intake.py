@@ -11,11 +11,17 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handoff.cases import service as cases
+from handoff.cases.enums import Goal
+from handoff.cases.flows import leave_queue, reopen_for_risk, request_handoff, team_availability
+from handoff.cases.service import student_reference
+from handoff.cases.waiting import wait_minutes, wait_words, waiting_buttons
+from handoff.channels import checkin
 from handoff.content import asks_for_person, service_message, waiting_request
 from handoff.context import AppContext
-from handoff.conversations import checkin, service
+from handoff.conversations import service, states
 from handoff.conversations.enums import Direction, Owner
-from handoff.conversations.events import message_event, typing_event
+from handoff.conversations.events import QUEUE_TOPIC, message_event, typing_event
 from handoff.conversations.models import Conversation, Message
 from handoff.conversations.store import Draft, DuplicateMessage
 from handoff.rasa_client import RasaUnavailable, Reply
@@ -25,7 +31,6 @@ from safety.verdict import METADATA_KEY, Verdict
 from signpost.nation import institution_nation
 
 logger = logging.getLogger(__name__)
-QUEUE_TOPIC = "queue"
 LONG_MESSAGE = 400  # characters: longer messages are checked off the event loop
 # The longest message kept: a longer one than the assistant reads (settings.max_message_chars) is still stored
 # and checked whole, and the service answers it. Under the web socket's frame limit, whatever the characters.
@@ -129,7 +134,7 @@ async def _answer_to_check_in(
 
 
 async def _raise_risk(db: AsyncSession, conversation: Conversation, risk: Verdict) -> None:
-    await service.raise_risk(db_session=db, conversation=conversation, flags=risk.labels, level=risk.severity)
+    await cases.raise_risk(db_session=db, conversation=conversation, flags=risk.labels, level=risk.severity)
 
 
 async def respond(
@@ -198,8 +203,6 @@ async def _person_without_assistant(ctx: AppContext, conversation: Conversation,
 
     Without the assistant there is no one to ask about sharing the conversation so far, so it is not shared.
     """
-    from handoff.cases.enums import Goal
-    from handoff.cases.flows import request_handoff
 
     outcome = await request_handoff(
         ctx, conversation, request_id=f"service:{conversation.public_id}:{message.seq}", goal=Goal.talk,
@@ -215,9 +218,6 @@ async def _honest_first(ctx: AppContext, conversation: Conversation, received: R
     call-back offer, and opens the case so the team sees it; when someone can come, it says roughly how long
     the wait is and the assistant goes on with its questions. Returns the replies and whether the assistant
     is asked too (always, for anything but a plain request for a person)."""
-    from handoff.cases.enums import Goal
-    from handoff.cases.flows import request_handoff, team_availability, wait_minutes, wait_words
-    from handoff.cases.service import student_reference
 
     payload = (received.message.extra or {}).get("payload")
     if not asks_for_person(received.message.text, payload):
@@ -250,8 +250,6 @@ async def _after_close(ctx: AppContext, conversation: Conversation, received: Re
     A message that shows risk gets the safety response, and the case opens again and joins the queue (first,
     by risk) when someone can come; anything else goes to the assistant as usual.
     """
-    from handoff.cases.flows import reopen_for_risk
-    from handoff.conversations import states
 
     async with ctx.sessions() as db:
         current = await db.get(Conversation, conversation.id)
@@ -271,7 +269,6 @@ async def _after_close(ctx: AppContext, conversation: Conversation, received: Re
 
 async def _while_waiting(ctx: AppContext, conversation: Conversation, received: Received, client: str) -> list[Reply]:
     """In the queue the assistant is not asked; the service still answers every message."""
-    from handoff.cases import service as cases
 
     risk = received.risk
     if risk and risk.flagged:
@@ -287,7 +284,6 @@ async def _while_waiting(ctx: AppContext, conversation: Conversation, received: 
     if wish == "services":  # the assistant answers; the student keeps their place
         return await _ask_assistant(ctx, conversation, received, text="/ask_support_services", client=client)
     if wish in ("callback", "stop_waiting"):
-        from handoff.cases.flows import leave_queue
 
         reference = await leave_queue(ctx, conversation, reason=wish)
         if wish == "callback":  # the assistant's call-back questions take it from here
@@ -299,18 +295,8 @@ async def _while_waiting(ctx: AppContext, conversation: Conversation, received: 
     return [Reply(text=service_message("waiting_saved", channel, position=position), buttons=waiting_buttons(channel))]
 
 
-def waiting_buttons(channel: str) -> list[dict[str, str]]:
-    """What a waiting student can do instead (web quick replies; SMS users text the keywords)."""
-    if channel == "sms":
-        return []
-    return [{"title": "Ask for a call back", "payload": "/request_callback"},
-            {"title": "Stop waiting", "payload": "/stop_waiting"},
-            {"title": "Services open now", "payload": "/ask_support_services"}]
-
-
 def _outcome_words(outcome: Any, channel: str, queued: str, away: str) -> str:
     """What the student is told once a case is open: their place in the queue, or when the team is back."""
-    from handoff.cases.service import student_reference
 
     reference = student_reference(outcome.case)
     if outcome.position is not None:

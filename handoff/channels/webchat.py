@@ -12,10 +12,12 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from handoff.cases.waiting import queue_event
+from handoff.channels import intake as flows
 from handoff.clientlimits import CLOSE_NO_HELLO, CLOSE_TOO_MANY_CONVERSATIONS, CLOSE_TRY_LATER, Refusal
 from handoff.content import service_message
 from handoff.context import AppContext
-from handoff.conversations import flows, service
+from handoff.conversations import service
 from handoff.conversations.enums import Channel, Owner
 from handoff.conversations.events import message_event
 from handoff.conversations.models import Conversation
@@ -221,7 +223,6 @@ class ChatSession:
             raise WebSocketDisconnect(CLOSE_TOO_MANY_CONVERSATIONS)
 
     async def _queue_event(self, conversation: Conversation) -> dict[str, Any]:
-        from handoff.cases.flows import queue_event
 
         async with self.ctx.sessions() as db:
             return await queue_event(self.ctx, db, conversation)
