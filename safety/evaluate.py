@@ -85,6 +85,9 @@ class Groups:
     lookalike_check_in: int = 0  # asked a check-in question (kind, but not needed)
     ambiguous: int = 0
     ambiguous_helped: int = 0  # a check-in or a label
+    everyday: int = 0  # ordinary messages ("just wondering", "ok thanks"): nothing should be asked or raised
+    everyday_check_in: int = 0  # asked whether they are safe or thinking of suicide, for nothing
+    everyday_flagged: int = 0  # given a label
 
 
 @dataclass(frozen=True)
@@ -177,6 +180,10 @@ def score(
         elif example.group == "ambiguous":
             g["ambiguous"] += 1
             g["ambiguous_helped"] += helped
+        elif example.group == "everyday":
+            g["everyday"] += 1
+            g["everyday_flagged"] += verdict.flagged
+            g["everyday_check_in"] += verdict.check_in is not None and not verdict.flagged
         if verdict.labels != example.labels:
             detail = details[n] if details else None
             misses.append(Miss(example.text, example.labels, verdict.labels, verdict.rule_ids,
@@ -277,14 +284,18 @@ def report(evaluation: Evaluation, show_misses: bool = True) -> str:
 
 def group_lines(g: Groups) -> list[str]:
     """The per-group figures, when the set has groups."""
-    if not (g.crisis or g.lookalike or g.ambiguous):
-        return []
-    return [
-        f"crisis given crisis help (a label or a check-in): {g.crisis_helped}/{g.crisis}",
-        f"look-alikes given the emergency answer: {g.lookalike_emergency}/{g.lookalike}"
-        f" (asked a check-in: {g.lookalike_check_in})",
-        f"ambiguous given a check-in or crisis help: {g.ambiguous_helped}/{g.ambiguous}",
-    ]
+    lines = []
+    if g.crisis or g.lookalike or g.ambiguous:
+        lines += [
+            f"crisis given crisis help (a label or a check-in): {g.crisis_helped}/{g.crisis}",
+            f"look-alikes given the emergency answer: {g.lookalike_emergency}/{g.lookalike}"
+            f" (asked a check-in: {g.lookalike_check_in})",
+            f"ambiguous given a check-in or crisis help: {g.ambiguous_helped}/{g.ambiguous}",
+        ]
+    if g.everyday:
+        lines.append(f"ordinary messages asked a check-in: {g.everyday_check_in}/{g.everyday}"
+                     f" (given a label: {g.everyday_flagged})")
+    return lines
 
 
 def table(title: str, rows: Iterable[tuple[str, Evaluation]]) -> str:

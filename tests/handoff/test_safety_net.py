@@ -125,7 +125,7 @@ def _ask_for_person(client, public_id: str) -> str:
 
 
 def test_a_flagged_conversation_rises_to_the_top_of_the_officer_queue(client, settings):
-    for text in ("first, just a question", CRISIS):
+    for text in ("can you tell me how the appeals process works?", CRISIS):
         with client.websocket_connect("/ws/chat") as ws:
             hello(ws)
             ws.send_json({"type": "message", "client_id": "q", "text": text})
