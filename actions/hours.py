@@ -6,7 +6,7 @@ from datetime import datetime, time
 
 from institutions import InstitutionProfile
 from institutions.hours import OpenStatus, open_status
-from institutions.schema import DAYS, MIDNIGHT
+from institutions.profile import DAYS, MIDNIGHT
 
 __all__ = ["OpenStatus", "clock", "describe_hours", "describe_next_opening", "open_status"]
 

@@ -15,7 +15,7 @@ from institutions.loader import (
     production_profile_problem,
 )
 from institutions.procedure import Appeal, Cited, Informal, Investigation, Procedure
-from institutions.schema import (
+from institutions.profile import (
     Contacts,
     Duration,
     InstitutionProfile,

@@ -14,7 +14,7 @@ from pathlib import Path
 from institutions.loader import default_directory
 from institutions.lookup import ASKS_FILE, load_asks
 from institutions.policy_doc import PolicyImportError, import_policy
-from institutions.schema import ID_PATTERN
+from institutions.profile import ID_PATTERN
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from institutions.schema import DAYS, MIDNIGHT, InstitutionProfile
+from institutions.profile import DAYS, MIDNIGHT, InstitutionProfile
 
 
 @dataclass(frozen=True)

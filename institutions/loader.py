@@ -11,7 +11,8 @@ from pathlib import Path
 
 import yaml
 
-from institutions.schema import ID_PATTERN, InstitutionProfile, ProfileError, parse_profile
+from institutions.profile import ID_PATTERN, InstitutionProfile, ProfileError
+from institutions.schema import parse_profile
 
 DEFAULT_INSTITUTION_ID = "example"
 ENV_ID = "INSTITUTION_ID"

@@ -100,7 +100,7 @@ class Procedure:
 
 
 class Checker(Protocol):
-    """The part of the profile validator this module uses (institutions.schema._Checker)."""
+    """The part of the profile validator this module uses (institutions.checker.Checker)."""
 
     def problem(self, path: str, message: str) -> None: ...
     def mapping(self, data: Any, path: str, *, required: bool = ...) -> Mapping[str, Any] | None: ...

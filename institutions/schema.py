@@ -1,6 +1,6 @@
-"""The institution profile schema and its validation.
+"""Validation of an institution profile.
 
-``parse_profile`` turns a plain mapping (as read from YAML) into an ``InstitutionProfile``.
+``parse_profile`` turns a plain mapping (as read from YAML) into an ``InstitutionProfile`` (institutions/profile.py).
 Every problem found is collected, so one run of the validator lists all of them, each with
 the dotted path of the field and what is wrong with it.
 """
@@ -9,374 +9,51 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from institutions.procedure import MAX_CITE, Procedure, parse_procedure
-
-# Characters an SMS can carry in the GSM-7 alphabet (basic and extension tables). Kept here
-# so that this package stays free of other project imports.
-_GSM7 = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-    "^{}\\[~]|€"
+from institutions.checker import MISSING, Checker, kind_of
+from institutions.procedure import MAX_CITE, parse_procedure
+from institutions.profile import (
+    _EMAIL_PATTERN,
+    _GSM7,
+    _HOURS_PATTERN,
+    _PHONE_PATTERN,
+    _URL_PATTERN,
+    DAYS,
+    ID_PATTERN,
+    KINDS,
+    MAX_CONTACT,
+    MAX_NAME,
+    MAX_PERSON_LIST_ITEM,
+    MAX_PLACE,
+    MAX_SMS_NAME,
+    MAX_TEAM,
+    MIDNIGHT,
+    NATIONS,
+    RELATIONSHIP_RULES,
+    TIME_LIMIT_STARTS,
+    UNITS,
+    Contacts,
+    Duration,
+    InstitutionProfile,
+    ModelledOn,
+    Nightline,
+    OfficeHours,
+    ProfileError,
+    Reporting,
+    Retention,
+    Teams,
+    Term,
+    TimeLimit,
 )
 
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
-MIDNIGHT = time.max  # a closing time of 24:00: the end of the day, not 23:59
-_HOURS_PATTERN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
-_EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 ]{4,18}[0-9]$")
-_URL_PATTERN = re.compile(r"^https://[^\s]+$")
 
-KINDS = ("apprenticeship_provider", "college", "university", "school", "local_authority")
-NATIONS = ("england", "wales", "scotland", "northern_ireland")
-NATION_SUBDIVISIONS = {"england": "ENG", "wales": "WLS", "scotland": "SCT", "northern_ireland": "NIR"}
-DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-UNITS = ("days", "working_days", "weeks", "months")
-TIME_LIMIT_STARTS = ("behaviour_stopped", "incident")
-RELATIONSHIP_RULES = ("prohibited", "must_declare", "not_stated")
-
-# Lengths that keep every SMS built from a profile within one 320-character message.
-MAX_NAME = 60
-MAX_SMS_NAME = 40
-MAX_TEAM = 50
-MAX_CONTACT = 70
-MAX_PLACE = 70
-MAX_PERSON_LIST_ITEM = 45
-
-
-class ProfileError(ValueError):
-    """A profile file (or mapping) that does not follow the schema.
-
-    ``source`` names the file; ``problems`` lists each field and what is wrong with it.
-    """
-
-    def __init__(self, source: str, problems: list[str]) -> None:
-        self.source = source
-        self.problems = list(problems)
-        lines = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(f"{source} is not a valid institution profile:\n{lines}")
-
-
-@dataclass(frozen=True)
-class Duration:
-    amount: int
-    unit: str  # one of UNITS
-    cite: str | None = None  # the policy's section that states it
-
-    def describe(self) -> str:
-        """Plain words, such as '10 working days' or '1 week'."""
-        words = {
-            "days": ("day", "days"),
-            "working_days": ("working day", "working days"),
-            "weeks": ("week", "weeks"),
-            "months": ("month", "months"),
-        }[self.unit]
-        return f"{self.amount} {words[0] if self.amount == 1 else words[1]}"
-
-
-@dataclass(frozen=True)
-class TimeLimit:
-    within: Duration
-    starts: str  # one of TIME_LIMIT_STARTS
-    cite: str | None = None
-
-    def describe_start(self) -> str:
-        """Completes 'It's 12 weeks ...': 'from when the behaviour stopped'."""
-        return {
-            "behaviour_stopped": "from when the behaviour stopped",
-            "incident": "from the date of the incident",
-        }[self.starts]
-
-
-@dataclass(frozen=True)
-class Teams:
-    welfare: str
-    safeguarding_lead: str
-    wellbeing: str | None = None
-    academic_support: str | None = None
-    formal_reports: str | None = None  # who receives formal reports, when not the welfare team
-
-    @property
-    def report_receiver(self) -> str:
-        return self.formal_reports or self.welfare
-
-
-@dataclass(frozen=True)
-class Contacts:
-    email: str | None = None
-    phone: str | None = None
-    online_form: str | None = None
-    anonymous_form: str | None = None
-    in_person: str | None = None
-
-    def has_any(self) -> bool:
-        return any((self.email, self.phone, self.online_form, self.in_person))
-
-
-@dataclass(frozen=True)
-class OfficeHours:
-    # Day name -> (opens, closes). Days that are not listed are closed.
-    days: dict[str, tuple[time, time]] = field(default_factory=dict)
-    closed_on_bank_holidays: bool = True
-
-
-@dataclass(frozen=True)
-class Reporting:
-    time_limit: TimeLimit | None = None
-    acknowledgement: Duration | None = None
-    investigation_target: Duration | None = None
-    appeal_window: Duration | None = None
-    appeal_to: str | None = None
-    in_writing: bool = False
-    accompaniment: str | None = None
-
-
-@dataclass(frozen=True)
-class Retention:
-    conversations_without_case_days: int
-    closed_case_years: int
-
-
-@dataclass(frozen=True)
-class Term:
-    """The first and last night of one term (both included)."""
-
-    start: date
-    end: date
-
-
-@dataclass(frozen=True)
-class Nightline:
-    """The students' own Nightline: a student-run listening line, open at night in term time only."""
-
-    name: str
-    opens: time
-    closes: time  # at or before `opens`: the night runs past midnight into the next morning
-    terms: tuple[Term, ...]
-    phone: str | None = None
-    chat: str | None = None
-    email: str | None = None
-
-    @property
-    def overnight(self) -> bool:
-        return self.closes <= self.opens
-
-    def in_term(self, night: date) -> bool:
-        """True when the night that starts on `night` is a term night."""
-        return any(term.start <= night <= term.end for term in self.terms)
-
-    def is_open(self, local: datetime) -> bool:
-        """True when open at `local` (a time in the institution's time zone)."""
-        clock, today = local.time().replace(tzinfo=None), local.date()
-        if not self.overnight:
-            return self.in_term(today) and self.opens <= clock < self.closes
-        if clock >= self.opens:
-            return self.in_term(today)
-        return clock < self.closes and self.in_term(today - timedelta(days=1))
-
-    def next_open(self, local: datetime, horizon_days: int = 400) -> datetime | None:
-        """When it next opens after `local` (None when no term night is listed within the horizon)."""
-        for offset in range(horizon_days + 1):
-            night = local.date() + timedelta(days=offset)
-            start = datetime.combine(night, self.opens, tzinfo=local.tzinfo)
-            if start > local and self.in_term(night):
-                return start
-        return None
-
-    def closes_at(self, local: datetime) -> datetime | None:
-        """When the current night ends; None when closed now."""
-        if not self.is_open(local):
-            return None
-        night = local.date() if (not self.overnight or local.time().replace(tzinfo=None) >= self.opens) \
-            else local.date() - timedelta(days=1)
-        end_day = night + timedelta(days=1) if self.overnight else night
-        return datetime.combine(end_day, self.closes, tzinfo=local.tzinfo)
-
-
-@dataclass(frozen=True)
-class ModelledOn:
-    """The real policy a fictional profile follows, so a reviewer can check each fact against it."""
-
-    publisher: str
-    title: str
-
-
-@dataclass(frozen=True)
-class InstitutionProfile:
-    id: str
-    name: str
-    sms_name: str
-    kind: str
-    nation: str
-    timezone: str
-    teams: Teams
-    contacts: Contacts
-    office_hours: OfficeHours
-    reporting: Reporting
-    retention: Retention
-    informal_contacts: tuple[str, ...] = ()
-    staff_student_relationships: str = "not_stated"
-    nightline: Nightline | None = None
-    procedure: Procedure = field(default_factory=Procedure)
-    # How to reach whoever receives formal reports, when that team is not the welfare team (``contacts``).
-    report_contacts: Contacts | None = None
-    modelled_on: ModelledOn | None = None
-    policy_url: str | None = None  # the full policy online, linked from quoted sections
-    source: str = "<memory>"
-
-    @property
-    def reports_reached_at(self) -> Contacts:
-        return self.report_contacts or self.contacts
-
-    @property
-    def holiday_subdivision(self) -> str:
-        return NATION_SUBDIVISIONS[self.nation]
-
-
-# --- validation -----------------------------------------------------------------------------
-
-_MISSING = object()
-
-
-class _Checker:
-    """Reads fields from a mapping and records every problem with its dotted path."""
-
-    def __init__(self) -> None:
-        self.problems: list[str] = []
-
-    def problem(self, path: str, message: str) -> None:
-        self.problems.append(f"{path}: {message}")
-
-    def mapping(self, data: Any, path: str, *, required: bool = True) -> Mapping[str, Any] | None:
-        if data is _MISSING or data is None:
-            if required:
-                self.problem(path, "is required (a mapping of fields)")
-            return None
-        if not isinstance(data, Mapping):
-            self.problem(path, f"must be a mapping of fields (got {_kind(data)})")
-            return None
-        return data
-
-    def unknown(self, data: Mapping[str, Any], allowed: tuple[str, ...], path: str) -> None:
-        for key in data:
-            if key not in allowed:
-                where = f"{path}.{key}" if path else str(key)
-                self.problem(where, f"is not a known field (known fields: {', '.join(allowed)})")
-
-    def text(
-        self,
-        data: Mapping[str, Any],
-        key: str,
-        path: str,
-        *,
-        required: bool = True,
-        max_len: int = 120,
-        gsm: bool = True,
-        pattern: re.Pattern[str] | None = None,
-        pattern_hint: str = "",
-    ) -> str | None:
-        where = f"{path}.{key}" if path else key
-        return self.text_value(
-            data.get(key, _MISSING), where, required=required, max_len=max_len, gsm=gsm,
-            pattern=pattern, pattern_hint=pattern_hint,
-        )
-
-    def text_value(
-        self,
-        value: Any,
-        where: str,
-        *,
-        required: bool = True,
-        max_len: int = 120,
-        gsm: bool = True,
-        pattern: re.Pattern[str] | None = None,
-        pattern_hint: str = "",
-    ) -> str | None:
-        if value is _MISSING or value is None:
-            if required:
-                self.problem(where, "is required")
-            return None
-        if not isinstance(value, str):
-            self.problem(where, f"must be text (got {_kind(value)})")
-            return None
-        value = value.strip()
-        if not value:
-            self.problem(where, "must not be empty")
-            return None
-        if len(value) > max_len:
-            self.problem(where, f"must be at most {max_len} characters (got {len(value)})")
-        if gsm:
-            bad = sorted({ch for ch in value if ch not in _GSM7})
-            if bad:
-                shown = " ".join(repr(ch) for ch in bad)
-                self.problem(where, f"contains characters that SMS cannot carry ({shown}); use plain letters")
-        if pattern is not None and not pattern.match(value):
-            self.problem(where, f"must be {pattern_hint} (got {value!r})")
-        return value
-
-    def choice(
-        self, data: Mapping[str, Any], key: str, path: str, options: tuple[str, ...], *, default: str | None = None
-    ) -> str | None:
-        where = f"{path}.{key}" if path else key
-        value = data.get(key, _MISSING)
-        if value is _MISSING or value is None:
-            if default is None:
-                self.problem(where, f"is required (one of {', '.join(options)})")
-            return default
-        if value not in options:
-            self.problem(where, f"must be one of {', '.join(options)} (got {value!r})")
-            return default
-        return value
-
-    def boolean(self, data: Mapping[str, Any], key: str, path: str, *, default: bool) -> bool:
-        where = f"{path}.{key}" if path else key
-        value = data.get(key, _MISSING)
-        if value is _MISSING or value is None:
-            return default
-        if not isinstance(value, bool):
-            self.problem(where, f"must be true or false (got {value!r})")
-            return default
-        return value
-
-    def integer(
-        self, data: Mapping[str, Any], key: str, path: str, *, minimum: int, maximum: int
-    ) -> int | None:
-        where = f"{path}.{key}" if path else key
-        value = data.get(key, _MISSING)
-        if value is _MISSING or value is None:
-            self.problem(where, "is required (a whole number)")
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.problem(where, f"must be a whole number (got {value!r})")
-            return None
-        if not minimum <= value <= maximum:
-            self.problem(where, f"must be between {minimum} and {maximum} (got {value})")
-            return None
-        return value
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, (int, float)):
-        return f"the number {value}"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    return type(value).__name__
-
-
-def _duration(check: _Checker, data: Mapping[str, Any], key: str, path: str) -> Duration | None:
+def _duration(check: Checker, data: Mapping[str, Any], key: str, path: str) -> Duration | None:
     where = f"{path}.{key}"
-    raw = data.get(key, _MISSING)
-    if raw is _MISSING or raw is None:
+    raw = data.get(key, MISSING)
+    if raw is MISSING or raw is None:
         return None
     body = check.mapping(raw, where)
     if body is None:
@@ -390,7 +67,7 @@ def _duration(check: _Checker, data: Mapping[str, Any], key: str, path: str) -> 
     return Duration(amount=amount, unit=unit, cite=cite)
 
 
-def _office_hours(check: _Checker, raw: Any) -> OfficeHours:
+def _office_hours(check: Checker, raw: Any) -> OfficeHours:
     body = check.mapping(raw, "office_hours")
     if body is None:
         return OfficeHours()
@@ -447,9 +124,9 @@ _TOP_LEVEL = (
 
 def parse_profile(data: Any, source: str = "<memory>") -> InstitutionProfile:
     """Validate a mapping read from YAML and return the profile, or raise ``ProfileError``."""
-    check = _Checker()
+    check = Checker()
     if not isinstance(data, Mapping):
-        raise ProfileError(source, [f"the file must hold a mapping of fields (got {_kind(data)})"])
+        raise ProfileError(source, [f"the file must hold a mapping of fields (got {kind_of(data)})"])
     check.unknown(data, _TOP_LEVEL, "")
 
     ident = check.text(data, "id", "", max_len=63, pattern=ID_PATTERN,
@@ -471,15 +148,15 @@ def parse_profile(data: Any, source: str = "<memory>") -> InstitutionProfile:
     except (ZoneInfoNotFoundError, ValueError):
         check.problem("timezone", f"must be an IANA time zone such as Europe/London (got {timezone!r})")
 
-    teams = _teams(check, data.get("teams", _MISSING))
-    informal = _informal_contacts(check, data.get("informal_contacts", _MISSING))
-    contacts = _contacts(check, data.get("contacts", _MISSING))
-    hours = _office_hours(check, data.get("office_hours", _MISSING))
-    reporting = _reporting(check, data.get("reporting", _MISSING))
+    teams = _teams(check, data.get("teams", MISSING))
+    informal = _informal_contacts(check, data.get("informal_contacts", MISSING))
+    contacts = _contacts(check, data.get("contacts", MISSING))
+    hours = _office_hours(check, data.get("office_hours", MISSING))
+    reporting = _reporting(check, data.get("reporting", MISSING))
     relationships = check.choice(
         data, "staff_student_relationships", "", RELATIONSHIP_RULES, default="not_stated"
     )
-    retention = _retention(check, data.get("retention", _MISSING))
+    retention = _retention(check, data.get("retention", MISSING))
     nightline = _nightline(check, data.get("nightline"))
     procedure = parse_procedure(check, data.get("procedure"))
     report_contacts = None
@@ -520,7 +197,7 @@ def parse_profile(data: Any, source: str = "<memory>") -> InstitutionProfile:
     )
 
 
-def _modelled_on(check: _Checker, raw: Any) -> ModelledOn | None:
+def _modelled_on(check: Checker, raw: Any) -> ModelledOn | None:
     if raw is None:
         return None
     body = check.mapping(raw, "modelled_on")
@@ -532,7 +209,7 @@ def _modelled_on(check: _Checker, raw: Any) -> ModelledOn | None:
     return ModelledOn(publisher, title) if publisher and title else None
 
 
-def _teams(check: _Checker, raw: Any) -> Teams | None:
+def _teams(check: Checker, raw: Any) -> Teams | None:
     body = check.mapping(raw, "teams")
     if body is None:
         return None
@@ -549,12 +226,12 @@ def _teams(check: _Checker, raw: Any) -> Teams | None:
     return Teams(welfare=welfare, safeguarding_lead=lead, **optional)
 
 
-def _informal_contacts(check: _Checker, raw: Any) -> tuple[str, ...]:
-    if raw is _MISSING or raw is None:
+def _informal_contacts(check: Checker, raw: Any) -> tuple[str, ...]:
+    if raw is MISSING or raw is None:
         check.problem("informal_contacts", "is required (a list of who people can talk to informally)")
         return ()
     if not isinstance(raw, list):
-        check.problem("informal_contacts", f"must be a list (got {_kind(raw)})")
+        check.problem("informal_contacts", f"must be a list (got {kind_of(raw)})")
         return ()
     if not 1 <= len(raw) <= 4:
         check.problem("informal_contacts", f"must list between 1 and 4 contacts (got {len(raw)})")
@@ -566,7 +243,7 @@ def _informal_contacts(check: _Checker, raw: Any) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _contacts(check: _Checker, raw: Any, where: str = "contacts") -> Contacts:
+def _contacts(check: Checker, raw: Any, where: str = "contacts") -> Contacts:
     body = check.mapping(raw, where)
     if body is None:
         return Contacts()
@@ -588,7 +265,7 @@ def _contacts(check: _Checker, raw: Any, where: str = "contacts") -> Contacts:
     return contacts
 
 
-def _reporting(check: _Checker, raw: Any) -> Reporting:
+def _reporting(check: Checker, raw: Any) -> Reporting:
     body = check.mapping(raw, "reporting")
     if body is None:
         return Reporting()
@@ -626,7 +303,7 @@ def _reporting(check: _Checker, raw: Any) -> Reporting:
     )
 
 
-def _retention(check: _Checker, raw: Any) -> Retention | None:
+def _retention(check: Checker, raw: Any) -> Retention | None:
     body = check.mapping(raw, "retention")
     if body is None:
         return None
@@ -642,7 +319,7 @@ _NIGHT_HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)
 MAX_TERMS = 12
 
 
-def _day(check: _Checker, value: Any, where: str) -> date | None:
+def _day(check: Checker, value: Any, where: str) -> date | None:
     if isinstance(value, str):
         try:
             value = date.fromisoformat(value)
@@ -654,7 +331,7 @@ def _day(check: _Checker, value: Any, where: str) -> date | None:
     return value
 
 
-def _nightline(check: _Checker, raw: Any) -> Nightline | None:
+def _nightline(check: Checker, raw: Any) -> Nightline | None:
     """The optional students' Nightline: a name, a way to reach it, its nightly hours and its term dates."""
     if raw is None:
         return None
@@ -688,10 +365,10 @@ def _nightline(check: _Checker, raw: Any) -> Nightline | None:
     return Nightline(name=name, opens=opens, closes=closes, terms=terms, phone=phone, chat=chat, email=email)
 
 
-def _terms(check: _Checker, raw: Any) -> tuple[Term, ...]:
+def _terms(check: Checker, raw: Any) -> tuple[Term, ...]:
     if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_TERMS:
         check.problem("nightline.terms", f"must list 1 to {MAX_TERMS} terms, each {{start: 2026-09-21, end: "
-                                         f"2026-12-11}} (got {_kind(raw) if raw is not None else 'nothing'})")
+                                         f"2026-12-11}} (got {kind_of(raw) if raw is not None else 'nothing'})")
         return ()
     terms: list[Term] = []
     for index, item in enumerate(raw):

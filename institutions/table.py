@@ -11,7 +11,7 @@ from pathlib import Path
 
 from institutions.loader import available_ids, load_profile
 from institutions.procedure import STATED
-from institutions.schema import InstitutionProfile
+from institutions.profile import InstitutionProfile
 
 START = "<!-- facts table: python -m institutions.table -->"
 END = "<!-- end of facts table -->"

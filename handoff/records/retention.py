@@ -20,7 +20,7 @@ from handoff.records.models import RecordsAudit
 from handoff.records.progress import NoProgress, Progress
 from handoff.records.removal import Removed, log_action, remove
 from handoff.records.tracker import TrackerStore
-from institutions.schema import Retention
+from institutions.profile import Retention
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The one GSM-7 module: its counting rules, the copy a page's script gets, and the institutions package's list."""
 
-from institutions.schema import _GSM7
+from institutions.profile import _GSM7
 from safety.gsm import (
     GSM7_BASIC,
     GSM7_EXTENDED,
@@ -36,5 +36,5 @@ def test_split_parts_are_each_pure_gsm7_within_the_budget() -> None:
 
 
 def test_the_institutions_package_s_own_list_agrees() -> None:
-    # institutions/schema.py keeps its own copy so that it imports nothing else from the project.
+    # institutions/profile.py keeps its own copy so that it imports nothing else from the project.
     assert set(GSM7_BASIC + GSM7_EXTENDED) - {"\f"} == _GSM7
