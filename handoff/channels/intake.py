@@ -17,6 +17,7 @@ from handoff.cases.flows import leave_queue, reopen_for_risk, request_handoff, t
 from handoff.cases.service import student_reference
 from handoff.cases.waiting import wait_minutes, wait_words, waiting_buttons
 from handoff.channels import checkin
+from handoff.channels.replies import check_in_after, long_message_reply, quoted, reply_extra, safety_replies
 from handoff.content import asks_for_person, service_message, waiting_request
 from handoff.context import AppContext
 from handoff.conversations import service, states
@@ -26,9 +27,7 @@ from handoff.conversations.models import Conversation, Message
 from handoff.conversations.store import Draft, DuplicateMessage
 from handoff.rasa_client import RasaUnavailable, Reply
 from handoff.realtime import conversation_topic
-from safety.responses import safety_response
 from safety.verdict import METADATA_KEY, Verdict
-from signpost.nation import institution_nation
 
 logger = logging.getLogger(__name__)
 LONG_MESSAGE = 400  # characters: longer messages are checked off the event loop
@@ -264,7 +263,7 @@ async def _after_close(ctx: AppContext, conversation: Conversation, received: Re
     outcome = await reopen_for_risk(ctx, conversation,
                                     request_id=f"reopened:{conversation.public_id}:{received.message.seq}")
     note = _outcome_words(outcome, conversation.channel.value, "reopened_queued", "reopened_team_away")
-    return [*_safety_replies(risk, conversation), Reply(text=note)]
+    return [*safety_replies(risk, conversation), Reply(text=note)]
 
 
 async def _while_waiting(ctx: AppContext, conversation: Conversation, received: Received, client: str) -> list[Reply]:
@@ -272,7 +271,7 @@ async def _while_waiting(ctx: AppContext, conversation: Conversation, received: 
 
     risk = received.risk
     if risk and risk.flagged:
-        return _safety_replies(risk, conversation)
+        return safety_replies(risk, conversation)
     wish = waiting_request(received.message.text, (received.message.extra or {}).get("payload"))
     # A waiting action ("Stop waiting", CALLBACK) is not met with a question the model alone suggests; a rule's
     # sign still asks. Weak signs are left to the officer.
@@ -316,7 +315,7 @@ async def _ask_assistant(ctx: AppContext, conversation: Conversation, received: 
     limit = ctx.settings.max_message_chars
     if text is None and len(received.message.text) > limit:
         if not (risk and risk.flagged):  # too long for the assistant to read well: the service answers it
-            return _check_in(received, conversation) or [_long_message_reply(conversation)]
+            return _check_in(received, conversation) or [long_message_reply(conversation)]
         text = received.message.text[:limit]  # the verdict, made on all of it, decides the answer
     ctx.hub.publish_here(topic, typing_event(True))
     replies: list[Reply] = []
@@ -331,14 +330,14 @@ async def _ask_assistant(ctx: AppContext, conversation: Conversation, received: 
             )
         replies, asked = checkin.asked(quoted(replies))
         if asked is None and risk is not None and risk.flagged:
-            replies += _check_in_after(risk, conversation)  # the assistant answered the label only
+            replies += check_in_after(risk, conversation)  # the assistant answered the label only
         return replies
     except RasaUnavailable:
         payload = (received.message.extra or {}).get("payload")
         if asks_for_person(received.message.text, payload):
             replies = await _person_without_assistant(ctx, conversation, received.message)
         if risk and risk.flagged:
-            replies = _safety_replies(risk, conversation) + replies
+            replies = safety_replies(risk, conversation) + replies
         elif not replies:
             replies = _check_in(received, conversation) or [
                 Reply(text=service_message("assistant_unavailable", conversation.channel.value))]
@@ -347,32 +346,9 @@ async def _ask_assistant(ctx: AppContext, conversation: Conversation, received: 
         ctx.hub.publish_here(topic, typing_event(False))
 
 
-def _long_message_reply(conversation: Conversation) -> Reply:
-    """A message longer than the assistant reads: kept whole for a person, with 24/7 help and the way to one."""
-    channel = conversation.channel.value
-    buttons = [] if channel == "sms" else [{"title": "Talk to a person", "payload": "/request_person"}]
-    return Reply(text=service_message("message_long", channel), buttons=buttons)
-
-
-def _safety_replies(risk: Verdict, conversation: Conversation) -> list[Reply]:
-    return _label_replies(risk, conversation) + _check_in_after(risk, conversation)
-
-
-def _check_in_after(risk: Verdict, conversation: Conversation) -> list[Reply]:
-    """A check-in the verdict asks for besides its labels (not an emergency one): asked after their response."""
-    kind = checkin.to_ask(risk)
-    return [checkin.question(kind, conversation.channel.value)] if kind else []
-
-
-def _label_replies(risk: Verdict, conversation: Conversation) -> list[Reply]:
-    kind = "sms" if conversation.channel.value == "sms" else "web"
-    nation = institution_nation(conversation.institution_id)  # local SARCs; None names every nation's
-    return [Reply(text=text) for text in safety_response(sorted(risk.labels), kind, nation)]
-
-
 async def _deliver(ctx: AppContext, conversation: Conversation, replies: list[Reply]) -> list[Message]:
     """Store and show the assistant's replies, unless an officer took the conversation in the meantime."""
-    drafts = [Draft(reply.text, _reply_extra(reply)) for reply in replies if reply.text or reply.buttons]
+    drafts = [Draft(reply.text, reply_extra(reply)) for reply in replies if reply.text or reply.buttons]
     if not drafts:
         return []
     stored = await ctx.messages.store(conversation_id=conversation.id, direction=Direction.assistant, drafts=drafts,
@@ -383,35 +359,3 @@ async def _deliver(ctx: AppContext, conversation: Conversation, replies: list[Re
     for message in stored.messages:
         await ctx.hub.publish(topic, message_event(message))
     return stored.messages
-
-
-QUOTED = "policy_sections"  # the sections of the institution's policy a reply quoted (actions/lookup.py)
-
-
-def quoted(replies: list[Reply]) -> list[Reply]:
-    """The assistant's replies with the policy sections it quoted moved onto the reply before them.
-
-    The assistant sends them as a separate custom message after the quote; officers see them in the console.
-    """
-    out: list[Reply] = []
-    for reply in replies:
-        sections = reply.custom.get(QUOTED) if reply.custom else None
-        if isinstance(sections, list) and not reply.text and not reply.buttons:
-            if out:
-                labels = [s[:120] for s in sections if isinstance(s, str)][:4]
-                out[-1].custom = {**(out[-1].custom or {}), QUOTED: labels}
-            continue
-        out.append(reply)
-    return out
-
-
-def _reply_extra(reply: Reply) -> dict[str, object] | None:
-    """What is kept with a reply besides its text: its quick replies, the check-in it asks, what it quoted."""
-    extra: dict[str, object] = {"buttons": reply.buttons} if reply.buttons else {}
-    if reply.custom and reply.custom.get(QUOTED):
-        extra[QUOTED] = reply.custom[QUOTED]
-    if reply.custom and reply.custom.get(checkin.MARKER):
-        extra[checkin.MARKER] = reply.custom[checkin.MARKER]
-        if reply.custom.get(checkin.BY_SERVICE):
-            extra[checkin.BY_SERVICE] = True
-    return extra or None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handoff.channels.intake import QUOTED, quoted
+from handoff.channels.replies import QUOTED, quoted
 from handoff.rasa_client import Reply
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from handoff.channels.intake import _safety_replies
+from handoff.channels.replies import safety_replies
 from handoff.conversations.enums import Channel
 from handoff.conversations.models import Conversation
 from safety.gsm import fits_sms
@@ -43,7 +43,7 @@ def conversation(nation: str, channel: Channel) -> Conversation:
 @pytest.mark.parametrize("nation", list(SARC))
 @pytest.mark.parametrize("channel", [Channel.webchat, Channel.sms])
 def test_the_service_names_the_sarc_of_the_institutions_nation(profiles, nation: str, channel: Channel) -> None:
-    replies = [reply.text for reply in _safety_replies(ASSAULT, conversation(nation, channel))]
+    replies = [reply.text for reply in safety_replies(ASSAULT, conversation(nation, channel))]
     first = replies[0]
     assert SARC[nation] in first
     for other, route in SARC.items():
@@ -55,7 +55,7 @@ def test_the_service_names_the_sarc_of_the_institutions_nation(profiles, nation:
 
 
 def test_an_unreadable_profile_still_gets_a_reply_naming_every_nation(profiles) -> None:
-    replies = _safety_replies(ASSAULT, Conversation(channel=Channel.sms, institution_id="no-such-college"))
+    replies = safety_replies(ASSAULT, Conversation(channel=Channel.sms, institution_id="no-such-college"))
     assert all(route in replies[0].text for route in SARC.values())
     assert "999" in replies[0].text[:160]
 
