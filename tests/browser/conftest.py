@@ -164,6 +164,15 @@ def browsing(browser: Browser) -> Iterator[Browsing]:
 
 
 @pytest.fixture
+def contexts(browser: Browser) -> Iterator[list[Browsing]]:
+    """Browser profiles the test opens (each closed at the end); officers' ones have the alert probe."""
+    opened: list[Browsing] = []
+    yield opened
+    for browsing in opened:
+        browsing.context.close()
+
+
+@pytest.fixture
 def page(browsing: Browsing) -> Page:
     return browsing.new_page()
 

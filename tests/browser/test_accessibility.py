@@ -7,7 +7,6 @@ The statistics page is audited in test_stats_browser.py, which has the service w
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, expect
@@ -30,14 +29,6 @@ from .helpers import (
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture
-def contexts(browser: Browser) -> Iterator[list[Browsing]]:
-    opened: list[Browsing] = []
-    yield opened
-    for browsing in opened:
-        browsing.context.close()
 
 
 def test_the_chat_page_is_accessible_greeting_answers_quick_replies_and_a_crisis_answer(

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-from collections.abc import Iterator
 from contextlib import closing
 from datetime import datetime
 
@@ -43,15 +42,6 @@ FOCUS_STYLE = """() => {
   const style = getComputedStyle(document.activeElement);
   return {outline: style.outlineStyle, width: parseFloat(style.outlineWidth), shadow: style.boxShadow};
 }"""
-
-
-@pytest.fixture
-def contexts(browser: Browser) -> Iterator[list[Browsing]]:
-    """Browser profiles the test opens (each closed at the end); officers' ones have the alert probe."""
-    opened: list[Browsing] = []
-    yield opened
-    for browsing in opened:
-        browsing.context.close()
 
 
 def officer_console(browser: Browser, contexts: list[Browsing], system: ConsoleSystem, name: str,
