@@ -53,6 +53,21 @@ def test_an_age_before_nd_is_the_senders(text: str, labels: set[str]) -> None:
     assert labels <= get_classifier().classify(text).labels
 
 
+# Students at a Welsh institution may write in Welsh: an age and a wish to die read as their English.
+@pytest.mark.parametrize(("text", "label"), [
+    ("dw i'n 15 oed a dw i ofn", "under_18"),
+    ("dwi'n 16", "under_18"),
+    ("dw i eisiau marw", "suicide_self_harm"),
+    ("dwi isio marw heno", "suicide_self_harm"),
+])
+def test_welsh_ages_and_wishes_to_die_are_read(text: str, label: str) -> None:
+    assert label in get_classifier().classify(text).labels
+
+
+def test_a_welsh_sentence_without_either_raises_nothing() -> None:
+    assert not get_classifier().classify("dw i yn y llyfrgell, mae fy mrawd yn 15 oed").labels
+
+
 def test_a_number_of_minutes_is_still_no_age() -> None:
     assert "under_18" not in get_classifier().classify("im 15 mins away nd running late").labels
 
