@@ -21,7 +21,7 @@ from .helpers import (
     say,
     transcript,
 )
-from .test_console import TAKE, contexts, officer_console, student_chat  # noqa: F401  (contexts is a fixture)
+from .test_console import TAKE, officer_console, student_chat
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -30,7 +30,7 @@ KEEP = "something happened at a party last month"
 
 
 def test_a_message_left_out_on_the_web_never_reaches_the_console(
-    browser: Browser, contexts: list[Browsing], console_system: ConsoleSystem  # noqa: F811
+    browser: Browser, contexts: list[Browsing], console_system: ConsoleSystem
 ):
     console = officer_console(browser, contexts, console_system, "Robin")
     go_on_duty(console)
@@ -66,7 +66,7 @@ def test_a_message_left_out_on_the_web_never_reaches_the_console(
 
 
 def test_by_text_the_student_chooses_by_number_and_the_console_never_shows_what_was_left_out(
-    browser: Browser, contexts: list[Browsing], console_system: ConsoleSystem  # noqa: F811
+    browser: Browser, contexts: list[Browsing], console_system: ConsoleSystem
 ):
     console = officer_console(browser, contexts, console_system, "Jules")
     go_on_duty(console)
