@@ -245,8 +245,12 @@ def test_a_slow_assistant_gets_a_holding_reply_within_seconds_and_the_answer_fol
             sms = standin.sent[0]
             assert sms.to == PHONE and "116 123" in sms.body and fits_sms(sms.body)
             assert sms.status_callback == f"{settings.public_url}/sms/status"
+            # The row is written once Twilio has answered the send: wait for it rather than race it.
             outbound = run_db(settings, lambda db: db.scalar(select(SmsOutbound)))
-            assert outbound.provider_sid == sms.sid and outbound.status == "queued"
+            while (outbound is None or outbound.provider_sid is None) and time.monotonic() < deadline:
+                time.sleep(0.1)
+                outbound = run_db(settings, lambda db: db.scalar(select(SmsOutbound)))
+            assert outbound is not None and outbound.provider_sid == sms.sid and outbound.status == "queued"
             # Twilio reports delivery: the status is recorded.
             params = {"MessageSid": sms.sid, "MessageStatus": "delivered", "AccountSid": standin.account_sid}
             signature = twilio_signature(settings.twilio_token, settings.public_url + "/sms/status", params)
