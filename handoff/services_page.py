@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 
 from handoff.core.config import Settings, get_settings
 from institutions import InstitutionProfile, ProfileError, load_profile
-from signpost.hours import LONDON, when_text
+from institutions.hours import LONDON, when_text
 from signpost.listing import listing, listing_data
 from signpost.vocab import NATION_NAMES, NATIONS
 

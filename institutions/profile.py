@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timezone
 
+from institutions.hours import DAY_KEYS, NATION_SUBDIVISIONS, Schedule, Window, minutes_of
 from institutions.procedure import Procedure
 
 # Characters an SMS can carry in the GSM-7 alphabet (basic and extension tables). Kept here
@@ -28,8 +29,7 @@ _URL_PATTERN = re.compile(r"^https://[^\s]+$")
 
 KINDS = ("apprenticeship_provider", "college", "university", "school", "local_authority")
 NATIONS = ("england", "wales", "scotland", "northern_ireland")
-NATION_SUBDIVISIONS = {"england": "ENG", "wales": "WLS", "scotland": "SCT", "northern_ireland": "NIR"}
-DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+DAYS = DAY_KEYS
 UNITS = ("days", "working_days", "weeks", "months")
 TIME_LIMIT_STARTS = ("behaviour_stopped", "incident")
 RELATIONSHIP_RULES = ("prohibited", "must_declare", "not_stated")
@@ -164,32 +164,26 @@ class Nightline:
         """True when the night that starts on `night` is a term night."""
         return any(term.start <= night <= term.end for term in self.terms)
 
+    def _schedule(self, local: datetime) -> Schedule:
+        night = Window(frozenset(range(7)), minutes_of(self.opens), minutes_of(self.closes, end=True))
+        return Schedule(windows=(night,), zone=local.tzinfo or timezone.utc)
+
+    def _out_of_term(self, night: date) -> bool:
+        return not self.in_term(night)
+
     def is_open(self, local: datetime) -> bool:
         """True when open at `local` (a time in the institution's time zone)."""
-        clock, today = local.time().replace(tzinfo=None), local.date()
-        if not self.overnight:
-            return self.in_term(today) and self.opens <= clock < self.closes
-        if clock >= self.opens:
-            return self.in_term(today)
-        return clock < self.closes and self.in_term(today - timedelta(days=1))
+        return self._schedule(local).is_open(local, self._out_of_term)
 
     def next_open(self, local: datetime, horizon_days: int = 400) -> datetime | None:
         """When it next opens after `local` (None when no term night is listed within the horizon)."""
-        for offset in range(horizon_days + 1):
-            night = local.date() + timedelta(days=offset)
-            start = datetime.combine(night, self.opens, tzinfo=local.tzinfo)
-            if start > local and self.in_term(night):
-                return start
-        return None
+        schedule = self._schedule(local)
+        after = schedule.closes_at(local, self._out_of_term) or local
+        return schedule.next_open(after, self._out_of_term, horizon_days)
 
     def closes_at(self, local: datetime) -> datetime | None:
         """When the current night ends; None when closed now."""
-        if not self.is_open(local):
-            return None
-        night = local.date() if (not self.overnight or local.time().replace(tzinfo=None) >= self.opens) \
-            else local.date() - timedelta(days=1)
-        end_day = night + timedelta(days=1) if self.overnight else night
-        return datetime.combine(end_day, self.closes, tzinfo=local.tzinfo)
+        return self._schedule(local).closes_at(local, self._out_of_term)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from .hours import london
+from institutions.hours import london
+
 from .loader import load_directory
 from .model import Directory, Service
 from .select import ContactView, _eligibility_text, _view

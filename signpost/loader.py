@@ -12,7 +12,8 @@ from typing import Any
 
 import yaml
 
-from .hours import HoursError, Schedule
+from institutions.hours import HoursError, Schedule
+
 from .model import Contact, Directory, Service
 from .phones import phone_problem, text_problem
 from .vocab import AUDIENCES, BANK_HOLIDAY_RULES, GENDERS, KINDS, LIVE_KINDS, NATIONS, TAGS

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from .hours import Schedule, is_bank_holiday
+from institutions.hours import Schedule, is_bank_holiday
+
 from .phones import digits
 from .vocab import NATIONS
 

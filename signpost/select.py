@@ -6,7 +6,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .hours import london, when_text
+from institutions.hours import london, when_text
+
 from .loader import load_directory
 from .model import Contact, Directory, Service
 from .vocab import CHANNELS, NEEDS, Channel, normalise_nation

@@ -42,14 +42,6 @@ NATION_NAMES: dict[str, str] = {
     "northern_ireland": "Northern Ireland",
 }
 
-# Subdivision codes the `holidays` package uses for each nation's bank holidays.
-HOLIDAY_SUBDIVS: dict[str, str] = {
-    "england": "ENG",
-    "wales": "WLS",
-    "scotland": "SCT",
-    "northern_ireland": "NIR",
-}
-
 KINDS: tuple[str, ...] = ("phone", "text", "chat", "email", "web")
 
 # Contacts where a person answers in real time; these must say when they are open.

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from signpost_testkit import at
 
-from signpost.hours import HoursError, Schedule, is_bank_holiday, london, when_text
+from institutions.hours import HoursError, Schedule, is_bank_holiday, london, when_text
 
 STALKING = Schedule.parse(["mon-tue 09:30-16:00", "wed 13:00-16:00", "thu-fri 09:30-16:00"])
 
@@ -99,3 +99,21 @@ def test_when_text_is_plain() -> None:
     assert when_text(at(2026, 11, 22, 13), sunday) == "today 13:00"
     assert when_text(at(2026, 11, 23, 9, 30), sunday) == "Monday 09:30"
     assert when_text(at(2026, 12, 1, 9), sunday) == "Tuesday 1 December 09:00"
+
+
+def test_one_opening_hours_engine_serves_the_team_the_nightline_and_the_directory() -> None:
+    """Office hours, a Nightline's term nights and the directory's services are all judged by
+    institutions.hours: no other module reads bank holidays, so two answers about "open now" cannot differ."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    readers = []
+    for package in ("actions", "bot", "handoff", "institutions", "safety", "signpost"):
+        for path in (root / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                    [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+                if any(name == "holidays" or name.startswith("holidays.") for name in names):
+                    readers.append(str(path.relative_to(root)))
+    assert readers == ["institutions/hours.py"]
