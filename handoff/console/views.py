@@ -1,14 +1,13 @@
 """Console pages: sign in (password, then a code when two-step sign-in is set up), setting up two-step sign-in,
 sign out, and the console itself (the live queue, conversations, cases).
 
-The page arrives with the queue as it is now; ``handoff/static/console.js`` then keeps it live from
+The page arrives with the queue as it is now, as data that ``handoff/static/console.js`` draws and keeps live from
 ``/api/console`` and ``/ws/console``, and does everything else (docs/console.md, docs/staff-access.md).
 """
 
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -31,54 +30,18 @@ router = APIRouter(prefix="/console", include_in_schema=False, route_class=Audit
 ISSUER = "Welfare console"
 
 
-# The same words as console.js uses.
+# The words the console shows for flags, goals and channels: the page hands them to console.js (one vocabulary).
 RISK_WORDS = {
     "immediate_danger": "immediate danger", "suicide_self_harm": "suicide or self-harm",
     "recent_sexual_assault": "recent sexual assault", "under_18": "under 18",
 }
-URGENT = {"immediate_danger", "suicide_self_harm", "recent_sexual_assault"}
+URGENT = ("immediate_danger", "suicide_self_harm", "recent_sexual_assault")
 CHECK_IN_WORDS = {"check_in:suicide": "asked about suicide", "check_in:safety": "asked if safe now"}
 LOW_PREFIX = "low:"  # seen only weakly (a look-alike, perhaps): shown as low confidence, never as urgent
-
-
-def flag_words(flag: str) -> str:
-    """How officers read a flag: the label, a check-in that was asked, or a low-confidence sighting."""
-    if flag in CHECK_IN_WORDS:
-        return CHECK_IN_WORDS[flag]
-    if flag.startswith(LOW_PREFIX):
-        label = flag.removeprefix(LOW_PREFIX)
-        return f"possible {RISK_WORDS.get(label, label.replace('_', ' '))} (low confidence)"
-    return RISK_WORDS.get(flag, flag.replace("_", " "))
 GOAL_WORDS = {"talk": "Just talk", "disclosure": "Tell what happened", "formal_report": "Formal report"}
-CHANNEL_WORDS = {"webchat": "Web chat", "sms": "SMS"}
-
-
-def waited(since: str, now: datetime) -> str:
-    """'under 1 min', '3 min', '1 h 5 min'."""
-    started = datetime.fromisoformat(since)
-    if started.tzinfo is None:  # stored as UTC
-        started = started.replace(tzinfo=timezone.utc)
-    minutes = int((now - started).total_seconds() // 60)
-    if minutes < 1:
-        return "under 1 min"
-    if minutes < 60:
-        return f"{minutes} min"
-    return f"{minutes // 60} h {minutes % 60} min"
-
-
-def queue_entry(row: dict[str, Any], officer: Officer, now: datetime) -> dict[str, Any]:
-    """A row of ``/api/console/queue`` with the words the page shows."""
-    waiting = row["owner"] == "waiting"
-    mine = row["assigned_officer_id"] == officer.id
-    return {
-        **row, "waiting": waiting, "mine": mine,
-        "channel_words": CHANNEL_WORDS.get(row["channel"], row["channel"]),
-        "goal_words": GOAL_WORDS.get(row["goal"] or "", "Goal not given"),
-        "flags": [{"id": flag, "words": flag_words(flag), "urgent": flag in URGENT,
-                   "low": flag.startswith(LOW_PREFIX)} for flag in row["risk_flags"] or []],
-        "waited": ("waiting " if waiting else "with you for " if mine else "with an officer for ")
-        + waited(row["waiting_since"], now),
-    }
+CHANNEL_WORDS = {"webchat": "Web chat", "web": "Web chat", "sms": "SMS"}
+WORDS = {"risk": RISK_WORDS, "urgent": URGENT, "check_in": CHECK_IN_WORDS, "low": LOW_PREFIX, "goals": GOAL_WORDS,
+         "channels": CHANNEL_WORDS}
 
 
 CsrfField = Annotated[str, Form(alias=csrf.FIELD, max_length=128)]
@@ -116,10 +79,11 @@ async def console_page(request: Request, db: SessionDep, officer: OptionalOffice
     if _must_enrol(request, officer):  # a full session from before two-step sign-in became required
         await officers.end_session(db_session=db, token=_token(request))
         return page(request, "console/login.html", {"error": None})
-    now = utcnow()
-    queue = [queue_entry(row, officer, now) for row in await queue_rows(officer, db)]
+    # The queue as it is now, drawn by console.js from this data as it draws every refresh (one renderer).
+    data = {"queue": await queue_rows(officer, db), "officer_id": officer.id, "now": utcnow().isoformat(),
+            "words": WORDS}
     return page(request, "console/console.html", {
-        "officer": officer, "queue": queue, "is_admin": officer.role.value == "admin",
+        "officer": officer, "console_data": data, "is_admin": officer.role.value == "admin",
         "offer_two_step": officer.totp_secret is None, "sms_rules": browser_rules(),
     })
 

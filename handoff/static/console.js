@@ -8,15 +8,19 @@
   var TICK_EVERY = 30000;          // ms between redraws of the waiting times
   var QUEUE_EVENTS = { joined: true, risk: true, taken: true, closed: true };
 
-  var RISK = {
-    immediate_danger: "immediate danger",
-    suicide_self_harm: "suicide or self-harm",
-    recent_sexual_assault: "recent sexual assault",
-    under_18: "under 18"
-  };
-  var URGENT = { immediate_danger: true, suicide_self_harm: true, recent_sexual_assault: true };
-  var GOALS = { talk: "Just talk", disclosure: "Tell what happened", formal_report: "Formal report" };
-  var CHANNELS = { webchat: "Web chat", web: "Web chat", sms: "SMS" };
+  // The page carries the queue as it is now and the words for flags, goals and channels (handoff/console/views.py):
+  // one vocabulary, and the first queue is drawn by the same code as every refresh.
+  function pageData(id) {
+    var block = document.getElementById(id);
+    try { return block ? JSON.parse(block.textContent) : null; } catch (e) { return null; }
+  }
+  var DATA = pageData("console-data") || { queue: [], words: {} };
+  var WORDS = DATA.words || {};
+  var RISK = WORDS.risk || {};
+  var URGENT = {};
+  (WORDS.urgent || []).forEach(function (label) { URGENT[label] = true; });
+  var GOALS = WORDS.goals || {};
+  var CHANNELS = WORDS.channels || {};
   var FROM = { user: "Student", assistant: "Assistant (automated)", officer: "Welfare officer",
     system: "Notice (automatic)" };
   var EVENTS = {
@@ -32,11 +36,7 @@
   // How a text is counted (safety/gsm.py): the page carries the rules as JSON, so there is one copy of the
   // GSM-7 alphabet. budget: characters in one text; basic and extended: the two GSM-7 tables (an extended
   // character counts twice); replaced: characters made plain when sent, not left out. Null if the page lacks it.
-  function smsRules() {
-    var block = byId("sms-rules");
-    try { return block ? JSON.parse(block.textContent) : null; } catch (e) { return null; }
-  }
-  var SMS = smsRules();
+  var SMS = pageData("sms-rules");
 
   var ui = {
     duty: byId("duty"), dutyNote: byId("duty-note"), allowNotifications: byId("allow-notifications"),
@@ -89,8 +89,8 @@
     return text.charAt(0).toUpperCase() + text.slice(1);
   }
 
-  var CHECK_IN = { "check_in:suicide": "asked about suicide", "check_in:safety": "asked if safe now" };
-  var LOW = "low:";  // seen only weakly (a look-alike, perhaps): low confidence, never shown as urgent
+  var CHECK_IN = WORDS.check_in || {};
+  var LOW = WORDS.low || "low:";  // seen only weakly (a look-alike, perhaps): low confidence, never shown as urgent
 
   function riskWords(flag) {
     flag = String(flag);
@@ -381,12 +381,14 @@
     }
   }
 
+  function myId() { return me ? me.id : DATA.officer_id; }
+
   function isMine(row) {
-    return Boolean(me && row.owner === "human" && row.assigned_officer_id === me.id);
+    return Boolean(myId() !== undefined && row.owner === "human" && row.assigned_officer_id === myId());
   }
 
   function queueItem(row) {
-    var mine = me && row.assigned_officer_id === me.id;
+    var mine = myId() !== undefined && row.assigned_officer_id === myId();
     var waiting = row.owner === "waiting";
     var flags = row.risk_flags || [];
     var item = el("li", "entry" + (flags.length ? " risky" : "") + (!waiting && mine ? " mine" : "") +
@@ -1009,6 +1011,11 @@
       select.appendChild(option);
     });
   }
+
+  // The queue as the page was served, drawn at once; the refresh after /me keeps it live.
+  if (DATA.now && !isNaN(parseTime(DATA.now))) skew = parseTime(DATA.now) - Date.now();
+  queueRows = DATA.queue || [];
+  renderQueue();
 
   api("GET", "/me").then(function (answer) {
     me = answer;

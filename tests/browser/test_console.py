@@ -384,3 +384,39 @@ def test_the_officer_sees_which_policy_sections_the_student_was_shown(
     quoted = transcript(console).filter(has_text="From Example College's policy, section 9").first
     expect(quoted.locator(".quoted")).to_contain_text(re.compile(r"Quoted from the policy: section 9\.\d"))
     expect(transcript(console).locator(".quoted")).not_to_have_count(0)
+
+
+def test_the_queue_the_page_arrives_with_is_drawn_as_every_refresh_with_low_confidence_never_urgent(
+    browser: Browser, contexts: list[Browsing], console_system: ConsoleSystem
+):
+    """One renderer: the console page carries the queue as data and console.js draws it at once, before any
+    refresh, exactly as it draws a refresh; a weak sighting reads as low confidence and never as urgent."""
+    alex = officer_console(browser, contexts, console_system, "Alex")
+    go_on_duty(alex)
+    chat = student_chat(browser, contexts, console_system)
+    reference = ask_for_a_person(chat)
+    expect(queue_entry(alex, reference).get_by_role("button", name=TAKE)).to_be_visible()
+    with closing(sqlite3.connect(console_system.database_url.removeprefix("sqlite:///"))) as db, db:
+        db.execute("UPDATE conversations SET risk_flags = ?, risk_level = 1 WHERE id = "
+                   "(SELECT conversation_id FROM cases WHERE reference = ?)",
+                   ('["low:suicide_self_harm", "under_18"]', reference))
+
+    held: list[Route] = []  # no refresh reaches the page: what it shows comes from the page itself
+    alex.route("**/api/console/queue", lambda route: held.append(route))
+    alex.reload()
+    entry = queue_entry(alex, reference)
+    flags = entry.locator(".flags li")
+    expect(flags).to_have_text(["possible suicide or self-harm (low confidence)", "under 18"])
+    expect(flags.first).to_have_class(re.compile(r"\bcaution\b.*\blow\b"))
+    expect(entry.locator(".flag.urgent")).to_have_count(0)
+    expect(entry.locator(".channel")).to_have_text("Web chat")
+    expect(entry.locator(".waited")).to_contain_text("waiting")
+    expect(entry.get_by_role("button", name=TAKE)).to_be_visible()
+    expect(alex.locator("#queue-empty")).to_be_hidden()
+    for route in list(held):
+        route.continue_()
+    alex.unroute("**/api/console/queue")
+    entry.get_by_role("button", name=TAKE).click()  # leave nobody waiting
+    expect(alex.locator("#conversation-title")).to_have_text(f"Conversation {reference}")
+    alex.get_by_role("button", name="Hand back to the assistant").click()
+    expect(alex.locator("#conversation-state")).to_contain_text("Handed back")
