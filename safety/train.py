@@ -32,6 +32,7 @@ from safety.model import (
     FORMAT,
     MODEL_CONFIG,
     MODEL_LABELS,
+    RISK_LABELS,
     SETTINGS_FILE,
     TEXTCAT,
     Thresholds,
@@ -72,8 +73,14 @@ CV_FOLDS = 4
 # of fold, 0.5 had become the costlier side of the trade: 0.55 raised the danger and suicide labels from 84% and
 # 81% of their messages (rules or model) to 89% and 85%, for 11 more of 1,947 look-alikes (27 -> 38) and 4 more
 # of 1,958 everyday messages (6 -> 10) given the emergency answer by the model; 0.75 reached 91% and 88% for 62
-# look-alikes (3.2%, over the 3% the whole check may spend).
-FIRE_BETA = 0.55
+# look-alikes (3.2%, over the 3% the whole check may spend). With 54 batches, crisis messages of other labels no
+# longer count as false alarms (see choose_thresholds); judged again out of fold, each batch with thresholds chosen
+# without it (seed 0; look-alikes given 999 of 2,536, then danger / suicide / assault / under-18 recall): the old
+# count at 0.55 80, 84.6 / 83.9 / 87.3 / 92.3%; the new one at 0.3 77, 86.7 / 82.0 / 87.5 / 90.2%; 0.4 81,
+# 86.8 / 84.5 / 87.5 / 91.9%; 0.45 87, 87.5 / 84.5 / 90.7 / 91.9%; 0.5 99, 91.5 / 86.0 / 91.3 / 92.4%; 0.55 101,
+# 91.5 / 87.8 / 91.4 / 92.4%. 0.5 buys seven points of danger recall for 19 look-alikes of 2,536 (3.9%); these
+# batches are written to be hard, and on the blind sets the rate stays near half of it.
+FIRE_BETA = 0.5
 WEAK_BETA = 1.25
 WEAK_FLOOR = 0.05
 # Confirm floors (see Thresholds.confirm): the highest floor, on this grid, at which out-of-fold scores would
@@ -261,7 +268,11 @@ def choose_thresholds(items: Sequence[Item], scores: Sequence[dict[str, float]])
     for label in MODEL_LABELS:
         column = [row[label] for row in scores]
         positive = [label in i.cats for i in items]
-        fire[label] = _best_threshold(column, positive, FIRE_BETA, 0.1)
+        # A crisis message of another label is not a false alarm for this one: the danger answer to someone
+        # raped last night, or the suicide answer to someone in danger now, still answers a crisis. Counted as
+        # false alarms, they set the threshold by how many crises of other kinds the batches happen to hold.
+        judged = [n for n, item in enumerate(items) if label in item.cats or not item.cats & set(RISK_LABELS)]
+        fire[label] = _best_threshold([column[n] for n in judged], [positive[n] for n in judged], FIRE_BETA, 0.1)
         if label in CHECK_IN_FOR:
             # Below firing, a weak score asks the question: it should catch the label's messages and the
             # ambiguous messages that need the same question.
