@@ -2,6 +2,7 @@
 
 import asyncio
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -11,6 +12,7 @@ from handoff.conversations.models import Message
 from handoff.core.db import create_engine
 
 from .chat_helpers import hello, is_assistant_message, receive_until
+from .db_helpers import messages
 
 
 def _count_messages(settings) -> int:
@@ -74,6 +76,30 @@ def test_an_unknown_token_starts_a_fresh_conversation(client):
     with client.websocket_connect("/ws/chat") as ws:
         welcome = hello(ws, token="not-a-real-token")
     assert welcome["resumed"] is False and welcome["token"] != "not-a-real-token"
+
+
+@pytest.mark.parametrize("frame", [
+    '{"type": "message", "client_id": "n1", "text": "i want to kill\\u0000 myself"}',  # escaped in the JSON
+    '{"type": "message", "client_id": "n1", "text": "i want to kill\x00 myself"}',  # raw in the frame
+])
+def test_a_nul_in_a_students_words_is_dropped_and_the_message_kept_and_answered(client, settings, frame):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        ws.send_text(frame)
+        said = " ".join(e["text"] for e in receive_until(ws, is_assistant_message) if is_assistant_message(e))
+    assert "116 123" in said  # the crisis answer, not an error
+    assert [m.text for m in messages(settings) if m.direction == Direction.user] == ["i want to kill myself"]
+
+
+def test_thousands_of_nested_brackets_get_a_clear_error_and_the_connection_stays_up(client, settings):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        ws.send_text('{"type": "message", "x": ' + "[" * 5000 + "]" * 5000 + "}")
+        assert ws.receive_json()["code"] == "bad_json"
+        ws.send_text('{"type": "message", "client_id": "a\\u0000", "text": "hello"}')  # NUL outside the words
+        assert ws.receive_json()["code"] == "bad_frame"
+        ws.send_json({"type": "ping"})
+        assert ws.receive_json()["type"] == "pong"
 
 
 def test_bad_frames_get_clear_errors_and_the_connection_stays_up(client, settings):

@@ -78,6 +78,22 @@ def test_a_correctly_signed_text_is_kept_once_and_answered_within_the_sms_budget
     assert any("delete" in part.lower() for part in replies[len(sent):])  # a first text also says how to delete them
 
 
+def test_a_signed_text_with_a_nul_in_it_is_kept_without_it_and_answered(client, settings):
+    """Twilio does not send a refused webhook again: a NUL (which PostgreSQL text cannot hold) must not cost
+    the student their message. The signature is checked on the text as sent; the text is kept without the NUL."""
+    response = post_sms(client, settings, "i want to kill\x00 myself")
+    assert response.status_code == 200
+    assert "116 123" in " ".join(twiml_messages(response))
+    assert [m.text for m in _messages(settings) if m.direction.value == "user"] == ["i want to kill myself"]
+
+
+def test_an_unsigned_text_with_a_nul_is_refused_as_unsigned_and_nothing_is_kept(client, settings):
+    response = client.post("/sms/inbound", content=b"From=%2B447700900123&Body=hi%00&MessageSid=SM1",
+                           headers={"content-type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 403
+    assert _messages(settings) == []
+
+
 def _signed(settings, params, url=None):
     return twilio_signature(settings.twilio_token, url or settings.public_url + "/sms/inbound", params)
 
