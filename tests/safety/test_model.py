@@ -144,6 +144,29 @@ def test_confirm_floors_spend_at_most_the_budget_of_true_rule_hits() -> None:
     assert floors["immediate_danger"] == 0.0  # no true hits to show what a floor would cost: none
 
 
+def test_a_crisis_of_another_kind_is_not_a_false_alarm_when_the_firing_threshold_is_chosen() -> None:
+    """Danger scored 0.55 on messages about a suicide plan must not push the danger threshold above the danger
+    messages scored 0.5: those people are in crisis too. A benign look-alike scored 0.55 still does."""
+    def item(cats: set[str], group: str) -> train.Item:
+        return train.Item(words=("x",), cats=frozenset(cats), source="b", group=group)
+
+    def scored(danger: float) -> dict[str, float]:
+        return dict(dict.fromkeys(MODEL_LABELS, 0.0), immediate_danger=danger)
+
+    danger = [item({"immediate_danger"}, "crisis") for _ in range(40)]
+    danger_scores = [scored(0.5 + 0.01 * (n % 40)) for n in range(40)]  # 0.50 .. 0.89
+    others = [item({"suicide_self_harm"}, "crisis") for _ in range(60)]
+    benign = [item(set(), "lookalike") for _ in range(60)]
+    items = danger + others + benign
+    scores = danger_scores + [scored(0.55)] * 60 + [scored(0.05)] * 60
+    assert train.choose_thresholds(items, scores).fire["immediate_danger"] <= 0.5  # every danger message fires
+
+    lookalikes = [item(set(), "lookalike") for _ in range(60)]  # the same scores on benign messages
+    strict = train.choose_thresholds(danger + lookalikes + benign, danger_scores + [scored(0.55)] * 60
+                                     + [scored(0.05)] * 60)
+    assert strict.fire["immediate_danger"] > 0.55
+
+
 def test_a_weak_hit_is_low_confidence_and_asks_instead_of_sending_999(check: SafetyCheck) -> None:
     assert check.model is not None
     thresholds = check.model.thresholds
