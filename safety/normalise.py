@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
@@ -17,6 +18,26 @@ _LINE_BREAK = re.compile(r"[\r\n]+")
 INVISIBLE = re.compile(
     "[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufe0e\ufe0f\ufeff\U0001f3fb-\U0001f3ff]"
 )
+# Letters from "fancy font" generators read as plain letters: full-width, mathematical bold and italic, circled and
+# other styled letters and digits (each one whose compatibility form is a single ASCII letter or digit), and the
+# small capitals that have no such form ("ɪ ᴡᴀɴᴛ ᴛᴏ ᴅɪᴇ"). One character for one: nothing else changes and no
+# message grows (a ligature, a fraction or an emoji is left as it is).
+_SMALL_CAPITALS = dict(zip("ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜᴠᴡʏᴢ", "abcdefghijklmnopqrstuvwyz", strict=True))
+
+
+@lru_cache(maxsize=4096)
+def _plain(char: str) -> str:
+    if char in _SMALL_CAPITALS:
+        return _SMALL_CAPITALS[char]
+    folded = unicodedata.normalize("NFKC", char)
+    return folded if len(folded) == 1 and folded.isascii() and folded.isalnum() else char
+
+
+def plain_letters(text: str) -> str:
+    """The text with styled letters and digits read as plain ones (ASCII text is returned as it is)."""
+    return text if text.isascii() else "".join(_plain(char) if not char.isascii() else char for char in text)
+
+
 _CHUNK = re.compile(r"'?[^\W_]+(?:'[^\W_]+)*|\S")  # "'ll" typed apart is one chunk
 _SPLIT_ENDINGS = frozenset(["n't", "'s", "'ll", "'ve", "'re", "'d", "'m", "'t"])
 _RUNS = re.compile(r"\d+|[^\W\d_]+")
@@ -99,7 +120,7 @@ class Normaliser:
 
     def words(self, text: str) -> list[str]:
         """Canonical lower-case words and punctuation marks of the text; line breaks end a sentence."""
-        text = _LINE_BREAK.sub(" . ", INVISIBLE.sub("", text).lower().translate(_QUOTES))
+        text = _LINE_BREAK.sub(" . ", plain_letters(INVISIBLE.sub("", text)).lower().translate(_QUOTES))
         text = _INNER_HYPHEN.sub(" ", text)
         chunks: list[str] = []
         for chunk in _CHUNK.findall(text):

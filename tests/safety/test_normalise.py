@@ -163,3 +163,29 @@ def test_typo_repair_does_not_flood_the_look_alikes() -> None:
 ])
 def test_invisible_characters_inside_or_between_words_do_not_hide_a_crisis(text: str) -> None:
     assert "suicide_self_harm" in get_classifier().classify(text).labels
+
+
+@pytest.mark.parametrize("text, label", [
+    ("ɪ ᴡᴀɴᴛ ᴛᴏ ᴅɪᴇ", "suicide_self_harm"),  # small capitals
+    ("𝐢 𝐰𝐚𝐧𝐭 𝐭𝐨 𝐤𝐢𝐥𝐥 𝐦𝐲𝐬𝐞𝐥𝐟", "suicide_self_harm"),  # mathematical bold
+    ("ｈｅ ｉｓ ｔｒｙｉｎｇ ｔｏ ｇｅｔ ｉｎ ｎｏｗ", "immediate_danger"),  # full width
+    ("𝘪𝘮 𝟭𝟱", "under_18"),  # italic letters, bold digits
+])
+def test_letters_from_fancy_font_generators_read_as_plain_ones(text: str, label: str) -> None:
+    assert label in get_classifier().classify(text).labels
+
+
+def test_styled_letters_change_nothing_else() -> None:
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from safety.normalise import plain_letters
+
+    @given(st.text(max_size=200))
+    def one_for_one(text: str) -> None:
+        plain = plain_letters(text)
+        assert len(plain) == len(text)  # never longer, so a long message costs what it did
+        assert all(a == b for a, b in zip(text, plain, strict=True) if a.isascii())
+
+    one_for_one()
+    assert plain_letters("café ½ ﬁne 😭 …") == "café ½ ﬁne 😭 …"  # accents, fractions, ligatures, emoji kept
