@@ -156,10 +156,6 @@ class Nightline:
     chat: str | None = None
     email: str | None = None
 
-    @property
-    def overnight(self) -> bool:
-        return self.closes <= self.opens
-
     def in_term(self, night: date) -> bool:
         """True when the night that starts on `night` is a term night."""
         return any(term.start <= night <= term.end for term in self.terms)

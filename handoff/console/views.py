@@ -14,6 +14,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from handoff.api.deps import CtxDep, SessionDep, cookie_name
+from handoff.channels.checkin import LOW_PREFIX  # a weak sighting: low confidence, never urgent
 from handoff.console.api import queue as queue_rows
 from handoff.core.db import utcnow
 from handoff.core.security import grouped, totp_uri, verify_password
@@ -24,6 +25,7 @@ from handoff.officers.deps import OptionalOfficer
 from handoff.officers.models import Officer
 from handoff.officers.web import page, refuse_forged, session_cookie
 from handoff.officers.web import templates as templates  # other console pages render with it
+from safety.check_in import FLAG
 from safety.gsm import browser_rules
 
 router = APIRouter(prefix="/console", include_in_schema=False, route_class=AuditedRoute)
@@ -36,8 +38,7 @@ RISK_WORDS = {
     "recent_sexual_assault": "recent sexual assault", "under_18": "under 18",
 }
 URGENT = ("immediate_danger", "suicide_self_harm", "recent_sexual_assault")
-CHECK_IN_WORDS = {"check_in:suicide": "asked about suicide", "check_in:safety": "asked if safe now"}
-LOW_PREFIX = "low:"  # seen only weakly (a look-alike, perhaps): shown as low confidence, never as urgent
+CHECK_IN_WORDS = {FLAG.format(kind="suicide"): "asked about suicide", FLAG.format(kind="safety"): "asked if safe now"}
 GOAL_WORDS = {"talk": "Just talk", "disclosure": "Tell what happened", "formal_report": "Formal report"}
 CHANNEL_WORDS = {"webchat": "Web chat", "web": "Web chat", "sms": "SMS"}
 WORDS = {"risk": RISK_WORDS, "urgent": URGENT, "check_in": CHECK_IN_WORDS, "low": LOW_PREFIX, "goals": GOAL_WORDS,

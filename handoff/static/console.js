@@ -14,7 +14,7 @@
     var block = document.getElementById(id);
     try { return block ? JSON.parse(block.textContent) : null; } catch (e) { return null; }
   }
-  var DATA = pageData("console-data") || { queue: [], words: {} };
+  var DATA = pageData("console-data") || { queue: [], words: {} };  // officer_id: who is signed in
   var WORDS = DATA.words || {};
   var RISK = WORDS.risk || {};
   var URGENT = {};
@@ -381,14 +381,12 @@
     }
   }
 
-  function myId() { return me ? me.id : DATA.officer_id; }
-
   function isMine(row) {
-    return Boolean(myId() !== undefined && row.owner === "human" && row.assigned_officer_id === myId());
+    return row.owner === "human" && row.assigned_officer_id === DATA.officer_id;
   }
 
   function queueItem(row) {
-    var mine = myId() !== undefined && row.assigned_officer_id === myId();
+    var mine = row.assigned_officer_id === DATA.officer_id;
     var waiting = row.owner === "waiting";
     var flags = row.risk_flags || [];
     var item = el("li", "entry" + (flags.length ? " risky" : "") + (!waiting && mine ? " mine" : "") +
