@@ -189,3 +189,11 @@ def test_styled_letters_change_nothing_else() -> None:
 
     one_for_one()
     assert plain_letters("café ½ ﬁne 😭 …") == "café ½ ﬁne 😭 …"  # accents, fractions, ligatures, emoji kept
+
+
+@pytest.mark.parametrize("text, words", [
+    ("i wan na die", ["i", "want", "to", "die"]),
+    ("im gon na end it", ["i", "am", "going", "to", "end", "it"]),
+])
+def test_wanna_and_gonna_typed_apart_read_as_their_words(text: str, words: list[str]) -> None:
+    assert get_classifier().words(text) == words
