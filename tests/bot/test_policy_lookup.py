@@ -133,6 +133,7 @@ def test_the_evaluation_prints_both_splits_and_look_up_keeps_its_measured_qualit
     assert done.returncode == 0 and "tune " in done.stdout and "blind" in done.stdout
     assert sum(item["split"] == "blind_2" for item in items) == 72 and "blind_2" in done.stdout
     assert sum(item["split"] == "blind_3" for item in items) == 92 and "blind_3" in done.stdout
+    assert sum(item["split"] == "blind_4" for item in items) == 126 and "blind_4" in done.stdout
     # Floors a little under the figures measured when look-up was tuned (tune: top-3 96%, top-1 81%; honest no
     # 70%): a change that makes look-up worse fails here; the figures themselves are in the closing notes.
     tune = next(f for f in evaluate(items) if f.split == "tune")

@@ -57,7 +57,9 @@ def open_browsing(browser: Browser, width: int = 1280, height: int = 800) -> Bro
     def route(route: Route) -> None:
         url = route.request.url
         if urlsplit(url).hostname == "127.0.0.1":
-            route.continue_()
+            # Let Playwright send it on: it knows when a page's own route (a test holding a request) or a change of
+            # interception has already let the request go, where continue_() would fail on it.
+            route.fallback()
         elif url.startswith(EXIT_URL):
             route.fulfill(status=200, content_type="text/html", body=EXIT_PAGE)
         else:
@@ -66,6 +68,27 @@ def open_browsing(browser: Browser, width: int = 1280, height: int = 800) -> Bro
 
     browsing.context.route("**/*", route)
     return browsing
+
+
+class HeldRequests:
+    """Requests to one address held back from a page (its screen is not refreshed) until ``release``, when those
+    held and any later one go on."""
+
+    def __init__(self, page: Page, url: str) -> None:
+        self.page, self.url, self.held, self.holding = page, url, [], True
+        page.route(url, self._hold)
+
+    def _hold(self, route: Route) -> None:
+        if self.holding:
+            self.held.append(route)
+        else:
+            route.fallback()
+
+    def release(self) -> None:
+        self.holding = False
+        while self.held:
+            self.held.pop(0).fallback()
+        self.page.unroute(self.url, self._hold)
 
 
 def assistant_messages(chat: Chat) -> Locator:

@@ -13,12 +13,13 @@ from contextlib import closing
 from datetime import datetime
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect
+from playwright.sync_api import Browser, Page, expect
 
 from .helpers import (
     REFERENCE,
     Browsing,
     ConsoleSystem,
+    HeldRequests,
     alerts,
     ask_for_a_person,
     assistant_messages,
@@ -217,16 +218,13 @@ def test_a_second_officer_is_told_kindly_that_someone_else_took_it(
     expect(queue_entry(alex, reference).get_by_role("button", name=TAKE)).to_be_visible()
     expect(queue_entry(robin, reference).get_by_role("button", name=TAKE)).to_be_visible()
 
-    held: list[Route] = []  # Robin's screen is not refreshed yet: both click Take on the same entry
-    robin.route("**/api/console/queue", lambda route: held.append(route))
+    held = HeldRequests(robin, "**/api/console/queue")  # Robin's screen is not refreshed: both click Take
     queue_entry(alex, reference).get_by_role("button", name=TAKE).click()
     expect(alex.locator("#conversation-title")).to_have_text(f"Conversation {reference}")
     queue_entry(robin, reference).get_by_role("button", name=TAKE).click()
     expect(robin.locator("#queue-status")).to_contain_text("Another officer has already taken this conversation")
     expect(robin.locator("#queue-status")).not_to_have_class(re.compile(r"\bproblem\b"))  # not an error
-    for route in list(held):
-        route.continue_()
-    robin.unroute("**/api/console/queue")  # and any refresh held since goes on as well
+    held.release()  # and any refresh from now on goes on as well
     expect(queue_entry(robin, reference)).to_have_count(0)
     expect(robin.locator("#conversation-empty")).to_be_visible()
 
@@ -401,8 +399,7 @@ def test_the_queue_the_page_arrives_with_is_drawn_as_every_refresh_with_low_conf
                    "(SELECT conversation_id FROM cases WHERE reference = ?)",
                    ('["low:suicide_self_harm", "under_18"]', reference))
 
-    held: list[Route] = []  # no refresh reaches the page: what it shows comes from the page itself
-    alex.route("**/api/console/queue", lambda route: held.append(route))
+    held = HeldRequests(alex, "**/api/console/queue")  # no refresh reaches the page: it shows its own data
     alex.reload()
     entry = queue_entry(alex, reference)
     flags = entry.locator(".flags li")
@@ -413,9 +410,7 @@ def test_the_queue_the_page_arrives_with_is_drawn_as_every_refresh_with_low_conf
     expect(entry.locator(".waited")).to_contain_text("waiting")
     expect(entry.get_by_role("button", name=TAKE)).to_be_visible()
     expect(alex.locator("#queue-empty")).to_be_hidden()
-    for route in list(held):
-        route.continue_()
-    alex.unroute("**/api/console/queue")
+    held.release()
     entry.get_by_role("button", name=TAKE).click()  # leave nobody waiting
     expect(alex.locator("#conversation-title")).to_have_text(f"Conversation {reference}")
     alex.get_by_role("button", name="Hand back to the assistant").click()
