@@ -27,6 +27,7 @@ import numpy as np
 import snowballstemmer
 import yaml
 from rank_bm25 import BM25Okapi
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from institutions.policy_doc import PolicyDocument, Section, load_policy, parent_number
 
@@ -40,6 +41,9 @@ PARENT_SHARE = 0.3  # a section's score gains this share of its parent's score (
 K1, B = 1.5, 0.5  # BM25's term saturation and length normalisation (chosen on the tuning questions)
 EPSILON = 0.25  # a word in more than half the sections weighs this share of the average word (rank_bm25)
 ASK_WEIGHT = 1  # the ways people ask for a section count this many times (chosen on the tuning questions)
+# How far a question that reads like one of a section's asks (letters in common, so a typo or another ending of
+# the same word still counts) adds to that section, in units of the best BM25 score (chosen on the tuning questions).
+ASK_LIKENESS_WEIGHT = 0.6
 SECOND_SHARE = 0.75  # a second section is quoted only when it scores at least this share of the first
 MAX_QUESTION_CHARS = 1000
 MAX_QUERY_WORDS = 40
@@ -181,6 +185,17 @@ class PolicyIndex:
                   + tokens(" . ".join(asks.get(s.label, ()))) * ASK_WEIGHT
                   for s, parent in zip(self.sections, parents, strict=True)]
         self._bm25 = BM25(corpus) if self.sections else None
+        # Beside the words: how like the question is to the ways people ask for each section (and its title), by
+        # runs of three to five letters.
+        likeness_texts, owners = [], []
+        for i, s in enumerate(self.sections):
+            for text in (s.title, *asks.get(s.label, ())):
+                likeness_texts.append(" ".join(tokens(text, question=True)))
+                owners.append(i)
+        self._likeness: tuple[TfidfVectorizer, object, np.ndarray] | None = None
+        if any(likeness_texts):
+            vectoriser = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
+            self._likeness = (vectoriser, vectoriser.fit_transform(likeness_texts), np.asarray(owners, dtype=np.intp))
         position = {s.number: i for i, s in enumerate(self.sections)}
         # Where each section's parent is in the index (-1: none, or a heading with no words of its own).
         self._parent = np.array([position.get(parent, -1) for parent in parents], dtype=np.intp)
@@ -213,6 +228,15 @@ class PolicyIndex:
         """
         return self._look_up(self.query(question), 1)[1]
 
+    def _ask_likeness(self, query: list[str]) -> np.ndarray:
+        """Each section's likeness to the question: the cosine of its closest ask (or title), 0 to 1."""
+        assert self._likeness is not None
+        vectoriser, matrix, owners = self._likeness
+        similarity = (matrix @ vectoriser.transform([" ".join(query)]).T).toarray().ravel()
+        best = np.zeros(len(self.sections))
+        np.maximum.at(best, owners, similarity)
+        return best
+
     def _look_up(self, query: list[str], k: int) -> tuple[list[Match], float]:
         """The k best sections for the query's words, and the trust (see ``trust``)."""
         if not query or self._bm25 is None:
@@ -221,6 +245,8 @@ class PolicyIndex:
         # A section inside a part that answers the question (7.2.2 under 7.2 Formal complaints) is more likely
         # the answer than a match on one word elsewhere.
         scores = own + PARENT_SHARE * np.where(self._parent >= 0, own[self._parent], 0.0)
+        if self._likeness is not None and scores.max() > 0:
+            scores = scores / scores.max() + ASK_LIKENESS_WEIGHT * self._ask_likeness(query)
         ranked = np.argsort(-scores, kind="stable")[:k]
         found = [Match(self.sections[i], float(scores[i])) for i in ranked if scores[i] > 0]
         trust = float(own.max()) / self._bm25.unit * self._bm25.known_share(query)

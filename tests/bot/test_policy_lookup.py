@@ -128,12 +128,10 @@ def test_the_evaluation_prints_both_splits_and_look_up_keeps_its_measured_qualit
     from institutions.evaluate import evaluate, load_questions
 
     items = load_questions()
-    assert len(items) >= 120 and sum(item["split"] == "blind" for item in items) == 30
+    counts = {split: sum(item["split"] == split for item in items) for split in ("tune_2", "tune_3", "tune_4", "blind")}
+    assert len(items) >= 120 and counts == {"tune_2": 30, "tune_3": 72, "tune_4": 92, "blind": 126}
     done = subprocess.run([sys.executable, "-m", "institutions.evaluate"], cwd=ROOT, capture_output=True, text=True)
-    assert done.returncode == 0 and "tune " in done.stdout and "blind" in done.stdout
-    assert sum(item["split"] == "blind_2" for item in items) == 72 and "blind_2" in done.stdout
-    assert sum(item["split"] == "blind_3" for item in items) == 92 and "blind_3" in done.stdout
-    assert sum(item["split"] == "blind_4" for item in items) == 126 and "blind_4" in done.stdout
+    assert done.returncode == 0 and all(f"{split} " in done.stdout for split in ("tune", *counts))
     # Floors a little under the figures measured when look-up was tuned (tune: top-3 96%, top-1 81%; honest no
     # 70%): a change that makes look-up worse fails here; the figures themselves are in the closing notes.
     tune = next(f for f in evaluate(items) if f.split == "tune")
@@ -202,6 +200,7 @@ def test_every_profiles_asks_name_only_headings_of_its_own_policy() -> None:
     checked = 0
     for folder in sorted(p for p in PROFILES_DIR.iterdir() if (p / "asks.yml").is_file()):
         asks = load_asks(folder / "asks.yml", load_policy(PROFILES_DIR, folder.name))  # raises on a wrong heading
-        assert all(3 <= len(v) <= 5 for v in asks.values()), folder.name
+        # a few ways of asking for every section, none swamped by many more than the rest
+        assert all(3 <= len(v) <= 8 for v in asks.values()), folder.name
         checked += 1
     assert checked == 6
