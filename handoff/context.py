@@ -5,26 +5,34 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from handoff.assistant.client import RasaClient
 from handoff.cases.resume_limits import ResumeLimits
 from handoff.clientlimits import ClientLimits
 from handoff.conversations.store import MessageStore
 from handoff.core.config import Settings
 from handoff.core.crypto import Vault
-from handoff.rasa_client import RasaClient
+from handoff.core.twilio import SmsSender
 from handoff.ratelimit import RateLimiter
 from handoff.realtime import Claims, Hub, Presence
-from handoff.sms.sender import SmsSender
 from handoff.turns import Turns
 from safety.verdict import SafetyCheck
 
+if TYPE_CHECKING:
+    from handoff.conversations.enums import Channel
+    from handoff.conversations.models import Conversation, Message
+
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+# A channel that sends its own messages (SMS: Twilio's REST API) is handed each message stored for the student
+# outside a turn (an officer's words, a notice); it returns how many it sent. The channel registers itself at
+# start-up (handoff.main), so the flows that store such messages never import a channel.
+Deliver = Callable[["AppContext", "Conversation", "list[Message]"], Coroutine[Any, Any, int]]
 
 
 @dataclass
@@ -40,6 +48,7 @@ class AppContext:
     rate_limiter: RateLimiter
     client_limits: ClientLimits  # new conversations, open sockets and refusal audits per client
     sms: SmsSender | None = None
+    deliveries: dict[Channel, Deliver] = field(default_factory=dict)  # channel -> how it sends a stored message
     presence: Presence = field(default_factory=Presence)  # officers with a console open (shared with Redis)
     claims: Claims = field(default_factory=Claims)  # one worker at a time for periodic work
     turns: Turns = field(default_factory=Turns)  # conversations the assistant is answering now (shared with Redis)

@@ -14,33 +14,35 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import exc as sa_exc
 
+from handoff.assistant.client import RasaClient
 from handoff.cases.api import router as cases_api_router
 from handoff.cases.flows import NotAllowed, watch_waiting
 from handoff.cases.resume_limits import ResumeLimits
+from handoff.channels.sms.service import send_messages as send_sms_messages
+from handoff.channels.sms.views import router as sms_router
 from handoff.channels.webchat import router as chat_router
 from handoff.clientlimits import ClientLimits
 from handoff.console.api import router as console_api_router
 from handoff.console.socket import socket_router as console_socket_router
 from handoff.console.views import router as console_router
 from handoff.context import AppContext
+from handoff.conversations.enums import Channel
 from handoff.conversations.store import create_message_store
 from handoff.core import crypto
 from handoff.core.config import Settings, get_settings
 from handoff.core.crypto import Vault
 from handoff.core.db import create_engine, create_sessionmaker
 from handoff.core.guard import CSP, RequestGuard, SecurityHeaders
+from handoff.core.twilio import SmsSender
 from handoff.health import router as health_router
 from handoff.officers.admin import router as admin_router
 from handoff.pages import router as pages_router
-from handoff.rasa_client import RasaClient
 from handoff.ratelimit import create_rate_limiter
 from handoff.realtime import create_claims, create_hub, create_presence
 from handoff.records import logscrub
 from handoff.records.retention import scheduled_purges
 from handoff.records.tracker import TrackerStore
 from handoff.services_page import router as services_router
-from handoff.sms.sender import SmsSender
-from handoff.sms.views import router as sms_router
 from handoff.stats.views import router as stats_router
 from handoff.turns import create_turns
 from safety.verdict import get_safety_check
@@ -82,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                              settings.redis_url, settings.redis_prefix),
             client_limits=ClientLimits(settings, vault.lookup_hash),
             sms=_sms_sender(settings),
+            deliveries={Channel.sms: send_sms_messages},  # SMS sends what is stored for the student itself
             presence=create_presence(settings.redis_url, settings.redis_prefix),
             claims=create_claims(settings.redis_url, settings.redis_prefix),
             turns=create_turns(settings.redis_url, settings.redis_prefix, ttl=2 * settings.rasa_timeout + 5),

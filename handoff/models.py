@@ -2,10 +2,10 @@
 
 from handoff.cases.models import CallbackRequest, Case, CaseEvent, CaseNote
 from handoff.conversations.models import Conversation, ConversationEvent, Message
+from handoff.conversations.phones import SmsContact, SmsOutbound
 from handoff.core.db import Base
 from handoff.officers.models import AuditEvent, Officer, StaffSession
 from handoff.records.models import RecordsAudit
-from handoff.sms.models import SmsContact, SmsOutbound
 
 __all__ = [
     "AuditEvent",

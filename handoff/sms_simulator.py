@@ -17,8 +17,8 @@ from collections.abc import Iterator
 import httpx
 from twilio.request_validator import RequestValidator
 
+from handoff.channels.sms.standin import TwilioStandIn
 from handoff.core.config import DEV_TWILIO_BASE, DEV_TWILIO_SID, DEV_TWILIO_TOKEN
-from handoff.sms.standin import TwilioStandIn
 
 
 def _show(sender: str, text: str) -> None:

@@ -195,12 +195,12 @@ async def _store_for_student(db: AsyncSession, conversation: Conversation, text:
 
 
 async def _show_student(ctx: AppContext, conversation: Conversation, message: Message) -> None:
-    """A stored message to the chat page and the consoles watching; by SMS, sent to the phone."""
+    """A stored message to the chat page and the consoles watching; on a channel that delivers its own messages
+    (SMS), handed to it to send."""
     await ctx.hub.publish(conversation_topic(conversation.public_id), message_event(message))
-    if conversation.channel == Channel.sms:
-        from handoff.sms.service import send_messages
-
-        ctx.spawn(send_messages(ctx, conversation, [message]))
+    deliver = ctx.deliveries.get(conversation.channel)
+    if deliver is not None:
+        ctx.spawn(deliver(ctx, conversation, [message]))
 
 
 async def _tell_student(ctx: AppContext, db: AsyncSession, conversation: Conversation, text: str,

@@ -19,11 +19,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from handoff.assistant.client import Reply
 from handoff.cases import service as cases
 from handoff.context import AppContext
 from handoff.conversations.enums import Direction
 from handoff.conversations.models import Conversation, Message
-from handoff.rasa_client import Reply
 from safety.check_in import FLAG, MARKER, classify, concerning, get_check_in, kind_for
 from safety.verdict import CHECK_IN, Verdict
 

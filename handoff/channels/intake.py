@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handoff.assistant.client import RasaUnavailable, Reply
 from handoff.cases import service as cases
 from handoff.cases.enums import Goal
 from handoff.cases.flows import leave_queue, reopen_for_risk, request_handoff, team_availability
@@ -25,7 +26,6 @@ from handoff.conversations.enums import Direction, Owner
 from handoff.conversations.events import QUEUE_TOPIC, message_event, typing_event
 from handoff.conversations.models import Conversation, Message
 from handoff.conversations.store import Draft, DuplicateMessage
-from handoff.rasa_client import RasaUnavailable, Reply
 from handoff.realtime import conversation_topic
 from safety.verdict import METADATA_KEY, Verdict
 

@@ -4,10 +4,10 @@ policy sections it quoted)."""
 
 from __future__ import annotations
 
+from handoff.assistant.client import Reply
 from handoff.channels import checkin
 from handoff.content import service_message
 from handoff.conversations.models import Conversation
-from handoff.rasa_client import Reply
 from safety.responses import safety_response
 from safety.verdict import Verdict
 from signpost.nation import institution_nation

@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.cases.models import CallbackRequest, Case
 from handoff.cases.service import normalise_reference
+from handoff.conversations.phones import SmsContact
 from handoff.core.config import Settings
 from handoff.core.crypto import DecryptionFailed, Vault
 from handoff.records.removal import Removed, log_action, remove
 from handoff.records.tracker import TrackerStore
-from handoff.sms.models import SmsContact
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ async def delete_from_twilio(settings: Settings, sids: list[str]) -> str:
         return (f"Twilio: credentials are not configured here, so Twilio still holds {len(sids)} message"
                 f"{'s' if len(sids) != 1 else ''} (with their text). Delete them in the Twilio console: "
                 + ", ".join(sids))
-    from handoff.sms.sender import SmsSender
+    from handoff.core.twilio import SmsSender
 
     sender = SmsSender(account_sid=settings.twilio_account_sid, auth_token=settings.twilio_auth_token,
                        from_number=settings.twilio_from_number, api_base=settings.twilio_base)

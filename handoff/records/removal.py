@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handoff.cases.models import CallbackRequest, Case, CaseEvent, CaseNote
 from handoff.conversations.enums import Channel
 from handoff.conversations.models import Conversation, ConversationEvent, Message
+from handoff.conversations.phones import SmsContact, SmsOutbound
 from handoff.records.models import RecordsAudit
-from handoff.sms.models import SmsContact, SmsOutbound
 
 # The order the counts are shown in.
 KINDS = ("cases", "case_notes", "case_events", "callbacks", "conversations", "messages", "conversation_events",

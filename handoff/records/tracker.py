@@ -29,7 +29,7 @@ _ASYNC_DRIVERS = (
 
 @dataclass
 class TrackerStore:
-    """Deletes trackers by sender id (the conversation's public id, as handoff/rasa_client.py sends it)."""
+    """Deletes trackers by sender id (the conversation's public id, as handoff/assistant/client.py sends it)."""
 
     url: str = ""
     key_prefix: str = ""

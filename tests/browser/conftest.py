@@ -29,7 +29,7 @@ from processes import (
     wait_until_ready,
 )
 
-from handoff.sms.standin import TwilioStandIn
+from handoff.channels.sms.standin import TwilioStandIn
 
 from .helpers import TWILIO_TEST_SID, Browsing, ConsoleSystem, System, open_browsing
 

@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, BrowserContext, FrameLocator, Locator, 
 from processes import create_officer
 from twilio.request_validator import RequestValidator
 
-from handoff.sms.standin import TwilioStandIn
+from handoff.channels.sms.standin import TwilioStandIn
 
 TWILIO_TEST_SID = "AC" + "7" * 32
 

@@ -12,9 +12,9 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from handoff.conversations.models import Conversation, Message
+from handoff.conversations.phones import SmsContact
 from handoff.core.config import Settings
 from handoff.main import create_app
-from handoff.sms.models import SmsContact
 
 from .chat_helpers import hello
 from .db_helpers import run_db

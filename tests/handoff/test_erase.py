@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
+from handoff.channels.sms.standin import TwilioStandIn
 from handoff.core.crypto import Vault
+from handoff.core.twilio import SmsSender
 from handoff.main import create_app
 from handoff.records.erase import subject_hash
 from handoff.records.models import RecordsAudit
-from handoff.sms.sender import SmsSender
-from handoff.sms.standin import TwilioStandIn
 
 from .chat_helpers import assistant_turn
 from .test_records_support import (

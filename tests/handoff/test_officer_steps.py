@@ -25,18 +25,18 @@ from handoff.cases import flows
 from handoff.cases import service as cases_service
 from handoff.cases.enums import CaseStatus
 from handoff.cases.models import Case, CaseEvent
+from handoff.channels.sms.standin import TwilioStandIn
 from handoff.content import service_message
 from handoff.conversations import service as conversations_service
 from handoff.conversations import states
 from handoff.conversations.enums import Owner
 from handoff.conversations.events import QUEUE_TOPIC
 from handoff.conversations.models import Conversation, ConversationEvent, Message
+from handoff.conversations.phones import SmsOutbound
 from handoff.core.config import Settings
 from handoff.main import create_app
 from handoff.officers.models import Officer
 from handoff.realtime import conversation_topic
-from handoff.sms.models import SmsOutbound
-from handoff.sms.standin import TwilioStandIn
 
 from .chat_helpers import assistant_turn, hello
 from .conftest import CLOSED_PORT_URL

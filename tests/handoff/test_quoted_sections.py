@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from handoff.assistant.client import Reply
 from handoff.channels.replies import QUOTED, quoted
-from handoff.rasa_client import Reply
 
 
 def test_the_sections_move_onto_the_quote_before_them() -> None:

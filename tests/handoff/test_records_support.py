@@ -17,15 +17,15 @@ from sqlalchemy import func, select, text
 
 from handoff.cases import service as cases
 from handoff.cases.enums import CaseStatus, Goal
+from handoff.channels.sms import service as sms
 from handoff.conversations import service as conversations
 from handoff.conversations.enums import Channel, Direction
 from handoff.conversations.models import Conversation, Message
+from handoff.conversations.phones import SmsOutbound
 from handoff.core import crypto
 from handoff.core.config import Settings, get_settings
 from handoff.core.crypto import Vault
 from handoff.core.db import utcnow
-from handoff.sms import service as sms
-from handoff.sms.models import SmsOutbound
 
 from .db_helpers import run_db
 

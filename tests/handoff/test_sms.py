@@ -13,12 +13,12 @@ import time_machine
 from sqlalchemy import select, text
 from starlette.testclient import TestClient
 
+from handoff.channels.sms.standin import TwilioStandIn
 from handoff.content import service_messages
 from handoff.conversations.models import Message
+from handoff.conversations.phones import SmsContact, SmsOutbound
 from handoff.core.config import Settings
 from handoff.main import create_app
-from handoff.sms.models import SmsContact, SmsOutbound
-from handoff.sms.standin import TwilioStandIn
 from safety.gsm import fits_sms, split_sms
 from safety.responses import get_responses
 

@@ -11,8 +11,8 @@ from handoff.context import AppContext
 from handoff.conversations import service as conversations
 from handoff.conversations.enums import Channel, Direction
 from handoff.conversations.models import Conversation, Message
+from handoff.conversations.phones import SmsContact, SmsOutbound
 from handoff.core.crypto import Vault
-from handoff.sms.models import SmsContact, SmsOutbound
 from safety.gsm import split_sms
 
 logger = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from twilio.rest import Client
 TWILIO_API = "https://api.twilio.com"
 
 # The library logs request headers at INFO; keep it quiet so nothing about a send reaches the logs.
-_quiet = logging.getLogger("handoff.sms.twilio_http")
+_quiet = logging.getLogger("handoff.core.twilio.http")
 _quiet.setLevel(logging.WARNING)
 
 

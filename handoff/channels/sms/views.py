@@ -14,12 +14,12 @@ from twilio.twiml.messaging_response import MessagingResponse
 from handoff.api.deps import CtxDep
 from handoff.channels import checkin
 from handoff.channels import intake as flows
+from handoff.channels.sms import service
 from handoff.content import service_message
 from handoff.context import AppContext
 from handoff.conversations import service as conversations
 from handoff.conversations.enums import Direction
 from handoff.conversations.models import Conversation, Message
-from handoff.sms import service
 from safety.gsm import split_sms
 
 logger = logging.getLogger(__name__)

@@ -1,1 +1,0 @@
-"""SMS through Twilio: signed inbound webhooks, outbound messages, opt-out, delivery status."""
