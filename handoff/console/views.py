@@ -1,8 +1,9 @@
 """Console pages: sign in (password, then a code when two-step sign-in is set up), setting up two-step sign-in,
 sign out, and the console itself (the live queue, conversations, cases).
 
-The page arrives with the queue as it is now, as data that ``handoff/static/console.js`` draws and keeps live from
-``/api/console`` and ``/ws/console``, and does everything else (docs/console.md, docs/staff-access.md).
+The page arrives with the queue as it is now, as data that the console's script (ES modules in
+``handoff/static/console/``, entry ``main.js``) draws and keeps live from ``/api/console`` and ``/ws/console``, and
+does everything else (docs/console.md, docs/staff-access.md).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from handoff.api.deps import CtxDep, SessionDep, cookie_name
 from handoff.channels.checkin import LOW_PREFIX  # a weak sighting: low confidence, never urgent
 from handoff.console.api import queue as queue_rows
+from handoff.conversations.enums import CHANNEL_NAMES
 from handoff.core.db import utcnow
 from handoff.core.security import grouped, totp_uri, verify_password
 from handoff.officers import audit, csrf, throttle
@@ -32,7 +34,7 @@ router = APIRouter(prefix="/console", include_in_schema=False, route_class=Audit
 ISSUER = "Welfare console"
 
 
-# The words the console shows for flags, goals and channels: the page hands them to console.js (one vocabulary).
+# The words the console shows for flags, goals and channels: the page hands them to its script (one vocabulary).
 RISK_WORDS = {
     "immediate_danger": "immediate danger", "suicide_self_harm": "suicide or self-harm",
     "recent_sexual_assault": "recent sexual assault", "under_18": "under 18",
@@ -40,7 +42,7 @@ RISK_WORDS = {
 URGENT = ("immediate_danger", "suicide_self_harm", "recent_sexual_assault")
 CHECK_IN_WORDS = {FLAG.format(kind="suicide"): "asked about suicide", FLAG.format(kind="safety"): "asked if safe now"}
 GOAL_WORDS = {"talk": "Just talk", "disclosure": "Tell what happened", "formal_report": "Formal report"}
-CHANNEL_WORDS = {"webchat": "Web chat", "web": "Web chat", "sms": "SMS"}
+CHANNEL_WORDS = {**CHANNEL_NAMES, "web": CHANNEL_NAMES["webchat"]}  # "web" too, as the console always read it
 WORDS = {"risk": RISK_WORDS, "urgent": URGENT, "check_in": CHECK_IN_WORDS, "low": LOW_PREFIX, "goals": GOAL_WORDS,
          "channels": CHANNEL_WORDS}
 

@@ -10,6 +10,10 @@ class Channel(str, Enum):
     sms = "sms"
 
 
+# How each channel is named to people (the console's queue, the statistics): one name each.
+CHANNEL_NAMES = {Channel.webchat.value: "Web chat", Channel.sms.value: "SMS"}
+
+
 class Owner(str, Enum):
     """Who holds the conversation: the assistant, the queue, a welfare officer, or nobody."""
 

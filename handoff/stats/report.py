@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from handoff.cases.enums import CATEGORIES
+from handoff.conversations.enums import CHANNEL_NAMES
 
 SMALL = 5  # counts below this (but above 0) are shown as "<5"; medians need at least this many cases
 SMALL_WORDS = "<5"
@@ -24,7 +25,7 @@ LONGEST_RANGE_MONTHS = 60
 MONTH_PATTERN = re.compile(r"(\d{4})-(\d{2})")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
-CHANNEL_WORDS = {"webchat": "Web chat", "sms": "SMS"}
+CHANNEL_WORDS = CHANNEL_NAMES
 NOT_CLOSED = "not_closed"
 
 
