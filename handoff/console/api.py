@@ -6,11 +6,11 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi import APIRouter, HTTPException, Path, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from handoff.api.deps import CtxDep, SessionDep, cookie_name
+from handoff.api.deps import CtxDep, SessionDep
 from handoff.cases import flows, sharing
 from handoff.cases import service as cases
 from handoff.cases.enums import CATEGORIES, OUTCOMES
@@ -19,9 +19,9 @@ from handoff.conversations import service as conversations
 from handoff.conversations.enums import Direction, Owner
 from handoff.conversations.events import message_event
 from handoff.conversations.models import Conversation, Message
-from handoff.officers import audit
+from handoff.officers import audit, csrf
 from handoff.officers.audit import AuditedRoute
-from handoff.officers.deps import OfficerDep, csrf_token
+from handoff.officers.deps import OfficerDep
 from handoff.officers.models import Officer
 from handoff.officers.permissions import may_read, sees_all
 
@@ -76,11 +76,13 @@ def _queue_row(conversation: Conversation, case: Case | None) -> dict[str, Any]:
 
 
 @router.get("/me")
-async def me(request: Request, officer: OfficerDep, ctx: CtxDep) -> dict[str, Any]:
-    """Who is signed in, the lists the console needs, and the CSRF token for changes."""
+async def me(request: Request, response: Response, officer: OfficerDep) -> dict[str, Any]:
+    """Who is signed in, the lists the console needs, and the CSRF token for changes (the same scheme as the forms:
+    a browser without the token's cookie yet is given it here)."""
+    given = csrf.token(request)
+    csrf.remember(request, response)
     return {"id": officer.id, "name": officer.display_name, "role": officer.role.value, "on_duty": officer.on_duty,
-            "categories": CATEGORIES, "outcomes": OUTCOMES,
-            "csrf_token": csrf_token(ctx, request.cookies.get(cookie_name(request), ""))}
+            "categories": CATEGORIES, "outcomes": OUTCOMES, "csrf_token": given}
 
 
 @router.post("/duty")

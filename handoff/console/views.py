@@ -82,7 +82,7 @@ async def console_page(request: Request, db: SessionDep, officer: OptionalOffice
     if _must_enrol(request, officer):  # a full session from before two-step sign-in became required
         await officers.end_session(db_session=db, token=_token(request))
         return page(request, "console/login.html", {"error": None})
-    # The queue as it is now, drawn by console.js from this data as it draws every refresh (one renderer).
+    # The queue as it is now, drawn by static/console/queue.js from this data as it draws every refresh (one renderer).
     data = {"queue": await queue_rows(officer, db), "officer_id": officer.id, "now": utcnow().isoformat(),
             "words": WORDS}
     return page(request, "console/console.html", {
@@ -118,7 +118,7 @@ async def login(
     password: Annotated[str, Form(max_length=1024)], token: CsrfField = "",
 ) -> Response:
     """Check the credentials; then a full session, or a pending one that waits for the code."""
-    if not csrf.form_allowed(request, token):
+    if not csrf.allowed(request, token):
         return await refuse_forged(request, None, "console/login.html", {})
     subject = audit.subject_hash(ctx, email)
     throttled = await _throttled(request, db, subject, None, "console/login.html", {})
@@ -154,7 +154,7 @@ async def code_submit(
 ) -> Response:
     """A right code turns the pending sign-in into a full session with a new id."""
     pending = await officers.pending_sign_in(db_session=db, token=_token(request))
-    if not csrf.form_allowed(request, token):
+    if not csrf.allowed(request, token):
         return await refuse_forged(request, pending[1] if pending else None, "console/code.html", {})
     if pending is None or pending[1].totp_secret is None or pending[1].password_must_change:
         return page(request, "console/login.html", {"error": EXPIRED}, status_code=401)
@@ -210,7 +210,7 @@ async def two_step_page(request: Request, db: SessionDep) -> Response:
 async def two_step_submit(request: Request, db: SessionDep, code: CodeField, token: CsrfField = "") -> Response:
     """A code that matches the new key keeps it; a pending sign-in then becomes a full session."""
     enrolling = await _enrolling(request, db)
-    if not csrf.form_allowed(request, token):
+    if not csrf.allowed(request, token):
         return await refuse_forged(request, enrolling[1] if enrolling else None, "console/login.html", {})
     if enrolling is None:
         return page(request, "console/login.html", {"error": EXPIRED}, status_code=401)
@@ -256,7 +256,7 @@ async def password_submit(
     pending = await officers.pending_sign_in(db_session=db, token=_token(request))
     required = pending is not None and pending[1].password_must_change
     account = pending[1] if required and pending is not None else officer
-    if not csrf.form_allowed(request, token):
+    if not csrf.allowed(request, token):
         return await refuse_forged(request, account, "console/login.html", {})
     if account is None:
         return page(request, "console/login.html", {"error": EXPIRED}, status_code=401)
@@ -288,7 +288,7 @@ async def password_submit(
 @router.post("/logout")
 async def logout(request: Request, db: SessionDep, officer: OptionalOfficer, token: CsrfField = "") -> Response:
     """End the session on the server and forget the cookie."""
-    if not csrf.form_allowed(request, token):
+    if not csrf.allowed(request, token):
         return await refuse_forged(request, officer, "console/login.html", {})
     await officers.end_session(db_session=db, token=_token(request))
     response = RedirectResponse("/console", status_code=303)

@@ -88,7 +88,7 @@ async def create_officer(
     admin, refused = await _admin(request, db)
     if refused is not None or admin is None:
         return refused or Response(status_code=401)
-    if not csrf.form_allowed(request, token):
+    if not csrf.allowed(request, token):
         return await refuse_forged(request, admin, "console/refused.html", {"title": "Not changed"})
     form = {"email": email, "name": name, "role": role}
     generated = not password
@@ -113,7 +113,7 @@ async def _change(request: Request, db: SessionDep, officer_id: int, token: str,
     admin, refused = await _admin(request, db)
     if refused is not None or admin is None:
         return refused or Response(status_code=401)
-    if not csrf.form_allowed(request, token):
+    if not csrf.allowed(request, token):
         return await refuse_forged(request, admin, "console/refused.html", {"title": "Not changed"})
     account = await db.get(Officer, officer_id)
     if account is None:

@@ -25,7 +25,7 @@ def page(
 ) -> HTMLResponse:
     """A console page with this browser's form token; Referrer-Policy same-origin lets forms send their Origin."""
     response = templates.TemplateResponse(
-        request, name, {**(context or {}), "csrf": csrf.form_token(request)}, status_code=status_code,
+        request, name, {**(context or {}), "csrf": csrf.token(request)}, status_code=status_code,
         headers=headers,
     )
     csrf.remember(request, response)

@@ -41,6 +41,7 @@ class Console:
                                                         "csrf": form_token(client)}, follow_redirects=False)
         assert response.status_code == 303, response.text
         self.cookie = response.cookies["officer_session"]
+        self.csrf_cookie = client.cookies.get("console_csrf")  # a browser keeps its token's cookie as well
         self.me = self.get("/me").json()
         self.headers = {"X-CSRF-Token": self.me["csrf_token"]}
         self.socket = None  # the console's live socket, when a test holds one open (OnDuty)
@@ -48,6 +49,8 @@ class Console:
     def _use(self) -> None:
         self.client.cookies.clear()
         self.client.cookies.set("officer_session", self.cookie)
+        if self.csrf_cookie:
+            self.client.cookies.set("console_csrf", self.csrf_cookie)
 
     def get(self, path: str):
         self._use()

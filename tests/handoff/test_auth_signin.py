@@ -240,6 +240,26 @@ def test_a_forged_sign_out_is_refused_and_the_session_goes_on(client, settings, 
     assert not _signed_in(client)
 
 
+def test_the_console_api_takes_the_forms_token_scheme_bound_to_the_session(client, settings, sam):
+    """One CSRF scheme: the API's token, like a form's, fits only this browser's token cookie and this session;
+    a change from another site is refused even with the right token."""
+    login(client, sam)
+    token = client.get("/api/console/me").json()["csrf_token"]
+    header = {"X-CSRF-Token": token}
+    assert client.post("/api/console/duty", json={"on_duty": True}, headers=header).status_code == 200
+    evil = {**header, "Origin": "https://evil.example"}
+    assert client.post("/api/console/duty", json={"on_duty": False}, headers=evil).status_code == 403
+    cross = {**header, "Sec-Fetch-Site": "cross-site"}
+    assert client.post("/api/console/duty", json={"on_duty": False}, headers=cross).status_code == 403
+    assert client.post("/api/console/duty", json={"on_duty": False},
+                       headers={"X-CSRF-Token": form_token(client)}).status_code == 200  # a page's token fits too
+    client.post("/console/logout", data={"csrf": form_token(client)}, headers=SAME_ORIGIN)
+    login(client, sam)  # a new session: the token from before no longer fits
+    assert client.post("/api/console/duty", json={"on_duty": True}, headers=header).status_code == 403
+    fresh = {"X-CSRF-Token": client.get("/api/console/me").json()["csrf_token"]}
+    assert client.post("/api/console/duty", json={"on_duty": True}, headers=fresh).status_code == 200
+
+
 def test_refusals_from_the_console_api_and_socket_are_audited_without_personal_data(client, settings, sam):
     assert client.get("/api/console/queue").status_code == 401
     login(client, sam)
