@@ -387,7 +387,7 @@ def test_the_officer_sees_which_policy_sections_the_student_was_shown(
 def test_the_queue_the_page_arrives_with_is_drawn_as_every_refresh_with_low_confidence_never_urgent(
     browser: Browser, contexts: list[Browsing], console_system: ConsoleSystem
 ):
-    """One renderer: the console page carries the queue as data and console.js draws it at once, before any
+    """One renderer: the console page carries the queue as data and the console's script draws it at once, before any
     refresh, exactly as it draws a refresh; a weak sighting reads as low confidence and never as urgent."""
     alex = officer_console(browser, contexts, console_system, "Alex")
     go_on_duty(alex)
