@@ -8,13 +8,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from handoff.api.deps import CtxDep, SessionDep
-from handoff.cases import flows, sharing
+from handoff.cases import flows, queries, sharing
 from handoff.cases import service as cases
 from handoff.cases.enums import CATEGORIES, OUTCOMES
-from handoff.cases.models import CallbackRequest, Case, CaseEvent, CaseNote
+from handoff.cases.models import CallbackRequest, Case
 from handoff.conversations import service as conversations
 from handoff.conversations.enums import Direction, Owner
 from handoff.conversations.events import message_event
@@ -101,14 +100,8 @@ async def duty(request: Request, body: DutyIn, officer: OfficerDep, db: SessionD
 @router.get("/queue")
 async def queue(officer: OfficerDep, db: SessionDep) -> list[dict[str, Any]]:
     """Waiting conversations (highest risk first, then longest wait), and the ones this officer has."""
-    rows = (await db.execute(
-        select(Conversation, Case)
-        .outerjoin(Case, (Case.conversation_id == Conversation.id) & (Case.status == "open"))
-        .where(Conversation.owner.in_([Owner.waiting, Owner.human]))
-        .order_by(Conversation.risk_level.desc(), Conversation.owner_since)
-    )).all()
     return [
-        _queue_row(conversation, case) for conversation, case in rows
+        _queue_row(conversation, case) for conversation, case in await queries.queue(db)
         if conversation.owner == Owner.waiting or (case is not None and may_read(officer, case))
     ]
 
@@ -195,12 +188,8 @@ async def _readable_case(db: SessionDep, reference: str, officer: Officer) -> Ca
 @router.get("/cases")
 async def case_list(officer: OfficerDep, db: SessionDep, reference: str = "") -> list[dict[str, Any]]:
     """Cases this officer may see, newest first; a reference narrows it to that case."""
-    statement = select(Case).order_by(Case.created_at.desc()).limit(200)
-    if reference:
-        statement = statement.where(Case.reference == cases.normalise_reference(reference))
-    if not sees_all(officer):
-        statement = statement.where(Case.assigned_officer_id == officer.id)
-    return [_case_summary(case) for case in await db.scalars(statement)]
+    found = await queries.cases(db, reference=reference, assigned_to=None if sees_all(officer) else officer.id)
+    return [_case_summary(case) for case in found]
 
 
 def _case_summary(case: Case) -> dict[str, Any]:
@@ -218,9 +207,7 @@ async def case_page(reference: str, officer: OfficerDep, db: SessionDep, ctx: Ct
     case = await _readable_case(db, reference, officer)
     await cases.log_event(db_session=db, case_id=case.id, actor=f"officer:{officer.id}", kind="read")
     await db.commit()
-    events = await db.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id))
-    notes = await db.scalars(select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.id))
-    callbacks = await db.scalars(select(CallbackRequest).where(CallbackRequest.case_id == case.id))
+    events, notes, callbacks = await queries.record(db, case.id)
     return {
         **_case_summary(case),
         "events": [{"at": e.created_at.isoformat(), "actor": e.actor, "kind": e.kind, "detail": e.detail}
@@ -242,15 +229,11 @@ async def add_note(reference: str, body: NoteIn, officer: OfficerDep, db: Sessio
 @router.get("/callbacks")
 async def callbacks(officer: OfficerDep, db: SessionDep, ctx: CtxDep) -> list[dict[str, Any]]:
     """Open callback requests, oldest first."""
-    rows = (await db.execute(
-        select(CallbackRequest, Case).join(Case, Case.id == CallbackRequest.case_id)
-        .where(CallbackRequest.done.is_(False)).order_by(CallbackRequest.created_at)
-    )).all()
     return [
         {"id": cb.id, "reference": case.reference, "channel": cb.preferred_channel, "safe_time": cb.safe_time,
          "contact": ctx.vault.decrypt(cb.contact_encrypted), "requested_at": cb.created_at.isoformat(),
          "leave_message": cb.leave_message}
-        for cb, case in rows
+        for cb, case in await queries.open_callbacks(db)
     ]
 
 

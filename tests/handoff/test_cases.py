@@ -189,12 +189,12 @@ def test_two_officers_taking_at_once_one_wins(client, settings, in_hours, sam_on
         _request(client, settings)
         public_id = _sender(settings)
         consoles = [Console(client, "sam@example.ac.uk"), Console(client, "alex@example.ac.uk")]
-        tokens = [(c.cookie, c.headers) for c in consoles]
+        browsers = [({"officer_session": c.cookie, "console_csrf": c.csrf_cookie}, c.headers) for c in consoles]
 
         def take(index: int) -> int:
-            cookie, headers = tokens[index]
+            cookies, headers = browsers[index]
             return client.post(f"/api/console/conversations/{public_id}/take", headers=headers,
-                               cookies={"officer_session": cookie}).status_code
+                               cookies=cookies).status_code
 
         client.cookies.clear()
         with ThreadPoolExecutor(2) as pool:
