@@ -16,6 +16,15 @@ var EVENTS = {
 
 var openCase = null;  // the reference shown on the case page
 
+// A table cell with the case's reference as a link to its page.
+function caseCell(reference) {
+  var cell = el("td");
+  var link = el("a", "", reference);
+  link.href = "#case/" + encodeURIComponent(reference);
+  cell.appendChild(link);
+  return cell;
+}
+
 export function loadCases(reference) {
   reference = (reference || "").trim();
   setText(ui.casesStatus, "Loading…");
@@ -25,11 +34,7 @@ export function loadCases(reference) {
     cases.forEach(function (c) {
       var row = el("tr");
       row.setAttribute("data-reference", c.reference);
-      var cell = el("td");
-      var link = el("a", "", c.reference);
-      link.href = "#case/" + encodeURIComponent(c.reference);
-      cell.appendChild(link);
-      row.appendChild(cell);
+      row.appendChild(caseCell(c.reference));
       row.appendChild(el("td", "", words(c.status)));
       row.appendChild(el("td", "", GOALS[c.goal] || words(c.goal)));
       row.appendChild(el("td", "", CHANNELS[c.channel] || words(c.channel)));
@@ -143,11 +148,7 @@ export function loadCallbacks() {
     ui.callbacksBody.textContent = "";
     rows.forEach(function (cb) {
       var row = el("tr");
-      var cell = el("td");
-      var link = el("a", "", cb.reference);
-      link.href = "#case/" + encodeURIComponent(cb.reference);
-      cell.appendChild(link);
-      row.appendChild(cell);
+      row.appendChild(caseCell(cb.reference));
       row.appendChild(el("td", "", words(cb.channel)));
       row.appendChild(el("td", "", cb.safe_time || "Any time"));
       row.appendChild(el("td", "", cb.contact));
