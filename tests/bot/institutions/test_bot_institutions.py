@@ -233,7 +233,7 @@ def test_a_file_that_is_not_a_mapping_is_rejected() -> None:
 
 
 def test_invalid_fixture_files_fail_with_their_file_name() -> None:
-    folder = Path(__file__).resolve().parent / "fixtures" / "invalid"
+    folder = Path(__file__).resolve().parents[1] / "fixtures" / "invalid"
     for path in sorted(folder.glob("*.yml")):
         with pytest.raises(ProfileError) as caught:
             load_profile_file(path)

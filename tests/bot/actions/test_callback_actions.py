@@ -16,7 +16,7 @@ from actions.handoff import ActionSubmitCallback
 from actions.handoff_client import HandoffClient
 
 NOWHERE = HandoffClient(base_url="http://127.0.0.1:9", token="", timeout=1.0)  # nothing listens there
-RULES = Path(__file__).resolve().parents[2] / "data" / "rasa" / "rules"
+RULES = Path(__file__).resolve().parents[3] / "data" / "rasa" / "rules"
 
 
 def _tracker(text: str, intent: str = "request_callback", requested: str | None = "callback_channel",

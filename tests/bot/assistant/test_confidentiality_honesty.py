@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PROMISES = re.compile(r"\bkept private\b|\bin confidence\b|\bone exception\b|\bin control of what happens\b|"
                       r"\b(?:is|are|stays?) (?:completely |totally )?confidential\b", re.I)
 
