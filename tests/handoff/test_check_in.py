@@ -219,7 +219,7 @@ def test_officers_see_a_weak_sighting_as_low_confidence_in_the_queue_and_the_tra
     assert conversation.owner == Owner.waiting and conversation.risk_level == 1
     assert conversation.risk_flags == ["low:suicide_self_harm"]
     console = Console(client, "lead@example.ac.uk")
-    page = client.get("/console").text  # the queue the page arrives with (drawn by the console's script: see tests/browser)
+    page = client.get("/console").text  # the queue the page arrives with (drawn in the browser: tests/browser)
     data = json.loads(re.search(r'<script type="application/json" id="console-data">(.*?)</script>', page, re.S)[1])
     [row] = [r for r in data["queue"] if r["conversation"] == conversation.public_id]
     assert row["risk_flags"] == ["low:suicide_self_harm"] and row["owner"] == "waiting"
