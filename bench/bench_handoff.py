@@ -24,6 +24,10 @@ import httpx
 import websockets
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from chat_client import Student, open_chat, ws_url  # noqa: E402
+
 PASSWORD = "bench password 123"
 
 
@@ -39,7 +43,6 @@ def pct(values: list[float], p: float) -> float:
 
 
 async def run(base: str, n: int) -> tuple[list[float], list[float]]:
-    ws_base = base.replace("http", "ws")
     async with httpx.AsyncClient(base_url=base, timeout=20) as officer:
         page = (await officer.get("/console")).text
         token = re.search(r'name="csrf" value="([^"]+)"', page)
@@ -52,15 +55,13 @@ async def run(base: str, n: int) -> tuple[list[float], list[float]]:
         await officer.post("/api/console/duty", json={"on_duty": True}, headers=headers)
         cookie = f"officer_session={officer.cookies['officer_session']}"
         to_console, to_student = [], []
-        async with websockets.connect(f"{ws_base}/ws/console", additional_headers={"Cookie": cookie}) as console:
+        async with websockets.connect(f"{ws_url(base)}/ws/console", additional_headers={"Cookie": cookie}) as console:
             for _ in range(n):
-                async with websockets.connect(f"{ws_base}/ws/chat") as student:
-                    await student.send(json.dumps({"type": "hello"}))
-                    await student.recv()  # welcome
+                async with open_chat(base) as student:
                     sender = await _sender_id(student)
                     started = time.perf_counter()
                     # As a student asks (the assistant is down here, so the service opens the case itself).
-                    await student.send(json.dumps({"type": "message", "client_id": "p", "text": "talk to a person"}))
+                    await student.send_without_waiting("talk to a person")
                     while True:
                         event = json.loads(await console.recv())
                         if event.get("type") == "joined" and event.get("conversation") == sender:
@@ -69,24 +70,19 @@ async def run(base: str, n: int) -> tuple[list[float], list[float]]:
                     await officer.post(f"/api/console/conversations/{sender}/take", headers=headers)
                     for k in range(5):
                         sent = time.perf_counter()
-                        await officer.post(f"/api/console/conversations/{sender}/messages",
-                                           json={"text": f"message {k}"}, headers=headers)
-                        while True:
-                            event = json.loads(await student.recv())
-                            if event.get("type") == "message" and event.get("from") == "officer":
-                                to_student.append((time.perf_counter() - sent) * 1000)
-                                break
+                        r = await officer.post(f"/api/console/conversations/{sender}/messages",
+                                               json={"text": f"message {k}"}, headers=headers)
+                        seq = r.json()["seq"]
+                        await student.wait_for(lambda m, seq=seq: m["seq"] == seq)
+                        # the moment the student's socket had it, whenever this loop got to look
+                        to_student.append((student.arrived[seq] - sent) * 1000)
                     await officer.post(f"/api/console/conversations/{sender}/close",
                                        json={"outcome": "support_given", "category": "other"}, headers=headers)
         return to_console, to_student
 
 
-async def _sender_id(student: websockets.ClientConnection) -> str:
-    await student.send(json.dumps({"type": "message", "client_id": "b", "text": "hello"}))
-    while True:
-        event = json.loads(await student.recv())
-        if event.get("type") == "ack":
-            break
+async def _sender_id(student: Student) -> str:
+    await student.send("hello")  # once it is acknowledged, the conversation is in the database
     # The web chat never shows its public id; the service's database is the only place that has it.
     import sqlite3
 

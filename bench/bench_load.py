@@ -58,6 +58,9 @@ import websockets
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT)]
 
+import chat_client  # noqa: E402
+from chat_client import Event, is_ack, is_assistant_message  # noqa: E402
+
 from handoff.content import service_message  # noqa: E402
 from handoff.core.security import token_hash  # noqa: E402
 
@@ -156,87 +159,62 @@ class Turn:
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
 
-class Student:
-    """One web chat: the documented protocol, with every frame time-stamped as it arrives."""
+class Student(chat_client.Student):
+    """One web chat (tests/chat_client.py) that counts its socket's errors and times the turn under way."""
 
     def __init__(self, number: int, worker: str, tally: Tally) -> None:
+        super().__init__()
         self.number, self.worker, self.tally = number, worker, tally
-        self.ws: websockets.ClientConnection | None = None
-        self.token = ""
         self.public_id = ""
-        self.inbox = Inbox()
-        self.turn: Turn | None = None
-        self.seqs: set[int] = set()
-        self.reader: asyncio.Task[None] | None = None
+        self.timed: Turn | None = None
         self.next_client_id = 0
 
     async def open(self) -> None:
-        self.ws = await websockets.connect(self.worker.replace("http", "ws", 1) + "/ws/chat", max_queue=None,
-                                           ping_interval=None)
-        await self.ws.send(json.dumps({"type": "hello", "token": None, "after": 0}))
-        welcome = json.loads(await self.ws.recv())
-        assert welcome["type"] == "welcome", welcome
-        self.token = welcome["token"]
-        self.reader = asyncio.create_task(self._read())
+        await self.connect(self.worker)
 
-    async def _read(self) -> None:
-        assert self.ws is not None
-        with contextlib.suppress(websockets.ConnectionClosed):
-            async for raw in self.ws:
-                at = time.perf_counter()
-                frame = json.loads(raw)
-                kind = frame.get("type")
-                if kind == "message":
-                    self.seqs.add(frame["seq"])
-                    self.inbox.put(("seq", frame["seq"]), at, frame)
-                elif kind == "ack":
-                    self.inbox.put(("ack", frame["client_id"]), at, frame)
-                elif kind == "error":
-                    self.tally.errors[f"socket error {frame.get('code')}"] += 1
-                turn = self.turn
-                if turn is None or turn.done.is_set():
-                    continue
-                if kind == "ack" and frame["client_id"] == turn.client_id:
-                    turn.seq = frame["seq"]
-                if turn.seq is None:
-                    continue
-                if kind == "typing" and frame.get("on") is True and turn.typing_on is None:
-                    turn.typing_on = at
-                elif kind == "typing" and frame.get("on") is False and turn.typing_off is None:
-                    turn.typing_off = at
-                elif kind == "message" and frame.get("from") == "assistant" and frame["seq"] > turn.seq:
-                    turn.reply = (at, frame)
-                    turn.done.set()
+    def received(self, event: Event, at: float) -> None:
+        """Every frame as it arrives: an error is counted; the timed turn takes its ack, typing and reply."""
+        kind = event.get("type")
+        if kind == "error":
+            self.tally.errors[f"socket error {event.get('code')}"] += 1
+        turn = self.timed
+        if turn is None or turn.done.is_set():
+            return
+        if is_ack(event, turn.client_id):
+            turn.seq = event["seq"]
+        if turn.seq is None:
+            return
+        if kind == "typing" and event.get("on") is True and turn.typing_on is None:
+            turn.typing_on = at
+        elif kind == "typing" and event.get("on") is False and turn.typing_off is None:
+            turn.typing_off = at
+        elif is_assistant_message(event) and event["seq"] > turn.seq:
+            turn.reply = (at, event)
+            turn.done.set()
 
-    async def send(self, text: str, turn: Turn | None = None, payload: str | None = None) -> tuple[str, float]:
+    async def send_timed(self, text: str, turn: Turn | None = None, payload: str | None = None) -> tuple[str, float]:
         """Send a message; with ``turn``, the reader times that turn's typing and reply from its ack on."""
-        assert self.ws is not None
         self.next_client_id += 1
         client_id = f"c{self.next_client_id}"
         if turn is not None:  # before sending, so the reader knows the ack when it comes
             turn.client_id = client_id
-            self.turn = turn
+            self.timed = turn
         started = time.perf_counter()
-        frame = {"type": "message", "client_id": client_id, "text": text}
-        if payload:
-            frame["payload"] = payload
-        await self.ws.send(json.dumps(frame))
+        await self.send_without_waiting(text, payload=payload, client_id=client_id)
         return client_id, started
 
     async def ask_for_person(self) -> None:
         """Ask for a person as a student does: say so, share the chat, just talk (each answer waits its reply)."""
         for text, payload in (("talk to a person", None), ("Yes, share it", "/affirm"), ("Just talk", "/goal_talk")):
             turn = Turn()
-            await self.send(text, turn, payload)
+            await self.send_timed(text, turn, payload)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(turn.done.wait(), WAIT)
 
-    async def ack(self, client_id: str) -> dict[str, Any] | None:
-        got = await self.inbox.wait(("ack", client_id))
-        if got is None:
-            return None
-        ack = got[1]
-        if ack.get("duplicate"):
+    async def counted_ack(self, client_id: str) -> Event | None:
+        """The ack, with a first send answered as a duplicate counted (the service stored it twice)."""
+        ack = await self.ack(client_id, WAIT)
+        if ack is not None and ack.get("duplicate"):
             self.tally.duplicated["a first send answered as a duplicate"] += 1
         return ack
 
@@ -244,9 +222,9 @@ class Student:
         """Send one message and time the assistant's reply; typing on/off bracket the service's call to Rasa."""
         tally = self.tally
         turn = Turn()
-        client_id, turn.started = await self.send(text, turn)
+        client_id, turn.started = await self.send_timed(text, turn)
         tally.sent["student -> assistant"] += 1
-        if await self.ack(client_id) is None:
+        if await self.counted_ack(client_id) is None:
             tally.errors["no ack"] += 1
             return
         with contextlib.suppress(asyncio.TimeoutError):
@@ -267,14 +245,6 @@ class Student:
             tally.add("  of which: Rasa answered -> reply shown", (turn.reply[0] - turn.typing_off) * 1000)
         else:
             tally.errors["typing events missing"] += 1
-
-    async def close(self) -> None:
-        if self.ws is not None:
-            await self.ws.close()
-        if self.reader is not None:
-            self.reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.reader
 
 
 class Officer:
@@ -449,17 +419,16 @@ async def relay_phase(target: Target, tally: Tally, students: list[Student], off
                 tally.errors[f"officer message refused ({r.status_code})"] += 1
                 continue
             seq = r.json()["seq"]
-            got = await student.inbox.wait(("seq", seq))
-            if got is None:
+            if await student.first(lambda m, seq=seq: m["seq"] == seq, WAIT) is None:
                 tally.lost["officer -> student"] += 1
             else:
-                tally.add("relay officer -> student", (got[0] - started) * 1000)
+                tally.add("relay officer -> student", (student.arrived[seq] - started) * 1000)
             if await officer.inbox.wait((student.public_id, seq)) is None:
                 tally.lost["officer's own message on the console"] += 1
             await think(pause)
             tally.sent["student -> officer"] += 1
-            client_id, started = await student.send("Thank you, that helps.")
-            ack = await student.ack(client_id)
+            client_id, started = await student.send_timed("Thank you, that helps.")
+            ack = await student.counted_ack(client_id)
             if ack is None:
                 tally.errors["no ack"] += 1
                 continue
@@ -498,11 +467,11 @@ async def check_delivery(database_url: str, tally: Tally, students: list[Student
         await db.close()
     last = {row["public_id"]: row["last_seq"] for row in rows}
     for student in students:
-        missing = set(range(1, last.get(student.public_id, 0) + 1)) - student.seqs
+        missing = set(range(1, last.get(student.public_id, 0) + 1)) - set(student.messages)
         if missing:
             tally.lost["stored but never shown to the student"] += len(missing)
-        if student.inbox.duplicates:
-            tally.duplicated["same seq twice on a student's socket"] += student.inbox.duplicates
+        if student.duplicates_on_a_socket:
+            tally.duplicated["same seq twice on a student's socket"] += len(student.duplicates_on_a_socket)
 
 
 async def warm_up(target: Target) -> None:
@@ -516,7 +485,7 @@ async def warm_up(target: Target) -> None:
         await assistant_phase(target, tally, students, questions(0, 2), 0)
     finally:
         for student in students:
-            await student.close()
+            await student.disconnect()
     if tally.errors or tally.lost:
         raise RuntimeError(f"the cluster does not answer properly: {dict(tally.errors)} {dict(tally.lost)}")
 
@@ -573,7 +542,7 @@ async def run_round(target: Target, n: int, messages: int, passes: int, rounds: 
     finally:
         for student in students:
             with contextlib.suppress(Exception):
-                await student.close()
+                await student.disconnect()
         for officer in officers:
             with contextlib.suppress(Exception):
                 await officer.close()

@@ -1,30 +1,18 @@
-"""A small web chat client for tests, speaking the documented protocol."""
+"""The web chat protocol over Starlette's in-process TestClient socket, with the frames and the reading of
+events that every other client in the tests uses (tests/chat_client.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from chat_client import hello_frame, is_assistant_message, receive_until, welcomed
+
+__all__ = ["assistant_turn", "hello", "is_assistant_message", "receive_until"]
+
 
 def hello(ws, token: str | None = None, after: int = 0) -> dict[str, Any]:
-    ws.send_json({"type": "hello", "token": token, "after": after})
-    welcome = ws.receive_json()
-    assert welcome["type"] == "welcome"
-    return welcome
-
-
-def receive_until(ws, predicate, limit: int = 20) -> list[dict[str, Any]]:
-    """Read events until one matches; returns everything read."""
-    seen = []
-    for _ in range(limit):
-        event = ws.receive_json()
-        seen.append(event)
-        if predicate(event):
-            return seen
-    raise AssertionError(f"no matching event in {seen}")
-
-
-def is_assistant_message(event: dict[str, Any]) -> bool:
-    return event.get("type") == "message" and event.get("from") == "assistant"
+    ws.send_json(hello_frame(token, after))
+    return welcomed(ws.receive_json())
 
 
 def assistant_turn(client, public_id: str, who: str = "web:test"):

@@ -1,5 +1,6 @@
-"""Clients for the cluster tests: a student on the web chat socket and an officer on the console, each able to
-move to another worker when theirs goes away, as the browser pages do."""
+"""Clients for the cluster tests: a student on the web chat socket (the shared ``chat_client.Student``, taken from
+here with the officer) and an officer on the console, each able to move to another worker when theirs goes away, as
+the browser pages do."""
 
 from __future__ import annotations
 
@@ -7,155 +8,16 @@ import asyncio
 import contextlib
 import json
 import re
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 import websockets
+from chat_client import Event, ws_url
+from chat_client import Student as Student
 
 PASSWORD = "a long enough password for tests"
-Event = dict[str, Any]
-
-
-def ws_url(url: str) -> str:
-    return url.replace("http://", "ws://", 1)
-
-
-class Student:
-    """The web chat page's bookkeeping: acks by client id, messages by seq, resume with the token.
-
-    ``deliveries`` counts how often each seq arrived on any one socket: the service must never send a seq twice
-    on the same socket. ``messages`` is what the page shows (one entry per seq).
-    """
-
-    def __init__(self) -> None:
-        self.token: str | None = None
-        self.url = ""
-        self.messages: dict[int, Event] = {}
-        self.acked: dict[str, int] = {}
-        self.errors: list[Event] = []
-        self.duplicates_on_a_socket: list[int] = []
-        self.welcomes: list[Event] = []
-        self._ws: Any = None
-        self._reader: asyncio.Task[None] | None = None
-        self._acks: dict[str, asyncio.Future[int]] = {}
-        self._changed = asyncio.Event()
-
-    @property
-    def contiguous(self) -> int:
-        seq = 0
-        while seq + 1 in self.messages:
-            seq += 1
-        return seq
-
-    async def connect(self, url: str) -> Event:
-        await self.disconnect()
-        self.url = url
-        self._ws = await websockets.connect(ws_url(url) + "/ws/chat", open_timeout=10, ping_interval=None)
-        await self._ws.send(json.dumps({"type": "hello", "token": self.token, "after": self.contiguous}))
-        welcome = json.loads(await asyncio.wait_for(self._ws.recv(), 10))
-        assert welcome["type"] == "welcome", welcome
-        self.token = welcome["token"]
-        self.welcomes.append(welcome)
-        self._reader = asyncio.create_task(self._read(self._ws))
-        return welcome
-
-    async def _read(self, ws: Any) -> None:
-        seen_here: set[int] = set()
-        with contextlib.suppress(websockets.ConnectionClosed):
-            async for raw in ws:
-                event = json.loads(raw)
-                if event.get("type") == "message":
-                    if event["seq"] in seen_here:
-                        self.duplicates_on_a_socket.append(event["seq"])
-                    seen_here.add(event["seq"])
-                    self.messages.setdefault(event["seq"], event)
-                elif event.get("type") == "ack":
-                    self.acked[event["client_id"]] = event["seq"]
-                    future = self._acks.pop(event["client_id"], None)
-                    if future is not None and not future.done():
-                        future.set_result(event["seq"])
-                elif event.get("type") == "error":
-                    self.errors.append(event)
-                self._changed.set()
-
-    @property
-    def connected(self) -> bool:
-        return self._ws is not None and self._reader is not None and not self._reader.done()
-
-    async def disconnect(self) -> None:
-        if self._ws is not None:
-            with contextlib.suppress(Exception):
-                await self._ws.close()
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._reader
-        self._ws = self._reader = None
-
-    async def send(self, text: str, *, payload: str | None = None, client_id: str | None = None,
-                   urls: list[str] | None = None, limit: float = 60) -> int:
-        """Send until acknowledged, as the page does: on a dropped socket, reconnect (to the next of ``urls``)
-        with the token and send again with the same client id. Returns the stored seq."""
-        client_id = client_id or uuid.uuid4().hex
-        frame: Event = {"type": "message", "client_id": client_id, "text": text}
-        if payload:
-            frame["payload"] = payload
-        urls = urls or [self.url]
-        deadline = asyncio.get_running_loop().time() + limit
-        attempt = 0
-        while True:
-            try:
-                if not self.connected:
-                    await self.connect(urls[attempt % len(urls)])
-                future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-                self._acks[client_id] = future
-                await self._ws.send(json.dumps(frame))
-                return await asyncio.wait_for(asyncio.shield(future), 8)
-            except (OSError, TimeoutError, websockets.WebSocketException, asyncio.TimeoutError):
-                attempt += 1
-                await self.disconnect()
-                if asyncio.get_running_loop().time() > deadline:
-                    raise
-                await asyncio.sleep(0.5)
-
-    async def send_without_waiting(self, text: str) -> str:
-        """Put a message on the wire and return its client id, without waiting for the ack."""
-        client_id = uuid.uuid4().hex
-        await self._ws.send(json.dumps({"type": "message", "client_id": client_id, "text": text}))
-        return client_id
-
-    async def wait_for(self, predicate: Callable[[Event], bool], limit: float = 60) -> Event:
-        """The first message (in seq order) that matches, waiting for it to arrive."""
-        deadline = asyncio.get_running_loop().time() + limit
-        while True:
-            for seq in sorted(self.messages):
-                if predicate(self.messages[seq]):
-                    return self.messages[seq]
-            remaining = deadline - asyncio.get_running_loop().time()
-            if remaining <= 0:
-                raise AssertionError(f"no matching message; have {[m.get('text', '')[:60] for m in self.texts()]}")
-            self._changed.clear()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), min(remaining, 1))
-
-    async def turn(self, text: str, payload: str | None = None, quiet: float = 1.5, limit: float = 60) -> list[Event]:
-        """Send and collect the replies that follow it (until none arrives for ``quiet`` seconds)."""
-        seq = await self.send(text, payload=payload)
-        await self.wait_for(lambda m: m["seq"] > seq and m["from"] != "user", limit)
-        while True:
-            count = len(self.messages)
-            await asyncio.sleep(quiet)
-            if len(self.messages) == count:
-                return [m for s, m in sorted(self.messages.items()) if s > seq]
-
-    def texts(self) -> list[Event]:
-        return [self.messages[seq] for seq in sorted(self.messages)]
-
-    def count(self, text: str) -> int:
-        return sum(1 for m in self.messages.values() if m["text"] == text)
 
 
 class Officer:

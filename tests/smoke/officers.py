@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 import websockets
+from chat_client import ws_url
 
 
 async def signed_in(url: str, email: str, password: str) -> httpx.AsyncClient:
@@ -30,7 +31,7 @@ async def on_duty(url: str, email: str, password: str) -> AsyncIterator[httpx.As
     officer = await signed_in(url, email, password)
     cookie = "; ".join(f"{name}={value}" for name, value in officer.cookies.items())
     try:
-        async with websockets.connect(url.replace("http", "ws") + "/ws/console", origin=url,
+        async with websockets.connect(ws_url(url) + "/ws/console", origin=url,
                                       additional_headers={"Cookie": cookie}) as console:
             first = await console.recv()
             assert '"duty"' in first, first  # the socket is registered before duty is switched on

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import json
 
-import websockets
+from chat_client import open_chat
 
-from .test_smoke import _turn
+from .test_smoke import QUIET
 
 
 def _texts(replies: list[dict]) -> str:
@@ -15,10 +14,8 @@ def _texts(replies: list[dict]) -> str:
 
 
 async def _chat(system, turns: list[tuple[str, str | None]]) -> list[list[dict]]:
-    async with websockets.connect(system.handoff_url.replace("http", "ws") + "/ws/chat") as ws:
-        await ws.send(json.dumps({"type": "hello"}))
-        await ws.recv()
-        return [await _turn(ws, text, f"cb{i}", payload=payload) for i, (text, payload) in enumerate(turns)]
+    async with open_chat(system.handoff_url) as student:
+        return [await student.turn(text, payload, quiet=QUIET) for text, payload in turns]
 
 
 def test_one_sentence_a_question_in_the_middle_and_the_voicemail_question(system):

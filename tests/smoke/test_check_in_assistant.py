@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from chat_client import is_assistant_message, message_frame, receive_until
 from processes import CHANNEL_TOKEN
 from starlette.testclient import TestClient
 
@@ -20,6 +21,7 @@ from handoff.main import create_app
 from safety.check_in import get_check_in
 from safety.gsm import fits_sms
 from safety.verdict import Verdict, get_safety_check
+from tests.handoff.chat_helpers import hello
 
 DISTRESS = "i dont know how much longer i can do this"
 NONSENSE = "blorp wibble"  # words no intent knows
@@ -60,14 +62,10 @@ def service(rasa_url: str, tmp_path) -> Iterator[tuple[TestClient, Settings, Giv
 
 
 def _turn(ws, text: str, client_id: str, until: str | None = None) -> list[dict]:
-    ws.send_json({"type": "message", "client_id": client_id, "text": text})
-    seen: list[dict] = []
-    while True:
-        event = ws.receive_json()
-        if event.get("type") == "message" and event.get("from") == "assistant":
-            seen.append(event)
-            if until is None or until in event["text"]:
-                return seen
+    """The assistant's replies to one message, up to the first that says ``until`` (or just the first)."""
+    ws.send_json(message_frame(text, client_id=client_id))
+    events = receive_until(ws, lambda e: is_assistant_message(e) and (until is None or until in e["text"]), limit=100)
+    return [e for e in events if is_assistant_message(e)]
 
 
 def _flags(settings: Settings) -> list[str]:
@@ -103,15 +101,10 @@ def _sms(client: TestClient, settings: Settings, body: str) -> list[str]:
     return [m.text or "" for m in ET.fromstring(response.text).iter("Message")]
 
 
-def _hello(ws) -> None:
-    ws.send_json({"type": "hello"})
-    assert ws.receive_json()["type"] == "welcome"
-
-
 def test_the_assistant_asks_the_check_in_the_service_asked_for_and_a_yes_gets_help(service):
     client, settings, given = service
     with client.websocket_connect("/ws/chat") as ws:
-        _hello(ws)
+        hello(ws)
         [question] = _turn(ws, DISTRESS, "c1")
         assert question["text"] == get_check_in().question("suicide", "web")
         assert [b["payload"] for b in question["buttons"]] == ["/affirm", "/deny", "/check_in_skip"]
@@ -126,7 +119,7 @@ def test_the_assistant_asks_the_check_in_the_service_asked_for_and_a_yes_gets_he
 def test_a_no_to_the_assistants_check_in_is_thanked(service):
     client, settings, _ = service
     with client.websocket_connect("/ws/chat") as ws:
-        _hello(ws)
+        hello(ws)
         _turn(ws, DISTRESS, "n1")
         [reply] = _turn(ws, "no", "n2")
     assert reply["text"] == get_check_in().answered_no["web"]
@@ -146,7 +139,7 @@ def test_sms_check_in_through_the_assistant(service):
 def test_not_understood_always_carries_help(service):
     client, _, _ = service
     with client.websocket_connect("/ws/chat") as ws:
-        _hello(ws)
+        hello(ws)
         not_understood, _menu = _turn(ws, NONSENSE, "u1", until="like to know about")
     assert "not sure I understood" in not_understood["text"]
     assert "116 123" in not_understood["text"] and "999" in not_understood["text"]
@@ -156,7 +149,7 @@ def test_not_understood_with_a_weak_sign_gets_a_check_in_instead(service):
     client, settings, given = service
     given.given[NONSENSE] = Verdict(layer="model", score=0.3, low_confidence=frozenset({"recent_sexual_assault"}))
     with client.websocket_connect("/ws/chat") as ws:
-        _hello(ws)
+        hello(ws)
         [question] = _turn(ws, NONSENSE, "u2")
     assert question["text"] == get_check_in().question("safety", "web")
     assert set(_flags(settings)) == {"check_in:safety", "low:recent_sexual_assault"}
@@ -165,7 +158,7 @@ def test_not_understood_with_a_weak_sign_gets_a_check_in_instead(service):
 def test_the_assistant_uses_the_services_verdict_and_does_not_check_the_text_again(service):
     client, _, given = service
     with client.websocket_connect("/ws/chat") as ws:
-        _hello(ws)
+        hello(ws)
         replies = _turn(ws, CRISIS, "v1")
     # Rasa's own rules would flag these words; the service's (given) verdict said nothing, and that is what counts.
     assert not any("116 123" in r["text"] and "A&E" in r["text"] for r in replies)
@@ -177,7 +170,7 @@ def test_the_assistant_uses_the_services_verdict_and_does_not_check_the_text_aga
 def test_a_question_about_the_policy_is_answered_with_its_section_and_the_console_sees_what_was_quoted(service):
     client, settings, _ = service
     with client.websocket_connect("/ws/chat") as ws:
-        _hello(ws)
+        hello(ws)
         replies = _turn(ws, "what does the policy say about appealing the outcome", "p1", until="Read the full policy")
     quotes = [r for r in replies if r["text"].startswith("From Example College's policy, section ")]
     assert quotes and "9.1" in quotes[0]["text"] and quotes[0]["quoted"][0].startswith("9.1")
@@ -195,7 +188,7 @@ def test_a_policy_question_by_sms_gives_the_section_within_one_text(service):
 def test_a_policy_question_the_policy_cannot_answer_gets_an_honest_no_and_a_person(service):
     client, _, _ = service
     with client.websocket_connect("/ws/chat") as ws:
-        _hello(ws)
+        hello(ws)
         replies = _turn(ws, "what does the policy say about parking permits for the staff car park", "p2",
                         until="couldn't find")
     assert "I couldn't find that in Example College's policy" in replies[-1]["text"]

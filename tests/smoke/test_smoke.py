@@ -3,35 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-import json
 
 import httpx
-import websockets
+from chat_client import is_assistant_message, open_chat
 
 from safety.gsm import fits_sms
 
 from .conftest import OFFICER_EMAIL, OFFICER_PASSWORD
 from .officers import on_duty
 
-
-async def _exchange(url: str, text: str) -> list[dict]:
-    events = []
-    async with websockets.connect(url.replace("http", "ws") + "/ws/chat") as ws:
-        await ws.send(json.dumps({"type": "hello"}))
-        events.append(json.loads(await ws.recv()))
-        await ws.send(json.dumps({"type": "message", "client_id": "smoke-1", "text": text}))
-        while True:
-            event = json.loads(await asyncio.wait_for(ws.recv(), 60))
-            events.append(event)
-            if event.get("type") == "message" and event.get("from") == "assistant":
-                return events
+# The assistant's messages in one turn can come seconds apart (it waits on the action server): a turn is over
+# once none has come for this long.
+QUIET = 3.0
 
 
 def test_a_greeting_on_the_web_chat_gets_the_assistants_reply(system):
-    events = asyncio.run(_exchange(system.handoff_url, "hello"))
-    assert events[0]["type"] == "welcome"
-    assert any(e["type"] == "ack" and e["client_id"] == "smoke-1" for e in events)
-    reply = events[-1]["text"]
+    async def run() -> dict:
+        async with open_chat(system.handoff_url) as student:  # it checks the welcome
+            seq = await student.send("hello")  # returns once the message is acknowledged
+            return await student.wait_for(lambda m: is_assistant_message(m) and m["seq"] > seq)
+
+    reply = asyncio.run(run())["text"]
     assert "automated assistant" in reply and "not a person" in reply
     assert "999" in reply
 
@@ -82,34 +74,15 @@ def test_an_sms_conversation_reaches_the_assistant_and_stops_on_stop(system):
     assert _text(system, "hello again", "SM" + "8" * 32) == []
 
 
-async def _turn(ws, text: str, client_id: str, payload: str | None = None, wait: float = 60) -> list[dict]:
-    """Send one message; return the assistant's replies (until none arrives for a moment)."""
-    frame = {"type": "message", "client_id": client_id, "text": text}
-    if payload:
-        frame["payload"] = payload
-    await ws.send(json.dumps(frame))
-    replies, deadline = [], asyncio.get_running_loop().time() + wait
-    while True:
-        timeout = 3.0 if replies else max(0.1, deadline - asyncio.get_running_loop().time())
-        try:
-            event = json.loads(await asyncio.wait_for(ws.recv(), timeout))
-        except TimeoutError:
-            return replies
-        if event.get("type") == "message" and event.get("from") in ("assistant", "system"):
-            replies.append(event)
-
-
 def test_a_crisis_at_the_end_of_a_message_longer_than_the_assistant_reads_gets_the_crisis_answer(system):
     """The assistant reads only the start; the verdict on the whole message, sent with it, decides its answer."""
     story = "I wanted to ask how the informal route works for students in halls, and who I would speak to first. " * 25
     assert len(story) > 2000
 
     async def run():
-        async with websockets.connect(system.handoff_url.replace("http", "ws") + "/ws/chat") as ws:
-            await ws.send(json.dumps({"type": "hello"}))
-            json.loads(await ws.recv())
-            crisis = await _turn(ws, story + "I have taken all of my tablets tonight.", "long-crisis")
-            plain = await _turn(ws, story, "long-plain")
+        async with open_chat(system.handoff_url) as student:
+            crisis = await student.turn(story + "I have taken all of my tablets tonight.", quiet=QUIET)
+            plain = await student.turn(story, quiet=QUIET)
             return crisis, plain
 
     crisis, plain = asyncio.run(run())
@@ -126,12 +99,10 @@ def test_asking_for_a_person_goes_through_the_action_server_and_creates_one_case
 
     async def run():
         async with on_duty(system.handoff_url, OFFICER_EMAIL, OFFICER_PASSWORD), \
-                websockets.connect(system.handoff_url.replace("http", "ws") + "/ws/chat") as ws:
-            await ws.send(json.dumps({"type": "hello"}))
-            await ws.recv()
-            intro = await _turn(ws, "can I talk to a real person", "h1")
-            goal = await _turn(ws, "Yes, share it", "h2", payload="/affirm")
-            done = await _turn(ws, "Just talk", "h3", payload="/goal_talk")
+                open_chat(system.handoff_url) as student:
+            intro = await student.turn("can I talk to a real person", quiet=QUIET)
+            goal = await student.turn("Yes, share it", "/affirm", quiet=QUIET)
+            done = await student.turn("Just talk", "/goal_talk", quiet=QUIET)
             return intro, goal, done
 
     intro, goal, done = asyncio.run(run())
@@ -145,10 +116,8 @@ def test_asking_for_a_person_goes_through_the_action_server_and_creates_one_case
     reference = found.group(1)
 
     async def come_back(typed: str) -> str:
-        async with websockets.connect(system.handoff_url.replace("http", "ws") + "/ws/chat") as ws:
-            await ws.send(json.dumps({"type": "hello"}))
-            await ws.recv()
-            return " ".join(e["text"] for e in await _turn(ws, f"my reference is {typed}", "b1"))
+        async with open_chat(system.handoff_url) as student:
+            return " ".join(e["text"] for e in await student.turn(f"my reference is {typed}", quiet=QUIET))
 
     # Quoting only the part officers see links nothing; the whole reference, typed loosely, does.
     assert "only two" in asyncio.run(come_back(reference[:7]))
@@ -157,12 +126,10 @@ def test_asking_for_a_person_goes_through_the_action_server_and_creates_one_case
 
 def test_delete_my_chat_goes_through_the_action_server_during_its_turn(system):
     async def run():
-        async with websockets.connect(system.handoff_url.replace("http", "ws") + "/ws/chat") as ws:
-            await ws.send(json.dumps({"type": "hello"}))
-            await ws.recv()
-            await _turn(ws, "hello", "e1")
-            asked = await _turn(ws, "please delete this chat", "e2", payload="/delete_conversation")
-            done = await _turn(ws, "Yes", "e3", payload="/affirm")
+        async with open_chat(system.handoff_url) as student:
+            await student.turn("hello", quiet=QUIET)
+            asked = await student.turn("please delete this chat", "/delete_conversation", quiet=QUIET)
+            done = await student.turn("Yes", "/affirm", quiet=QUIET)
             return asked, done
 
     asked, done = asyncio.run(run())
@@ -193,15 +160,13 @@ def test_the_assistant_sends_nothing_while_an_officer_has_the_conversation(syste
         return public_id
 
     async def run():
-        async with websockets.connect(system.handoff_url.replace("http", "ws") + "/ws/chat") as ws:
-            await ws.send(json.dumps({"type": "hello"}))
-            await ws.recv()
-            before = await _turn(ws, "hello", "s1")
+        async with open_chat(system.handoff_url) as student:
+            before = await student.turn("hello", quiet=QUIET)
             public_id = await newest_public_id()
             await move(public_id, [Owner.waiting, Owner.human])
-            during = await _turn(ws, "what is consent", "s2", wait=6)
+            during = await student.turn("what is consent", quiet=QUIET, limit=6, expect_reply=False)
             await move(public_id, [Owner.bot])
-            after = await _turn(ws, "what is consent", "s3")
+            after = await student.turn("what is consent", quiet=QUIET)
             return before, during, after
 
     before, during, after = asyncio.run(run())

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from chat_client import is_ack, message_frame
 from starlette.testclient import TestClient
 
 from handoff.conversations.enums import Direction, Owner
@@ -85,21 +86,21 @@ def test_an_answer_still_on_its_way_when_an_officer_takes_over_is_never_shown(sy
     with TestClient(create_app(settings)) as client, client.websocket_connect("/ws/chat") as ws:
         hello(ws)
         # While the assistant has the conversation, its answer is shown.
-        ws.send_json({"type": "message", "client_id": "a", "text": "hello"})
+        ws.send_json(message_frame("hello", client_id="a"))
         receive_until(ws, is_assistant_message)
 
         held.hold()
-        ws.send_json({"type": "message", "client_id": "b", "text": "what does consent mean"})
+        ws.send_json(message_frame("what does consent mean", client_id="b"))
         assert held.answer_waiting.wait(30), "Rasa did not answer"
         move_to(settings, [Owner.waiting, Owner.human], actor="officer:1")  # an officer takes over meanwhile
         held.release()
         # The officer hands back; the next message is answered once the held turn is over (turns keep their order).
         move_to(settings, [Owner.bot], actor="officer:1")
-        ws.send_json({"type": "message", "client_id": "c", "text": "is this confidential"})
+        ws.send_json(message_frame("is this confidential", client_id="c"))
         acks: dict[str, int] = {}
 
         def answer_to_c(event: dict) -> bool:
-            if event["type"] == "ack":
+            if is_ack(event):
                 acks[event["client_id"]] = event["seq"]
             return is_assistant_message(event) and "c" in acks and event["seq"] > acks["c"]
 
