@@ -1,0 +1,252 @@
+"""The check-in, answered by the service itself: the assistant is down (these fixtures) or an officer is awaited.
+
+The safety check's statistical layer decides when to ask; here the verdicts are given, so that these tests
+depend on the check-in, not on what today's rules happen to catch.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from handoff.conversations.enums import Owner
+from safety.check_in import get_check_in
+from safety.gsm import fits_sms
+from safety.verdict import Verdict, get_safety_check
+
+from ..chat_helpers import hello, is_assistant_message, receive_until
+from ..db_helpers import conversation_row, messages, move_to
+from ..sms_helpers import post_sms, twiml_messages
+
+DISTRESS = "i dont know how much longer i can do this"  # ambiguous: ask, don't guess
+UNSAFE_MAYBE = "he has my keys and wont give them back"
+LOOKALIKE = "this deadline is going to be the death of me"
+YOUNG_UNSURE = "im 15 and i dont know if i can go home tonight"
+
+
+class GivenVerdicts:
+    """The real safety check, except for the messages a test gives a verdict for."""
+
+    def __init__(self, given: dict[str, Verdict]) -> None:
+        self.real = get_safety_check()
+        self.given = given
+        self.labels = self.real.labels
+        self.calls: list[str] = []
+
+    def severity(self, label: str) -> int:
+        return self.real.severity(label)
+
+    def assess(self, text: str) -> Verdict:
+        self.calls.append(text)
+        return self.given.get(text) or self.real.assess(text)
+
+
+GIVEN = {
+    DISTRESS: Verdict(layer="model", score=0.55, check_in="suicide"),
+    UNSAFE_MAYBE: Verdict(layer="model", score=0.5, check_in="safety"),
+    LOOKALIKE: Verdict(layer="model", score=0.35, low_confidence=frozenset({"suicide_self_harm"})),
+    YOUNG_UNSURE: Verdict(labels=frozenset({"under_18"}), severity=1, layer="rule", score=1.0, check_in="safety"),
+}
+
+
+@pytest.fixture
+def check(client) -> GivenVerdicts:
+    given = GivenVerdicts(GIVEN)
+    client.app.state.ctx.risk = given
+    return given
+
+
+def _say(ws, text: str, client_id: str, payload: str | None = None) -> list[dict]:
+    frame = {"type": "message", "client_id": client_id, "text": text}
+    if payload:
+        frame["payload"] = payload
+    ws.send_json(frame)
+    return [e for e in receive_until(ws, is_assistant_message) if is_assistant_message(e)]
+
+
+def _until_closing(ws, text: str, client_id: str) -> str:
+    ws.send_json({"type": "message", "client_id": client_id, "text": text})
+    events = receive_until(ws, lambda e: is_assistant_message(e) and "not a person" in e["text"])
+    return " ".join(e["text"] for e in events if is_assistant_message(e))
+
+
+def test_web_ambiguous_distress_is_asked_directly_and_a_yes_gets_help_and_raises_the_conversation(
+    client, settings, check
+):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        [question] = _say(ws, DISTRESS, "a1")
+        assert "are you thinking about suicide" in question["text"] and "automated" in question["text"]
+        assert [b["title"] for b in question["buttons"]] == ["Yes", "No", "I'd rather not say"]
+        asked = conversation_row(settings)
+        assert asked.risk_flags == ["check_in:suicide"] and asked.risk_level == 1  # a low flag, before any answer
+        ws.send_json({"type": "message", "client_id": "a2", "text": "Yes", "payload": "/affirm"})
+        events = receive_until(ws, lambda e: is_assistant_message(e) and "not a person" in e["text"])
+    replies = " ".join(e["text"] for e in events if is_assistant_message(e))
+    assert "116 123" in replies and "999" in replies and "welfare officer" in replies
+    conversation = conversation_row(settings)
+    assert "suicide_self_harm" in conversation.risk_flags and conversation.risk_level == 3
+    answer = messages(settings)[-len([e for e in events if is_assistant_message(e)]) - 1]
+    assert answer.extra["risk"] == ["suicide_self_harm"] and answer.extra["safety"]["layer"] == "check_in"
+    assert answer.extra["check_in_answer"] == "yes"
+
+
+def test_web_a_no_is_thanked_with_support_and_nothing_is_raised(client, settings, check):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        _say(ws, DISTRESS, "n1")
+        [reply] = _say(ws, "No", "n2", payload="/deny")
+    assert reply["text"] == get_check_in().answered_no["web"]
+    assert "116 123" in reply["text"]
+    conversation = conversation_row(settings)
+    assert conversation.risk_flags == ["check_in:suicide"] and conversation.risk_level == 1
+
+
+def test_web_rather_not_say_is_respected_and_stays_flagged(client, settings, check):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        _say(ws, DISTRESS, "r1")
+        [reply] = _say(ws, "I'd rather not say", "r2", payload="/check_in_skip")
+    assert reply["text"] == get_check_in().rather_not_say["web"]
+    assert conversation_row(settings).risk_flags == ["check_in:suicide"]
+
+
+def test_web_no_answer_leaves_the_conversation_flagged_for_an_officer(client, settings, check):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        _say(ws, DISTRESS, "x1")
+        [reply] = _say(ws, "what does consent mean", "x2")
+    assert "116 123" in reply["text"]  # the assistant is down: the service's own reply, with help
+    conversation = conversation_row(settings)
+    assert conversation.risk_flags == ["check_in:suicide"] and conversation.risk_level == 1
+    assert messages(settings)[-2].extra["check_in_answer"] == "none"
+
+
+def test_web_not_safe_gets_the_danger_response(client, settings, check):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        [question] = _say(ws, UNSAFE_MAYBE, "s1")
+        assert "are you safe right now" in question["text"]
+        assert question["buttons"][1] == {"title": "No, I'm not safe", "payload": "/deny"}
+        replies = _until_closing(ws, "no", "s2")
+    assert "999" in replies and "55" in replies
+    assert "immediate_danger" in conversation_row(settings).risk_flags
+
+
+def test_web_safe_is_not_mistaken_for_danger(client, settings, check):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        _say(ws, UNSAFE_MAYBE, "f1")
+        [reply] = _say(ws, "I'm fine", "f2")
+    assert reply["text"] == get_check_in().answered_no["web"]
+    assert conversation_row(settings).risk_flags == ["check_in:safety"]
+
+
+def test_sms_check_in_yes(client, settings, check):
+    question, *_privacy_line = twiml_messages(post_sms(client, settings, DISTRESS))  # a first reply: texts stay
+    assert "Reply YES or NO" in question and fits_sms(question)
+    replies = twiml_messages(post_sms(client, settings, "YES"))
+    assert all(fits_sms(r) for r in replies)
+    assert "999" in replies[0][:160] and "116 123" in replies[0]
+    assert "suicide_self_harm" in conversation_row(settings).risk_flags
+
+
+def test_sms_check_in_no(client, settings, check):
+    twiml_messages(post_sms(client, settings, DISTRESS))
+    assert twiml_messages(post_sms(client, settings, "no")) == [get_check_in().answered_no["sms"]]
+    conversation = conversation_row(settings)
+    assert conversation.risk_flags == ["check_in:suicide"] and conversation.risk_level == 1
+
+
+def test_sms_check_in_no_answer_stays_flagged(client, settings, check):
+    twiml_messages(post_sms(client, settings, DISTRESS))
+    [reply] = twiml_messages(post_sms(client, settings, "how do i report"))
+    assert "116 123" in reply
+    assert conversation_row(settings).risk_flags == ["check_in:suicide"]
+
+
+def test_while_waiting_for_an_officer_the_service_asks_and_answers(client, settings, check):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        move_to(settings, [Owner.waiting])
+        [question] = _say(ws, DISTRESS, "w1")
+        assert "are you thinking about suicide" in question["text"]
+        replies = _until_closing(ws, "yeah", "w2")
+    assert "116 123" in replies
+    conversation = conversation_row(settings)
+    assert {"check_in:suicide", "suicide_self_harm"} <= set(conversation.risk_flags)
+
+
+def test_a_look_alike_seen_weakly_is_asked_about_and_flagged_low_not_as_an_emergency(client, settings, check):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        [question] = _say(ws, LOOKALIKE, "l1")
+    assert "are you thinking about suicide" in question["text"]  # not understood + weak signal: ask
+    conversation = conversation_row(settings)
+    assert conversation.risk_flags == ["check_in:suicide", "low:suicide_self_harm"]
+    assert conversation.risk_level == 1
+    stored = messages(settings)[0]
+    assert stored.extra["low_confidence"] == ["suicide_self_harm"] and "risk" not in stored.extra
+
+
+def test_each_message_is_checked_once(client, settings, check):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        _say(ws, DISTRESS, "o1")
+        _until_closing(ws, "yes", "o2")
+    assert check.calls == [DISTRESS, "yes"]
+
+
+def test_officers_see_a_weak_sighting_as_low_confidence_in_the_queue_and_the_transcript(client, settings, check):
+    from handoff.officers.models import Role
+
+    from ..console_helpers import Console, create_officer
+
+    create_officer(settings, "lead@example.ac.uk", role=Role.safeguarding_lead)  # on duty: the student can wait
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        _say(ws, "talk to a person", "p1")  # the assistant is down: the service opens the case itself
+        if conversation_row(settings).owner != Owner.waiting:  # out of the team's hours: a call-back instead
+            move_to(settings, [Owner.waiting])
+        # While waiting, a weak sign is kept for the officer, and not asked about: the student hears only that
+        # the message is saved for the officer.
+        ws.send_json({"type": "message", "client_id": "p2", "text": LOOKALIKE})
+        said = " ".join(e["text"] for e in receive_until(ws, is_assistant_message) if is_assistant_message(e))
+        assert "saved" in said and "rather ask than guess" not in said
+    conversation = conversation_row(settings)
+    assert conversation.owner == Owner.waiting and conversation.risk_level == 1
+    assert conversation.risk_flags == ["low:suicide_self_harm"]
+    console = Console(client, "lead@example.ac.uk")
+    page = client.get("/console").text  # the queue the page arrives with (drawn in the browser: tests/browser)
+    data = json.loads(re.search(r'<script type="application/json" id="console-data">(.*?)</script>', page, re.S)[1])
+    [row] = [r for r in data["queue"] if r["conversation"] == conversation.public_id]
+    assert row["risk_flags"] == ["low:suicide_self_harm"] and row["owner"] == "waiting"
+    assert data["words"]["low"] == "low:" and "suicide_self_harm" in data["words"]["risk"]
+    detail = console.get(f"/conversations/{conversation.public_id}").json()
+    [weak] = [m for m in detail["messages"] if m["text"] == LOOKALIKE]
+    assert weak["low_confidence"] == ["suicide_self_harm"] and "risk" not in weak
+
+
+def test_students_never_receive_the_safety_fields(client, settings, check):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        ws.send_json({"type": "message", "client_id": "e1", "text": LOOKALIKE})
+        events = receive_until(ws, is_assistant_message)
+    assert not any("low_confidence" in e or "risk" in e for e in events)
+
+
+def test_a_label_that_is_not_an_emergency_gets_its_response_and_then_the_check_in(client, settings, check):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        ws.send_json({"type": "message", "client_id": "y1", "text": YOUNG_UNSURE})
+        events = receive_until(ws, lambda e: is_assistant_message(e) and "are you safe right now" in e["text"])
+        said = [e["text"] for e in events if is_assistant_message(e)]
+        assert "0800 1111" in said[0] and "not a person" in said[-2]  # Childline, the closing, then the question
+        assert {"under_18", "check_in:safety"} <= set(conversation_row(settings).risk_flags)
+        ws.send_json({"type": "message", "client_id": "y2", "text": "No, I'm not safe", "payload": "/deny"})
+        events = receive_until(ws, lambda e: is_assistant_message(e) and "not a person" in e["text"])
+    replies = " ".join(e["text"] for e in events if is_assistant_message(e))
+    assert "999" in replies and "55" in replies
+    assert "immediate_danger" in conversation_row(settings).risk_flags

@@ -1,0 +1,260 @@
+"""The safety check runs on every inbound message, whoever holds the conversation."""
+
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from handoff.conversations.enums import Owner
+
+from ..chat_helpers import assistant_turn, hello, is_assistant_message, receive_until
+from ..console_helpers import OnDuty, form_token
+from ..db_helpers import conversation_row, messages, move_to
+
+CRISIS = "i just want to kms tonight"
+
+
+@pytest.fixture
+def in_hours():
+    with time_machine.travel(datetime(2026, 11, 24, 11, 0, tzinfo=ZoneInfo("Europe/London")), tick=True):
+        yield
+
+
+def test_while_the_assistant_is_down_a_crisis_message_gets_the_safety_response(client, settings):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        ws.send_json({"type": "message", "client_id": "c1", "text": CRISIS})
+        events = receive_until(ws, lambda e: is_assistant_message(e) and "not a person" in e["text"])
+    replies = " ".join(e["text"] for e in events if is_assistant_message(e))
+    assert "116 123" in replies and "85258" in replies and "999" in replies
+    conversation = conversation_row(settings)
+    assert conversation.risk_flags == ["suicide_self_harm"] and conversation.risk_level >= 3
+    assert messages(settings)[0].extra == {"risk": ["suicide_self_harm"], "safety": {"layer": "rule", "score": 1.0}}
+
+
+def test_while_waiting_for_an_officer_a_crisis_message_gets_the_safety_response(client, settings):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        move_to(settings, [Owner.waiting])
+        danger = "he is outside my door right now and i cant get out"
+        ws.send_json({"type": "message", "client_id": "w1", "text": danger})
+        events = receive_until(ws, lambda e: is_assistant_message(e) and "not a person" in e["text"])
+    replies = " ".join(e["text"] for e in events if is_assistant_message(e))
+    assert "999" in replies and "55" in replies
+    assert conversation_row(settings).risk_flags == ["immediate_danger"]
+
+
+def test_while_waiting_an_ordinary_message_is_kept_for_the_officer_and_answered_with_the_queue(client, settings):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        move_to(settings, [Owner.waiting])
+        # Dated in the past: without a date the safety model reads "it happened at the ... party" as a possible
+        # recent assault (and the service would rightly send the SARC details).
+        text = "it happened at the christmas party last year"
+        ws.send_json({"type": "message", "client_id": "o1", "text": text})
+        events = receive_until(ws, is_assistant_message)
+    assert "saved" in events[-1]["text"] and "number 1 in the queue" in events[-1]["text"]
+    assert [m.direction.value for m in messages(settings)] == ["user", "assistant"]
+
+
+def test_while_an_officer_is_talking_a_crisis_message_is_flagged_for_them_not_answered_automatically(
+        client, settings, in_hours):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        public_id = conversation_row(settings).public_id
+        with OnDuty(client, settings) as officer:
+            _ask_for_person(client, public_id)
+            assert officer.post(f"/conversations/{public_id}/take").status_code == 200
+            ws.send_json({"type": "message", "client_id": "h1", "text": CRISIS})
+            receive_until(ws, lambda e: e["type"] == "ack")
+            time.sleep(0.3)
+            ws.send_json({"type": "ping"})
+            after = receive_until(ws, lambda e: e["type"] == "pong")
+            # The officer's console hears of the flag at once, and the message is in the transcript it reads.
+            receive_until(officer.socket, lambda e: e["type"] == "risk" and e["conversation"] == public_id)
+            transcript = officer.get(f"/conversations/{public_id}").json()["messages"]
+    assert not any(is_assistant_message(e) for e in after)
+    assert conversation_row(settings).risk_flags == ["suicide_self_harm"]
+    assert transcript[-1]["text"] == CRISIS and transcript[-1]["from"] == "user"
+
+
+def test_after_an_officer_closes_a_crisis_message_gets_the_safety_response_and_reaches_the_queue(
+        client, settings, in_hours):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        public_id = conversation_row(settings).public_id
+        with OnDuty(client, settings) as officer:
+            reference = _ask_for_person(client, public_id)
+            assert officer.post(f"/conversations/{public_id}/take").status_code == 200
+            assert officer.post(f"/conversations/{public_id}/close", json={
+                "outcome": "support_given", "category": "harassment"}).status_code == 200
+            closing = receive_until(ws, lambda e: e["type"] == "closed")
+            assert any("start a new chat" in e.get("text", "") for e in closing)
+            assert conversation_row(settings).owner == Owner.closed
+
+            ws.send_json({"type": "message", "client_id": "after", "text": "i dont want to be alive any more"})
+            events = receive_until(ws, lambda e: is_assistant_message(e) and "queue" in e["text"])
+            queue = officer.get("/queue").json()
+            page = officer.get(f"/cases/{reference}").json()
+    replies = " ".join(e["text"] for e in events if is_assistant_message(e))
+    assert "116 123" in replies and "999" in replies and reference in replies and "number 1" in replies
+    assert [row["conversation"] for row in queue] == [public_id] and queue[0]["risk_flags"]
+    assert conversation_row(settings).owner == Owner.waiting
+    assert page["status"] == "open" and "reopened" in [e["kind"] for e in page["events"]]
+
+
+def test_after_a_close_an_ordinary_message_reaches_the_assistant_again(client, settings):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        move_to(settings, [Owner.closed])
+        ws.send_json({"type": "message", "client_id": "back", "text": "hello again"})
+        events = receive_until(ws, is_assistant_message)
+    # The assistant is down in these tests: its stand-in answers, with the way to a person.
+    assert "talk to a person" in events[-1]["text"]
+    assert conversation_row(settings).owner == Owner.bot
+
+
+def _ask_for_person(client, public_id: str) -> str:
+    with assistant_turn(client, public_id):  # the action server asks during the assistant's turn
+        answer = client.post("/api/handoff-requests", json={
+            "sender_id": public_id, "request_id": "r1", "goal": "talk", "share_transcript": False}).json()
+    return answer["reference"]
+
+
+
+def test_a_flagged_conversation_rises_to_the_top_of_the_officer_queue(client, settings):
+    for text in ("can you tell me how the appeals process works?", CRISIS):
+        with client.websocket_connect("/ws/chat") as ws:
+            hello(ws)
+            ws.send_json({"type": "message", "client_id": "q", "text": text})
+            receive_until(ws, is_assistant_message)
+
+    from sqlalchemy import select
+
+    from handoff.conversations import states
+    from handoff.conversations.models import Conversation
+
+    from ..db_helpers import run_db
+
+    async def all_waiting(db):
+        for conversation in await db.scalars(select(Conversation).order_by(Conversation.id)):
+            await states.transition(db_session=db, conversation=conversation, to=Owner.waiting, actor="test")
+
+    run_db(settings, all_waiting)
+    risky = run_db(settings, lambda db: db.scalar(select(Conversation.public_id).where(Conversation.risk_level > 0)))
+    calm = run_db(settings, lambda db: db.scalar(select(Conversation.public_id).where(Conversation.risk_level == 0)))
+    _sign_in(client, settings)
+    page = client.get("/console").text
+    assert page.index(risky) < page.index(calm)
+    assert "suicide_self_harm" in page
+
+
+def _sign_in(client, settings):
+    from handoff.officers import service as officers
+    from handoff.officers.models import Role
+
+    from ..db_helpers import run_db
+
+    run_db(settings, lambda db: officers.create(
+        db_session=db, email="lead@example.ac.uk", display_name="Lead", role=Role.safeguarding_lead,
+        password="a long enough password",
+    ))
+    client.post("/console/login", data={"email": "lead@example.ac.uk", "password": "a long enough password",
+                                       "csrf": form_token(client)})
+
+
+def test_while_waiting_the_student_can_stop_waiting_or_ask_for_a_call_back_in_their_own_words(
+        client, settings, in_hours):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        public_id = conversation_row(settings).public_id
+        with OnDuty(client, settings) as officer:
+            _ask_for_person(client, public_id)
+            ws.send_json({"type": "message", "client_id": "w1", "text": "are you still there"})
+            saved = receive_until(ws, lambda e: is_assistant_message(e) and "saved" in e["text"])[-1]
+            assert {b["payload"] for b in saved["buttons"]} == {"/request_callback", "/stop_waiting",
+                                                                "/ask_support_services"}
+            ws.send_json({"type": "message", "client_id": "w2", "text": "Stop waiting", "payload": "/stop_waiting"})
+            left = receive_until(ws, lambda e: is_assistant_message(e) and "left the queue" in e["text"])[-1]
+            assert officer.get("/queue").json() == []
+        assert conversation_row(settings).owner == Owner.bot and 'type "talk to a person" again' in left["text"]
+
+
+def test_typed_while_waiting_can_i_have_a_call_back_instead_leaves_the_queue_and_is_answered(client, settings):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        move_to(settings, [Owner.waiting])
+        ws.send_json({"type": "message", "client_id": "cb", "text": "can I have a call back instead"})
+        answer = receive_until(ws, is_assistant_message)[-1]
+    # The assistant (down in these tests: its stand-in answers) takes the call-back from here; never silence.
+    assert answer["text"] and conversation_row(settings).owner == Owner.bot
+
+
+def _risk_raised(settings) -> list:
+    from sqlalchemy import select
+
+    from handoff.cases.models import CaseEvent
+
+    from ..db_helpers import run_db
+
+    async def go(db):
+        return list(await db.scalars(select(CaseEvent).where(CaseEvent.kind == "risk_raised").order_by(CaseEvent.id)))
+
+    return run_db(settings, go)
+
+
+def test_a_rise_in_risk_goes_in_the_open_cases_history_with_the_labels_never_the_words(client, settings, in_hours):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        public_id = conversation_row(settings).public_id
+        _ask_for_person(client, public_id)  # nobody is on duty: the case is open and the assistant stays
+        for n in range(2):  # the second raises nothing: the conversation is at that level already
+            ws.send_json({"type": "message", "client_id": f"r{n}", "text": CRISIS})
+            receive_until(ws, lambda e: is_assistant_message(e) and "not a person" in e["text"])
+    level = conversation_row(settings).risk_level
+    assert level >= 3
+    [raised] = _risk_raised(settings)
+    assert (raised.actor, raised.detail) == ("system", f"from=0 to={level} labels=suicide_self_harm")
+    assert "kms" not in raised.detail and "tonight" not in raised.detail
+
+
+def test_a_rise_in_risk_without_an_open_case_writes_no_case_history(client, settings):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        ws.send_json({"type": "message", "client_id": "n1", "text": CRISIS})
+        receive_until(ws, lambda e: is_assistant_message(e) and "not a person" in e["text"])
+    assert conversation_row(settings).risk_level >= 3
+    assert _risk_raised(settings) == []
+
+
+def test_a_low_flag_records_its_rise_and_an_older_copy_of_the_conversation_never_lowers_the_level(settings):
+    """A check-in raises the level to low; a copy loaded before a higher raise (another socket's) adds its flag
+    without lowering the stored level, and without a rise to record."""
+    from handoff.cases import service as cases
+    from handoff.cases.enums import Goal
+    from handoff.conversations import service
+    from handoff.conversations.enums import Channel
+
+    from ..db_helpers import run_db
+
+    async def open_case(db):
+        conversation, _ = await service.create(db_session=db, channel=Channel.webchat, institution_id="example")
+        await cases.create_for_request(db_session=db, conversation=conversation, request_id="r1", goal=Goal.talk,
+                                       share_transcript=False, anonymous=True, out_of_hours=False)
+        return conversation
+
+    conversation = run_db(settings, open_case)
+    older_copy = conversation_row(settings)
+    run_db(settings, lambda db: cases.raise_risk(db_session=db, conversation=conversation,
+                                                   flags=["check_in:suicide"], level=1))
+    run_db(settings, lambda db: cases.raise_risk(db_session=db, conversation=conversation,
+                                                   flags={"suicide_self_harm"}, level=3))
+    run_db(settings, lambda db: cases.raise_risk(db_session=db, conversation=older_copy,
+                                                   flags=["low:immediate_danger"], level=1))
+    stored = conversation_row(settings)
+    assert stored.risk_level == 3
+    assert stored.risk_flags == ["check_in:suicide", "low:immediate_danger", "suicide_self_harm"]
+    assert [e.detail for e in _risk_raised(settings)] == [
+        "from=0 to=1 labels=check_in:suicide", "from=1 to=3 labels=suicide_self_harm"]
