@@ -7,13 +7,13 @@ import asyncio
 import secrets
 import sys
 
+from handoff.cli import officers as officers_cli
+from handoff.cli import records as records_cli
 from handoff.commands import with_database
 from handoff.core import migrate
 from handoff.core.config import get_settings
-from handoff.officers import cli as officers_cli
 from handoff.officers import service as officers
 from handoff.officers.models import Role
-from handoff.records import cli as records_cli
 
 DEMO_EMAIL = "officer@example.ac.uk"
 DEMO_PASSWORD = "demo-officer-password"  # noqa: S105 - development mode only, never in production

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from handoff.assistant.client import RasaClient
-from handoff.cases.resume_limits import ResumeLimits
 from handoff.clientlimits import ClientLimits
 from handoff.conversations.store import MessageStore
 from handoff.core.config import Settings
@@ -20,6 +19,7 @@ from handoff.core.crypto import Vault
 from handoff.core.twilio import SmsSender
 from handoff.ratelimit import RateLimiter
 from handoff.realtime import Claims, Hub, Presence
+from handoff.resume_limits import ResumeLimits
 from handoff.turns import Turns
 from safety.verdict import SafetyCheck
 

@@ -15,9 +15,9 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import exc as sa_exc
 
 from handoff.assistant.client import RasaClient
+from handoff.assistant.tracker import TrackerStore
 from handoff.cases.api import router as cases_api_router
 from handoff.cases.flows import NotAllowed, watch_waiting
-from handoff.cases.resume_limits import ResumeLimits
 from handoff.channels.sms.service import send_messages as send_sms_messages
 from handoff.channels.sms.views import router as sms_router
 from handoff.channels.webchat import router as chat_router
@@ -41,7 +41,7 @@ from handoff.ratelimit import create_rate_limiter
 from handoff.realtime import create_claims, create_hub, create_presence
 from handoff.records import logscrub
 from handoff.records.retention import scheduled_purges
-from handoff.records.tracker import TrackerStore
+from handoff.resume_limits import ResumeLimits
 from handoff.services_page import router as services_router
 from handoff.stats.views import router as stats_router
 from handoff.turns import create_turns

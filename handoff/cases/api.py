@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import delete, select
 
 from handoff.api.deps import CtxDep
+from handoff.assistant.tracker import TrackerStore, forget_after_turn
 from handoff.cases import flows, sharing
 from handoff.cases import service as cases
 from handoff.cases.enums import Goal
@@ -17,7 +18,6 @@ from handoff.context import AppContext
 from handoff.conversations import service as conversations
 from handoff.conversations.models import Conversation, Message
 from handoff.core.security import constant_time_equals
-from handoff.records.tracker import TrackerStore, forget_after_turn
 
 
 def require_api_token(request: Request) -> None:

@@ -14,6 +14,7 @@ from handoff.cases import flows, queries, sharing
 from handoff.cases import service as cases
 from handoff.cases.enums import CATEGORIES, OUTCOMES
 from handoff.cases.models import CallbackRequest, Case
+from handoff.cases.permissions import may_read, sees_all
 from handoff.conversations import service as conversations
 from handoff.conversations.enums import Direction, Owner
 from handoff.conversations.events import message_event
@@ -22,7 +23,6 @@ from handoff.officers import audit, csrf
 from handoff.officers.audit import AuditedRoute
 from handoff.officers.deps import OfficerDep
 from handoff.officers.models import Officer
-from handoff.officers.permissions import may_read, sees_all
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/console", tags=["console"], route_class=AuditedRoute)  # 401/403 are audited

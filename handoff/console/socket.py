@@ -13,6 +13,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from handoff.cases import flows
 from handoff.cases import service as cases
+from handoff.cases.permissions import may_read
 from handoff.context import AppContext
 from handoff.conversations import service as conversations
 from handoff.conversations.events import QUEUE_TOPIC
@@ -21,7 +22,6 @@ from handoff.officers import audit
 from handoff.officers import service as officers
 from handoff.officers.csrf import own_origins
 from handoff.officers.models import Officer
-from handoff.officers.permissions import may_read
 from handoff.realtime import conversation_topic
 
 logger = logging.getLogger(__name__)

@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handoff.assistant.tracker import TrackerStore
 from handoff.cases.models import CallbackRequest, Case
 from handoff.cases.service import normalise_reference
 from handoff.conversations.phones import SmsContact
 from handoff.core.config import Settings
 from handoff.core.crypto import DecryptionFailed, Vault
 from handoff.records.removal import Removed, log_action, remove
-from handoff.records.tracker import TrackerStore
 
 logger = logging.getLogger(__name__)
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, delete, exists, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from handoff.assistant.tracker import TrackerStore
 from handoff.cases.enums import CaseStatus
 from handoff.cases.models import Case
 from handoff.conversations.models import Conversation, Message
@@ -19,7 +20,6 @@ from handoff.officers.models import AuditEvent
 from handoff.records.models import RecordsAudit
 from handoff.records.progress import NoProgress, Progress
 from handoff.records.removal import Removed, log_action, remove
-from handoff.records.tracker import TrackerStore
 from institutions.profile import Retention
 
 logger = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""Dependencies point one way: core <- conversations <- cases <- channels, console, statistics and pages.
+"""Dependencies point one way: core <- conversations <- officers <- cases <- channels, console, statistics and pages.
 
 Read from the source (every import, including those inside functions), so a hidden import that turns a
 direction round fails here, with the file and line.
@@ -85,3 +85,32 @@ def test_the_domain_never_imports_the_channels(domain: str) -> None:
     """The channels (web chat, the intake every channel uses) are built on the domain, not the other way round."""
     wrong = [where for a, b, where in imports() if within(a, domain) and within(b, "handoff.channels")]
     assert not wrong, f"{domain} must not import handoff.channels: {wrong}"
+
+
+def test_the_service_s_parts_import_one_another_one_way_only() -> None:
+    """No two parts of the service (its packages and top-level modules) import each other, however indirectly: each
+    builds only on parts below it (core <- conversations <- officers <- cases <- channels, console, statistics...)."""
+    def part(module: str) -> str:
+        return ".".join(module.split(".")[:2])
+
+    graph: dict[str, set[str]] = {}
+    for a, b, _ in imports():
+        if part(a) != part(b):
+            graph.setdefault(part(a), set()).add(part(b))
+    # A part that can reach itself through others is in a cycle: list every such part with the way round.
+    cycles = []
+    for start in sorted(graph):
+        seen, path = set(), {start: [start]}
+        frontier = [start]
+        while frontier:
+            node = frontier.pop()
+            for nxt in sorted(graph.get(node, ())):
+                if nxt == start:
+                    cycles.append(" -> ".join([*path[node], start]))
+                    frontier = []
+                    break
+                if nxt not in seen:
+                    seen.add(nxt)
+                    path[nxt] = [*path[node], nxt]
+                    frontier.append(nxt)
+    assert not cycles, "parts of the service import each other: " + "; ".join(cycles)

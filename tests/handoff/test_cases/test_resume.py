@@ -194,7 +194,7 @@ async def _burst(limits, count: int) -> int:
 
 
 async def test_tries_sent_all_at_once_cannot_slip_past_the_limit_together():
-    from handoff.cases.resume_limits import ResumeLimits
+    from handoff.resume_limits import ResumeLimits
 
     assert await _burst(ResumeLimits("5/15 minutes;20/day", "5/day"), 50) == 5
 
@@ -202,7 +202,7 @@ async def test_tries_sent_all_at_once_cannot_slip_past_the_limit_together():
 @pytest.mark.redis
 @pytest.mark.skipif(not os.environ.get("TEST_REDIS_URL"), reason="TEST_REDIS_URL is not set")
 async def test_tries_sent_all_at_once_to_several_workers_cannot_slip_past_together():
-    from handoff.cases.resume_limits import ResumeLimits
+    from handoff.resume_limits import ResumeLimits
 
     prefix = f"test-{uuid.uuid4().hex[:8]}:"
     workers = [ResumeLimits("5/15 minutes;20/day", "5/day", os.environ["TEST_REDIS_URL"], prefix) for _ in range(2)]

@@ -9,7 +9,7 @@ from sqlalchemy import column, select, table, text
 from handoff.core.config import Settings
 from handoff.core.crypto import DecryptionFailed, Vault
 from handoff.records.progress import Progress
-from handoff.records.rotate import encrypted_columns, rotate_keys
+from handoff.rotation import encrypted_columns, rotate_keys
 
 from .test_records_support import (
     case_for,

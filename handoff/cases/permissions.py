@@ -1,4 +1,4 @@
-"""What an officer may see: need to know."""
+"""What an officer may see of a case: need to know."""
 
 from __future__ import annotations
 

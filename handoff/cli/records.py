@@ -20,7 +20,7 @@ def _user() -> str:
 
 
 def _rotate_keys(args: argparse.Namespace) -> int:
-    from handoff.records.rotate import RotationFailed, rotate_keys
+    from handoff.rotation import RotationFailed, rotate_keys
 
     async def run(db, _settings, vault):
         return await rotate_keys(db_session=db, vault=vault, batch_size=args.batch_size, progress_factory=Progress)
@@ -36,8 +36,8 @@ def _rotate_keys(args: argparse.Namespace) -> int:
 
 
 def _purge(args: argparse.Namespace) -> int:
+    from handoff.assistant.tracker import TrackerStore
     from handoff.records.retention import purge
-    from handoff.records.tracker import TrackerStore
     from institutions import load_profile
 
     async def run(db, settings, _vault):
