@@ -47,8 +47,9 @@ class AppContext:
     vault: Vault
     rate_limiter: RateLimiter
     client_limits: ClientLimits  # new conversations, open sockets and refusal audits per client
+    # channel -> how it sends a stored message; no default, so an app built without SMS's cannot start by mistake
+    deliveries: dict[Channel, Deliver]
     sms: SmsSender | None = None
-    deliveries: dict[Channel, Deliver] = field(default_factory=dict)  # channel -> how it sends a stored message
     presence: Presence = field(default_factory=Presence)  # officers with a console open (shared with Redis)
     claims: Claims = field(default_factory=Claims)  # one worker at a time for periodic work
     turns: Turns = field(default_factory=Turns)  # conversations the assistant is answering now (shared with Redis)

@@ -201,6 +201,8 @@ async def _show_student(ctx: AppContext, conversation: Conversation, message: Me
     deliver = ctx.deliveries.get(conversation.channel)
     if deliver is not None:
         ctx.spawn(deliver(ctx, conversation, [message]))
+    elif conversation.channel != Channel.webchat:  # the page reads the event above; any other channel must send
+        logger.error("no delivery for the %s channel: a stored message was not sent", conversation.channel.value)
 
 
 async def _tell_student(ctx: AppContext, db: AsyncSession, conversation: Conversation, text: str,
