@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from handoff.core.config import Settings, get_settings
 from handoff.core.guard import CSP
 
 STATIC = Path(__file__).resolve().parent / "static"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 WIDGET_MAX_AGE = 600  # seconds a browser may keep widget.js before asking again
 
 router = APIRouter(include_in_schema=False)
@@ -27,16 +30,23 @@ def embed_csp(sites: list[str]) -> str:
     return "; ".join([*directives, "frame-ancestors " + " ".join(["'self'", *sites])])
 
 
+@cache
+def chat_html(embedded: bool) -> str:
+    """The chat page, whole (`/`) or as the widget frames it (`/embed`): one template, rendered once per way."""
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(), keep_trailing_newline=True)
+    return env.get_template("chat.html").render(embedded=embedded)
+
+
 @router.get("/")
-async def chat_page() -> FileResponse:
-    return FileResponse(STATIC / "chat.html")
+async def chat_page() -> HTMLResponse:
+    return HTMLResponse(chat_html(embedded=False))
 
 
 @router.get("/embed")
-async def embedded_chat(request: Request) -> FileResponse:
+async def embedded_chat(request: Request) -> HTMLResponse:
     """The chat as the widget shows it, inside an iframe on an institution's own site."""
-    return FileResponse(
-        STATIC / "embed.html", headers={"Content-Security-Policy": embed_csp(_settings(request).embed_sites)}
+    return HTMLResponse(
+        chat_html(embedded=True), headers={"Content-Security-Policy": embed_csp(_settings(request).embed_sites)}
     )
 
 

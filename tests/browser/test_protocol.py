@@ -1,6 +1,7 @@
 """The page's side of docs/webchat-protocol.md, against a scripted socket: every case, in a few seconds.
 
-The page and its script come straight from handoff/static; no process is started.
+The page (rendered from its template, as the service renders it) and its script come straight from the service;
+no process is started.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, Route, WebSocketRoute, expect
 
+from handoff.pages import chat_html
+
 from .helpers import assistant_messages, quick_replies, user_messages
 
 pytestmark = [pytest.mark.browser]
@@ -24,7 +27,10 @@ SITE = "http://chat.invalid"  # never resolved: every request to it is answered 
 
 def serve_static(route: Route) -> None:
     path = route.request.url.removeprefix(SITE).split("?")[0]
-    name = "chat.html" if path == "/" else path.removeprefix("/static/")
+    if path == "/":
+        route.fulfill(body=chat_html(embedded=False), content_type="text/html")
+        return
+    name = path.removeprefix("/static/")
     if "/" in name or not (STATIC / name).is_file():
         route.fulfill(status=404)
     else:

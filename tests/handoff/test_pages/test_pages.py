@@ -24,6 +24,20 @@ def test_the_chat_page_is_served_with_strict_headers(client):
     assert response.headers["x-content-type-options"] == "nosniff"
 
 
+def test_the_page_the_widget_frames_is_the_chat_page_made_for_a_frame(client):
+    """One template: the framed chat leaves the frame for the exit and for 999, can be closed, and has no footer
+    link away from the chat; the whole page links to the services. Both say what is kept, and where."""
+    page, framed = client.get("/").text, client.get("/embed").text
+    for html in (page, framed):
+        assert "automated assistant, not a person" in html and 'id="composer"' in html and 'href="tel:999"' in html
+        assert "keeps only a reference to the chat" in " ".join(html.split())
+    assert 'href="/services"' in page and 'href="/services"' not in framed
+    assert 'id="close"' in framed and 'id="close"' not in page
+    assert re.search(r'id="exit"[^>]*target="_top"', framed) and 'target="_top"' not in page
+    assert "does not store what you write" in " ".join(framed.split())
+    assert '<html lang="en-GB" class="embedded">' in framed and '<html lang="en-GB">' in page
+
+
 # Attributes through which a page fetches something by itself (a link the student clicks is not a load).
 _LOADING = {"src", "srcset", "poster", "data", "action", "formaction", "background", "manifest"}
 _CSS_URL = re.compile(r"""url\(\s*['"]?([^'")\s]+)""")
