@@ -22,15 +22,18 @@ logger = logging.getLogger(__name__)
 
 RULE, MODEL, CHECK_IN, FAILSAFE = "rule", "model", "check_in", "failsafe"
 LAYERS = (RULE, MODEL, CHECK_IN, FAILSAFE)
-# Messages up to this many words can have a rule hit turned into a check-in by the confirm floors (every
-# labelled and blind message is shorter); longer ones keep the rule's emergency answer.
-CONFIRM_MAX_WORDS = 80
 CHECK_IN_KINDS = ("suicide", "safety")  # "are you thinking about ending your life?", "are you safe right now?"
 METADATA_KEY = "safety"
-# Context that drops a rule hit and also stops the model firing that label (see SafetyCheck.combine).
-# Only idiom and negation: on the batches before training, vetoing for time or framing too lost real assaults
-# and crises (the time rules are strict) and spared no look-alike; idiom and negation lost nothing.
-VETO_REASONS = frozenset({"idiom", "negation"})
+# Context that drops a rule hit and also stops the model firing that label (see SafetyCheck.combine). Negation
+# only ("i'm not going to hurt myself"): a bag of words cannot read "not". Idiom no longer vetoes: the rules' idiom
+# contexts are broad ("won't leave me alone", "keeps following me", "burned myself with the iron"), and out of fold
+# on the training batches the idiom veto silenced 13 crisis labels the model had right and spared one look-alike
+# (an under-18 one).
+# Vetoing for time or framing too lost real assaults and crises on the batches before training.
+VETO_REASONS = frozenset({"negation"})
+# Context after which the model must be sure: a label the rules dropped as an idiom fires only at the model's firing
+# threshold, and a weak score for it asks nothing ("i want to die my hair pink" is not asked about suicide).
+DOUBT_REASONS = frozenset({"idiom"})
 RECENT_ASSAULT = "recent_sexual_assault"
 
 
@@ -148,20 +151,20 @@ class SafetyCheck:
         mentioned ("is there a self-harm group on campus?", "my essay on suicide in Hamlet"), the student is
         asked directly instead (a check-in), and officers still see the label.
         """
-        # A label whose pattern matched but was dropped by its context ("dying to know", "i'm not going to hurt
-        # myself") is the rules' considered decision: the model may show it to officers, not fire it.
+        # A label whose pattern matched but was dropped for a negation ("i'm not going to hurt myself") is the rules'
+        # considered decision: the model may show it to officers, not fire it. One dropped as an idiom ("dying to
+        # know") the model fires only when sure, and never asks about.
         vetoed = self.rules.dropped_labels(assessment, VETO_REASONS)
+        doubted = self.rules.dropped_labels(assessment, DOUBT_REASONS)
         if "past" in assessment.times and not assessment.times & {"recent", "now"}:
             vetoed |= {RECENT_ASSAULT}  # "last year", "when i was 12": by definition not a recent assault
         asked = {label: max(scores[label], scores[_ask_label(kind)]) for label, kind in CHECK_IN_FOR.items()}
-        # The floors judge whether a hit is only a topic from the whole message's score; in a long message the
-        # other words drown the hit ("... i want to kill myself" after 300 words scored 0.01), so there the
-        # rule's answer always stands.
-        judged = len(assessment.words) <= CONFIRM_MAX_WORDS
+        # The floors judge whether a hit is only a topic from the model's best sentence of the message (a long one is
+        # read by sentence: see model.windows), so other words cannot drown the hit.
         unconfirmed = frozenset(
             label
             for label in assessment.labels
-            if judged and label in CHECK_IN_FOR and asked[label] < thresholds.confirm.get(label, 0.0)
+            if label in CHECK_IN_FOR and asked[label] < thresholds.confirm.get(label, 0.0)
         )
         if unconfirmed != assessment.labels:  # with another label answered anyway, nothing is held back
             unconfirmed = frozenset()
@@ -184,7 +187,7 @@ class SafetyCheck:
         check_in, strength = None, 0.0
         if not labels & set(CHECK_IN_FOR):  # an emergency answer already asks nothing more
             for label, kind in CHECK_IN_FOR.items():
-                signal = max(0.0 if label in vetoed else scores[label], scores[_ask_label(kind)])
+                signal = max(0.0 if label in vetoed | doubted else scores[label], scores[_ask_label(kind)])
                 if label in unconfirmed and check_in is None:
                     check_in, strength = kind, max(signal, thresholds.weak[label])  # the rule saw it: always ask
                 elif signal >= thresholds.weak[label] and signal > strength:

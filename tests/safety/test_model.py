@@ -178,11 +178,25 @@ def test_a_weak_hit_is_low_confidence_and_asks_instead_of_sending_999(check: Saf
     assert verdict.check_in == "suicide" and verdict.layer == CHECK_IN
 
 
-def test_an_idiom_the_rules_dropped_is_not_fired_by_the_model(check: SafetyCheck) -> None:
+def test_a_negation_the_rules_dropped_is_not_fired_by_the_model(check: SafetyCheck) -> None:
+    """A bag of words cannot read "not": where the rules dropped a hit for a negation, the model only informs."""
     assert check.model is not None
     scores = dict.fromkeys(MODEL_LABELS, 0.99)
-    verdict = check.combine(get_classifier().classify("i want to die my hair pink"), scores, check.model.thresholds)
+    rules = get_classifier().classify("i'm not going to hurt myself")
+    assert "suicide_self_harm.self_harm:negation" in rules.suppressed
+    verdict = check.combine(rules, scores, check.model.thresholds)
     assert "suicide_self_harm" not in verdict.labels and "suicide_self_harm" in verdict.low_confidence
+
+
+def test_an_idiom_the_rules_dropped_is_left_to_the_model(check: SafetyCheck) -> None:
+    """The rules' idiom contexts are broad ("keeps following me" reads like a turn of phrase to them): the model,
+    which learnt idioms from hundreds of look-alikes, decides, both ways."""
+    following = "a man keeps following me home from the bus stop and hes right behind me now"
+    assert "immediate_danger.present_now:idiom" in get_classifier().classify(following).suppressed
+    assert "immediate_danger" in check.assess(following).labels
+    hair = "i want to die my hair pink"
+    assert "suicide_self_harm.want_to_die:idiom" in get_classifier().classify(hair).suppressed
+    assert not check.assess(hair).flagged and check.assess(hair).check_in is None
 
 
 def test_a_model_verdict_survives_the_trip_through_message_metadata(check: SafetyCheck) -> None:
@@ -253,6 +267,19 @@ def test_a_long_message_is_read_by_sentence_and_a_long_sentence_in_stretches() -
     stretches = windows(run_on)
     assert all(len(part) == WINDOW for part in stretches) and stretches[-1][-1] == run_on[-1]
     assert {word for part in stretches for word in part} == set(run_on)
+
+
+def test_each_sentence_of_a_long_ordinary_message_is_learnt_as_ordinary() -> None:
+    long_ordinary = train.Item(tuple("the heating is off again . the landlord has not called back .".split() * 4),
+                               frozenset(), "batch", "everyday")
+    parts = train._read_as(long_ordinary)
+    assert parts[0] == list(long_ordinary.words) and len(parts) == 9
+    assert [len(part) for part in parts[1:]] == [6, 7] * 4 and all(part[-1] == "." for part in parts[1:])
+    crisis = train.Item((*long_ordinary.words, "i", "want", "to", "die"), frozenset({"suicide_self_harm"}), "b",
+                        "crisis")
+    assert train._read_as(crisis) == [list(crisis.words)]  # which sentence holds the crisis is not known
+    short = train.Item(("the", "heating", "is", "off"), frozenset(), "batch", "everyday")
+    assert train._read_as(short) == [list(short.words)]
 
 
 def test_a_long_message_is_scored(check: SafetyCheck) -> None:
