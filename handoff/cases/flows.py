@@ -229,6 +229,17 @@ async def _change_owner(db: AsyncSession, conversation: Conversation, to: Owner,
 # texts sent and the queue told, so nobody is shown a step that did not happen.
 
 
+async def _record_step(db: AsyncSession, conversation: Conversation, case: Case, officer: Officer, kind: str,
+                       notice: str) -> Message:
+    """The rest of an officer's step after its owner change: the case's event ``kind`` and the student's notice
+    (the service message ``notice``), committed together with it. Returns the notice, shown only after the commit."""
+    await cases.log_event(db_session=db, case_id=case.id, actor=f"officer:{officer.id}", kind=kind)
+    message = await _store_for_student(db, conversation, service_message(notice, conversation.channel.value),
+                                       commit=False)
+    await db.commit()
+    return message
+
+
 async def take(ctx: AppContext, conversation_id: int, officer: Officer) -> Conversation:
     """An officer takes a waiting conversation; of two at once, exactly one succeeds.
 
@@ -242,10 +253,7 @@ async def take(ctx: AppContext, conversation_id: int, officer: Officer) -> Conve
             raise NotAllowed("no open case for this conversation")
         await _change_owner(db, conversation, Owner.human, officer, "taken")
         case.assigned_officer_id = officer.id
-        await cases.log_event(db_session=db, case_id=case.id, actor=f"officer:{officer.id}", kind="taken")
-        notice = await _store_for_student(db, conversation, service_message("officer_joined",
-                                                                            conversation.channel.value), commit=False)
-        await db.commit()
+        notice = await _record_step(db, conversation, case, officer, "taken", "officer_joined")
     await ctx.hub.publish(conversation_topic(conversation.public_id), {"type": "officer_joined"})
     await _show_student(ctx, conversation, notice)
     await ctx.hub.publish(QUEUE_TOPIC, {"type": "taken", "conversation": conversation.public_id,
@@ -268,10 +276,7 @@ async def hand_back(ctx: AppContext, conversation_id: int, officer: Officer) -> 
     async with ctx.sessions() as db:
         conversation, case = await _owned(db, conversation_id, officer)
         await _change_owner(db, conversation, Owner.bot, officer, "handed_back")
-        await cases.log_event(db_session=db, case_id=case.id, actor=f"officer:{officer.id}", kind="handed_back")
-        notice = await _store_for_student(db, conversation, service_message("officer_handed_back",
-                                                                            conversation.channel.value), commit=False)
-        await db.commit()
+        notice = await _record_step(db, conversation, case, officer, "handed_back", "officer_handed_back")
     await ctx.hub.publish(conversation_topic(conversation.public_id), {"type": "officer_left"})
     await _show_student(ctx, conversation, notice)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -98,12 +98,23 @@ async def _session_row(db_session: AsyncSession, token: str | None, *, pending: 
     )
 
 
-async def pending_sign_in(*, db_session: AsyncSession, token: str | None) -> tuple[StaffSession, Officer] | None:
-    """The pending sign-in of this browser and its account, if it is recent and the account active."""
-    staff_session = await _session_row(db_session, token, pending=True)
+async def _live_session(
+    db_session: AsyncSession, token: str | None, *, pending: bool, now: datetime
+) -> tuple[StaffSession, Officer] | None:
+    """The session this cookie value names and its account, while the session is in time and the account active.
+
+    A pending session lasts PENDING_TIMEOUT from its start; a full one until it is idle for IDLE_TIMEOUT or older
+    than ABSOLUTE_TIMEOUT. A session past its time is removed.
+    """
+    staff_session = await _session_row(db_session, token, pending=pending)
     if staff_session is None:
         return None
-    if utcnow() - staff_session.created_at > PENDING_TIMEOUT:
+    age = now - staff_session.created_at
+    if pending:
+        expired = age > PENDING_TIMEOUT
+    else:
+        expired = now - staff_session.last_seen_at > IDLE_TIMEOUT or age > ABSOLUTE_TIMEOUT
+    if expired:
         await db_session.delete(staff_session)
         await db_session.commit()
         return None
@@ -111,6 +122,11 @@ async def pending_sign_in(*, db_session: AsyncSession, token: str | None) -> tup
     if officer is None or not officer.is_active:
         return None
     return staff_session, officer
+
+
+async def pending_sign_in(*, db_session: AsyncSession, token: str | None) -> tuple[StaffSession, Officer] | None:
+    """The pending sign-in of this browser and its account, if it is recent and the account active."""
+    return await _live_session(db_session, token, pending=True, now=utcnow())
 
 
 async def session_for(*, db_session: AsyncSession, token: str | None) -> StaffSession | None:
@@ -207,17 +223,11 @@ async def set_active(*, db_session: AsyncSession, officer: Officer, active: bool
 
 async def officer_for_session(*, db_session: AsyncSession, token: str | None) -> Officer | None:
     """The signed-in officer, if the session is live; expired sessions are removed."""
-    staff_session = await _session_row(db_session, token, pending=False)
-    if staff_session is None:
-        return None
     now = utcnow()
-    if now - staff_session.last_seen_at > IDLE_TIMEOUT or now - staff_session.created_at > ABSOLUTE_TIMEOUT:
-        await db_session.delete(staff_session)
-        await db_session.commit()
+    live = await _live_session(db_session, token, pending=False, now=now)
+    if live is None:
         return None
-    officer = await db_session.get(Officer, staff_session.officer_id)
-    if officer is None or not officer.is_active:
-        return None
+    staff_session, officer = live
     if now - staff_session.last_seen_at > LAST_SEEN_PRECISION:  # not a write on every request
         staff_session.last_seen_at = now
     await db_session.commit()
