@@ -35,7 +35,6 @@ from safety.model import (
     RISK_LABELS,
     SETTINGS_FILE,
     TEXTCAT,
-    WINDOW,
     Thresholds,
     blank_pipeline,
     model_words,
@@ -66,8 +65,6 @@ EPOCHS = 12
 DROPOUT = 0.2
 BATCH_SIZE = 32
 CV_FOLDS = 4
-# Each stretch of a long ordinary message is learnt as ordinary too (see _read_as).
-WINDOWED_NEGATIVES = True
 # Firing sends the emergency answer, and a look-alike given it teaches staff to ignore flags: the firing threshold
 # maximises F(beta) weighted towards precision. Below it, a weak hit asks a kind question, weighted a little
 # towards recall. Chosen by cross-validation on the training data (fire 0.5/0.75/1/1.5, weak 1/1.25/1.5/2):
@@ -176,25 +173,8 @@ def fingerprint(files: Sequence[Path], seed: int) -> str:
     for path in [*files, here / "train.py", here / "model.py", here / "normalise.py", data / "patterns.yml",
                  data / "typos.yml"]:
         digest.update(path.read_bytes() if path.exists() else b"")
-    digest.update(json.dumps([MODEL_CONFIG, EPOCHS, DROPOUT, BATCH_SIZE, seed, sorted(EVERYDAY_INTENTS),
-                             WINDOWED_NEGATIVES, WINDOW]).encode())
+    digest.update(json.dumps([MODEL_CONFIG, EPOCHS, DROPOUT, BATCH_SIZE, seed, sorted(EVERYDAY_INTENTS)]).encode())
     return digest.hexdigest()[:16]
-
-
-def _read_as(item: Item) -> list[list[str]]:
-    """What the model learns from one item: the item whole, and, for an ordinary message long enough to be read
-    sentence by sentence (model.windows), each of its sentences as an ordinary message too.
-
-    The service scores a long message by its sentences, each label taking its highest score; learnt only whole,
-    those sentences were never shown to the model on their own, and one lifted out of a long message about a flat
-    ("our internet has been down since tuesday and i have got an essay due friday") could read like a crisis.
-    Every sentence of an ordinary message is ordinary, so each is a true negative. A long crisis message is learnt
-    whole only: which of its sentences holds the crisis is not known."""
-    whole = list(item.words) or ["."]
-    if not WINDOWED_NEGATIVES or item.cats:
-        return [whole]
-    parts = windows(whole)
-    return [whole, *parts] if len(parts) > 1 else [whole]
 
 
 def fit(items: Sequence[Item], seed: int = SEED, epochs: int = EPOCHS) -> Any:
@@ -207,10 +187,8 @@ def fit(items: Sequence[Item], seed: int = SEED, epochs: int = EPOCHS) -> Any:
     nlp = blank_pipeline()
     examples = []
     for item in items:
-        for words in _read_as(item):
-            doc = Doc(nlp.vocab, words=words)
-            cats = {label: float(label in item.cats) for label in MODEL_LABELS}
-            examples.append(Example.from_dict(doc, {"cats": cats}))
+        doc = Doc(nlp.vocab, words=list(item.words) or ["."])
+        examples.append(Example.from_dict(doc, {"cats": {label: float(label in item.cats) for label in MODEL_LABELS}}))
     optimizer = nlp.initialize(lambda: examples)
     order = random.Random(seed)  # noqa: S311 - a reproducible shuffle, not a secret
     for _ in range(epochs):

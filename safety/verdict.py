@@ -22,6 +22,9 @@ logger = logging.getLogger(__name__)
 
 RULE, MODEL, CHECK_IN, FAILSAFE = "rule", "model", "check_in", "failsafe"
 LAYERS = (RULE, MODEL, CHECK_IN, FAILSAFE)
+# Messages up to this many words can have a rule hit turned into a check-in by the confirm floors (every
+# labelled and blind message is shorter); longer ones keep the rule's emergency answer.
+CONFIRM_MAX_WORDS = 80
 CHECK_IN_KINDS = ("suicide", "safety")  # "are you thinking about ending your life?", "are you safe right now?"
 METADATA_KEY = "safety"
 # Context that drops a rule hit and also stops the model firing that label (see SafetyCheck.combine). Negation
@@ -159,12 +162,14 @@ class SafetyCheck:
         if "past" in assessment.times and not assessment.times & {"recent", "now"}:
             vetoed |= {RECENT_ASSAULT}  # "last year", "when i was 12": by definition not a recent assault
         asked = {label: max(scores[label], scores[_ask_label(kind)]) for label, kind in CHECK_IN_FOR.items()}
-        # The floors judge whether a hit is only a topic from the model's best sentence of the message (a long one is
-        # read by sentence: see model.windows), so other words cannot drown the hit.
+        # The floors judge whether a hit is only a topic from the whole message's score; in a long message the
+        # other words drown the hit ("... i want to kill myself" after 300 words scored 0.01), so there the
+        # rule's answer always stands.
+        judged = len(assessment.words) <= CONFIRM_MAX_WORDS
         unconfirmed = frozenset(
             label
             for label in assessment.labels
-            if label in CHECK_IN_FOR and asked[label] < thresholds.confirm.get(label, 0.0)
+            if judged and label in CHECK_IN_FOR and asked[label] < thresholds.confirm.get(label, 0.0)
         )
         if unconfirmed != assessment.labels:  # with another label answered anyway, nothing is held back
             unconfirmed = frozenset()

@@ -269,19 +269,6 @@ def test_a_long_message_is_read_by_sentence_and_a_long_sentence_in_stretches() -
     assert {word for part in stretches for word in part} == set(run_on)
 
 
-def test_each_sentence_of_a_long_ordinary_message_is_learnt_as_ordinary() -> None:
-    long_ordinary = train.Item(tuple("the heating is off again . the landlord has not called back .".split() * 4),
-                               frozenset(), "batch", "everyday")
-    parts = train._read_as(long_ordinary)
-    assert parts[0] == list(long_ordinary.words) and len(parts) == 9
-    assert [len(part) for part in parts[1:]] == [6, 7] * 4 and all(part[-1] == "." for part in parts[1:])
-    crisis = train.Item((*long_ordinary.words, "i", "want", "to", "die"), frozenset({"suicide_self_harm"}), "b",
-                        "crisis")
-    assert train._read_as(crisis) == [list(crisis.words)]  # which sentence holds the crisis is not known
-    short = train.Item(("the", "heating", "is", "off"), frozenset(), "batch", "everyday")
-    assert train._read_as(short) == [list(short.words)]
-
-
 def test_a_long_message_is_scored(check: SafetyCheck) -> None:
     text = ("the lecture ran late and the library was full. " * 60)[:2000] + " i just wish i wasnt alive anymore"
     verdict = check.assess(text)
