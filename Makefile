@@ -82,7 +82,7 @@ test-bot: setup $(SAFETY_MODEL)
 # they run as two pytest sessions side by side, each folder whole in one.
 PYTEST := $(HANDOFF)/python -m pytest -q -p no:cacheprovider
 test-handoff: setup train
-	$(PYTEST) -n 8 tests/handoff tests/safety tests/signpost
+	$(PYTEST) -n 8 tests/service tests/safety tests/signpost
 	@scripts/side-by-side "$(PYTEST) tests/smoke" "$(PYTEST) tests/browser tests/scale"
 
 test: setup lint validate train test-stories test-bot test-handoff

@@ -170,7 +170,7 @@ def migrate(database_url: str, env: dict[str, str]) -> None:
 
 
 # Every simulated student and officer comes from 127.0.0.1: the limits per client address would hold them back.
-# (tests/handoff/test_channels/test_client_limits.py tests the limits themselves.)
+# (tests/service/channels/test_client_limits.py tests the limits themselves.)
 LOOPBACK_LIMITS = {"NEW_CONVERSATIONS_PER_ADDRESS": "100000/minute", "MAX_SOCKETS_PER_ADDRESS": "100000",
                    "REFUSAL_AUDITS_PER_ADDRESS": "100000/minute"}
 

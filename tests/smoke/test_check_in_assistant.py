@@ -21,7 +21,7 @@ from handoff.main import create_app
 from safety.check_in import get_check_in
 from safety.gsm import fits_sms
 from safety.verdict import Verdict, get_safety_check
-from tests.handoff.chat_helpers import hello
+from tests.service.chat_helpers import hello
 
 DISTRESS = "i dont know how much longer i can do this"
 NONSENSE = "blorp wibble"  # words no intent knows

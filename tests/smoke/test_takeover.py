@@ -20,8 +20,8 @@ from handoff.conversations.enums import Direction, Owner
 from handoff.core.config import Settings
 from handoff.core.migrate import upgrade
 from handoff.main import create_app
-from tests.handoff.chat_helpers import hello, is_assistant_message, receive_until
-from tests.handoff.db_helpers import messages, move_to
+from tests.service.chat_helpers import hello, is_assistant_message, receive_until
+from tests.service.db_helpers import messages, move_to
 
 
 class HeldAnswers:
