@@ -63,6 +63,15 @@ def student_chat(browser: Browser, contexts: list[Browsing], system: ConsoleSyst
     return page
 
 
+def waiting_for_an_officer_on_duty(browser: Browser, contexts: list[Browsing], system: ConsoleSystem,
+                                   name: str) -> tuple[Page, Page, str]:
+    """The officer signs in and goes on duty; a student opens the chat and asks for a person (the case reference)."""
+    console = officer_console(browser, contexts, system, name)
+    go_on_duty(console)
+    chat = student_chat(browser, contexts, system)
+    return console, chat, ask_for_a_person(chat)
+
+
 def wait_for_alerts(page: Page, count: int) -> None:
     page.wait_for_function(
         "count => window.__alerts.notifications.length >= count && window.__alerts.tones >= count", arg=count
@@ -185,10 +194,7 @@ def test_an_officer_takes_a_web_chat_replies_hands_back_and_closes(
 def test_a_student_who_comes_back_in_a_new_chat_is_shown_on_the_case_page(
     browser: Browser, contexts: list[Browsing], console_system: ConsoleSystem
 ):
-    console = officer_console(browser, contexts, console_system, "Ola")
-    go_on_duty(console)
-    chat = student_chat(browser, contexts, console_system)
-    reference = ask_for_a_person(chat)
+    console, chat, reference = waiting_for_an_officer_on_duty(browser, contexts, console_system, "Ola")
     given = re.search(rf"{reference}-[A-Z2-9]{{3}}", chat.locator("#log").inner_text())
     assert given, "the student is given the whole reference"
     queue_entry(console, reference).get_by_role("button", name=TAKE).click()
@@ -337,10 +343,7 @@ def test_an_officer_marks_a_call_back_done_and_the_case_says_who_and_when(
 def test_after_a_close_a_crisis_message_is_answered_and_back_in_the_queue_and_the_wait_is_shown(
     browser: Browser, contexts: list[Browsing], console_system: ConsoleSystem
 ):
-    console = officer_console(browser, contexts, console_system, "Robin")
-    go_on_duty(console)
-    chat = student_chat(browser, contexts, console_system)
-    reference = ask_for_a_person(chat)
+    console, chat, reference = waiting_for_an_officer_on_duty(browser, contexts, console_system, "Robin")
     # The lasting waiting line: the place in the queue and a rough wait, live.
     expect(chat.locator("#status")).to_contain_text("number 1 in the queue")
     expect(chat.locator("#status")).to_contain_text("The wait is")
@@ -389,10 +392,7 @@ def test_the_queue_the_page_arrives_with_is_drawn_as_every_refresh_with_low_conf
 ):
     """One renderer: the console page carries the queue as data and the console's script draws it at once, before any
     refresh, exactly as it draws a refresh; a weak sighting reads as low confidence and never as urgent."""
-    alex = officer_console(browser, contexts, console_system, "Alex")
-    go_on_duty(alex)
-    chat = student_chat(browser, contexts, console_system)
-    reference = ask_for_a_person(chat)
+    alex, _, reference = waiting_for_an_officer_on_duty(browser, contexts, console_system, "Alex")
     expect(queue_entry(alex, reference).get_by_role("button", name=TAKE)).to_be_visible()
     with closing(sqlite3.connect(console_system.database_url.removeprefix("sqlite:///"))) as db, db:
         db.execute("UPDATE conversations SET risk_flags = ?, risk_level = 1 WHERE id = "

@@ -33,6 +33,13 @@ def payloads(messages: list[dict]) -> list[str]:
     return [b["payload"] for m in messages for b in (m.get("buttons") or [])]
 
 
+def answer(use_profile, profile: str, action, *tracker: str | None) -> list[dict]:
+    """What the assistant sends when the action runs for this institution (tracker: channel, intent)."""
+    use_profile(profile)
+    _, messages = run_action(action, make_tracker(*tracker))
+    return messages
+
+
 class FixedClock(ActionContactDetails):
     """The contact action at a chosen moment."""
 
@@ -74,8 +81,7 @@ def test_web_replies_end_with_quick_replies_and_sms_has_none(use_profile, action
 
 
 def test_formal_report_lists_the_routes_and_what_to_include(use_profile) -> None:
-    use_profile("example")
-    _, messages = run_action(ActionExplainFormalReport(), make_tracker("webchat", "ask_how_to_report"))
+    messages = answer(use_profile, "example", ActionExplainFormalReport(), "webchat", "ask_how_to_report")
     text = texts(messages)
     assert "Example College" in text
     assert "the Student Welfare Team" in text
@@ -89,8 +95,7 @@ def test_formal_report_lists_the_routes_and_what_to_include(use_profile) -> None
 
 
 def test_formal_report_at_a_university_goes_in_writing_to_the_registrar(use_profile) -> None:
-    use_profile("afon-valley-university")
-    _, messages = run_action(ActionExplainFormalReport(), make_tracker("sms"))
+    messages = answer(use_profile, "afon-valley-university", ActionExplainFormalReport(), "sms")
     text = texts(messages)
     assert "the Academic Registrar" in text
     assert "needs to be in writing" in text
@@ -98,18 +103,15 @@ def test_formal_report_at_a_university_goes_in_writing_to_the_registrar(use_prof
 
 
 def test_partner_university_escalation_is_explained_only_where_the_policy_says(use_profile) -> None:
-    use_profile("harbourside-college")
-    _, messages = run_action(ActionExplainFormalReport(), make_tracker("webchat"))
+    messages = answer(use_profile, "harbourside-college", ActionExplainFormalReport(), "webchat")
     assert "passed to the partner university" in texts(messages)
     assert "You'll be told who is handling it. (your policy, section 7.2.4)" in texts(messages)
-    use_profile("afon-valley-university")
-    _, messages = run_action(ActionExplainFormalReport(), make_tracker("webchat"))
+    messages = answer(use_profile, "afon-valley-university", ActionExplainFormalReport(), "webchat")
     assert "partner university" not in texts(messages)
 
 
 def test_report_process_uses_the_profile_timescales(use_profile) -> None:
-    use_profile("example")
-    _, messages = run_action(ActionExplainReportProcess(), make_tracker("webchat"))
+    messages = answer(use_profile, "example", ActionExplainReportProcess(), "webchat")
     text = texts(messages)
     assert "within 5 working days" in text
     assert "within 30 working days" in text
@@ -120,8 +122,7 @@ def test_report_process_uses_the_profile_timescales(use_profile) -> None:
 
 
 def test_report_process_without_stated_timescales_makes_no_promises(use_profile) -> None:
-    use_profile("northway-apprenticeships")
-    _, messages = run_action(ActionExplainReportProcess(), make_tracker("webchat"))
+    messages = answer(use_profile, "northway-apprenticeships", ActionExplainReportProcess(), "webchat")
     text = texts(messages)
     assert "working days" not in text
     assert "Ask the Safeguarding Team how long it usually takes." in text
@@ -139,15 +140,13 @@ def test_report_process_without_stated_timescales_makes_no_promises(use_profile)
     ],
 )
 def test_time_limits_follow_the_policy(use_profile, profile: str, expected: str) -> None:
-    use_profile(profile)
-    _, messages = run_action(ActionExplainTimeLimits(), make_tracker("webchat", "ask_time_limit"))
+    messages = answer(use_profile, profile, ActionExplainTimeLimits(), "webchat", "ask_time_limit")
     assert expected in texts(messages)
     assert "never too late to get support" in texts(messages)
 
 
 def test_appeals_name_who_and_how_long(use_profile) -> None:
-    use_profile("afon-valley-university")
-    _, messages = run_action(ActionExplainAppeal(), make_tracker("webchat"))
+    messages = answer(use_profile, "afon-valley-university", ActionExplainAppeal(), "webchat")
     text = texts(messages)
     assert "Appeals go to the Vice-Chancellor." in text
     assert "You have 10 days from when you're told the decision." in text
@@ -155,13 +154,11 @@ def test_appeals_name_who_and_how_long(use_profile) -> None:
     # Its policy does not say the other person may appeal, or on what grounds: neither is said.
     assert "The other person can appeal too." not in text and "new evidence" not in text
 
-    use_profile("harbourside-college")
-    _, messages = run_action(ActionExplainAppeal(), make_tracker("webchat"))
+    messages = answer(use_profile, "harbourside-college", ActionExplainAppeal(), "webchat")
     text = texts(messages)
     assert "The other person can appeal too." in text and "new evidence" in text
 
-    use_profile("meridian-study-centre")
-    _, messages = run_action(ActionExplainAppeal(), make_tracker("webchat"))
+    messages = answer(use_profile, "meridian-study-centre", ActionExplainAppeal(), "webchat")
     assert "Ask the Safeguarding and Welfare Team how long you have." in texts(messages)
 
 
@@ -176,8 +173,7 @@ def test_a_policy_without_an_appeal_gets_no_appeal_route(use_profile) -> None:
 
 
 def test_contact_details_when_open(use_profile) -> None:
-    use_profile("example")
-    _, messages = run_action(FixedClock(), make_tracker("webchat", "ask_contact"))
+    messages = answer(use_profile, "example", FixedClock(), "webchat", "ask_contact")
     text = texts(messages)
     assert "Mon to Thu 9am to 5pm, Fri 9am to 4:30pm" in text
     assert "They're open now." in text
@@ -189,16 +185,14 @@ def test_contact_details_out_of_hours_point_to_24_hour_help(use_profile) -> None
     class Evening(FixedClock):
         moment = datetime(2025, 3, 7, 20, 30, tzinfo=LONDON)  # Friday evening
 
-    use_profile("example")
-    _, messages = run_action(Evening(), make_tracker("sms"))
+    messages = answer(use_profile, "example", Evening(), "sms")
     text = texts(messages)
     assert "They're closed now and open again on Monday at 9am." in text
     assert "Samaritans" in text and "116 123" in text and "999" in text
 
 
 def test_chat_data_uses_the_retention_settings(use_profile) -> None:
-    use_profile("brookfield-schools")
-    _, messages = run_action(ActionExplainChatData(), make_tracker("webchat", "ask_chat_privacy"))
+    messages = answer(use_profile, "brookfield-schools", ActionExplainChatData(), "webchat", "ask_chat_privacy")
     text = texts(messages)
     assert "encrypted" in text
     assert "deleted after 14 days" in text
@@ -208,35 +202,30 @@ def test_chat_data_uses_the_retention_settings(use_profile) -> None:
 
 
 def test_informal_routes_name_the_contacts_and_when_they_do_not_apply(use_profile) -> None:
-    use_profile("northway-apprenticeships")
-    _, messages = run_action(ActionExplainInformalRoutes(), make_tracker("webchat"))
+    messages = answer(use_profile, "northway-apprenticeships", ActionExplainInformalRoutes(), "webchat")
     text = texts(messages)
     assert "your tutor, a safeguarding officer, your employer or Learner Support" in text
     assert "still make a formal complaint later" in text and "(your policy, section 5.1)" in text
     assert "isn't used for" not in text  # its policy lists no exclusions: none borrowed from another policy
-    use_profile("harbourside-college")
-    _, messages = run_action(ActionExplainInformalRoutes(), make_tracker("webchat"))
+    messages = answer(use_profile, "harbourside-college", ActionExplainInformalRoutes(), "webchat")
     text = texts(messages)
     for unsuitable in ("sexual assault", "keeps happening or gets worse", "a member of staff and a student", "at risk"):
         assert unsuitable in text
-    use_profile("brookfield-schools")
-    _, messages = run_action(ActionExplainInformalRoutes(), make_tracker("sms"))
+    messages = answer(use_profile, "brookfield-schools", ActionExplainInformalRoutes(), "sms")
     assert "Brookfield Schools Service's guidance doesn't describe an informal route" in texts(messages)
 
 
 def test_anonymous_reporting_with_and_without_a_form(use_profile) -> None:
-    use_profile("harbourside-college")
-    _, messages = run_action(ActionExplainAnonymous(), make_tracker("webchat"))
+    messages = answer(use_profile, "harbourside-college", ActionExplainAnonymous(), "webchat")
     assert "https://example.org/harbourside/anonymous" in texts(messages)
     assert "doesn't start a case against anyone by itself" in texts(messages)
     assert "(your policy, section 7.3)" in texts(messages)
 
-    use_profile("northway-apprenticeships")
-    _, messages = run_action(ActionExplainAnonymous(), make_tracker("webchat"))
+    messages = answer(use_profile, "northway-apprenticeships", ActionExplainAnonymous(), "webchat")
     assert "doesn't list an anonymous form" in texts(messages)
     assert "without giving your name" in texts(messages) and "(your policy, section 4.4)" in texts(messages)
-    use_profile("afon-valley-university")  # its policy says nothing about anonymous reports
-    _, messages = run_action(ActionExplainAnonymous(), make_tracker("sms"))
+    # Afon Valley's policy says nothing about anonymous reports.
+    messages = answer(use_profile, "afon-valley-university", ActionExplainAnonymous(), "sms")
     assert "Ask the Student Wellbeing Team what an anonymous report can lead to there." in texts(messages)
 
 
@@ -249,15 +238,13 @@ def test_anonymous_reporting_with_and_without_a_form(use_profile) -> None:
     ],
 )
 def test_staff_student_relationships_follow_the_policy(use_profile, profile: str, expected: str) -> None:
-    use_profile(profile)
-    _, messages = run_action(ActionExplainStaffStudent(), make_tracker("webchat"))
+    messages = answer(use_profile, profile, ActionExplainStaffStudent(), "webchat")
     assert expected in texts(messages)
     assert "it's not your fault" in texts(messages)
 
 
 def test_internal_support_names_the_teams(use_profile) -> None:
-    use_profile("example")
-    _, messages = run_action(ActionExplainInternalSupport(), make_tracker("webchat"))
+    messages = answer(use_profile, "example", ActionExplainInternalSupport(), "webchat")
     text = texts(messages)
     assert "The Student Welfare Team can give practical and emotional help." in text
     assert "The Wellbeing and Counselling Service offers counselling." in text
@@ -266,8 +253,7 @@ def test_internal_support_names_the_teams(use_profile) -> None:
 
 
 def test_a_missing_channel_is_treated_as_web_chat(use_profile) -> None:
-    use_profile("example")
-    _, messages = run_action(ActionExplainAppeal(), make_tracker(None))
+    messages = answer(use_profile, "example", ActionExplainAppeal(), None)
     assert payloads(messages)
 
 

@@ -56,6 +56,24 @@ def _open_chat(client):
     return ws_cm, ws
 
 
+def _ask_once_in_a_chat(client, settings) -> dict:
+    """The student opens the chat, asks for a person once and leaves; what the service answered."""
+    ws_cm, _ = _open_chat(client)
+    try:
+        return _request(client, settings).json()
+    finally:
+        ws_cm.__exit__(None, None, None)
+
+
+def _sam_takes_the_request(client, settings) -> tuple[str, str, Console]:
+    """The student asks for a person and Sam takes the conversation: the reference, its id and Sam's console."""
+    reference = _request(client, settings).json()["reference"]
+    public_id = _sender(settings)
+    sam = Console(client, "sam@example.ac.uk")
+    sam.post(f"/conversations/{public_id}/take")
+    return reference, public_id, sam
+
+
 def test_a_handoff_request_creates_one_case_and_joins_the_queue(client, settings, in_hours, sam_on_duty):
     ws_cm, _ = _open_chat(client)
     try:
@@ -74,11 +92,7 @@ def test_a_handoff_request_creates_one_case_and_joins_the_queue(client, settings
 def test_out_of_hours_the_student_is_told_when_the_team_is_next_in(client, settings):
     create_officer(settings, "sam@example.ac.uk")
     with time_machine.travel(SATURDAY_2AM, tick=True):
-        ws_cm, _ = _open_chat(client)
-        try:
-            result = _request(client, settings).json()
-        finally:
-            ws_cm.__exit__(None, None, None)
+        result = _ask_once_in_a_chat(client, settings)
     assert result["available"] is False and result["in_hours"] is False
     assert result["next_open_words"] == "Monday at 09:00"
     assert conversation_row(settings).owner == Owner.bot
@@ -86,11 +100,7 @@ def test_out_of_hours_the_student_is_told_when_the_team_is_next_in(client, setti
 
 def test_in_hours_with_nobody_on_duty_nobody_is_promised(client, settings, in_hours):
     create_officer(settings, "sam@example.ac.uk", on_duty=False)
-    ws_cm, _ = _open_chat(client)
-    try:
-        result = _request(client, settings).json()
-    finally:
-        ws_cm.__exit__(None, None, None)
+    result = _ask_once_in_a_chat(client, settings)
     assert result["available"] is False and result["in_hours"] is True
     assert conversation_row(settings).owner == Owner.bot
 
@@ -215,10 +225,7 @@ def test_officers_see_only_their_cases_and_the_safeguarding_lead_sees_all(client
     create_officer(settings, "lead@example.ac.uk", role=Role.safeguarding_lead)
     ws_cm, _ = _open_chat(client)
     try:
-        reference = _request(client, settings).json()["reference"]
-        public_id = _sender(settings)
-        sam = Console(client, "sam@example.ac.uk")
-        sam.post(f"/conversations/{public_id}/take")
+        reference, public_id, sam = _sam_takes_the_request(client, settings)
         alex = Console(client, "alex@example.ac.uk")
         assert alex.get(f"/cases/{reference}").status_code == 403
         assert alex.get(f"/conversations/{public_id}").status_code == 403
@@ -232,18 +239,23 @@ def test_officers_see_only_their_cases_and_the_safeguarding_lead_sees_all(client
         ws_cm.__exit__(None, None, None)
 
 
-def test_callback_requests_are_stored_encrypted_and_listed_for_officers(client, settings):
+def _ask_for_a_call_back_at_night(client, settings, channel, safe_time):
+    """Sam is an officer; at 2am on a Saturday a student asks for a call back on 07700 900456."""
     create_officer(settings, "sam@example.ac.uk")
     with time_machine.travel(SATURDAY_2AM, tick=True):
         ws_cm, _ = _open_chat(client)
         try:
             with assistant_turn(client, _sender(settings)):
-                response = client.post("/api/callback-requests", json={
-                    "sender_id": _sender(settings), "request_id": "cb1", "preferred_channel": "phone",
-                    "safe_time": "weekday mornings", "contact": "07700 900456",
+                return client.post("/api/callback-requests", json={
+                    "sender_id": _sender(settings), "request_id": "cb1", "preferred_channel": channel,
+                    "safe_time": safe_time, "contact": "07700 900456",
                 })
         finally:
             ws_cm.__exit__(None, None, None)
+
+
+def test_callback_requests_are_stored_encrypted_and_listed_for_officers(client, settings):
+    response = _ask_for_a_call_back_at_night(client, settings, "phone", "weekday mornings")
     assert response.status_code == 200
     listed = Console(client, "sam@example.ac.uk").get("/callbacks").json()
     assert listed[0]["contact"] == "07700 900456" and listed[0]["safe_time"] == "weekday mornings"
@@ -255,17 +267,7 @@ def test_callback_requests_are_stored_encrypted_and_listed_for_officers(client, 
 
 
 def test_a_call_back_can_be_marked_done_and_the_case_says_who_and_when(client, settings):
-    create_officer(settings, "sam@example.ac.uk")
-    with time_machine.travel(SATURDAY_2AM, tick=True):
-        ws_cm, _ = _open_chat(client)
-        try:
-            with assistant_turn(client, _sender(settings)):
-                reference = client.post("/api/callback-requests", json={
-                    "sender_id": _sender(settings), "request_id": "cb1", "preferred_channel": "sms",
-                    "safe_time": "after 6pm", "contact": "07700 900456",
-                }).json()["reference"]
-        finally:
-            ws_cm.__exit__(None, None, None)
+    reference = _ask_for_a_call_back_at_night(client, settings, "sms", "after 6pm").json()["reference"]
     sam = Console(client, "sam@example.ac.uk")
     [callback] = sam.get("/callbacks").json()
     assert sam.post(f"/callbacks/{callback['id']}/done").status_code == 200
@@ -278,16 +280,8 @@ def test_a_call_back_can_be_marked_done_and_the_case_says_who_and_when(client, s
     assert done[0].case_id == case_id
 
 
-async def _all(db, statement):
-    return list(await db.scalars(statement))
-
-
 def test_coming_back_with_the_reference_reaches_the_same_case(client, settings, in_hours, sam_on_duty):
-    ws_cm, _ = _open_chat(client)
-    try:
-        reference = _request(client, settings).json()["reference"]
-    finally:
-        ws_cm.__exit__(None, None, None)
+    reference = _ask_once_in_a_chat(client, settings)["reference"]
     ws_cm, _ = _open_chat(client)
     try:
         newest = run_db(settings, lambda db: db.scalar(select(Conversation).order_by(Conversation.id.desc())))
@@ -312,10 +306,7 @@ def test_when_the_officer_drops_off_the_student_is_told_and_goes_back_to_the_que
 
     ws_cm, ws = _open_chat(client)
     try:
-        _request(client, settings)
-        public_id = _sender(settings)
-        sam = Console(client, "sam@example.ac.uk")
-        sam.post(f"/conversations/{public_id}/take")
+        *_, sam = _sam_takes_the_request(client, settings)
         receive_until(ws, lambda e: e["type"] == "message" and e["from"] == "system")
         ctx = client.app.state.ctx
         moved = client.portal.call(flows.officer_disconnected, ctx, sam.me["id"])
@@ -373,10 +364,7 @@ def test_an_officer_stops_receiving_a_conversation_once_it_has_passed_to_another
     create_officer(settings, "alex@example.ac.uk")
     ws_cm, student = _open_chat(client)
     try:
-        _request(client, settings)
-        public_id = _sender(settings)
-        sam = Console(client, "sam@example.ac.uk")
-        sam.post(f"/conversations/{public_id}/take")
+        _, public_id, sam = _sam_takes_the_request(client, settings)
         sam._use()
         with client.websocket_connect("/ws/console") as sam_socket:
             sam_socket.send_json({"type": "watch", "conversation": public_id})

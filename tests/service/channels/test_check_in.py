@@ -66,6 +66,15 @@ def _say(ws, text: str, client_id: str, payload: str | None = None) -> list[dict
     return [e for e in receive_until(ws, is_assistant_message) if is_assistant_message(e)]
 
 
+def _answer_the_check_in(client, text: str, client_id: str, payload: str | None = None) -> dict:
+    """The student's distress is met with the check-in question, and the one reply to their answer is returned."""
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        _say(ws, DISTRESS, f"{client_id}1")
+        [reply] = _say(ws, text, f"{client_id}2", payload=payload)
+    return reply
+
+
 def _until_closing(ws, text: str, client_id: str) -> str:
     ws.send_json({"type": "message", "client_id": client_id, "text": text})
     events = receive_until(ws, lambda e: is_assistant_message(e) and "not a person" in e["text"])
@@ -94,10 +103,7 @@ def test_web_ambiguous_distress_is_asked_directly_and_a_yes_gets_help_and_raises
 
 
 def test_web_a_no_is_thanked_with_support_and_nothing_is_raised(client, settings, check):
-    with client.websocket_connect("/ws/chat") as ws:
-        hello(ws)
-        _say(ws, DISTRESS, "n1")
-        [reply] = _say(ws, "No", "n2", payload="/deny")
+    reply = _answer_the_check_in(client, "No", "n", payload="/deny")
     assert reply["text"] == get_check_in().answered_no["web"]
     assert "116 123" in reply["text"]
     conversation = conversation_row(settings)
@@ -105,19 +111,13 @@ def test_web_a_no_is_thanked_with_support_and_nothing_is_raised(client, settings
 
 
 def test_web_rather_not_say_is_respected_and_stays_flagged(client, settings, check):
-    with client.websocket_connect("/ws/chat") as ws:
-        hello(ws)
-        _say(ws, DISTRESS, "r1")
-        [reply] = _say(ws, "I'd rather not say", "r2", payload="/check_in_skip")
+    reply = _answer_the_check_in(client, "I'd rather not say", "r", payload="/check_in_skip")
     assert reply["text"] == get_check_in().rather_not_say["web"]
     assert conversation_row(settings).risk_flags == ["check_in:suicide"]
 
 
 def test_web_no_answer_leaves_the_conversation_flagged_for_an_officer(client, settings, check):
-    with client.websocket_connect("/ws/chat") as ws:
-        hello(ws)
-        _say(ws, DISTRESS, "x1")
-        [reply] = _say(ws, "what does consent mean", "x2")
+    reply = _answer_the_check_in(client, "what does consent mean", "x")
     assert "116 123" in reply["text"]  # the assistant is down: the service's own reply, with help
     conversation = conversation_row(settings)
     assert conversation.risk_flags == ["check_in:suicide"] and conversation.risk_level == 1

@@ -1,6 +1,7 @@
 """The safety check runs on every inbound message, whoever holds the conversation."""
 
 import time
+from contextlib import contextmanager
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -22,6 +23,15 @@ def in_hours():
         yield
 
 
+def _say_in_a_chat(client, settings, owner: Owner, text: str, until=is_assistant_message) -> list[dict]:
+    """The student sends one message in a chat now held by `owner`; what came back, up to the reply awaited."""
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        move_to(settings, [owner])
+        ws.send_json({"type": "message", "client_id": "m1", "text": text})
+        return receive_until(ws, until)
+
+
 def test_while_the_assistant_is_down_a_crisis_message_gets_the_safety_response(client, settings):
     with client.websocket_connect("/ws/chat") as ws:
         hello(ws)
@@ -35,46 +45,34 @@ def test_while_the_assistant_is_down_a_crisis_message_gets_the_safety_response(c
 
 
 def test_while_waiting_for_an_officer_a_crisis_message_gets_the_safety_response(client, settings):
-    with client.websocket_connect("/ws/chat") as ws:
-        hello(ws)
-        move_to(settings, [Owner.waiting])
-        danger = "he is outside my door right now and i cant get out"
-        ws.send_json({"type": "message", "client_id": "w1", "text": danger})
-        events = receive_until(ws, lambda e: is_assistant_message(e) and "not a person" in e["text"])
+    danger = "he is outside my door right now and i cant get out"
+    events = _say_in_a_chat(client, settings, Owner.waiting, danger,
+                            until=lambda e: is_assistant_message(e) and "not a person" in e["text"])
     replies = " ".join(e["text"] for e in events if is_assistant_message(e))
     assert "999" in replies and "55" in replies
     assert conversation_row(settings).risk_flags == ["immediate_danger"]
 
 
 def test_while_waiting_an_ordinary_message_is_kept_for_the_officer_and_answered_with_the_queue(client, settings):
-    with client.websocket_connect("/ws/chat") as ws:
-        hello(ws)
-        move_to(settings, [Owner.waiting])
-        # Dated in the past: without a date the safety model reads "it happened at the ... party" as a possible
-        # recent assault (and the service would rightly send the SARC details).
-        text = "it happened at the christmas party last year"
-        ws.send_json({"type": "message", "client_id": "o1", "text": text})
-        events = receive_until(ws, is_assistant_message)
+    # Dated in the past: without a date the safety model reads "it happened at the ... party" as a possible
+    # recent assault (and the service would rightly send the SARC details).
+    events = _say_in_a_chat(client, settings, Owner.waiting, "it happened at the christmas party last year")
     assert "saved" in events[-1]["text"] and "number 1 in the queue" in events[-1]["text"]
     assert [m.direction.value for m in messages(settings)] == ["user", "assistant"]
 
 
 def test_while_an_officer_is_talking_a_crisis_message_is_flagged_for_them_not_answered_automatically(
         client, settings, in_hours):
-    with client.websocket_connect("/ws/chat") as ws:
-        hello(ws)
-        public_id = conversation_row(settings).public_id
-        with OnDuty(client, settings) as officer:
-            _ask_for_person(client, public_id)
-            assert officer.post(f"/conversations/{public_id}/take").status_code == 200
-            ws.send_json({"type": "message", "client_id": "h1", "text": CRISIS})
-            receive_until(ws, lambda e: e["type"] == "ack")
-            time.sleep(0.3)
-            ws.send_json({"type": "ping"})
-            after = receive_until(ws, lambda e: e["type"] == "pong")
-            # The officer's console hears of the flag at once, and the message is in the transcript it reads.
-            receive_until(officer.socket, lambda e: e["type"] == "risk" and e["conversation"] == public_id)
-            transcript = officer.get(f"/conversations/{public_id}").json()["messages"]
+    with _waiting_for_the_officer_on_duty(client, settings) as (ws, public_id, officer, _):
+        assert officer.post(f"/conversations/{public_id}/take").status_code == 200
+        ws.send_json({"type": "message", "client_id": "h1", "text": CRISIS})
+        receive_until(ws, lambda e: e["type"] == "ack")
+        time.sleep(0.3)
+        ws.send_json({"type": "ping"})
+        after = receive_until(ws, lambda e: e["type"] == "pong")
+        # The officer's console hears of the flag at once, and the message is in the transcript it reads.
+        receive_until(officer.socket, lambda e: e["type"] == "risk" and e["conversation"] == public_id)
+        transcript = officer.get(f"/conversations/{public_id}").json()["messages"]
     assert not any(is_assistant_message(e) for e in after)
     assert conversation_row(settings).risk_flags == ["suicide_self_harm"]
     assert transcript[-1]["text"] == CRISIS and transcript[-1]["from"] == "user"
@@ -82,22 +80,18 @@ def test_while_an_officer_is_talking_a_crisis_message_is_flagged_for_them_not_an
 
 def test_after_an_officer_closes_a_crisis_message_gets_the_safety_response_and_reaches_the_queue(
         client, settings, in_hours):
-    with client.websocket_connect("/ws/chat") as ws:
-        hello(ws)
-        public_id = conversation_row(settings).public_id
-        with OnDuty(client, settings) as officer:
-            reference = _ask_for_person(client, public_id)
-            assert officer.post(f"/conversations/{public_id}/take").status_code == 200
-            assert officer.post(f"/conversations/{public_id}/close", json={
-                "outcome": "support_given", "category": "harassment"}).status_code == 200
-            closing = receive_until(ws, lambda e: e["type"] == "closed")
-            assert any("start a new chat" in e.get("text", "") for e in closing)
-            assert conversation_row(settings).owner == Owner.closed
+    with _waiting_for_the_officer_on_duty(client, settings) as (ws, public_id, officer, reference):
+        assert officer.post(f"/conversations/{public_id}/take").status_code == 200
+        assert officer.post(f"/conversations/{public_id}/close", json={
+            "outcome": "support_given", "category": "harassment"}).status_code == 200
+        closing = receive_until(ws, lambda e: e["type"] == "closed")
+        assert any("start a new chat" in e.get("text", "") for e in closing)
+        assert conversation_row(settings).owner == Owner.closed
 
-            ws.send_json({"type": "message", "client_id": "after", "text": "i dont want to be alive any more"})
-            events = receive_until(ws, lambda e: is_assistant_message(e) and "queue" in e["text"])
-            queue = officer.get("/queue").json()
-            page = officer.get(f"/cases/{reference}").json()
+        ws.send_json({"type": "message", "client_id": "after", "text": "i dont want to be alive any more"})
+        events = receive_until(ws, lambda e: is_assistant_message(e) and "queue" in e["text"])
+        queue = officer.get("/queue").json()
+        page = officer.get(f"/cases/{reference}").json()
     replies = " ".join(e["text"] for e in events if is_assistant_message(e))
     assert "116 123" in replies and "999" in replies and reference in replies and "number 1" in replies
     assert [row["conversation"] for row in queue] == [public_id] and queue[0]["risk_flags"]
@@ -106,11 +100,7 @@ def test_after_an_officer_closes_a_crisis_message_gets_the_safety_response_and_r
 
 
 def test_after_a_close_an_ordinary_message_reaches_the_assistant_again(client, settings):
-    with client.websocket_connect("/ws/chat") as ws:
-        hello(ws)
-        move_to(settings, [Owner.closed])
-        ws.send_json({"type": "message", "client_id": "back", "text": "hello again"})
-        events = receive_until(ws, is_assistant_message)
+    events = _say_in_a_chat(client, settings, Owner.closed, "hello again")
     # The assistant is down in these tests: its stand-in answers, with the way to a person.
     assert "talk to a person" in events[-1]["text"]
     assert conversation_row(settings).owner == Owner.bot
@@ -122,6 +112,16 @@ def _ask_for_person(client, public_id: str) -> str:
             "sender_id": public_id, "request_id": "r1", "goal": "talk", "share_transcript": False}).json()
     return answer["reference"]
 
+
+@contextmanager
+def _waiting_for_the_officer_on_duty(client, settings):
+    """The student has asked for a person while an officer is on duty with the console open."""
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        public_id = conversation_row(settings).public_id
+        with OnDuty(client, settings) as officer:
+            reference = _ask_for_person(client, public_id)
+            yield ws, public_id, officer, reference
 
 
 def test_a_flagged_conversation_rises_to_the_top_of_the_officer_queue(client, settings):
@@ -167,27 +167,19 @@ def _sign_in(client, settings):
 
 def test_while_waiting_the_student_can_stop_waiting_or_ask_for_a_call_back_in_their_own_words(
         client, settings, in_hours):
-    with client.websocket_connect("/ws/chat") as ws:
-        hello(ws)
-        public_id = conversation_row(settings).public_id
-        with OnDuty(client, settings) as officer:
-            _ask_for_person(client, public_id)
-            ws.send_json({"type": "message", "client_id": "w1", "text": "are you still there"})
-            saved = receive_until(ws, lambda e: is_assistant_message(e) and "saved" in e["text"])[-1]
-            assert {b["payload"] for b in saved["buttons"]} == {"/request_callback", "/stop_waiting",
-                                                                "/ask_support_services"}
-            ws.send_json({"type": "message", "client_id": "w2", "text": "Stop waiting", "payload": "/stop_waiting"})
-            left = receive_until(ws, lambda e: is_assistant_message(e) and "left the queue" in e["text"])[-1]
-            assert officer.get("/queue").json() == []
-        assert conversation_row(settings).owner == Owner.bot and 'type "talk to a person" again' in left["text"]
+    with _waiting_for_the_officer_on_duty(client, settings) as (ws, _, officer, _):
+        ws.send_json({"type": "message", "client_id": "w1", "text": "are you still there"})
+        saved = receive_until(ws, lambda e: is_assistant_message(e) and "saved" in e["text"])[-1]
+        assert {b["payload"] for b in saved["buttons"]} == {"/request_callback", "/stop_waiting",
+                                                            "/ask_support_services"}
+        ws.send_json({"type": "message", "client_id": "w2", "text": "Stop waiting", "payload": "/stop_waiting"})
+        left = receive_until(ws, lambda e: is_assistant_message(e) and "left the queue" in e["text"])[-1]
+        assert officer.get("/queue").json() == []
+    assert conversation_row(settings).owner == Owner.bot and 'type "talk to a person" again' in left["text"]
 
 
 def test_typed_while_waiting_can_i_have_a_call_back_instead_leaves_the_queue_and_is_answered(client, settings):
-    with client.websocket_connect("/ws/chat") as ws:
-        hello(ws)
-        move_to(settings, [Owner.waiting])
-        ws.send_json({"type": "message", "client_id": "cb", "text": "can I have a call back instead"})
-        answer = receive_until(ws, is_assistant_message)[-1]
+    answer = _say_in_a_chat(client, settings, Owner.waiting, "can I have a call back instead")[-1]
     # The assistant (down in these tests: its stand-in answers) takes the call-back from here; never silence.
     assert answer["text"] and conversation_row(settings).owner == Owner.bot
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -263,14 +264,23 @@ def black_hole():
     server.close()
 
 
-def test_a_slow_assistant_gets_a_holding_reply_within_seconds_and_the_answer_follows_by_rest(database_url, black_hole):
-    standin = TwilioStandIn(account_sid="AC" + "1" * 32, auth_token="standin-token-1234567890").start()
-    settings = Settings(
-        database_url=database_url, rasa_url=black_hole, rasa_timeout=2.0, sms_reply_timeout=0.5,
-        twilio_account_sid=standin.account_sid, twilio_auth_token=standin.auth_token,
-        twilio_api_base=standin.base_url, twilio_from_number="+447700900000", _env_file=None,
-    )
+@contextmanager
+def _twilio_and_a_hanging_assistant(database_url, rasa_url, digit, auth_token, **settings):
+    """Texts go out through a stand-in for Twilio's REST API, and the assistant never answers."""
+    standin = TwilioStandIn(account_sid="AC" + digit * 32, auth_token=auth_token).start()
     try:
+        yield standin, Settings(
+            database_url=database_url, rasa_url=rasa_url, twilio_account_sid=standin.account_sid,
+            twilio_auth_token=standin.auth_token, twilio_api_base=standin.base_url, _env_file=None, **settings,
+        )
+    finally:
+        standin.stop()
+
+
+def test_a_slow_assistant_gets_a_holding_reply_within_seconds_and_the_answer_follows_by_rest(database_url, black_hole):
+    with _twilio_and_a_hanging_assistant(database_url, black_hole, "1", "standin-token-1234567890",
+                                         rasa_timeout=2.0, sms_reply_timeout=0.5,
+                                         twilio_from_number="+447700900000") as (standin, settings):
         with TestClient(create_app(settings)) as client:
             started = time.monotonic()
             [holding, privacy] = twiml_messages(post_sms(client, settings, "hello"))
@@ -298,18 +308,11 @@ def test_a_slow_assistant_gets_a_holding_reply_within_seconds_and_the_answer_fol
             assert run_db(settings, lambda db: db.scalar(select(SmsOutbound.status))) == "delivered"
             forged = client.post("/sms/status", data=params, headers={"X-Twilio-Signature": "bad"})
             assert forged.status_code == 403
-    finally:
-        standin.stop()
 
 
 def test_no_rest_message_goes_to_a_number_that_sent_stop(database_url, black_hole):
-    standin = TwilioStandIn(account_sid="AC" + "2" * 32, auth_token="standin-token-0987654321").start()
-    settings = Settings(
-        database_url=database_url, rasa_url=black_hole, rasa_timeout=1.5, sms_reply_timeout=0.3,
-        twilio_account_sid=standin.account_sid, twilio_auth_token=standin.auth_token,
-        twilio_api_base=standin.base_url, _env_file=None,
-    )
-    try:
+    with _twilio_and_a_hanging_assistant(database_url, black_hole, "2", "standin-token-0987654321",
+                                         rasa_timeout=1.5, sms_reply_timeout=0.3) as (standin, settings):
         with TestClient(create_app(settings)) as client:
             post_sms(client, settings, "hello")
             post_sms(client, settings, "STOP")
@@ -317,8 +320,6 @@ def test_no_rest_message_goes_to_a_number_that_sent_stop(database_url, black_hol
         assert standin.sent == []
         contact = run_db(settings, lambda db: db.scalar(select(SmsContact)))
         assert contact.opted_out
-    finally:
-        standin.stop()
 
 
 def test_with_the_assistant_down_person_still_reaches_the_queue_by_sms(client, settings):

@@ -192,10 +192,18 @@ def _sign_in(client, settings, email: str, role: Role) -> Console:
     return Console(client, email)
 
 
-def test_the_year_in_numbers_with_small_counts_protected(client, settings):
+def _the_lead_signs_in(client, settings) -> None:
+    _sign_in(client, settings, "lead@example.ac.uk", Role.safeguarding_lead)._use()
+
+
+@pytest.fixture
+def lead_with_the_cases(client, settings) -> None:
+    """The seeded cases are in, and the safeguarding lead is signed in to the console."""
     _seed(settings)
-    lead = _sign_in(client, settings, "lead@example.ac.uk", Role.safeguarding_lead)
-    lead._use()
+    _the_lead_signs_in(client, settings)
+
+
+def test_the_year_in_numbers_with_small_counts_protected(client, settings, lead_with_the_cases):
     response = client.get("/console/stats.csv", params=YEAR)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
@@ -226,20 +234,14 @@ def test_the_year_in_numbers_with_small_counts_protected(client, settings):
     assert medians["Median time from a case being opened to its closure"] == ["1440", "1 day"]
 
 
-def test_one_month_with_few_cases_shows_no_medians_and_no_exact_counts(client, settings):
-    _seed(settings)
-    lead = _sign_in(client, settings, "lead@example.ac.uk", Role.safeguarding_lead)
-    lead._use()
+def test_one_month_with_few_cases_shows_no_medians_and_no_exact_counts(client, settings, lead_with_the_cases):
     rows = _csv(client.get("/console/stats.csv", params={"from": "2026-03", "to": "2026-03"}))
     assert ["Cases opened", SMALL_WORDS] in rows
     assert _cells(rows, "Cases by channel") == {"Web chat": "0", "SMS": SMALL_WORDS, "Total": SMALL_WORDS}
     assert [row[1] for row in rows if row and row[0].startswith("Median time")] == ["not shown", "not shown"]
 
 
-def test_the_page_draws_the_charts_and_links_the_same_months_csv(client, settings):
-    _seed(settings)
-    lead = _sign_in(client, settings, "lead@example.ac.uk", Role.safeguarding_lead)
-    lead._use()
+def test_the_page_draws_the_charts_and_links_the_same_months_csv(client, settings, lead_with_the_cases):
     page = client.get("/console/stats", params=YEAR)
     assert page.status_code == 200
     html = page.text
@@ -257,8 +259,7 @@ def test_the_page_draws_the_charts_and_links_the_same_months_csv(client, setting
 def test_by_default_the_last_twelve_full_months(client, settings):
     _seed(settings)
     with time_machine.travel(datetime(2026, 11, 22, 9, 0, tzinfo=LONDON), tick=True):
-        lead = _sign_in(client, settings, "lead@example.ac.uk", Role.safeguarding_lead)
-        lead._use()
+        _the_lead_signs_in(client, settings)
         page = client.get("/console/stats")
         rows = _csv(client.get("/console/stats.csv"))
     assert "November 2025 to October 2026" in page.text
@@ -290,8 +291,7 @@ def test_only_the_lead_and_admins_see_statistics(client, settings):
 
 
 def test_bad_months_get_a_clear_message_and_keep_what_was_typed(client, settings):
-    lead = _sign_in(client, settings, "lead@example.ac.uk", Role.safeguarding_lead)
-    lead._use()
+    _the_lead_signs_in(client, settings)
     page = client.get("/console/stats", params={"from": "2026-13", "to": "2026-12"})
     assert page.status_code == 400
     assert "The first month should be between 01 and 12." in page.text
@@ -316,18 +316,14 @@ def test_a_stored_category_outside_the_list_cannot_reach_the_spreadsheet(client,
                               category='=HYPERLINK("http://x")')
 
     run_db(settings, go)
-    lead = _sign_in(client, settings, "lead@example.ac.uk", Role.safeguarding_lead)
-    lead._use()
+    _the_lead_signs_in(client, settings)
     rows = _csv(client.get("/console/stats.csv", params=YEAR))
     assert "HYPERLINK" not in str(rows)
     assert _cells(rows, "Cases by category")["Other"] == SMALL_WORDS
     assert not any(cell.startswith(("=", "+", "-", "@")) for cell in itertools.chain.from_iterable(rows))
 
 
-def test_viewing_statistics_logs_nothing_about_people_or_cases(client, settings, caplog):
-    _seed(settings)
-    lead = _sign_in(client, settings, "lead@example.ac.uk", Role.safeguarding_lead)
-    lead._use()
+def test_viewing_statistics_logs_nothing_about_people_or_cases(client, settings, lead_with_the_cases, caplog):
     with caplog.at_level(logging.DEBUG):
         client.get("/console/stats", params=YEAR)
         client.get("/console/stats.csv", params=YEAR)
