@@ -12,7 +12,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -224,3 +225,36 @@ def create_officer(database_url: str, email: str, name: str, password: str, *, r
     """
     subprocess.run([sys.executable, "-c", _CREATE_OFFICER, email, name, role, password, "yes" if on_duty else "no"],
                    cwd=ROOT, check=True, capture_output=True, env=base_env(DATABASE_URL=database_url))
+
+
+@dataclass
+class System:
+    """The whole system as the smoke tests start it: its address, its processes and where their output goes."""
+
+    url: str
+    rasa_url: str
+    actions_url: str
+    processes: list[Process]
+    logs: Path
+
+
+@contextmanager
+def whole_system(logs: Path, officer: tuple[str, str, str], travel_to: datetime, *, on_duty: bool = False,
+                 database_dir: Path | None = None) -> Iterator[System]:
+    """Rasa, the action server and the handoff service on a fresh SQLite database with one welfare officer
+    (email, name, password), each writing its output to a file in `logs`; all stopped afterwards."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    assistant = assistant_processes(logs, handoff_url=url)
+    database_dir = database_dir or logs
+    database_dir.mkdir(parents=True, exist_ok=True)
+    database_url = f"sqlite:///{database_dir}/handoff.db"
+    migrate(database_url, base_env())
+    create_officer(database_url, *officer, on_duty=on_duty)
+    service = handoff_process(port, database_url, assistant.rasa_url, logs, PUBLIC_URL=url, travel_to=travel_to)
+    processes = [*assistant.processes, service]
+    start_all(processes, [*assistant.ready_urls, f"{url}/health"])
+    try:
+        yield System(url, assistant.rasa_url, assistant.actions_url, processes, logs)
+    finally:
+        stop_all(processes)

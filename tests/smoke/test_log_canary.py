@@ -11,23 +11,12 @@ import asyncio
 import secrets
 import urllib.parse
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 
 import httpx
 import pytest
 from chat_client import open_chat
-from processes import (
-    assistant_processes,
-    base_env,
-    create_officer,
-    free_port,
-    handoff_process,
-    migrate,
-    start_all,
-    stop_all,
-)
+from processes import System, stop_all, whole_system
 from twilio.request_validator import RequestValidator
 
 from handoff.core.config import DEV_TWILIO_TOKEN
@@ -43,32 +32,14 @@ OFFICE_HOURS = datetime(2026, 11, 23, 11, 0, tzinfo=timezone.utc)
 OFFICER_CANARY = f"Officer kestrel reply {secrets.token_hex(4)}"
 
 
-@dataclass
-class Running:
-    url: str
-    logs: Path
-    processes: list
-
-
 @pytest.fixture(scope="module")
-def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     logs = tmp_path_factory.mktemp("canary")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    assistant = assistant_processes(logs, handoff_url=url)
-    database_url = f"sqlite:///{logs}/db/handoff.db"
-    (logs / "db").mkdir()
-    migrate(database_url, base_env())
-    create_officer(database_url, OFFICER_EMAIL, "Canary officer", OFFICER_PASSWORD, on_duty=True)
-    # In office hours (a Monday morning), so that the officer on duty can take the chat.
-    service = handoff_process(port, database_url, assistant.rasa_url, logs, PUBLIC_URL=url,
-                              travel_to=OFFICE_HOURS)
-    processes = [*assistant.processes, service]
-    start_all(processes, [*assistant.ready_urls, f"{url}/health"])
-    try:
-        yield Running(url, logs, processes)
-    finally:
-        stop_all(processes)
+    # In office hours (a Monday morning), so that the officer on duty can take the chat. The database sits in its
+    # own folder, which the search of the logs leaves out.
+    with whole_system(logs, (OFFICER_EMAIL, "Canary officer", OFFICER_PASSWORD), OFFICE_HOURS, on_duty=True,
+                      database_dir=logs / "db") as system:
+        yield system
 
 
 async def _web_chat(url: str) -> None:
