@@ -22,7 +22,8 @@ from institutions.lookup import PolicyIndex, policy_index
 
 QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "policy_lookup" / "questions.yml"
 TOP3_TARGET, TOP1_TARGET = 0.90, 0.75
-SPLITS = ("tune", "tune_2", "tune_3", "tune_4", "tune_5", "blind_2")  # from tune_3 on: written without the section titles
+# From tune_3 on, written without even the section titles.
+SPLITS = ("tune", "tune_2", "tune_3", "tune_4", "tune_5", "blind_2")
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -79,9 +80,16 @@ def _stem(word: str) -> str:
     return str(_STEMMER.stemWord(word))
 
 
+def _folded(text: str) -> str:
+    """Accents folded (apêl -> apel, café -> cafe), so that a word typed with or without them reads the same."""
+    if text.isascii():
+        return text
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
 def _spelt(text: str, spellings: dict[str, str]) -> str:
     """The words of a text in lower case, short forms and SMS speak spelt out, one space apart."""
-    text = text.lower().replace("\u2019", "'")
+    text = _folded(text.lower().replace("\u2019", "'"))
     text = _SHORT_FORM.sub(lambda m: _WHOLE_SHORT_FORMS.get(m.group(0)) or _ENDINGS[m.group(0)], text)
     return " ".join(spellings.get(raw, raw) for raw in WORD.findall(text))
 
@@ -108,8 +116,10 @@ def load_vocabulary(path: Path = WORDS) -> Vocabulary:
     """The words file, checked: every entry a word, and no phrase or word in two groups."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     name = path.name
-    spellings = dict(zip(_strings(data["spellings"], f"{name}: spellings"),
-                         _strings(data["spellings"].values(), f"{name}: spellings"), strict=True))
+    welsh = data.get("welsh") or {}
+    spellings = _one_each(zip(_strings([*data["spellings"], *welsh], f"{name}: spellings and welsh"),
+                              _strings([*data["spellings"].values(), *welsh.values()], f"{name}: spellings and welsh"),
+                              strict=True), f"{name}: spellings and welsh")
     phrase_word = _one_each(
         [(_spelt(phrase, spellings), word) for word, phrases in data["phrases"].items()
          for phrase in _strings(phrases, f"{name}: phrases.{word}")]
@@ -119,7 +129,7 @@ def load_vocabulary(path: Path = WORDS) -> Vocabulary:
     phrase = re.compile(r"\b(" + "|".join(re.escape(p) for p in longest_first) + r")\b")
     synonyms = _one_each([(member, word) for word, members in data["synonyms"].items()
                           for member in _strings([word, *members], f"{name}: synonyms.{word}")], f"{name}: synonyms")
-    stop = frozenset(_strings(data["stop"], f"{name}: stop"))
+    stop = frozenset(_strings([*data["stop"], *(data.get("welsh_stop") or ())], f"{name}: stop and welsh_stop"))
     asking = frozenset(_strings(data["asking"], f"{name}: asking"))
     return Vocabulary(spellings, phrase_word, phrase, synonyms, stop, stop | asking)
 

@@ -64,6 +64,19 @@ def test_a_message_nobody_understood_is_looked_up_and_otherwise_still_gets_the_2
     assert nothing == [{"response": "utter_default", **{k: v for k, v in nothing[0].items() if k != "response"}}]
 
 
+
+def test_a_question_asked_in_welsh_reads_as_its_english_twin_and_finds_the_same_section(use_profile) -> None:
+    # Mutated forms and accents included: "nghwyn" is "cwyn" (complaint) after "fy"; "apêl" with or without its accent.
+    pairs = [("A fydd fy nghwyn yn gyfrinachol?", "Will my complaint be confidential?"),
+             ("Alla i apelio yn erbyn y penderfyniad?", "Can I appeal the decision?"),
+             ("Sut mae gwneud apêl?", "how to make an apel")]
+    for welsh, english in pairs:
+        assert tokens(welsh, question=True) == tokens(english, question=True) != []
+    said = ask(use_profile, ActionPolicyLookupOrDefault(), "Alla i apelio yn erbyn y penderfyniad?",
+               profile="afon-valley-university")
+    assert said[0]["text"].startswith("From Prifysgol Dyffryn Afon") and "section 10.1" in said[0]["text"]
+
+
 def test_a_message_the_safety_check_raised_is_never_answered_with_a_quote(use_profile) -> None:
     crisis = {METADATA_KEY: Verdict(labels=frozenset({"suicide_self_harm"}), severity=3, layer="rule",
                                     score=1.0).to_metadata()}
@@ -128,7 +141,8 @@ def test_the_evaluation_prints_both_splits_and_look_up_keeps_its_measured_qualit
     from institutions.evaluate import evaluate, load_questions
 
     items = load_questions()
-    counts = {split: sum(item["split"] == split for item in items) for split in ("tune_2", "tune_3", "tune_4", "tune_5", "blind_2")}
+    splits = ("tune_2", "tune_3", "tune_4", "tune_5", "blind_2")
+    counts = {split: sum(item["split"] == split for item in items) for split in splits}
     assert len(items) >= 120 and counts == {"tune_2": 30, "tune_3": 72, "tune_4": 92, "tune_5": 126, "blind_2": 138}
     done = subprocess.run([sys.executable, "-m", "institutions.evaluate"], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0 and all(f"{split} " in done.stdout for split in ("tune", *counts))
