@@ -7,6 +7,8 @@ import time
 
 import pytest
 from assistant_testkit import PROFILES_DIR, make_tracker, run_action
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from actions.lookup import ActionPolicyLookup, ActionPolicyLookupOrDefault, excerpt
 from institutions.lookup import load_asks, policy_index, tokens
@@ -218,3 +220,17 @@ def test_every_profiles_asks_name_only_headings_of_its_own_policy() -> None:
         assert all(3 <= len(v) <= 8 for v in asks.values()), folder.name
         checked += 1
     assert checked == 6
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(min_size=0, max_size=3000) | st.sampled_from(
+    ["\u202ekill\u200b myself\x00", "apêl " * 800, "ŵŷâêîôû" * 300, "%s%n{0}<script>' OR 1=1 --", "\udcff".encode(
+        "utf-8", "surrogatepass").decode("utf-8", "replace"), "ﬁ ｆｕｌｌｗｉｄｔｈ ＡＰＰＥＡＬ", ""]))
+def test_any_text_at_all_gets_sections_or_the_honest_no_never_an_error(text: str) -> None:
+    # Whatever a student sends (any script, control characters, 3,000 characters), look-up answers with at most two
+    # sections of the policy, or none, and never raises: the reply after a message nobody understood depends on it.
+    index = policy_index(PROFILES_DIR, "afon-valley-university")
+    assert index is not None
+    found = index.answer(text)
+    assert len(found) <= 2 and all(m.section in index.sections for m in found)
+    assert index.trust(text) >= 0.0 and len(index.query(text)) <= 40
