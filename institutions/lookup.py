@@ -46,6 +46,8 @@ ASK_WEIGHT = 1  # the ways people ask for a section count this many times (chose
 # the same word still counts) adds to that section, in units of the best BM25 score (chosen on the tuning questions).
 ASK_LIKENESS_WEIGHT = 0.6
 SECOND_SHARE = 0.75  # a second section is quoted only when it scores at least this share of the first
+# A question at least this share of whose words are Welsh words look-up knows is read as Welsh (see ``trust``).
+WELSH_SHARE = 0.4
 MAX_QUESTION_CHARS = 1000
 MAX_QUERY_WORDS = 40
 
@@ -71,6 +73,7 @@ class Vocabulary:
     synonyms: dict[str, str]  # a word (or a stem) -> the one word its group is read as
     stop: frozenset[str]
     question_stop: frozenset[str]  # stop words and the words that only ask for the policy
+    welsh: frozenset[str] = frozenset()  # the Welsh words look-up knows (read as English, or carrying nothing)
 
 
 _STEMMER = snowballstemmer.stemmer("english")
@@ -132,7 +135,8 @@ def load_vocabulary(path: Path = WORDS) -> Vocabulary:
                           for member in _strings([word, *members], f"{name}: synonyms.{word}")], f"{name}: synonyms")
     stop = frozenset(_strings([*data["stop"], *(data.get("welsh_stop") or ())], f"{name}: stop and welsh_stop"))
     asking = frozenset(_strings(data["asking"], f"{name}: asking"))
-    return Vocabulary(spellings, phrase_word, phrase, synonyms, stop, stop | asking)
+    welsh_words = frozenset([*(data.get("welsh") or {}), *(data.get("welsh_stop") or ())])
+    return Vocabulary(spellings, phrase_word, phrase, synonyms, stop, stop | asking, welsh_words)
 
 
 VOCABULARY = load_vocabulary()
@@ -153,6 +157,12 @@ def tokens(text: str, question: bool = False) -> list[str]:
     stop = words.question_stop if question else words.stop
     spelt = words.phrase.sub(lambda m: f" {words.phrase_word[m.group(1)]} ", _spelt(text, words.spellings))
     return [_read_as(word) for word in spelt.split() if word not in stop]
+
+
+def reads_as_welsh(text: str) -> bool:
+    """Whether a question is asked in Welsh: at least WELSH_SHARE of its words are Welsh words look-up knows."""
+    words = WORD.findall(_folded(text[:MAX_QUESTION_CHARS].lower().replace("\u2019", "'")))
+    return bool(words) and sum(word in VOCABULARY.welsh for word in words) >= WELSH_SHARE * len(words)
 
 
 class BM25(BM25Okapi):
@@ -223,7 +233,7 @@ class PolicyIndex:
     def answer(self, question: str, k: int = 2, min_score: float = MIN_SCORE) -> list[Match]:
         """The best one or two sections when the policy is trusted to answer (``trust`` at least ``min_score``);
         [] for an honest "I couldn't find it"."""
-        found, trust = self._look_up(self.query(question), max(k, 2))
+        found, trust = self._look_up(self.query(question), max(k, 2), reads_as_welsh(question))
         if not found or trust < min_score:
             return []
         # A second section only when it is nearly as good: one clear answer reads better than two.
@@ -236,8 +246,12 @@ class PolicyIndex:
         long policy and a short one compare), times the share of the question, weighted as BM25 weighs its
         words, that the policy uses anywhere. A question whose telling words ("visa", "halls", "Welsh") appear
         nowhere in the policy asks about something it does not cover, however well its other words match.
+
+        A question asked in Welsh (``reads_as_welsh``) is read differently: a word of it that look-up cannot read is
+        more likely Welsh it does not know than a subject the policy leaves out, so the share is the square root of
+        the share, by count, of its words the policy uses (chosen on the Welsh questions in data/rasa/nlu/welsh.yml).
         """
-        return self._look_up(self.query(question), 1)[1]
+        return self._look_up(self.query(question), 1, reads_as_welsh(question))[1]
 
     def _ask_likeness(self, query: list[str]) -> np.ndarray:
         """Each section's likeness to the question: the cosine of its closest ask (or title), 0 to 1."""
@@ -248,7 +262,7 @@ class PolicyIndex:
         np.maximum.at(best, owners, similarity)
         return best
 
-    def _look_up(self, query: list[str], k: int) -> tuple[list[Match], float]:
+    def _look_up(self, query: list[str], k: int, welsh: bool = False) -> tuple[list[Match], float]:
         """The k best sections for the query's words, and the trust (see ``trust``)."""
         if not query or self._bm25 is None:
             return [], 0.0
@@ -260,7 +274,11 @@ class PolicyIndex:
             scores = scores / scores.max() + ASK_LIKENESS_WEIGHT * self._ask_likeness(query)
         ranked = np.argsort(-scores, kind="stable")[:k]
         found = [Match(self.sections[i], float(scores[i])) for i in ranked if scores[i] > 0]
-        trust = float(own.max()) / self._bm25.unit * self._bm25.known_share(query)
+        if welsh:
+            share = math.sqrt(sum(word in self._bm25.idf for word in query) / len(query))
+        else:
+            share = self._bm25.known_share(query)
+        trust = float(own.max()) / self._bm25.unit * share
         return found, trust
 
 

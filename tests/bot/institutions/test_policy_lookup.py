@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from actions.lookup import ActionPolicyLookup, ActionPolicyLookupOrDefault, excerpt
-from institutions.lookup import load_asks, policy_index, tokens
+from institutions.lookup import load_asks, policy_index, reads_as_welsh, tokens
 from institutions.policy_doc import load_policy, parse_markdown
 from safety.gsm import is_gsm7
 from safety.verdict import METADATA_KEY, Verdict
@@ -234,3 +234,14 @@ def test_any_text_at_all_gets_sections_or_the_honest_no_never_an_error(text: str
     found = index.answer(text)
     assert len(found) <= 2 and all(m.section in index.sections for m in found)
     assert index.trust(text) >= 0.0 and len(index.query(text)) <= 40
+
+
+def test_a_welsh_question_with_a_word_look_up_does_not_know_is_still_answered_and_one_off_the_policy_is_not() -> None:
+    index = policy_index(PROFILES_DIR, "afon-valley-university")
+    assert index is not None
+    # "anhapus" (unhappy) is in no word list: in an English question an unknown word lowers the trust, in a Welsh one
+    # it is more likely Welsh look-up does not know.
+    appeal = "Ga i apelio yn erbyn y penderfyniad os dw i'n anhapus efo'r canlyniad?"
+    assert reads_as_welsh(appeal) and index.answer(appeal)[0].section.number == "10.1"
+    assert index.answer("Pryd mae'r llyfrgell ar agor dros y Nadolig?") == []  # library opening hours
+    assert not reads_as_welsh("I live in Wales and want to complain about my tutor in Welsh")
