@@ -53,7 +53,7 @@ MAX_QUERY_WORDS = 40
 
 logger = logging.getLogger(__name__)
 ASKS_FILE = "asks.yml"
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's safe loader when built in: ten times faster
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's safe loader when built in: 20 times faster
 WORDS = Path(__file__).resolve().parent.parent / "data" / "policy_lookup.yml"
 WORD = re.compile(r"[a-z0-9]+")
 # Short forms spelt out before the words are split ("doesn't" would leave "doesn" and "t"); a possessive or an
@@ -249,7 +249,7 @@ class PolicyIndex:
 
         A question asked in Welsh (``reads_as_welsh``) is read differently: a word of it that look-up cannot read is
         more likely Welsh it does not know than a subject the policy leaves out, so the share is the square root of
-        the share, by count, of its words the policy uses (chosen on the Welsh questions in data/rasa/nlu/welsh.yml).
+        the share, by count, of its words the policy uses (chosen on tests/policy_lookup/welsh_tuning.yml).
         """
         return self._look_up(self.query(question), 1, reads_as_welsh(question))[1]
 
