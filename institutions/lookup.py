@@ -135,7 +135,7 @@ def load_vocabulary(path: Path = WORDS) -> Vocabulary:
                           for member in _strings([word, *members], f"{name}: synonyms.{word}")], f"{name}: synonyms")
     stop = frozenset(_strings([*data["stop"], *(data.get("welsh_stop") or ())], f"{name}: stop and welsh_stop"))
     asking = frozenset(_strings(data["asking"], f"{name}: asking"))
-    welsh_words = frozenset([*(data.get("welsh") or {}), *(data.get("welsh_stop") or ())])
+    welsh_words = frozenset([*welsh, *(data.get("welsh_stop") or ())])
     return Vocabulary(spellings, phrase_word, phrase, synonyms, stop, stop | asking, welsh_words)
 
 
