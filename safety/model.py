@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 logger = logging.getLogger(__name__)
 
 MODEL_ENV = "SAFETY_MODEL_PATH"
@@ -132,6 +134,17 @@ def windows(words: list[str], size: int = WINDOW) -> list[list[str]]:
     return out or [words[:size]]
 
 
+class Scores(dict[str, float]):
+    """A score per model label (the best of the message's parts), with what a long message needs beside it: how
+    many parts it was read in, and each label's second-best part (a hit one sentence alone carries, or one the
+    rest of the message bears out)."""
+
+    def __init__(self, best: dict[str, float], second: dict[str, float] | None = None, parts: int = 1) -> None:
+        super().__init__(best)
+        self.second = second or dict.fromkeys(best, 0.0)
+        self.parts = parts
+
+
 class RiskModel:
     """Scores canonical words with the trained classifier. Thread-safe; cost linear in the message length."""
 
@@ -165,15 +178,19 @@ class RiskModel:
             raise ModelMissing(f"the safety model at {directory} cannot be used here ({exc})") from exc
         return cls(nlp, thresholds, info)
 
-    def scores(self, words: Sequence[str]) -> dict[str, float]:
+    def scores(self, words: Sequence[str]) -> Scores:
         """A 0..1 score per model label for one message's canonical words.
 
         A message with no word at all ("???", "...", "99.99") gets no score from it, so the rules' verdict
         stands. Marks and numbers alone were once scored like a crisis (a run of "?" as an assault).
         """
         if not any(any(ch.isalpha() for ch in word) for word in words):
-            return dict.fromkeys(MODEL_LABELS, 0.0)
+            return Scores(dict.fromkeys(MODEL_LABELS, 0.0))
         with self._lock:  # the string store is shared with nothing else, but Doc creation writes to it
             docs = [self._doc(self._nlp.vocab, words=part) for part in windows(list(model_words(words)))]
             scored = self._textcat.predict(docs)
-        return {label: float(scored[:, i].max()) for i, label in enumerate(self._textcat.labels)}
+        ranked = -np.sort(-np.asarray(scored, dtype=float), axis=0)  # each label's parts, best first
+        labels = self._textcat.labels
+        second = ranked[1] if len(docs) > 1 else np.zeros(len(labels))
+        return Scores({label: float(ranked[0, i]) for i, label in enumerate(labels)},
+                      {label: float(second[i]) for i, label in enumerate(labels)}, len(docs))

@@ -37,6 +37,19 @@ VETO_REASONS = frozenset({"negation"})
 # they silenced 13 crisis labels the model had right and spared no look-alike the emergency answer.
 DOUBT_REASONS = frozenset({"idiom"})
 RECENT_ASSAULT = "recent_sexual_assault"
+# A long message is read a sentence at a time, and one sentence lifted out of an ordinary one ("i could sleep for a
+# week", "the bridge was closed so i walked") can score like the start of a crisis. Where the model alone would give
+# a long message the suicide answer from one sentence it is not sure of, and no other sentence bears it out, the
+# student is asked directly whether they are thinking about suicide (as crisis lines train volunteers to ask; a
+# yes is one tap from the same answer) and officers see the label as low confidence. Chosen on the held-out ordinary
+# messages (tests/safety/everyday_heldout.yml) and, out of fold, on the long crisis messages of the training
+# batches: with 67 batches, 0.9 and 0.4 asked instead for 73 of the 111 long ordinary messages given the suicide
+# answer, and for 3 of the 67 long suicide messages the model alone caught (0.8 and 0.4: 56 and 3). The danger
+# answer is never held back this way: its question ("are you safe right now?") carries no 999, and out of fold it
+# would have delayed 6 of 64 long danger messages.
+LONG_ASKED = frozenset({"suicide_self_harm"})
+LONG_SURE = 0.9  # a single sentence scoring this high still answers at once
+LONG_BORNE_OUT = 0.4  # ... as does one whose label a second sentence scores this high
 
 
 @dataclass(frozen=True)
@@ -174,7 +187,8 @@ class SafetyCheck:
             unconfirmed = frozenset()
         ruled = assessment.labels - unconfirmed
         fired = {label for label in RISK_LABELS if scores[label] >= thresholds.fire[label] and label not in vetoed}
-        added = fired - ruled
+        asked_instead = _unsure_in_a_long_message(fired - ruled, scores)
+        added = fired - ruled - asked_instead
         labels = frozenset(ruled | added)
         weak = frozenset(
             label
@@ -182,6 +196,7 @@ class SafetyCheck:
             if label not in labels
             and (
                 label in unconfirmed
+                or label in asked_instead
                 or (
                     thresholds.weak[label] <= scores[label]
                     and (label in vetoed or scores[label] < thresholds.fire[label])
@@ -192,8 +207,9 @@ class SafetyCheck:
         if not labels & set(CHECK_IN_FOR):  # an emergency answer already asks nothing more
             for label, kind in CHECK_IN_FOR.items():
                 signal = max(0.0 if label in vetoed | doubted else scores[label], scores[_ask_label(kind)])
-                if label in unconfirmed and check_in is None:
-                    check_in, strength = kind, max(signal, thresholds.weak[label])  # the rule saw it: always ask
+                if label in unconfirmed | asked_instead and check_in is None:
+                    # the rule, or the model's one sentence, saw it: always ask
+                    check_in, strength = kind, max(signal, thresholds.weak[label])
                 elif signal >= thresholds.weak[label] and signal > strength:
                     check_in, strength = kind, signal
         severity = max((self.rules.severity(label) for label in labels), default=0)
@@ -216,6 +232,16 @@ class SafetyCheck:
             low_confidence=weak,
             rule_ids=assessment.rule_ids,
         )
+
+
+def _unsure_in_a_long_message(added: set[str], scores: Mapping[str, float]) -> frozenset[str]:
+    """The labels the model alone would fire on a long message from one sentence it is not sure of, with no other
+    sentence bearing it out: asked about instead (see LONG_ASKED)."""
+    parts, second = getattr(scores, "parts", 1), getattr(scores, "second", {})
+    if parts < 2:
+        return frozenset()
+    return frozenset(label for label in added if label in LONG_ASKED and scores[label] < LONG_SURE
+                     and second.get(label, 0.0) < LONG_BORNE_OUT)
 
 
 def _as_decided(assessment: RiskAssessment, layer: str) -> Verdict:

@@ -10,9 +10,19 @@ from pathlib import Path
 import pytest
 
 from safety import train
-from safety.model import MODEL_LABELS, ModelMissing, RiskModel, Thresholds, model_words
+from safety.model import MODEL_LABELS, WINDOW, ModelMissing, RiskModel, Scores, Thresholds, model_words
 from safety.risk import get_classifier
-from safety.verdict import CHECK_IN, MODEL, RULE, SafetyCheck, Verdict, get_safety_check, load_model
+from safety.verdict import (
+    CHECK_IN,
+    LONG_BORNE_OUT,
+    LONG_SURE,
+    MODEL,
+    RULE,
+    SafetyCheck,
+    Verdict,
+    get_safety_check,
+    load_model,
+)
 
 EMERGENCY = {"immediate_danger", "suicide_self_harm"}
 
@@ -336,3 +346,60 @@ def test_a_run_of_marks_reads_once_and_words_are_never_dropped() -> None:
     # a line break (read as ".") after a bracket still ends the sentence; emoji are words and stay
     assert model_words(("awful", ":", "(", ".", "he", "is", "here")) == ("awful", ".", "he", "is", "here")
     assert model_words(("outside", "😭", "😭", ".", "help")) == ("outside", "😭", "😭", ".", "help")
+
+
+def _long_message_scores(best: dict[str, float], second: dict[str, float]) -> Scores:
+    """The model's reading of a message of five sentences: each label's best and second-best sentence."""
+    return Scores({**dict.fromkeys(MODEL_LABELS, 0.0), **best}, {**dict.fromkeys(MODEL_LABELS, 0.0), **second},
+                  parts=5)
+
+
+def test_one_unsure_sentence_of_a_long_message_asks_about_suicide_instead_of_answering_for_it(
+        check: SafetyCheck) -> None:
+    """A long ordinary message read a sentence at a time: one sentence the model is not sure of, with nothing else
+    in the message bearing it out, gets the direct question, not the suicide answer; officers still see it."""
+    assert check.model is not None
+    thresholds = check.model.thresholds
+    label = "suicide_self_harm"
+    unsure = (thresholds.fire[label] + LONG_SURE) / 2
+    ordinary = get_classifier().classify("hello")
+    verdict = check.combine(ordinary, _long_message_scores({label: unsure}, {label: 0.1}), thresholds)
+    assert verdict.labels == frozenset() and verdict.check_in == "suicide"
+    assert verdict.low_confidence == {label} and verdict.layer == CHECK_IN
+    # The same score in a short message, a sure sentence, or a second sentence that bears it out: the answer.
+    assert label in check.combine(ordinary, Scores({**dict.fromkeys(MODEL_LABELS, 0.0), label: unsure}),
+                                  thresholds).labels
+    assert label in check.combine(ordinary, _long_message_scores({label: LONG_SURE}, {label: 0.1}),
+                                  thresholds).labels
+    assert label in check.combine(ordinary, _long_message_scores({label: unsure}, {label: LONG_BORNE_OUT}),
+                                  thresholds).labels
+
+
+def test_danger_in_a_long_message_is_never_held_back_for_a_question(check: SafetyCheck) -> None:
+    """"Are you safe right now?" carries no 999: a long message the model reads as danger gets the answer."""
+    assert check.model is not None
+    thresholds = check.model.thresholds
+    label = "immediate_danger"
+    unsure = (thresholds.fire[label] + LONG_SURE) / 2
+    verdict = check.combine(get_classifier().classify("hello"),
+                            _long_message_scores({label: unsure}, {label: 0.0}), thresholds)
+    assert verdict.labels == {label}
+
+
+def test_the_model_reads_a_long_message_by_sentence_and_keeps_each_labels_two_best(check: SafetyCheck) -> None:
+    assert check.model is not None
+    sentences = [
+        "I have been meaning to write this for a while because our flat has had problems since September.",
+        "The landlord keeps saying he will fix the boiler and then nobody comes round for weeks at a time.",
+        "My housemates and I have been boiling the kettle to wash which is getting old very quickly now.",
+        "Can the college tell me whether I am allowed to withhold rent until the heating is actually fixed?",
+    ]
+    words = check.rules.words(" ".join(sentences))
+    assert len(words) > WINDOW
+    scores = check.model.scores(words)
+    assert scores.parts == len(sentences)
+    short = check.model.scores(check.rules.words(sentences[0]))
+    assert short.parts == 1 and all(v == 0.0 for v in short.second.values())
+    for label in MODEL_LABELS:
+        assert 0.0 <= scores.second[label] <= scores[label] <= 1.0
+        assert scores[label] == pytest.approx(max(check.model.scores(check.rules.words(s))[label] for s in sentences))
