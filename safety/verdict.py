@@ -37,16 +37,16 @@ VETO_REASONS = frozenset({"negation"})
 # they silenced 13 crisis labels the model had right and spared no look-alike the emergency answer.
 DOUBT_REASONS = frozenset({"idiom"})
 RECENT_ASSAULT = "recent_sexual_assault"
-# A long message is read a sentence at a time, and one sentence lifted out of an ordinary one ("i could sleep for a
-# week", "the bridge was closed so i walked") can score like the start of a crisis. Where the model alone would give
-# a long message the suicide answer from one sentence it is not sure of, and no other sentence bears it out, the
-# student is asked directly whether they are thinking about suicide (as crisis lines train volunteers to ask; a
-# yes is one tap from the same answer) and officers see the label as low confidence. Chosen on the held-out ordinary
-# messages (tests/safety/everyday_heldout.yml) and, out of fold, on the long crisis messages of the training
+# A long message is read a sentence at a time, and one sentence lifted out of an ordinary one can score like the start
+# of a crisis (a held-out message about extra time in exams for dyslexia scored 0.62 for suicide). Where the model
+# alone would give a long message the suicide answer from one sentence it is not sure of, and no other sentence bears
+# it out, the student is asked directly whether they are thinking about suicide (as crisis lines train volunteers to
+# ask; a yes is one tap from the same answer) and officers see the label as low confidence. Chosen on the held-out
+# ordinary messages (tests/safety/everyday_heldout.yml) and, out of fold, on the long crisis messages of the training
 # batches: with 67 batches, 0.9 and 0.4 asked instead for 73 of the 111 long ordinary messages given the suicide
-# answer, and for 3 of the 67 long suicide messages the model alone caught (0.8 and 0.4: 56 and 3). The danger
-# answer is never held back this way: its question ("are you safe right now?") carries no 999, and out of fold it
-# would have delayed 6 of 64 long danger messages.
+# answer, and for 3 of the 67 long suicide messages the model alone caught (0.8 and 0.4: 56 and 3). The danger answer
+# is never held back this way: its question ("are you safe right now?") carries no 999, and out of fold it would have
+# delayed 6 of 64 long danger messages.
 LONG_ASKED = frozenset({"suicide_self_harm"})
 LONG_SURE = 0.9  # a single sentence scoring this high still answers at once
 LONG_BORNE_OUT = 0.4  # ... as does one whose label a second sentence scores this high
