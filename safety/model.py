@@ -75,10 +75,17 @@ class Thresholds:
     # For the two check-in labels: a rule hit the model scores below this (the label or its question) is asked
     # about directly instead of answered with 999 ("is there a self-harm group on campus?"). 0 (or absent): never.
     confirm: dict[str, float] = field(default_factory=dict)
+    # Firing for a message read in more than one part (longer than WINDOW words), where it differs: each sentence is
+    # another chance for an ordinary one to score like a crisis. Absent: `fire`.
+    fire_long: dict[str, float] = field(default_factory=dict)
+
+    def firing(self, label: str, parts: int = 1) -> float:
+        """The firing threshold of a label for a message read in this many parts."""
+        return self.fire_long.get(label, self.fire[label]) if parts > 1 else self.fire[label]
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON for the settings file."""
-        return {"fire": self.fire, "weak": self.weak, "confirm": self.confirm}
+        return {"fire": self.fire, "weak": self.weak, "confirm": self.confirm, "fire_long": self.fire_long}
 
     @classmethod
     def from_json(cls, raw: Any) -> Thresholds:
@@ -91,8 +98,13 @@ class Thresholds:
         if not isinstance(confirm, dict) or not set(confirm) <= set(CHECK_IN_FOR) \
                 or not all(0.0 <= float(v) < MAX_CONFIRM for v in confirm.values()):
             raise ValueError(f"confirm floors are for {sorted(CHECK_IN_FOR)} only, each from 0 to {MAX_CONFIRM}")
+        fire_long = raw.get("fire_long", {})
+        if not isinstance(fire_long, dict) or not set(fire_long) <= set(MODEL_LABELS) \
+                or not all(0.0 < float(v) <= 1.0 for v in fire_long.values()):
+            raise ValueError("long-message firing thresholds must be for known labels, each between 0 and 1")
         return cls(fire={k: float(v) for k, v in fire.items()}, weak={k: float(v) for k, v in weak.items()},
-                   confirm={k: float(v) for k, v in confirm.items()})
+                   confirm={k: float(v) for k, v in confirm.items()},
+                   fire_long={k: float(v) for k, v in fire_long.items()})
 
 
 def _punctuation(word: str) -> bool:

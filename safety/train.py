@@ -81,6 +81,13 @@ CV_FOLDS = 4
 # 91.5 / 87.8 / 91.4 / 92.4%. 0.5 buys seven points of danger recall for 19 look-alikes of 2,536 (3.9%); these
 # batches are written to be hard, and on the blind sets the rate stays near half of it.
 FIRE_BETA = 0.5
+# Danger leans further towards recall: its check-in ("are you safe right now?") carries no 999, so a danger message
+# the model scores between the two thresholds waits one answer for the number. Out of fold with 67 batches, F0.75
+# (firing 0.33 instead of 0.46) raised danger recall from 90.6% to 93.3% of 2,282 messages, for 7 more of 2,821
+# look-alikes (14 -> 21) and 3 more of 1,958 everyday messages given 999 by the model; F1 reached 94.3% for 23 and
+# 13. A message read in more than one part keeps the F0.5 threshold (fire_long): each of its sentences is another
+# chance for an ordinary one to score like danger.
+FIRE_BETA_FOR = {"immediate_danger": 0.75}
 WEAK_BETA = 1.25
 WEAK_FLOOR = 0.05
 # Confirm floors (see Thresholds.confirm): the highest floor, on this grid, at which out-of-fold scores would
@@ -264,7 +271,7 @@ def _best_threshold(scores: Sequence[float], positive: Sequence[bool], beta: flo
 
 def choose_thresholds(items: Sequence[Item], scores: Sequence[dict[str, float]]) -> Thresholds:
     """Firing and weak thresholds per label from out-of-fold scores."""
-    fire, weak = {}, {}
+    fire, weak, fire_long = {}, {}, {}
     for label in MODEL_LABELS:
         column = [row[label] for row in scores]
         positive = [label in i.cats for i in items]
@@ -272,7 +279,11 @@ def choose_thresholds(items: Sequence[Item], scores: Sequence[dict[str, float]])
         # raped last night, or the suicide answer to someone in danger now, still answers a crisis. Counted as
         # false alarms, they set the threshold by how many crises of other kinds the batches happen to hold.
         judged = [n for n, item in enumerate(items) if label in item.cats or not item.cats & set(RISK_LABELS)]
-        fire[label] = _best_threshold([column[n] for n in judged], [positive[n] for n in judged], FIRE_BETA, 0.1)
+        fire[label] = _best_threshold([column[n] for n in judged], [positive[n] for n in judged],
+                                      FIRE_BETA_FOR.get(label, FIRE_BETA), 0.1)
+        if label in FIRE_BETA_FOR:
+            fire_long[label] = _best_threshold([column[n] for n in judged], [positive[n] for n in judged], FIRE_BETA,
+                                               0.1)
         if label in CHECK_IN_FOR:
             # Below firing, a weak score asks the question: it should catch the label's messages and the
             # ambiguous messages that need the same question.
@@ -282,7 +293,7 @@ def choose_thresholds(items: Sequence[Item], scores: Sequence[dict[str, float]])
             weak[label] = min(fire[label], _best_threshold(combined, needs, WEAK_BETA, WEAK_FLOOR))
         else:
             weak[label] = min(fire[label], _best_threshold(column, positive, WEAK_BETA, WEAK_FLOOR))
-    return Thresholds(fire=fire, weak=weak)
+    return Thresholds(fire=fire, weak=weak, fire_long=fire_long)
 
 
 def rule_labels(rules: Any, items: Sequence[Item]) -> list[frozenset[str]]:
@@ -329,7 +340,8 @@ def train(out: Path, seed: int = SEED, files: Sequence[Path] | None = None, log:
     thresholds = dataclasses.replace(thresholds, confirm=floors)
     log(f"thresholds by {CV_FOLDS}-fold cross-validation ({time.perf_counter() - started:.0f} s): "
         + ", ".join(f"{k} {thresholds.fire[k]:.2f}/{thresholds.weak[k]:.2f}" for k in MODEL_LABELS)
-        + "; rule hits asked about below " + ", ".join(f"{k} {v:.3f}" for k, v in thresholds.confirm.items()))
+        + "; rule hits asked about below " + ", ".join(f"{k} {v:.3f}" for k, v in thresholds.confirm.items())
+        + "; long messages fire at " + ", ".join(f"{k} {v:.2f}" for k, v in thresholds.fire_long.items()))
     nlp = fit(items, seed=seed)
     out.mkdir(parents=True, exist_ok=True)
     # Only the classifier's own weights and labels are saved: the pipeline around it is rebuilt in code on

@@ -186,7 +186,9 @@ class SafetyCheck:
         if unconfirmed != assessment.labels:  # with another label answered anyway, nothing is held back
             unconfirmed = frozenset()
         ruled = assessment.labels - unconfirmed
-        fired = {label for label in RISK_LABELS if scores[label] >= thresholds.fire[label] and label not in vetoed}
+        parts = getattr(scores, "parts", 1)
+        fire = {label: thresholds.firing(label, parts) for label in RISK_LABELS}
+        fired = {label for label in RISK_LABELS if scores[label] >= fire[label] and label not in vetoed}
         asked_instead = _unsure_in_a_long_message(fired - ruled, scores)
         added = fired - ruled - asked_instead
         labels = frozenset(ruled | added)
@@ -199,7 +201,7 @@ class SafetyCheck:
                 or label in asked_instead
                 or (
                     thresholds.weak[label] <= scores[label]
-                    and (label in vetoed or scores[label] < thresholds.fire[label])
+                    and (label in vetoed or scores[label] < fire[label])
                 )
             )
         )

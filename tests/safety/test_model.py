@@ -403,3 +403,29 @@ def test_the_model_reads_a_long_message_by_sentence_and_keeps_each_labels_two_be
     for label in MODEL_LABELS:
         assert 0.0 <= scores.second[label] <= scores[label] <= 1.0
         assert scores[label] == pytest.approx(max(check.model.scores(check.rules.words(s))[label] for s in sentences))
+
+
+def test_danger_fires_sooner_in_a_short_message_than_in_one_read_sentence_by_sentence(check: SafetyCheck) -> None:
+    """A short message the model reads as danger gets 999 at the lower threshold; a long one, where each sentence
+    is another chance of an ordinary one scoring like danger, needs the higher one, and below it is asked."""
+    assert check.model is not None
+    thresholds = check.model.thresholds
+    label = "immediate_danger"
+    assert thresholds.fire[label] < thresholds.firing(label, parts=5) == thresholds.fire_long[label]
+    between = (thresholds.fire[label] + thresholds.fire_long[label]) / 2
+    ordinary = get_classifier().classify("hello")
+    assert label in check.combine(ordinary, Scores({**dict.fromkeys(MODEL_LABELS, 0.0), label: between}),
+                                  thresholds).labels
+    long = check.combine(ordinary, _long_message_scores({label: between}, {label: 0.0}), thresholds)
+    assert long.labels == frozenset() and long.check_in == "safety" and long.low_confidence == {label}
+
+
+def test_long_message_thresholds_are_read_back_and_refused_when_malformed() -> None:
+    fire = dict.fromkeys(MODEL_LABELS, 0.5)
+    read = Thresholds.from_json({"fire": fire, "weak": fire, "fire_long": {"immediate_danger": 0.6}})
+    assert read.firing("immediate_danger", 1) == 0.5 and read.firing("immediate_danger", 3) == 0.6
+    assert read.firing("under_18", 3) == 0.5
+    assert Thresholds.from_json({"fire": fire, "weak": fire}).fire_long == {}  # a model saved before them
+    for bad in ({"nonsense": 0.5}, {"immediate_danger": 0.0}, {"immediate_danger": "high"}, ["immediate_danger"]):
+        with pytest.raises((ValueError, TypeError)):
+            Thresholds.from_json({"fire": fire, "weak": fire, "fire_long": bad})
