@@ -429,3 +429,31 @@ def test_long_message_thresholds_are_read_back_and_refused_when_malformed() -> N
     for bad in ({"nonsense": 0.5}, {"immediate_danger": 0.0}, {"immediate_danger": "high"}, ["immediate_danger"]):
         with pytest.raises((ValueError, TypeError)):
             Thresholds.from_json({"fire": fire, "weak": fire, "fire_long": bad})
+
+
+def test_whatever_the_scores_and_length_a_danger_or_suicide_reading_is_never_left_unanswered(
+        check: SafetyCheck) -> None:
+    """The long-message rules only ever turn an answer into a question: a danger or suicide score at its firing
+    threshold always gets an emergency answer or a direct question (one question at a time: the strongest reading's),
+    in a message of any length."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    assert check.model is not None
+    thresholds = check.model.thresholds
+    ordinary = get_classifier().classify("hello")
+    score = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(best=st.fixed_dictionaries({label: score for label in MODEL_LABELS}),
+           share=st.fixed_dictionaries({label: score for label in MODEL_LABELS}), parts=st.integers(1, 400))
+    def run(best: dict[str, float], share: dict[str, float], parts: int) -> None:
+        second = {label: best[label] * share[label] for label in MODEL_LABELS}  # never above the best
+        verdict = check.combine(ordinary, Scores(best, second, parts), thresholds)
+        assert verdict.labels <= set(MODEL_LABELS)
+        for label in EMERGENCY:
+            if best[label] >= thresholds.fire[label]:
+                helped = bool(verdict.labels & EMERGENCY) or verdict.check_in is not None
+                assert helped and label in verdict.labels | verdict.low_confidence, (label, parts, verdict)
+
+    run()
