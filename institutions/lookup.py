@@ -91,9 +91,14 @@ def _folded(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
+def _plain(text: str) -> str:
+    """Lower case, a curly apostrophe read as a straight one, accents folded."""
+    return _folded(text.lower().replace("\u2019", "'"))
+
+
 def _spelt(text: str, spellings: dict[str, str]) -> str:
     """The words of a text in lower case, short forms and SMS speak spelt out, one space apart."""
-    text = _folded(text.lower().replace("\u2019", "'"))
+    text = _plain(text)
     text = _SHORT_FORM.sub(lambda m: _WHOLE_SHORT_FORMS.get(m.group(0)) or _ENDINGS[m.group(0)], text)
     return " ".join(spellings.get(raw, raw) for raw in WORD.findall(text))
 
@@ -161,7 +166,7 @@ def tokens(text: str, question: bool = False) -> list[str]:
 
 def reads_as_welsh(text: str) -> bool:
     """Whether a question is asked in Welsh: at least WELSH_SHARE of its words are Welsh words look-up knows."""
-    words = WORD.findall(_folded(text[:MAX_QUESTION_CHARS].lower().replace("\u2019", "'")))
+    words = WORD.findall(_plain(text[:MAX_QUESTION_CHARS]))
     return bool(words) and sum(word in VOCABULARY.welsh for word in words) >= WELSH_SHARE * len(words)
 
 

@@ -279,11 +279,10 @@ def choose_thresholds(items: Sequence[Item], scores: Sequence[dict[str, float]])
         # raped last night, or the suicide answer to someone in danger now, still answers a crisis. Counted as
         # false alarms, they set the threshold by how many crises of other kinds the batches happen to hold.
         judged = [n for n, item in enumerate(items) if label in item.cats or not item.cats & set(RISK_LABELS)]
-        fire[label] = _best_threshold([column[n] for n in judged], [positive[n] for n in judged],
-                                      FIRE_BETA_FOR.get(label, FIRE_BETA), 0.1)
+        judged_scores, judged_positive = [column[n] for n in judged], [positive[n] for n in judged]
+        fire[label] = _best_threshold(judged_scores, judged_positive, FIRE_BETA_FOR.get(label, FIRE_BETA), 0.1)
         if label in FIRE_BETA_FOR:
-            fire_long[label] = _best_threshold([column[n] for n in judged], [positive[n] for n in judged], FIRE_BETA,
-                                               0.1)
+            fire_long[label] = _best_threshold(judged_scores, judged_positive, FIRE_BETA, 0.1)
         if label in CHECK_IN_FOR:
             # Below firing, a weak score asks the question: it should catch the label's messages and the
             # ambiguous messages that need the same question.

@@ -189,7 +189,7 @@ class SafetyCheck:
         parts = getattr(scores, "parts", 1)
         fire = {label: thresholds.firing(label, parts) for label in RISK_LABELS}
         fired = {label for label in RISK_LABELS if scores[label] >= fire[label] and label not in vetoed}
-        asked_instead = _unsure_in_a_long_message(fired - ruled, scores)
+        asked_instead = _unsure_in_a_long_message(fired - ruled, scores, parts)
         added = fired - ruled - asked_instead
         labels = frozenset(ruled | added)
         weak = frozenset(
@@ -236,12 +236,12 @@ class SafetyCheck:
         )
 
 
-def _unsure_in_a_long_message(added: set[str], scores: Mapping[str, float]) -> frozenset[str]:
-    """The labels the model alone would fire on a long message from one sentence it is not sure of, with no other
-    sentence bearing it out: asked about instead (see LONG_ASKED)."""
-    parts, second = getattr(scores, "parts", 1), getattr(scores, "second", {})
+def _unsure_in_a_long_message(added: set[str], scores: Mapping[str, float], parts: int) -> frozenset[str]:
+    """The labels the model alone would fire on a message read in `parts` sentences from one it is not sure of, with
+    no other sentence bearing it out: asked about instead (see LONG_ASKED)."""
     if parts < 2:
         return frozenset()
+    second = getattr(scores, "second", {})
     return frozenset(label for label in added if label in LONG_ASKED and scores[label] < LONG_SURE
                      and second.get(label, 0.0) < LONG_BORNE_OUT)
 
