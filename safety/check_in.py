@@ -84,6 +84,9 @@ def _kind_of(channel: str) -> str:
     return "sms" if channel == "sms" else "web"
 
 
+HELP_NOW = "999"  # every question carries it, so asking is never the only help
+
+
 def load_check_in(path: str | os.PathLike[str] | None = None) -> CheckInTexts:
     """Read the check-in section of the responses file (same path rules as safety.responses)."""
     chosen, data = read_responses_file(path)
@@ -92,6 +95,10 @@ def load_check_in(path: str | os.PathLike[str] | None = None) -> CheckInTexts:
         raise ResponseFileError(f"{chosen}: 'check_in' must be a mapping")
     where = f"{chosen}: check_in"
     questions = {kind: _texts(where, f"questions.{kind}", (raw.get("questions") or {}).get(kind)) for kind in KINDS}
+    for kind, texts in questions.items():
+        # Help never waits for an answer: a student who is asked and does not reply has still seen 999.
+        if any(HELP_NOW not in text for text in texts.values()):
+            raise ResponseFileError(f"{where}.questions.{kind}: must give {HELP_NOW} on every channel")
     buttons: dict[str, list[dict[str, str]]] = {}
     for kind in KINDS:
         listed = (raw.get("buttons") or {}).get(kind)

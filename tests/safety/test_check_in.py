@@ -24,6 +24,27 @@ def test_the_questions_ask_directly_honestly_and_fit_an_sms() -> None:
         assert [b["payload"] for b in texts.buttons[kind]] == ["/affirm", "/deny", "/check_in_skip"]
 
 
+def test_asking_is_never_the_only_help_every_question_gives_a_number_at_once() -> None:
+    texts = get_check_in()
+    for channel in CHANNELS:
+        assert "116 123" in texts.question("suicide", channel) and "999" in texts.question("suicide", channel)
+        assert "999" in texts.question("safety", channel)
+
+
+def test_a_question_without_999_is_refused_with_the_file_and_the_question_named(tmp_path) -> None:
+    import yaml
+
+    from safety.check_in import load_check_in
+    from safety.responses import DEFAULT_RESPONSES, ResponseFileError
+
+    data = yaml.safe_load(DEFAULT_RESPONSES.read_text(encoding="utf-8"))
+    data["check_in"]["questions"]["safety"]["sms"] = "Are you safe right now? Reply YES or NO."
+    path = tmp_path / "responses.yml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(ResponseFileError, match=r"responses\.yml: check_in\.questions\.safety: must give 999"):
+        load_check_in(path)
+
+
 def test_the_replies_to_an_answer_without_risk_offer_help_and_a_person() -> None:
     texts = get_check_in()
     for answer in ("no", "skip"):

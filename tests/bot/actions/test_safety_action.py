@@ -72,6 +72,7 @@ async def test_the_check_in_is_asked_with_quick_replies_on_the_web_and_marked_fo
     events = await ActionCheckIn().run(dispatcher, tracker, {})
     question, marker = dispatcher.messages
     assert "are you thinking about suicide" in question["text"]
+    assert "116 123" in question["text"] and "999" in question["text"]  # help at once, answered or not
     assert [b["title"] for b in question["buttons"]] == ["Yes", "No", "I'd rather not say"]
     assert marker["custom"] == {"check_in": "suicide"}
     assert events == [SlotSet("check_in", "suicide")]
@@ -87,6 +88,7 @@ async def test_the_check_in_on_sms_asks_for_yes_or_no_without_buttons():
     dispatcher = CollectingDispatcher()
     await ActionCheckIn().run(dispatcher, tracker, {})
     assert "are you safe right now? Reply YES or NO" in dispatcher.messages[0]["text"]
+    assert "999" in dispatcher.messages[0]["text"]
     assert not dispatcher.messages[0]["buttons"] and fits_sms(dispatcher.messages[0]["text"])
 
 

@@ -40,7 +40,7 @@ def test_a_crisis_message_with_a_split_contraction_gets_the_safety_response(clie
     with client.websocket_connect("/ws/chat") as ws:
         hello(ws)
         _, replies = _safety_reply(ws, "c1", SPLIT)
-    assert "116 123" in replies
+    assert "116 123" in replies and "85258" in replies  # the suicide answer itself, not only the check-in's line
     assert conversation_row(settings).risk_flags == ["suicide_self_harm"]
 
 
@@ -49,7 +49,7 @@ def test_a_crisis_message_with_a_split_contraction_gets_the_safety_response(clie
 def test_a_crisis_text_with_odd_spacing_or_emoji_gets_the_safety_response_by_sms(client, settings, text):
     response = post_sms(client, settings, text)
     assert response.status_code == 200
-    assert "116 123" in " ".join(twiml_messages(response))
+    assert "85258" in " ".join(twiml_messages(response))  # the suicide answer (SHOUT), not only a check-in
     assert messages(settings)[0].text == text
 
 
