@@ -25,7 +25,8 @@ logger = logging.getLogger(__name__)
 MODEL_ENV = "SAFETY_MODEL_PATH"
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "safety"
 SETTINGS_FILE = "safety.json"
-FORMAT = 1
+FORMAT = 2  # 2: the letter model beside the bag of words (1 had the bag of words alone)
+LETTERS_FILE = "letters.npz"
 
 RISK_LABELS = ("immediate_danger", "suicide_self_harm", "recent_sexual_assault", "under_18")
 # Distress where the right answer is to ask: "are you thinking about ending your life?" / "are you safe right now?"
@@ -49,6 +50,97 @@ MODEL_CONFIG: dict[str, Any] = {
     "@architectures": "spacy.TextCatBOW.v2", "exclusive_classes": False, "ngram_size": 2, "no_output_layer": False,
     "nO": None,
 }
+
+
+# Beside the bag of words, a logistic regression over runs of three to five letters within each word (hashed, no
+# vocabulary): "kil", "overdos", "bleedin" and a word's other spellings share most of their runs, where the bag of
+# words sees a word it never met. Each part's score is the two models' scores mixed, this much of it the letters'.
+# Chosen out of fold on the training batches (see docs/safety.md, "Letters beside words"). The runs are hashed here
+# with numpy alone, so scoring needs no other library (scikit-learn is used to train only).
+LETTER_WEIGHT = 0.3
+LETTER_C = 16.0
+LETTER_RUNS = (3, 4, 5)
+LETTER_BITS = 18
+_BASE = np.uint64(1_000_003)
+_SPREAD = np.uint64(0x9E3779B97F4A7C15)  # multiplicative hashing: the top bits of the product are well mixed
+
+
+def letter_runs(text: str) -> Any:
+    """The hashed index of every run of 3 to 5 characters of `text`'s words, each word read with a space either
+    side (" kil", "kill", "ill "); a run never spans two words. One index per run, repeats kept."""
+    padded = " " + " ".join(text.lower().split()) + " "
+    codes = np.frombuffer(padded.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    spaces_before = np.concatenate(([0], np.cumsum(codes == 32)))
+    runs = []
+    for n in LETTER_RUNS:
+        count = len(codes) - n + 1
+        if count <= 0:
+            continue
+        hashed = np.full(count, n, dtype=np.uint64)  # the length is part of the hash
+        for k in range(n):
+            hashed = hashed * _BASE + codes[k : k + count]
+        inside = spaces_before[n - 1 : n - 1 + count] - spaces_before[1 : 1 + count]  # spaces within the run
+        runs.append(hashed[inside == 0])
+    if not runs:
+        return np.zeros(0, dtype=np.int64)
+    return ((np.concatenate(runs) * _SPREAD) >> np.uint64(64 - LETTER_BITS)).astype(np.int64)
+
+
+def letter_vector(text: str) -> tuple[Any, Any]:
+    """The runs of a text as a unit-length count vector: (indices, values)."""
+    indices, counts = np.unique(letter_runs(text), return_counts=True)
+    norm = float(np.sqrt(np.sum(counts.astype(float) ** 2))) or 1.0
+    return indices, counts / norm
+
+
+class LetterModel:
+    """Logistic regression over hashed letter runs: one row of weights per model label (in MODEL_LABELS order)."""
+
+    def __init__(self, coef: Any, intercept: Any) -> None:
+        self.coef = np.asarray(coef, dtype=np.float32)
+        self.intercept = np.asarray(intercept, dtype=np.float64)
+        if self.coef.shape != (len(MODEL_LABELS), 1 << LETTER_BITS) or self.intercept.shape != (len(MODEL_LABELS),):
+            raise ValueError("the letter model's weights do not match this code's labels and features")
+        self._weights = np.ascontiguousarray(self.coef.T, dtype=np.float64)  # features x labels
+
+    @staticmethod
+    def text(words: Sequence[str]) -> str:
+        """The words of one part as the letter model reads them."""
+        return " ".join(words)
+
+    def predict(self, parts: Sequence[Sequence[str]]) -> Any:
+        """A 0..1 score per model label for each part (rows: parts, columns: MODEL_LABELS)."""
+        logits = np.empty((len(parts), len(MODEL_LABELS)))
+        for row, part in enumerate(parts):
+            indices, values = letter_vector(self.text(part))
+            logits[row] = values @ self._weights[indices] + self.intercept
+        return 1.0 / (1.0 + np.exp(-np.clip(logits, -30.0, 30.0)))
+
+    def save(self, path: Path) -> None:
+        """Weights only, read back by `load`."""
+        np.savez_compressed(path, coef=self.coef, intercept=self.intercept)
+
+    @classmethod
+    def load(cls, path: Path) -> LetterModel:
+        with np.load(path, allow_pickle=False) as saved:
+            return cls(saved["coef"], saved["intercept"])
+
+
+# Scored when the model is trained and again whenever it is loaded: the service (spaCy 3.8, a recent scikit-learn)
+# trains it and the assistant (spaCy 3.4, the scikit-learn Rasa pins) loads it too. A model that scores these
+# differently where it is loaded is refused there (the rules still run) rather than trusted with other numbers.
+PROBES: tuple[tuple[str, ...], ...] = (
+    ("i", "want", "to", "die", "tonight"),
+    ("he", "is", "outside", "my", "door", "with", "a", "knife"),
+    ("what", "does", "consent", "mean", "?"),
+    ("the", "library", "was", "full", ".") * 12 + ("i", "took", "all", "my", "pills"),
+)
+PROBE_TOLERANCE = 1e-4
+
+
+def mix(bag: Any, letters: Any) -> Any:
+    """The scores of the two models for the same parts, mixed."""
+    return (1.0 - LETTER_WEIGHT) * np.asarray(bag, dtype=float) + LETTER_WEIGHT * np.asarray(letters, dtype=float)
 
 
 def blank_pipeline() -> Any:
@@ -160,10 +252,13 @@ class Scores(dict[str, float]):
 class RiskModel:
     """Scores canonical words with the trained classifier. Thread-safe; cost linear in the message length."""
 
-    def __init__(self, nlp: Any, thresholds: Thresholds, info: dict[str, Any] | None = None) -> None:
+    def __init__(self, nlp: Any, thresholds: Thresholds, info: dict[str, Any] | None = None,
+                 letters: LetterModel | None = None) -> None:
         from spacy.tokens import Doc
 
         self._nlp = nlp
+        self.letters = letters
+        self.directory: Path | None = None  # where it was loaded from
         self._doc = Doc
         self._textcat = nlp.get_pipe(TEXTCAT)
         self._lock = threading.Lock()
@@ -186,9 +281,25 @@ class RiskModel:
             nlp.get_pipe(TEXTCAT).from_disk(directory / TEXTCAT, exclude=["vocab"])
             if tuple(nlp.get_pipe(TEXTCAT).labels) != MODEL_LABELS:
                 raise ValueError("the model's labels are not the ones this code expects")
+            letters = LetterModel.load(directory / LETTERS_FILE)
+            model = cls(nlp, thresholds, info, letters)
+            model.check_probes(info.get("probes"))
+            model.directory = directory
         except Exception as exc:  # an unreadable model is a missing model: the rules still run
             raise ModelMissing(f"the safety model at {directory} cannot be used here ({exc})") from exc
-        return cls(nlp, thresholds, info)
+        return model
+
+    def probe_scores(self) -> list[dict[str, float]]:
+        """The scores of PROBES, saved at training and compared on loading."""
+        return [dict(self.scores(words)) for words in PROBES]
+
+    def check_probes(self, saved: Any) -> None:
+        """Refuse a model that scores the probes differently here than where it was trained."""
+        if not isinstance(saved, list) or len(saved) != len(PROBES):
+            raise ValueError("the model carries no probe scores to check it against")
+        for expected, got in zip(saved, self.probe_scores(), strict=True):
+            if set(expected) != set(got) or any(abs(float(expected[k]) - got[k]) > PROBE_TOLERANCE for k in got):
+                raise ValueError("the model scores differently here than where it was trained")
 
     def scores(self, words: Sequence[str]) -> Scores:
         """A 0..1 score per model label for one message's canonical words.
@@ -198,9 +309,12 @@ class RiskModel:
         """
         if not any(any(ch.isalpha() for ch in word) for word in words):
             return Scores(dict.fromkeys(MODEL_LABELS, 0.0))
+        parts = windows(list(model_words(words)))
         with self._lock:  # the string store is shared with nothing else, but Doc creation writes to it
-            docs = [self._doc(self._nlp.vocab, words=part) for part in windows(list(model_words(words)))]
+            docs = [self._doc(self._nlp.vocab, words=part) for part in parts]
             scored = self._textcat.predict(docs)
+        if self.letters is not None:
+            scored = mix(scored, self.letters.predict(parts))
         ranked = -np.sort(-np.asarray(scored, dtype=float), axis=0)  # each label's parts, best first
         labels = self._textcat.labels
         second = ranked[1] if len(docs) > 1 else np.zeros(len(labels))

@@ -30,13 +30,20 @@ from safety.model import (
     CHECK_IN_FOR,
     DEFAULT_MODEL_DIR,
     FORMAT,
+    LETTER_BITS,
+    LETTER_C,
+    LETTERS_FILE,
     MODEL_CONFIG,
     MODEL_LABELS,
     RISK_LABELS,
     SETTINGS_FILE,
     TEXTCAT,
+    LetterModel,
+    RiskModel,
     Thresholds,
     blank_pipeline,
+    letter_vector,
+    mix,
     model_words,
     windows,
 )
@@ -206,9 +213,34 @@ def fit(items: Sequence[Item], seed: int = SEED, epochs: int = EPOCHS) -> Any:
     return nlp
 
 
-def predict(nlp: Any, items: Sequence[Item]) -> list[dict[str, float]]:
-    """Scores per item from a freshly trained pipeline, read as the service reads a message (by sentence when it
-    is long: see model.windows), so that thresholds and floors are chosen on the scores the service will see."""
+def fit_letters(items: Sequence[Item]) -> LetterModel:
+    """The letter model: one logistic regression per model label over each whole message's letter runs."""
+    import numpy as np
+    from scipy.sparse import csr_matrix
+    from sklearn.linear_model import LogisticRegression
+
+    vectors = [letter_vector(LetterModel.text(item.words)) for item in items]
+    features = csr_matrix(
+        (np.concatenate([v for _, v in vectors]), np.concatenate([i for i, _ in vectors]),
+         np.cumsum([0] + [len(i) for i, _ in vectors])),
+        shape=(len(items), 1 << LETTER_BITS),
+    )
+    coef = np.zeros((len(MODEL_LABELS), 1 << LETTER_BITS), dtype=np.float32)
+    intercept = np.zeros(len(MODEL_LABELS))
+    for k, label in enumerate(MODEL_LABELS):
+        wanted = np.array([label in item.cats for item in items])
+        if wanted.all() or not wanted.any():  # a tiny set without both kinds: a constant, near-certain score
+            intercept[k] = 10.0 if wanted.all() else -10.0
+            continue
+        regression = LogisticRegression(C=LETTER_C, max_iter=2000).fit(features, wanted)
+        coef[k], intercept[k] = regression.coef_[0], regression.intercept_[0]
+    return LetterModel(coef, intercept)
+
+
+def predict(nlp: Any, items: Sequence[Item], letters: LetterModel | None = None) -> list[dict[str, float]]:
+    """Scores per item from a freshly trained pipeline (and letter model), read as the service reads a message (by
+    sentence when it is long: see model.windows), so that thresholds and floors are chosen on the scores the
+    service will see."""
     from spacy.tokens import Doc
 
     textcat = nlp.get_pipe("textcat_multilabel")
@@ -217,6 +249,8 @@ def predict(nlp: Any, items: Sequence[Item]) -> list[dict[str, float]]:
     for start in range(0, len(parts), 64):
         chunk = parts[start : start + 64]
         scores = textcat.predict([Doc(nlp.vocab, words=part) for _, part in chunk])
+        if letters is not None:
+            scores = mix(scores, letters.predict([part for _, part in chunk]))
         for (n, _), row in zip(chunk, scores, strict=True):
             for k, label in enumerate(textcat.labels):
                 best[n][label] = max(best[n][label], float(row[k]))
@@ -247,8 +281,9 @@ def out_of_fold_scores(items: Sequence[Item], seed: int = SEED) -> list[dict[str
     scores: list[dict[str, float]] = [{} for _ in items]
     for fold in folds(items, seed=seed):
         held = set(fold)
-        nlp = fit([i for n, i in enumerate(items) if n not in held], seed=seed)
-        for n, row in zip(fold, predict(nlp, [items[n] for n in fold]), strict=True):
+        kept = [i for n, i in enumerate(items) if n not in held]
+        nlp, letters = fit(kept, seed=seed), fit_letters(kept)
+        for n, row in zip(fold, predict(nlp, [items[n] for n in fold], letters), strict=True):
             scores[n] = row
     return scores
 
@@ -341,8 +376,9 @@ def train(out: Path, seed: int = SEED, files: Sequence[Path] | None = None, log:
         + ", ".join(f"{k} {thresholds.fire[k]:.2f}/{thresholds.weak[k]:.2f}" for k in MODEL_LABELS)
         + "; rule hits asked about below " + ", ".join(f"{k} {v:.3f}" for k, v in thresholds.confirm.items())
         + "; long messages fire at " + ", ".join(f"{k} {v:.2f}" for k, v in thresholds.fire_long.items()))
-    nlp = fit(items, seed=seed)
+    nlp, letters = fit(items, seed=seed), fit_letters(items)
     out.mkdir(parents=True, exist_ok=True)
+    letters.save(out / LETTERS_FILE)
     # Only the classifier's own weights and labels are saved: the pipeline around it is rebuilt in code on
     # loading, so a model trained under spaCy 3.8 (service) loads under 3.4 (assistant) and back.
     nlp.get_pipe(TEXTCAT).to_disk(out / TEXTCAT, exclude=["vocab"])
@@ -350,6 +386,7 @@ def train(out: Path, seed: int = SEED, files: Sequence[Path] | None = None, log:
         "format": FORMAT, "seed": seed, "fingerprint": fingerprint([*files, *everyday_files()], seed),
         "spacy": spacy.__version__,
         "examples": len(items), "thresholds": thresholds.to_json(),
+        "probes": RiskModel(nlp, thresholds, letters=letters).probe_scores(),
     }
     (out / SETTINGS_FILE).write_text(json.dumps(info, indent=2, sort_keys=True), encoding="utf-8")
     log(f"model saved to {out} in {time.perf_counter() - started:.0f} s")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from safety import train
-from safety.model import MODEL_LABELS, WINDOW, ModelMissing, RiskModel, Scores, Thresholds, model_words
+from safety.model import CHECK_IN_FOR, MODEL_LABELS, WINDOW, ModelMissing, RiskModel, Scores, Thresholds, model_words
 from safety.risk import get_classifier
 from safety.verdict import (
     CHECK_IN,
@@ -240,6 +240,66 @@ def test_an_unreadable_model_is_treated_as_missing(tmp_path: Path, caplog: pytes
     with pytest.raises(ModelMissing):
         RiskModel.load(tmp_path)
     assert load_model(str(tmp_path)) is None
+
+
+def _copy_of(model: RiskModel, tmp_path: Path) -> Path:
+    """A copy of the trained model's directory, to break one thing in."""
+    import shutil
+
+    assert model.directory is not None
+    return Path(shutil.copytree(model.directory, tmp_path / "copy"))
+
+
+def test_the_model_scores_its_probes_here_as_it_did_where_it_was_trained(safety_model: RiskModel) -> None:
+    """This file runs in both environments: the service's (where the model is trained) and the assistant's (older
+    spaCy and scikit-learn). Loading checks the probe scores saved at training; here they are checked again."""
+    saved = safety_model.info["probes"]
+    assert len(saved) == 4 and saved[0]["suicide_self_harm"] > 0.5 and saved[2]["suicide_self_harm"] < 0.1
+    safety_model.check_probes(saved)
+
+
+def test_a_model_that_scores_differently_where_it_is_loaded_is_refused_and_the_rules_run(
+    safety_model: RiskModel, tmp_path: Path,
+) -> None:
+    directory = _copy_of(safety_model, tmp_path)
+    settings = json.loads((directory / "safety.json").read_text(encoding="utf-8"))
+    settings["probes"][1]["immediate_danger"] -= 0.01
+    (directory / "safety.json").write_text(json.dumps(settings), encoding="utf-8")
+    with pytest.raises(ModelMissing, match="scores differently here"):
+        RiskModel.load(directory)
+    assert load_model(str(directory)) is None
+
+
+def test_letter_runs_stay_inside_words_and_share_most_of_a_spelling() -> None:
+    from safety.model import letter_runs
+
+    assert len(letter_runs("ab cd")) == 6  # " ab", "ab ", " ab " and the same for cd: nothing across the space
+    assert sorted(letter_runs("ab  cd")) == sorted([*letter_runs("ab"), *letter_runs("CD")])
+    kill, kil = set(letter_runs("kill")), set(letter_runs("kil"))
+    assert len(kill & kil) >= 3 and set(letter_runs("kill")) <= set(letter_runs("i want to kill"))
+    assert len(letter_runs("")) == 0 and len(letter_runs("\U0001f48a\U0001f48a")) == 3  # emoji are letters here
+
+
+def test_a_model_without_its_letter_model_is_refused(safety_model: RiskModel, tmp_path: Path) -> None:
+    directory = _copy_of(safety_model, tmp_path)
+    (directory / "letters.npz").unlink()
+    with pytest.raises(ModelMissing, match=r"letters\.npz"):
+        RiskModel.load(directory)
+
+
+@pytest.mark.parametrize(("text", "label"), [
+    ("bleedingggg from my wrists", "suicide_self_harm"),  # the bag of words alone only asks
+    ("cuttinnn agen", "suicide_self_harm"),  # the bag of words alone sees nothing
+])
+def test_a_spelling_no_word_list_has_is_read_by_its_letters(safety_model: RiskModel, text: str, label: str) -> None:
+    rules = get_classifier()
+    assert not rules.classify(text).labels  # no rule, and no typo repair, reads it
+    without_letters = SafetyCheck(rules, RiskModel(safety_model._nlp, safety_model.thresholds, safety_model.info))
+    with_letters = SafetyCheck(rules, safety_model)
+    helped = with_letters.assess(text)
+    assert label in helped.labels or helped.check_in == CHECK_IN_FOR[label]
+    before = without_letters.assess(text)
+    assert len(before.labels) < len(helped.labels) or (before.check_in is None and helped.check_in is not None)
 
 
 def test_when_the_model_breaks_the_rules_verdict_stands_and_no_text_is_logged(
