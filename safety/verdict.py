@@ -45,11 +45,21 @@ RECENT_ASSAULT = "recent_sexual_assault"
 # ordinary messages (tests/safety/everyday_heldout.yml) and, out of fold, on the long crisis messages of the training
 # batches: with 67 batches, 0.9 and 0.4 asked instead for 73 of the 111 long ordinary messages given the suicide
 # answer, and for 3 of the 67 long suicide messages the model alone caught (0.8 and 0.4: 56 and 3). The danger answer
-# is never held back this way: its question ("are you safe right now?") carries no 999, and out of fold it would have
-# delayed 6 of 64 long danger messages.
-LONG_ASKED = frozenset({"suicide_self_harm"})
-LONG_SURE = 0.9  # a single sentence scoring this high still answers at once
-LONG_BORNE_OUT = 0.4  # ... as does one whose label a second sentence scores this high
+# is never held back this way: its question ("are you safe right now?") gives 999 but not the rest of the danger
+# answer, and out of fold it would have delayed 6 of 64 long danger messages.
+# The recent-assault answer opens "I'm so sorry this happened": a long ordinary message (a weekend, a house party, a
+# night out) got it from one sentence for 155 of the 601 held-out long ordinary messages. Where the model alone would
+# give it from one sentence below 0.8, with no other sentence at 0.3, the student is asked whether they are safe right
+# now instead (with 999; officers see the assault reading as low confidence). Chosen the same way: out of fold on 68
+# batches with the letter model, 114 of the 118 long assault messages keep the answer (117 without the gate; the
+# other 3 are asked), and 60 of the 155 held-out messages are asked instead (0.9 and 0.4 would have asked 12 real ones).
+LONG_ASKED: dict[str, tuple[float, float, str]] = {
+    # label: (a single sentence scoring this much still answers at once, ... as does one whose label a second
+    # sentence scores this much, the question asked instead)
+    "suicide_self_harm": (0.9, 0.4, "suicide"),
+    "recent_sexual_assault": (0.8, 0.3, "safety"),
+}
+LONG_SURE, LONG_BORNE_OUT = LONG_ASKED["suicide_self_harm"][:2]
 
 
 @dataclass(frozen=True)
@@ -214,6 +224,9 @@ class SafetyCheck:
                     check_in, strength = kind, max(signal, thresholds.weak[label])
                 elif signal >= thresholds.weak[label] and signal > strength:
                     check_in, strength = kind, signal
+            for label in sorted(asked_instead - set(CHECK_IN_FOR)):  # an unsure assault reading asks too
+                if check_in is None:
+                    check_in, strength = LONG_ASKED[label][2], max(scores[label], thresholds.weak[label])
         severity = max((self.rules.severity(label) for label in labels), default=0)
         if ruled:
             layer, score = RULE, 1.0
@@ -242,8 +255,8 @@ def _unsure_in_a_long_message(added: set[str], scores: Mapping[str, float], part
     if parts < 2:
         return frozenset()
     second = getattr(scores, "second", {})
-    return frozenset(label for label in added if label in LONG_ASKED and scores[label] < LONG_SURE
-                     and second.get(label, 0.0) < LONG_BORNE_OUT)
+    return frozenset(label for label in added if label in LONG_ASKED and scores[label] < LONG_ASKED[label][0]
+                     and second.get(label, 0.0) < LONG_ASKED[label][1])
 
 
 def _as_decided(assessment: RiskAssessment, layer: str) -> Verdict:

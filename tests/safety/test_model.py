@@ -14,6 +14,7 @@ from safety.model import CHECK_IN_FOR, MODEL_LABELS, WINDOW, ModelMissing, RiskM
 from safety.risk import get_classifier
 from safety.verdict import (
     CHECK_IN,
+    LONG_ASKED,
     LONG_BORNE_OUT,
     LONG_SURE,
     MODEL,
@@ -435,8 +436,32 @@ def test_one_unsure_sentence_of_a_long_message_asks_about_suicide_instead_of_ans
                                   thresholds).labels
 
 
+def test_one_unsure_sentence_of_a_long_message_asks_whether_they_are_safe_instead_of_the_assault_answer(
+        check: SafetyCheck) -> None:
+    """"I'm so sorry this happened" is not said to a long message about a weekend from one sentence the model is not
+    sure of: the student is asked whether they are safe right now (with 999), and officers see the reading."""
+    assert check.model is not None
+    thresholds = check.model.thresholds
+    label = "recent_sexual_assault"
+    sure, borne_out, kind = LONG_ASKED[label]
+    unsure = (thresholds.fire[label] + sure) / 2
+    ordinary = get_classifier().classify("hello")
+    verdict = check.combine(ordinary, _long_message_scores({label: unsure}, {label: 0.05}), thresholds)
+    assert verdict.labels == frozenset() and verdict.check_in == kind == "safety"
+    assert verdict.low_confidence == {label} and verdict.layer == CHECK_IN
+    # A short message, a sure sentence, a second sentence that bears it out, or the rules: the answer.
+    assert label in check.combine(ordinary, Scores({**dict.fromkeys(MODEL_LABELS, 0.0), label: unsure}),
+                                  thresholds).labels
+    assert label in check.combine(ordinary, _long_message_scores({label: sure}, {label: 0.05}), thresholds).labels
+    assert label in check.combine(ordinary, _long_message_scores({label: unsure}, {label: borne_out}),
+                                  thresholds).labels
+    told = get_classifier().classify("he raped me last night")
+    assert label in told.labels
+    assert label in check.combine(told, _long_message_scores({label: unsure}, {label: 0.05}), thresholds).labels
+
+
 def test_danger_in_a_long_message_is_never_held_back_for_a_question(check: SafetyCheck) -> None:
-    """"Are you safe right now?" carries no 999: a long message the model reads as danger gets the answer."""
+    """"Are you safe right now?" gives 999 but not the danger answer: a long message read as danger gets the answer."""
     assert check.model is not None
     thresholds = check.model.thresholds
     label = "immediate_danger"
