@@ -1,4 +1,5 @@
-"""The statistical layer under the rules: a small spaCy text classifier trained from the project's labelled data.
+"""The statistical layer under the rules: a small spaCy text classifier trained from the project's labelled data,
+with a logistic regression over the letters of its words beside it.
 
 It reads the same canonical words as the rules (after SMS spellings and typo repair), and gives each risk label
 a score from 0 to 1, plus two "ask" scores for distress that needs a kind direct question rather than a guess.
