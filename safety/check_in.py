@@ -33,6 +33,7 @@ class CheckInTexts:
     answers: dict[str, str]  # a plain reply -> what it means (one of ANSWERS)
     answered_no: dict[str, str]
     rather_not_say: dict[str, str]
+    not_asked: tuple[str, ...] = ()  # bare acknowledgements a weak sign alone never asks about
 
     def question(self, kind: str, channel: str) -> str:
         return self.questions[kind][_kind_of(channel)]
@@ -124,9 +125,16 @@ def load_check_in(path: str | os.PathLike[str] | None = None) -> CheckInTexts:
     return CheckInTexts(
         questions=questions, buttons=buttons, label={k: label[k] for k in KINDS},
         concern={k: frozenset(concern[k]) for k in KINDS}, answers=answers,
+        not_asked=_not_asked(where, raw.get("not_asked", [])),
         answered_no=_texts(where, "answered_no", raw.get("answered_no")),
         rather_not_say=_texts(where, "rather_not_say", raw.get("rather_not_say")),
     )
+
+
+def _not_asked(where: str, raw: Any) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(p, str) and plain(p) for p in raw):
+        raise ResponseFileError(f"{where}.not_asked: needs a list of short replies")
+    return tuple(raw)
 
 
 def _texts(where: str, name: str, raw: Any) -> dict[str, str]:

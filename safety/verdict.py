@@ -60,6 +60,9 @@ LONG_ASKED: dict[str, tuple[float, float, str]] = {
     "recent_sexual_assault": (0.8, 0.3, "safety"),
 }
 LONG_SURE, LONG_BORNE_OUT = LONG_ASKED["suicide_self_harm"][:2]
+# A bare acknowledgement ("ok", "fine", "I'm ok": the check-in's `not_asked` list) of at most this many words is
+# never asked a check-in on the model's weak sign alone.
+BARE_MAX_WORDS = 4
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,20 @@ class SafetyCheck:
     def __init__(self, rules: RiskClassifier, model: RiskModel | None = None) -> None:
         self.rules = rules
         self.model = model
+        self._bare: frozenset[str] | None = None
+
+    def _only_an_acknowledgement(self, words: Sequence[str]) -> bool:
+        """The message is a bare "ok", "fine" or "I'm ok" (the check-in's `not_asked` list), read as the rules read
+        it. Without the list (an unreadable responses file) nothing counts as bare: weak signs ask as before."""
+        if self._bare is None:
+            try:
+                from safety.check_in import get_check_in
+
+                self._bare = frozenset(_spoken(self.rules.words(reply)) for reply in get_check_in().not_asked)
+            except Exception:  # asking too often is the safe side
+                logger.exception("the check-in's list of bare replies could not be read")
+                self._bare = frozenset()
+        return _spoken(words) in self._bare
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -216,13 +233,15 @@ class SafetyCheck:
             )
         )
         check_in, strength = None, 0.0
+        bare = parts == 1 and len(assessment.words) <= BARE_MAX_WORDS \
+            and self._only_an_acknowledgement(assessment.words)
         if not labels & set(CHECK_IN_FOR):  # an emergency answer already asks nothing more
             for label, kind in CHECK_IN_FOR.items():
                 signal = max(0.0 if label in vetoed | doubted else scores[label], scores[_ask_label(kind)])
                 if label in unconfirmed | asked_instead and check_in is None:
                     # the rule, or the model's one sentence, saw it: always ask
                     check_in, strength = kind, max(signal, thresholds.weak[label])
-                elif signal >= thresholds.weak[label] and signal > strength:
+                elif signal >= thresholds.weak[label] and signal > strength and not bare:
                     check_in, strength = kind, signal
             for label in sorted(asked_instead - set(CHECK_IN_FOR)):  # an unsure assault reading asks too
                 if check_in is None:
@@ -247,6 +266,11 @@ class SafetyCheck:
             low_confidence=weak,
             rule_ids=assessment.rule_ids,
         )
+
+
+def _spoken(words: Sequence[str]) -> str:
+    """The words of a short reply without its marks ("ok." and "ok" alike)."""
+    return " ".join(word for word in words if any(ch.isalnum() for ch in word))
 
 
 def _unsure_in_a_long_message(added: set[str], scores: Mapping[str, float], parts: int) -> frozenset[str]:

@@ -45,6 +45,21 @@ def test_a_question_without_999_is_refused_with_the_file_and_the_question_named(
         load_check_in(path)
 
 
+def test_the_list_of_bare_replies_is_checked_when_loaded(tmp_path) -> None:
+    import yaml
+
+    from safety.check_in import load_check_in
+    from safety.responses import DEFAULT_RESPONSES, ResponseFileError
+
+    assert "ok" in get_check_in().not_asked and "not ok" not in get_check_in().not_asked
+    data = yaml.safe_load(DEFAULT_RESPONSES.read_text(encoding="utf-8"))
+    data["check_in"]["not_asked"] = "ok"
+    path = tmp_path / "responses.yml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(ResponseFileError, match=r"not_asked: needs a list"):
+        load_check_in(path)
+
+
 def test_the_replies_to_an_answer_without_risk_offer_help_and_a_person() -> None:
     texts = get_check_in()
     for answer in ("no", "skip"):

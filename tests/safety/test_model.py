@@ -26,6 +26,9 @@ from safety.verdict import (
 )
 
 EMERGENCY = {"immediate_danger", "suicide_self_harm"}
+# A message the rules find nothing in, for verdicts built from given scores (not a bare "hello" or "ok", which a weak
+# sign alone never asks about).
+ORDINARY = "what time does the library open"
 
 
 @pytest.fixture(scope="module")
@@ -184,7 +187,7 @@ def test_a_weak_hit_is_low_confidence_and_asks_instead_of_sending_999(check: Saf
     scores = dict.fromkeys(MODEL_LABELS, 0.0)
     label = "suicide_self_harm"
     scores[label] = (thresholds.weak[label] + thresholds.fire[label]) / 2
-    verdict = check.combine(get_classifier().classify("hello"), scores, thresholds)
+    verdict = check.combine(get_classifier().classify(ORDINARY), scores, thresholds)
     assert verdict.labels == frozenset() and verdict.low_confidence == {label}
     assert verdict.check_in == "suicide" and verdict.layer == CHECK_IN
 
@@ -423,7 +426,7 @@ def test_one_unsure_sentence_of_a_long_message_asks_about_suicide_instead_of_ans
     thresholds = check.model.thresholds
     label = "suicide_self_harm"
     unsure = (thresholds.fire[label] + LONG_SURE) / 2
-    ordinary = get_classifier().classify("hello")
+    ordinary = get_classifier().classify(ORDINARY)
     verdict = check.combine(ordinary, _long_message_scores({label: unsure}, {label: 0.1}), thresholds)
     assert verdict.labels == frozenset() and verdict.check_in == "suicide"
     assert verdict.low_confidence == {label} and verdict.layer == CHECK_IN
@@ -445,7 +448,7 @@ def test_one_unsure_sentence_of_a_long_message_asks_whether_they_are_safe_instea
     label = "recent_sexual_assault"
     sure, borne_out, kind = LONG_ASKED[label]
     unsure = (thresholds.fire[label] + sure) / 2
-    ordinary = get_classifier().classify("hello")
+    ordinary = get_classifier().classify(ORDINARY)
     verdict = check.combine(ordinary, _long_message_scores({label: unsure}, {label: 0.05}), thresholds)
     assert verdict.labels == frozenset() and verdict.check_in == kind == "safety"
     assert verdict.low_confidence == {label} and verdict.layer == CHECK_IN
@@ -460,13 +463,34 @@ def test_one_unsure_sentence_of_a_long_message_asks_whether_they_are_safe_instea
     assert label in check.combine(told, _long_message_scores({label: unsure}, {label: 0.05}), thresholds).labels
 
 
+@pytest.mark.parametrize("text", ["ok", "ok.", "OK", "fine", "Fine!!", "im ok", "I'm okay", "ok ok", "yeah"])
+def test_a_bare_acknowledgement_is_never_asked_about_suicide(check: SafetyCheck, text: str) -> None:
+    """The model learnt "not ok" as distress and read a bare "ok" as the start of it: "ok" was asked "are you
+    thinking about suicide?" (found through the SMS queue, where the service asks the check-in itself)."""
+    verdict = check.assess(text)
+    assert verdict.check_in is None and not verdict.labels
+
+
+@pytest.mark.parametrize("text", ["not ok", "im not ok", "i'm not fine", "nothing is ok"])
+def test_not_ok_is_still_asked(check: SafetyCheck, text: str) -> None:
+    assert check.assess(text).check_in == "suicide"
+
+
+def test_a_bare_acknowledgement_with_a_crisis_in_it_is_answered(check: SafetyCheck) -> None:
+    assert check.assess("ok i want to die").labels == {"suicide_self_harm"}
+    assert check.model is not None
+    ordinary = get_classifier().classify("ok")
+    weak = {**dict.fromkeys(MODEL_LABELS, 0.0), "suicide_self_harm": 0.99}
+    assert check.combine(ordinary, Scores(weak), check.model.thresholds).labels == {"suicide_self_harm"}
+
+
 def test_danger_in_a_long_message_is_never_held_back_for_a_question(check: SafetyCheck) -> None:
     """"Are you safe right now?" gives 999 but not the danger answer: a long message read as danger gets the answer."""
     assert check.model is not None
     thresholds = check.model.thresholds
     label = "immediate_danger"
     unsure = (thresholds.fire[label] + LONG_SURE) / 2
-    verdict = check.combine(get_classifier().classify("hello"),
+    verdict = check.combine(get_classifier().classify(ORDINARY),
                             _long_message_scores({label: unsure}, {label: 0.0}), thresholds)
     assert verdict.labels == {label}
 
@@ -498,7 +522,7 @@ def test_danger_fires_sooner_in_a_short_message_than_in_one_read_sentence_by_sen
     label = "immediate_danger"
     assert thresholds.fire[label] < thresholds.firing(label, parts=5) == thresholds.fire_long[label]
     between = (thresholds.fire[label] + thresholds.fire_long[label]) / 2
-    ordinary = get_classifier().classify("hello")
+    ordinary = get_classifier().classify(ORDINARY)
     assert label in check.combine(ordinary, Scores({**dict.fromkeys(MODEL_LABELS, 0.0), label: between}),
                                   thresholds).labels
     long = check.combine(ordinary, _long_message_scores({label: between}, {label: 0.0}), thresholds)
@@ -526,7 +550,7 @@ def test_whatever_the_scores_and_length_a_danger_or_suicide_reading_is_never_lef
 
     assert check.model is not None
     thresholds = check.model.thresholds
-    ordinary = get_classifier().classify("hello")
+    ordinary = get_classifier().classify(ORDINARY)
     score = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 
     @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
