@@ -68,6 +68,14 @@ def test_a_welsh_sentence_without_either_raises_nothing() -> None:
     assert not get_classifier().classify("dw i yn y llyfrgell, mae fy mrawd yn 15 oed").labels
 
 
+def test_taro_is_hitting_only_where_welsh_grammar_frames_it() -> None:
+    words = get_classifier().words
+    assert words("is taro the purple one") == ["is", "taro", "the", "purple", "one"]  # the root, in English
+    assert "hitting" not in words("taro bubble tea after lectures?")
+    assert words("mae e'n taro fi nawr")[-3:] == ["hitting", "me", "now"]  # "he's hitting me now"
+    assert "hitting" in words("mae o yn taro fi") and "hit" in words("mae o wedi taro fi")
+
+
 def test_a_number_of_minutes_is_still_no_age() -> None:
     assert "under_18" not in get_classifier().classify("im 15 mins away nd running late").labels
 
