@@ -88,8 +88,9 @@ CV_FOLDS = 4
 # 91.5 / 87.8 / 91.4 / 92.4%. 0.5 buys seven points of danger recall for 19 look-alikes of 2,536 (3.9%); these
 # batches are written to be hard, and on the blind sets the rate stays near half of it.
 FIRE_BETA = 0.5
-# Danger leans further towards recall: its check-in ("are you safe right now?") carries no 999, so a danger message
-# the model scores between the two thresholds waits one answer for the number. Out of fold with 67 batches, F0.75
+# Danger leans further towards recall: a danger message the model scores between the two thresholds is asked "are
+# you safe right now?" (which gives 999), and the rest of the danger answer waits one reply. Out of fold with 67
+# batches, F0.75
 # (firing 0.33 instead of 0.46) raised danger recall from 90.6% to 93.3% of 2,282 messages, for 7 more of 2,821
 # look-alikes (14 -> 21) and 3 more of 1,958 everyday messages given 999 by the model; F1 reached 94.3% for 23 and
 # 13. A message read in more than one part keeps the F0.5 threshold (fire_long): each of its sentences is another
