@@ -471,7 +471,7 @@ def test_a_bare_acknowledgement_is_never_asked_about_suicide(check: SafetyCheck,
     assert verdict.check_in is None and not verdict.labels
 
 
-@pytest.mark.parametrize("text", ["not ok", "im not ok", "i'm not fine", "nothing is ok"])
+@pytest.mark.parametrize("text", ["not ok", "im not ok", "i'm not fine", "nothing is ok", "im ok 💔", "fine 🙃"])
 def test_not_ok_is_still_asked(check: SafetyCheck, text: str) -> None:
     assert check.assess(text).check_in == "suicide"
 
