@@ -98,11 +98,11 @@ class LetterModel:
     """Logistic regression over hashed letter runs: one row of weights per model label (in MODEL_LABELS order)."""
 
     def __init__(self, coef: Any, intercept: Any) -> None:
-        self.coef = np.asarray(coef, dtype=np.float32)
+        coef = np.asarray(coef, dtype=np.float32)  # as saved: one row per label
         self.intercept = np.asarray(intercept, dtype=np.float64)
-        if self.coef.shape != (len(MODEL_LABELS), 1 << LETTER_BITS) or self.intercept.shape != (len(MODEL_LABELS),):
+        if coef.shape != (len(MODEL_LABELS), 1 << LETTER_BITS) or self.intercept.shape != (len(MODEL_LABELS),):
             raise ValueError("the letter model's weights do not match this code's labels and features")
-        self._weights = np.ascontiguousarray(self.coef.T, dtype=np.float64)  # features x labels
+        self._weights = np.ascontiguousarray(coef.T, dtype=np.float64)  # features x labels, the one copy kept
 
     @staticmethod
     def text(words: Sequence[str]) -> str:
@@ -119,7 +119,7 @@ class LetterModel:
 
     def save(self, path: Path) -> None:
         """Weights only, read back by `load`."""
-        np.savez_compressed(path, coef=self.coef, intercept=self.intercept)
+        np.savez_compressed(path, coef=self._weights.T.astype(np.float32), intercept=self.intercept)
 
     @classmethod
     def load(cls, path: Path) -> LetterModel:

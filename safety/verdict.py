@@ -59,7 +59,6 @@ LONG_ASKED: dict[str, tuple[float, float, str]] = {
     "suicide_self_harm": (0.9, 0.4, "suicide"),
     "recent_sexual_assault": (0.8, 0.3, "safety"),
 }
-LONG_SURE, LONG_BORNE_OUT = LONG_ASKED["suicide_self_harm"][:2]
 # A bare acknowledgement ("ok", "fine", "I'm ok": the check-in's `not_asked` list) of at most this many words is
 # never asked a check-in on the model's weak sign alone.
 BARE_MAX_WORDS = 4

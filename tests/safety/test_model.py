@@ -15,8 +15,6 @@ from safety.risk import get_classifier
 from safety.verdict import (
     CHECK_IN,
     LONG_ASKED,
-    LONG_BORNE_OUT,
-    LONG_SURE,
     MODEL,
     RULE,
     SafetyCheck,
@@ -26,6 +24,7 @@ from safety.verdict import (
 )
 
 EMERGENCY = {"immediate_danger", "suicide_self_harm"}
+LONG_SURE, LONG_BORNE_OUT, _ = LONG_ASKED["suicide_self_harm"]
 # A message the rules find nothing in, for verdicts built from given scores (not a bare "hello" or "ok", which a weak
 # sign alone never asks about).
 ORDINARY = "what time does the library open"
