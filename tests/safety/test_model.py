@@ -470,9 +470,21 @@ def test_a_bare_acknowledgement_is_never_asked_about_suicide(check: SafetyCheck,
     assert verdict.check_in is None and not verdict.labels
 
 
-@pytest.mark.parametrize("text", ["not ok", "im not ok", "i'm not fine", "nothing is ok", "im ok 💔", "fine 🙃"])
+@pytest.mark.parametrize("text", ["not ok", "im not ok", "i'm not fine", "nothing is ok", "im ok 💔"])
 def test_not_ok_is_still_asked(check: SafetyCheck, text: str) -> None:
     assert check.assess(text).check_in == "suicide"
+
+
+@pytest.mark.parametrize(("text", "asked"), [("fine", False), ("ok.", False), ("fine 🙃", True), ("im ok 💔", True),
+                                             ("not ok", True), ("ok then bye forever", True)])
+def test_only_a_bare_reply_is_spared_a_weak_sign(check: SafetyCheck, text: str, asked: bool) -> None:
+    """Whatever the model makes of an emoji, a reply with one is not bare: a weak sign of suicide still asks."""
+    assert check.model is not None
+    thresholds = check.model.thresholds
+    weak = Scores({**dict.fromkeys(MODEL_LABELS, 0.0),
+                   "suicide_self_harm": (thresholds.weak["suicide_self_harm"] + thresholds.fire["suicide_self_harm"]) / 2})
+    verdict = check.combine(get_classifier().classify(text), weak, thresholds)
+    assert (verdict.check_in == "suicide") is asked
 
 
 def test_a_bare_acknowledgement_with_a_crisis_in_it_is_answered(check: SafetyCheck) -> None:
