@@ -106,6 +106,14 @@ WEAK_FLOOR = 0.05
 # 0.005 and questioned 58 of 129 look-alike hits instead of 93 at 0.04 (5 true hits, 0.85%).
 CONFIRM_GRID = (0.0, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05)
 CONFIRM_BUDGET = 0.01
+# A check-in asked of an ordinary message is a cost too ("evening all" was asked "are you thinking about suicide?").
+# The weak threshold chosen by F(WEAK_BETA) slides down as crisis messages are added (with the first Welsh batches
+# the suicide one fell from 0.30 to 0.25, and the assistant's held-out questions taken by the check rose from 74 to
+# 81 of 1,355, against a gate of 6%), so it is raised, where needed, until at most this share of the assistant's own
+# everyday messages, out of fold, would be asked that question. Out of fold on 75 batches (7,577 crisis messages;
+# 1,958 everyday ones): no budget, suicide 0.251, crisis help 7,323, everyday messages asked 66; 3%, the same;
+# 2.5%, 0.266, 7,313, 62; 2%, 0.298, 7,285, 54; 1.5%, 0.326, 7,263, 44.
+WEAK_EVERYDAY_BUDGET = 0.02
 
 @dataclass(frozen=True)
 class Item:
@@ -305,6 +313,17 @@ def _best_threshold(scores: Sequence[float], positive: Sequence[bool], beta: flo
     return max(best, floor)
 
 
+def _within_budget(ordinary: Sequence[float], budget: float) -> float:
+    """The lowest threshold at which at most `budget` of these ordinary messages' scores reach it (0 with none)."""
+    if not ordinary:
+        return 0.0
+    ranked = sorted(ordinary, reverse=True)
+    allowed = int(budget * len(ranked))  # this many may reach the threshold
+    if allowed >= len(ranked):
+        return 0.0
+    return ranked[allowed] + 1e-6  # just above the first one over the budget
+
+
 def choose_thresholds(items: Sequence[Item], scores: Sequence[dict[str, float]]) -> Thresholds:
     """Firing and weak thresholds per label from out-of-fold scores."""
     fire, weak, fire_long = {}, {}, {}
@@ -325,7 +344,9 @@ def choose_thresholds(items: Sequence[Item], scores: Sequence[dict[str, float]])
             ask = next(k for k, v in ASK_LABELS.items() if v == CHECK_IN_FOR[label])
             needs = [label in i.cats or ask in i.cats for i in items]
             combined = [max(row[label], row[ask]) for row in scores]
-            weak[label] = min(fire[label], _best_threshold(combined, needs, WEAK_BETA, WEAK_FLOOR))
+            ordinary = [c for c, item in zip(combined, items, strict=True) if item.source == "everyday"]
+            weak[label] = min(fire[label], max(_best_threshold(combined, needs, WEAK_BETA, WEAK_FLOOR),
+                                               _within_budget(ordinary, WEAK_EVERYDAY_BUDGET)))
         else:
             weak[label] = min(fire[label], _best_threshold(column, positive, WEAK_BETA, WEAK_FLOOR))
     return Thresholds(fire=fire, weak=weak, fire_long=fire_long)

@@ -180,6 +180,34 @@ def test_a_crisis_of_another_kind_is_not_a_false_alarm_when_the_firing_threshold
     assert strict.fire["immediate_danger"] > 0.55
 
 
+def test_ordinary_messages_keep_the_question_for_suicide_rare_however_many_crises_are_added(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The weak threshold chosen for recall alone would ask 'are you thinking about suicide?' of one ordinary message in
+    ten here; raised to the budget, no more of the assistant's everyday messages are asked than it allows."""
+    def item(cats: set[str], source: str, group: str) -> train.Item:
+        return train.Item(words=("x",), cats=frozenset(cats), source=source, group=group)
+
+    def scored(suicide: float) -> dict[str, float]:
+        return dict(dict.fromkeys(MODEL_LABELS, 0.0), suicide_self_harm=suicide)
+
+    crises = [item({"suicide_self_harm"}, "b", "crisis") for _ in range(300)]
+    everyday = [item(set(), "everyday", "benign") for _ in range(200)]
+    # crisis messages spread over 0.15 .. 0.99; one ordinary message in ten at 0.2, the rest at 0.01
+    scores = [scored(0.15 + 0.84 * n / 299) for n in range(300)]
+    scores += [scored(0.2 if n % 10 == 0 else 0.01) for n in range(200)]
+    items = crises + everyday
+
+    def asked() -> int:
+        weak = train.choose_thresholds(items, scores).weak["suicide_self_harm"]
+        assert weak <= 0.21  # no higher than the budget needs: crisis messages just above 0.2 are still asked
+        return sum(s["suicide_self_harm"] >= weak for s, i in zip(scores, items, strict=True) if i.source == "everyday")
+
+    assert asked() <= train.WEAK_EVERYDAY_BUDGET * len(everyday) < 20
+    monkeypatch.setattr(train, "WEAK_EVERYDAY_BUDGET", 1.0)  # no budget: recall alone asks all twenty
+    assert asked() == 20
+
+
 def test_a_weak_hit_is_low_confidence_and_asks_instead_of_sending_999(check: SafetyCheck) -> None:
     assert check.model is not None
     thresholds = check.model.thresholds
@@ -291,18 +319,21 @@ def test_a_model_without_its_letter_model_is_refused(safety_model: RiskModel, tm
 
 
 @pytest.mark.parametrize(("text", "label"), [
-    ("bleedingggg from my wrists", "suicide_self_harm"),  # the bag of words alone only asks
+    ("bleedingggg from my wrists", "suicide_self_harm"),
     ("cuttinnn agen", "suicide_self_harm"),  # the bag of words alone sees nothing
 ])
 def test_a_spelling_no_word_list_has_is_read_by_its_letters(safety_model: RiskModel, text: str, label: str) -> None:
+    """The letters read a spelling the bag of words never met as the word it is: the label's score rises well above
+    what the words alone give it, and the student gets the label's answer or its question (which gives the numbers)."""
     rules = get_classifier()
     assert not rules.classify(text).labels  # no rule, and no typo repair, reads it
     without_letters = SafetyCheck(rules, RiskModel(safety_model._nlp, safety_model.thresholds, safety_model.info))
     with_letters = SafetyCheck(rules, safety_model)
     helped = with_letters.assess(text)
     assert label in helped.labels or helped.check_in == CHECK_IN_FOR[label]
-    before = without_letters.assess(text)
-    assert len(before.labels) < len(helped.labels) or (before.check_in is None and helped.check_in is not None)
+    words_alone, mixed = without_letters.model_scores(text), with_letters.model_scores(text)
+    assert words_alone is not None and mixed is not None
+    assert mixed[label] >= words_alone[label] + 0.1
 
 
 def test_when_the_model_breaks_the_rules_verdict_stands_and_no_text_is_logged(
@@ -481,8 +512,8 @@ def test_only_a_bare_reply_is_spared_a_weak_sign(check: SafetyCheck, text: str, 
     """Whatever the model makes of an emoji, a reply with one is not bare: a weak sign of suicide still asks."""
     assert check.model is not None
     thresholds = check.model.thresholds
-    weak = Scores({**dict.fromkeys(MODEL_LABELS, 0.0),
-                   "suicide_self_harm": (thresholds.weak["suicide_self_harm"] + thresholds.fire["suicide_self_harm"]) / 2})
+    middle = (thresholds.weak["suicide_self_harm"] + thresholds.fire["suicide_self_harm"]) / 2
+    weak = Scores({**dict.fromkeys(MODEL_LABELS, 0.0), "suicide_self_harm": middle})
     verdict = check.combine(get_classifier().classify(text), weak, thresholds)
     assert (verdict.check_in == "suicide") is asked
 
