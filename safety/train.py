@@ -107,9 +107,9 @@ WEAK_FLOOR = 0.05
 CONFIRM_GRID = (0.0, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05)
 CONFIRM_BUDGET = 0.01
 # A check-in asked of an ordinary message is a cost too ("evening all" was asked "are you thinking about suicide?").
-# The weak threshold chosen by F(WEAK_BETA) slides down as crisis messages are added (with the first Welsh batches
-# the suicide one fell from 0.30 to 0.25, and the assistant's held-out questions taken by the check rose from 74 to
-# 81 of 1,355, against a gate of 6%), so it is raised, where needed, until at most this share of the assistant's own
+# The weak threshold chosen by F(WEAK_BETA) slides down as crisis messages are added (with batch 73, in Welsh, the
+# suicide one fell from 0.30 to 0.25, and the assistant's held-out questions taken by the check rose from 74 to 81 of
+# 1,355, against a gate of 6%), so it is raised, where needed, until at most this share of the assistant's own
 # everyday messages, out of fold, would be asked that question. Out of fold on 75 batches (7,577 crisis messages;
 # 1,958 everyday ones): no budget, suicide 0.251, crisis help 7,323, everyday messages asked 66; 3%, the same;
 # 2.5%, 0.266, 7,313, 62; 2%, 0.298, 7,285, 54; 1.5%, 0.326, 7,263, 44.
