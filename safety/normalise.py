@@ -41,6 +41,16 @@ def plain_letters(text: str) -> str:
 _CHUNK = re.compile(r"'?[^\W_]+(?:'[^\W_]+)*|\S")  # "'ll" typed apart is one chunk
 _SPLIT_ENDINGS = frozenset(["n't", "'s", "'ll", "'ve", "'re", "'d", "'m", "'t"])
 _RUNS = re.compile(r"\d+|[^\W\d_]+")
+# A letter typed three times or more in a row: no English or Welsh word has that, so it is a word stretched for
+# feeling ("pleaseeee", "diiiie", "helppp", "bleedingggg"). See `Normaliser.unstretch`.
+_STRETCHED = re.compile(r"([^\W\d_])\1{2,}")
+_MAX_STRETCHES = 4  # runs in one word tried both ways (2**4 spellings at most); beyond that each is one letter
+# Unknown stretched words keep one letter of a run, or two of these ("goooood", "sleeeep", "waaaay" aside):
+# English doubles e and o far more often than it stretches them.
+_DOUBLED_VOWELS = frozenset("eo")
+# Words are cached as they are read (students repeat them); a chunk longer than this is no word: it is worked out
+# each time and never cached, so a stream of long unique chunks cannot fill memory.
+_CACHED_WORD = 48
 
 
 class TypoRepair:
@@ -91,6 +101,7 @@ class Normaliser:
         typos: TypoRepair | None = None,
     ) -> None:
         self.typos = typos
+        self.unstretch = lru_cache(maxsize=4096)(self._unstretch)
         self._words: dict[str, tuple[str, ...]] = {}
         self._phrases: dict[tuple[str, ...], tuple[str, ...]] = {}
         for written, canonical in spellings.items():
@@ -110,6 +121,7 @@ class Normaliser:
         copy = object.__new__(Normaliser)
         copy.__dict__.update(self.__dict__)
         copy.typos = typos
+        copy.unstretch = lru_cache(maxsize=4096)(copy._unstretch)  # its known words include the typo targets'
         return copy
 
     def known_words(self) -> frozenset[str]:
@@ -128,8 +140,31 @@ class Normaliser:
                 chunks[-1] += chunk  # "ca n't", "it 's": a contraction typed in two pieces is one word
             else:
                 chunks.append(chunk)
+        if _STRETCHED.search(text):  # most messages have no letter three times in a row: one scan settles it
+            chunks = [self.unstretch(chunk) if len(chunk) <= _CACHED_WORD else self._unstretch(chunk)
+                      for chunk in chunks]
         out = [word for chunk in chunks for word in self._chunk(chunk) if word]  # never an empty word
         return self._join_phrases(out) if self._phrases else out
+
+    def _unstretch(self, chunk: str) -> str:
+        """A stretched word as it is spelt: each run of three or more of a letter read as one or two of it,
+        whichever spelling the check knows (a word the rules or the typo repair use, or an SMS spelling):
+        "pleaseeee" is "please", "sooo" is "so", "killlll" is "kil" and so "kill". An unknown word keeps one
+        letter of each run ("bleedingggg" is "bleeding"), two of an e or an o ("goooood" is "good")."""
+        runs = list(_STRETCHED.finditer(chunk))
+        if not runs:
+            return chunk
+        known = self.typos.known if self.typos is not None else self.known_words()
+        pieces = [chunk[:runs[0].start()]]
+        for run, after in zip(runs, [*(r.start() for r in runs[1:]), len(chunk)], strict=True):
+            pieces += [run.group(1), chunk[run.end():after]]
+        tried = min(len(runs), _MAX_STRETCHES)
+        for doubled in range(1 << tried):  # one letter of each run first, then two of the last run, and so on
+            spelling = "".join(piece * (2 if n % 2 and (n // 2) < tried and doubled >> (tried - 1 - n // 2) & 1
+                                         else 1) for n, piece in enumerate(pieces))
+            if spelling in known or spelling in self._words:
+                return spelling
+        return "".join(piece * (2 if n % 2 and piece in _DOUBLED_VOWELS else 1) for n, piece in enumerate(pieces))
 
     def _chunk(self, chunk: str) -> tuple[str, ...]:
         if not chunk:
@@ -139,11 +174,13 @@ class Normaliser:
             return known
         if "'" in chunk:
             return self._contraction(chunk)
-        runs = _RUNS.findall(chunk)
+        runs = () if chunk.isalpha() else _RUNS.findall(chunk)
         if len(runs) > 1:
             # "15yo", "yr11": split digits from letters, then look each part up again.
             return tuple(w for run in runs for w in self._words.get(run, (run,)))
-        return (self.typos.repair(chunk),) if self.typos is not None else (chunk,)
+        if self.typos is None or len(chunk) > _CACHED_WORD:  # no word is this long, nor one or two letters from one
+            return (chunk,)
+        return (self.typos.repair(chunk),)
 
     def _contraction(self, chunk: str) -> tuple[str, ...]:
         stem, _, suffix = chunk.rpartition("'")

@@ -37,6 +37,15 @@ from safety.risk import get_classifier
         ("dead 😭💀", ["dead", "😭", "💀"]),
         ("dnt wnt 2 go bk", ["do", "not", "want", "to", "go", "back"]),
         ("he sed it yday", ["he", "said", "it", "yesterday"]),
+        # Words stretched for feeling read as they are spelt.
+        ("pleaseeee helppp", ["please", "help"]),
+        ("i want to diiiie", ["i", "want", "to", "die"]),
+        ("killlll myselfff", ["kill", "myself"]),
+        ("bleedingggg", ["bleeding"]),
+        ("sooooo goooood", ["so", "good"]),
+        ("nooo", ["no"]),
+        ("pleeeaseeee", ["please"]),
+        ("kmsss", ["kill", "myself"]),
     ],
 )
 def test_words(text: str, words: list[str]) -> None:
@@ -205,3 +214,50 @@ def test_styled_letters_change_nothing_else() -> None:
 ])
 def test_wanna_and_gonna_typed_apart_read_as_their_words(text: str, words: list[str]) -> None:
     assert get_classifier().words(text) == words
+
+
+@pytest.mark.parametrize(("text", "label"), [
+    ("i want to diiiiie", "suicide_self_harm"),
+    ("KILLLLL MYSELFFF", "suicide_self_harm"),
+    ("hes outsideee my doorrr with a knifeeee", "immediate_danger"),
+    ("i overdoseddd", "suicide_self_harm"),
+    ("he rapeddd me last nighttt", "recent_sexual_assault"),
+])
+def test_a_stretched_word_does_not_hide_a_crisis(text: str, label: str) -> None:
+    assert label in get_classifier().classify(text).labels
+
+
+@pytest.mark.parametrize("text", ["this essay is killinggg meee", "im deaddddd 😂", "soooo tired lol"])
+def test_a_stretched_idiom_stays_an_idiom(text: str) -> None:
+    assert not get_classifier().classify(text).labels & {"suicide_self_harm", "immediate_danger"}
+
+
+def test_unstretching_never_lengthens_a_word_nor_touches_an_unstretched_one() -> None:
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    normaliser = get_classifier()._set.normaliser
+
+    def stretched(word: str) -> bool:
+        return any(a == b == c for a, b, c in zip(word, word[1:], word[2:], strict=False) if a.isalpha())
+
+    @given(st.text(alphabet=st.sampled_from("aeiloksdxy'2é"), min_size=1, max_size=40))
+    def fewer_letters(word: str) -> None:
+        out = normaliser.unstretch(word)
+        assert len(out) <= len(word) and not stretched(out)
+        if not stretched(word):
+            assert out == word
+
+    fewer_letters()
+
+
+def test_a_long_chunk_is_read_but_never_cached() -> None:
+    """A message of one long unbroken "word" (hostile, or a cat on the keyboard) is read like any other, and no
+    chunk that long is kept in the word caches: a stream of them cannot fill the service's memory."""
+    normaliser = get_classifier()._set.normaliser
+    before = normaliser.unstretch.cache_info().currsize
+    for n in range(50):
+        words = normaliser.words("x" * 60 + "y" * n + "im15andscared" + "z" * 10 + "pleaseeee")
+        assert "15" in words  # digits inside a squashed message are still read apart
+    assert normaliser.unstretch.cache_info().currsize == before
+    assert normaliser.words("i want to " + "d" + "i" * 5000 + "e") == ["i", "want", "to", "die"]
