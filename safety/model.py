@@ -200,7 +200,10 @@ class Thresholds:
                    fire_long={k: float(v) for k, v in fire_long.items()})
 
 
-def _punctuation(word: str) -> bool:
+def is_punctuation(word: str) -> bool:
+    """A word made of punctuation marks only ("?", "?!", "..."); an emoji or a letter is not one."""
+    if word[:1].isalnum():  # most words: settled by their first character
+        return False
     return all(unicodedata.category(ch).startswith("P") for ch in word)
 
 
@@ -211,7 +214,7 @@ def model_words(words: Sequence[str]) -> tuple[str, ...]:
     and scored that message as an assault. Emoji are words here, and are kept."""
     out: list[str] = []
     for word in words:
-        if out and _punctuation(word) and _punctuation(out[-1]):
+        if out and is_punctuation(word) and is_punctuation(out[-1]):
             if word in SENTENCE_END and out[-1] not in SENTENCE_END:
                 out[-1] = word
             continue

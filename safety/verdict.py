@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from safety.model import ASK_LABELS, CHECK_IN_FOR, RISK_LABELS, ModelMissing, RiskModel, Thresholds, _punctuation
+from safety.model import ASK_LABELS, CHECK_IN_FOR, RISK_LABELS, ModelMissing, RiskModel, Thresholds, is_punctuation
 from safety.responses import CHECK_FAILED
 from safety.risk import RiskAssessment, RiskClassifier, get_classifier
 
@@ -270,7 +270,7 @@ class SafetyCheck:
 def _spoken(words: Sequence[str]) -> str:
     """The words of a short reply without its punctuation ("ok." and "ok" alike); an emoji stays a word, so "im ok 💔"
     is not a bare "im ok"."""
-    return " ".join(word for word in words if not _punctuation(word))
+    return " ".join(word for word in words if not is_punctuation(word))
 
 
 def _unsure_in_a_long_message(added: set[str], scores: Mapping[str, float], parts: int) -> frozenset[str]:
