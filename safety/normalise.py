@@ -45,8 +45,8 @@ _RUNS = re.compile(r"\d+|[^\W\d_]+")
 # feeling ("pleaseeee", "diiiie", "helppp", "bleedingggg"). See `Normaliser.unstretch`.
 _STRETCHED = re.compile(r"([^\W\d_])\1{2,}")
 _MAX_STRETCHES = 4  # runs in one word tried both ways (2**4 spellings at most); beyond that each is one letter
-# Unknown stretched words keep one letter of a run, or two of these ("goooood", "sleeeep", "waaaay" aside):
-# English doubles e and o far more often than it stretches them.
+# Unknown stretched words keep one letter of a run, or two of these inside a word ("goooood", "sleeeep"; "waaaay"
+# aside): English doubles e and o there far more often than at the end ("anymoreeee", "byeee").
 _DOUBLED_VOWELS = frozenset("eo")
 # Words are cached as they are read (students repeat them); a chunk longer than this is no word: it is worked out
 # each time and never cached, so a stream of long unique chunks cannot fill memory.
@@ -150,7 +150,7 @@ class Normaliser:
         """A stretched word as it is spelt: each run of three or more of a letter read as one or two of it,
         whichever spelling the check knows (a word the rules or the typo repair use, or an SMS spelling):
         "pleaseeee" is "please", "sooo" is "so", "killlll" is "kil" and so "kill". An unknown word keeps one
-        letter of each run ("bleedingggg" is "bleeding"), two of an e or an o ("goooood" is "good")."""
+        letter of each run ("bleedingggg" is "bleeding"), two of an e or an o inside it ("goooood" is "good")."""
         runs = list(_STRETCHED.finditer(chunk))
         if not runs:
             return chunk
@@ -164,7 +164,9 @@ class Normaliser:
                                          else 1) for n, piece in enumerate(pieces))
             if spelling in known or spelling in self._words:
                 return spelling
-        return "".join(piece * (2 if n % 2 and piece in _DOUBLED_VOWELS else 1) for n, piece in enumerate(pieces))
+        last = len(pieces) - 2 if not pieces[-1] else -1  # a run that ends the word keeps one letter ("moreeee")
+        return "".join(piece * (2 if n % 2 and n != last and piece in _DOUBLED_VOWELS else 1)
+                       for n, piece in enumerate(pieces))
 
     def _chunk(self, chunk: str) -> tuple[str, ...]:
         if not chunk:

@@ -311,6 +311,18 @@ def test_letter_runs_stay_inside_words_and_share_most_of_a_spelling() -> None:
     assert len(letter_runs("")) == 0 and len(letter_runs("\U0001f48a\U0001f48a")) == 3  # emoji are letters here
 
 
+@pytest.mark.parametrize(("stretched", "plain"), [
+    ("bleedingggg from my wrists", "bleeding from my wrists"),
+    ("pleaseeee helppp hes outsideee", "please help hes outside"),
+    ("i cant dooo thisss anymoreeee", "i cant do this anymore"),
+])
+def test_a_stretched_message_gets_the_verdict_of_its_plain_spelling(check: SafetyCheck, stretched: str,
+                                                                    plain: str) -> None:
+    """Both layers read a word stretched for feeling as the word: the same scores, the same answer."""
+    assert check.model_scores(stretched) == check.model_scores(plain)
+    assert check.assess(stretched) == check.assess(plain)
+
+
 def test_a_model_without_its_letter_model_is_refused(safety_model: RiskModel, tmp_path: Path) -> None:
     directory = _copy_of(safety_model, tmp_path)
     (directory / "letters.npz").unlink()
@@ -319,8 +331,8 @@ def test_a_model_without_its_letter_model_is_refused(safety_model: RiskModel, tm
 
 
 @pytest.mark.parametrize(("text", "label"), [
-    ("bleedingggg from my wrists", "suicide_self_harm"),
-    ("cuttinnn agen", "suicide_self_harm"),  # the bag of words alone sees nothing
+    ("cuttn agen", "suicide_self_harm"),  # the bag of words alone sees almost nothing
+    ("swalowed the hole packet of pilz", "suicide_self_harm"),
 ])
 def test_a_spelling_no_word_list_has_is_read_by_its_letters(safety_model: RiskModel, text: str, label: str) -> None:
     """The letters read a spelling the bag of words never met as the word it is: the label's score rises well above

@@ -46,6 +46,7 @@ from safety.risk import get_classifier
         ("nooo", ["no"]),
         ("pleeeaseeee", ["please"]),
         ("kmsss", ["kill", "myself"]),
+        ("anymoreeee", ["anymore"]),
     ],
 )
 def test_words(text: str, words: list[str]) -> None:
