@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
+from itertools import pairwise, product
 
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'", "\u02bc": "'"})
 # Hyphens inside words become spaces, so "self-harm" and "self harm" read the same.
@@ -154,19 +155,23 @@ class Normaliser:
         runs = list(_STRETCHED.finditer(chunk))
         if not runs:
             return chunk
+        letters = [run.group(1) for run in runs]
+        between = [chunk[: runs[0].start()], *(chunk[a.end() : b.start()] for a, b in pairwise(runs)),
+                   chunk[runs[-1].end() :]]
+
+        def spelt(counts: Sequence[int]) -> str:
+            return between[0] + "".join(letter * count + rest
+                                        for letter, count, rest in zip(letters, counts, between[1:], strict=True))
+
         known = self.typos.known if self.typos is not None else self.known_words()
-        pieces = [chunk[:runs[0].start()]]
-        for run, after in zip(runs, [*(r.start() for r in runs[1:]), len(chunk)], strict=True):
-            pieces += [run.group(1), chunk[run.end():after]]
-        tried = min(len(runs), _MAX_STRETCHES)
-        for doubled in range(1 << tried):  # one letter of each run first, then two of the last run, and so on
-            spelling = "".join(piece * (2 if n % 2 and (n // 2) < tried and doubled >> (tried - 1 - n // 2) & 1
-                                         else 1) for n, piece in enumerate(pieces))
+        tried, left = min(len(runs), _MAX_STRETCHES), max(0, len(runs) - _MAX_STRETCHES)
+        for counts in product((1, 2), repeat=tried):  # one letter of each run first, then two of the last, and so on
+            spelling = spelt((*counts, *(1,) * left))
             if spelling in known or spelling in self._words:
                 return spelling
-        last = len(pieces) - 2 if not pieces[-1] else -1  # a run that ends the word keeps one letter ("moreeee")
-        return "".join(piece * (2 if n % 2 and n != last and piece in _DOUBLED_VOWELS else 1)
-                       for n, piece in enumerate(pieces))
+        ends_word = not between[-1]  # a run that ends the word keeps one letter ("moreeee")
+        return spelt([1 if (ends_word and n == len(runs) - 1) or letter not in _DOUBLED_VOWELS else 2
+                      for n, letter in enumerate(letters)])
 
     def _chunk(self, chunk: str) -> tuple[str, ...]:
         if not chunk:
