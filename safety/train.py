@@ -96,6 +96,13 @@ FIRE_BETA = 0.5
 # 13. A message read in more than one part keeps the F0.5 threshold (fire_long): each of its sentences is another
 # chance for an ordinary one to score like danger.
 FIRE_BETA_FOR = {"immediate_danger": 0.75}
+# F(beta) is flat near its best: out of fold on 79 batches the suicide label's F0.5 stayed within 0.2% of its best
+# from a firing threshold of 0.48 to 0.64, while recall fell from 86% to 77% over that range. Its highest point
+# there is noise, and a batch or two moved it from one end to the other (0.53 with 77 batches, 0.63 with 79). So
+# a firing threshold is the lowest whose F(beta) is within this share of the best: near-ties keep the lower one.
+# Out of fold, the suicide threshold this chooses moved less as batches were added (0.509 with 77, 0.491 with 79) and
+# kept 88.4% of the suicide messages rather than 83.0% (rules or model), for 34 more of 3,491 look-alikes given 999.
+FIRE_TOLERANCE = 0.002
 WEAK_BETA = 1.25
 WEAK_FLOOR = 0.05
 # Confirm floors (see Thresholds.confirm): the highest floor, on this grid, at which out-of-fold scores would
@@ -297,9 +304,12 @@ def out_of_fold_scores(items: Sequence[Item], seed: int = SEED) -> list[dict[str
     return scores
 
 
-def _best_threshold(scores: Sequence[float], positive: Sequence[bool], beta: float, floor: float) -> float:
+def _best_threshold(scores: Sequence[float], positive: Sequence[bool], beta: float, floor: float,
+                    tolerance: float = 0.0) -> float:
+    """The threshold that maximises F(beta) on these scores, or the lowest whose F(beta) is within `tolerance` (a
+    share of the best) of it: ties, and near-ties, keep the lower threshold, since a missed crisis costs more."""
     candidates = sorted({round(s, 3) for s in scores if s >= floor} | {floor})
-    best, best_f = 1.0, -1.0
+    measured = []
     total_positive = sum(positive)
     for t in candidates:
         tp = sum(1 for s, p in zip(scores, positive, strict=True) if s >= t and p)
@@ -307,10 +317,11 @@ def _best_threshold(scores: Sequence[float], positive: Sequence[bool], beta: flo
         if not raised or not total_positive:
             continue
         precision, recall = tp / raised, tp / total_positive
-        f = (1 + beta**2) * precision * recall / (beta**2 * precision + recall) if tp else 0.0
-        if f > best_f + 1e-9:  # ties keep the lower threshold: a missed crisis costs more
-            best, best_f = t, f
-    return max(best, floor)
+        measured.append((t, (1 + beta**2) * precision * recall / (beta**2 * precision + recall) if tp else 0.0))
+    if not measured:
+        return max(1.0, floor)
+    best_f = max(f for _, f in measured)
+    return max(next(t for t, f in measured if f >= best_f * (1 - tolerance) - 1e-9), floor)
 
 
 def _within_budget(ordinary: Sequence[float], budget: float) -> float:
@@ -335,9 +346,10 @@ def choose_thresholds(items: Sequence[Item], scores: Sequence[dict[str, float]])
         # false alarms, they set the threshold by how many crises of other kinds the batches happen to hold.
         judged = [n for n, item in enumerate(items) if label in item.cats or not item.cats & set(RISK_LABELS)]
         judged_scores, judged_positive = [column[n] for n in judged], [positive[n] for n in judged]
-        fire[label] = _best_threshold(judged_scores, judged_positive, FIRE_BETA_FOR.get(label, FIRE_BETA), 0.1)
+        beta = FIRE_BETA_FOR.get(label, FIRE_BETA)
+        fire[label] = _best_threshold(judged_scores, judged_positive, beta, 0.1, FIRE_TOLERANCE)
         if label in FIRE_BETA_FOR:
-            fire_long[label] = _best_threshold(judged_scores, judged_positive, FIRE_BETA, 0.1)
+            fire_long[label] = _best_threshold(judged_scores, judged_positive, FIRE_BETA, 0.1, FIRE_TOLERANCE)
         if label in CHECK_IN_FOR:
             # Below firing, a weak score asks the question: it should catch the label's messages and the
             # ambiguous messages that need the same question.

@@ -180,6 +180,32 @@ def test_a_crisis_of_another_kind_is_not_a_false_alarm_when_the_firing_threshold
     assert strict.fire["immediate_danger"] > 0.55
 
 
+def test_a_near_tie_keeps_the_lower_firing_threshold_so_more_crises_get_the_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two firing thresholds whose F(beta) differ by a hair (a few look-alikes raised against a few more crises
+    answered) are a tie: the lower one is kept, and the suicide messages between them get the suicide answer rather
+    than a question. A real difference is not a tie."""
+    def item(cats: set[str], group: str) -> train.Item:
+        return train.Item(words=("x",), cats=frozenset(cats), source="b", group=group)
+
+    def scored(suicide: float) -> dict[str, float]:
+        return dict(dict.fromkeys(MODEL_LABELS, 0.0), suicide_self_harm=suicide)
+
+    def threshold(lookalikes_at_045: int) -> float:
+        # 920 suicide messages, 900 scored 0.8 and 20 scored 0.45; look-alikes at 0.45, and 400 more at 0.05
+        items = [item({"suicide_self_harm"}, "crisis")] * 920 + [item(set(), "lookalike")] * (lookalikes_at_045 + 400)
+        scores = [scored(0.8)] * 900 + [scored(0.45)] * (20 + lookalikes_at_045) + [scored(0.05)] * 400
+        return train.choose_thresholds(items, scores).fire["suicide_self_harm"]
+
+    # With 6 look-alikes at 0.45, F0.5 is 0.99558 at 0.8 and 0.99481 at 0.45: 0.08% apart.
+    monkeypatch.setattr(train, "FIRE_TOLERANCE", 0.0)
+    assert threshold(6) == 0.8  # the strict best: twenty people in crisis are asked a question instead
+    monkeypatch.setattr(train, "FIRE_TOLERANCE", 0.002)
+    assert threshold(6) <= 0.45  # the near-tie: every suicide message gets the answer
+    assert threshold(15) == 0.8  # 0.85% apart: not a tie
+
+
 def test_ordinary_messages_keep_the_question_for_suicide_rare_however_many_crises_are_added(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
