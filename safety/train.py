@@ -96,12 +96,12 @@ FIRE_BETA = 0.5
 # 13. A message read in more than one part keeps the F0.5 threshold (fire_long): each of its sentences is another
 # chance for an ordinary one to score like danger.
 FIRE_BETA_FOR = {"immediate_danger": 0.75}
-# F(beta) is flat near its best: out of fold on 79 batches the suicide label's F0.5 stayed within 0.2% of its best
-# from a firing threshold of 0.48 to 0.64, while recall fell from 86% to 77% over that range. Its highest point
-# there is noise, and a batch or two moved it from one end to the other (0.53 with 77 batches, 0.63 with 79). So
+# F(beta) is flat near its best: out of fold with two more batches (written and not kept, see docs/safety.md) the
+# suicide label's F0.5 stayed within 0.2% of its best from a firing threshold of 0.48 to 0.64, while recall fell from
+# 86% to 77% over that range. Its highest point there is noise, and those two batches moved it from 0.53 to 0.63. So
 # a firing threshold is the lowest whose F(beta) is within this share of the best: near-ties keep the lower one.
-# Out of fold, the suicide threshold this chooses moved less as batches were added (0.509 with 77, 0.491 with 79) and
-# kept 88.4% of the suicide messages rather than 83.0% (rules or model), for 34 more of 3,491 look-alikes given 999.
+# Out of fold on 77 batches (rules or model): suicide 0.534 -> 0.509 and recall 87.1% -> 87.9%, danger 0.352 -> 0.286
+# and 93.1% -> 94.3%, for 15 more of 3,372 look-alikes and 7 more of 1,958 everyday messages given 999.
 FIRE_TOLERANCE = 0.002
 WEAK_BETA = 1.25
 WEAK_FLOOR = 0.05
