@@ -169,6 +169,12 @@ class ConsoleSystem:
     logs: Path
     officers: list[str] = field(default_factory=list)
 
+    def problems(self) -> list[str]:
+        """The service's warnings and errors so far (its log holds no numbers or texts), to explain a failure."""
+        log = self.logs / "console-handoff.log"
+        lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+        return [line for line in lines if re.search(r"WARNING|ERROR|Traceback|Error\b", line)][-20:]
+
     def new_officer(self, name: str, *, on_duty: bool = False) -> str:
         """A fresh welfare officer's account; returns the email to sign in with."""
         email = f"{name.lower()}{len(self.officers) + 1}@example.ac.uk"
@@ -262,7 +268,8 @@ class SmsPhone:
                 if words in body:
                     return body
             time.sleep(0.1)
-        raise AssertionError(f"no text containing {words!r}; got {self.later()}")
+        raise AssertionError(f"no text containing {words!r}; got {self.later()}; the service logged: "
+                             f"{self.system.problems()}")
 
     def converse(self, body: str, words: str) -> str:
         """Send a text and return the reply containing ``words``, in the webhook's answer or sent later."""

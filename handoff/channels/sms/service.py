@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from twilio.base.exceptions import TwilioRestException
 
 from handoff.context import AppContext
 from handoff.conversations import service as conversations
@@ -76,8 +78,38 @@ async def replies_to(*, db_session: AsyncSession, message: Message) -> list[Mess
     return replies
 
 
+# A send Twilio could not take now (its servers busy or unreachable) is tried again after these pauses, so an
+# officer's words or a notice is not lost to a moment's outage; a refusal (a bad number, say) is not retried.
+RETRY_DELAYS = (0.5, 2.0, 5.0)
+
+
+def _worth_retrying(exc: Exception) -> bool:
+    if isinstance(exc, TwilioRestException):
+        return exc.status == 429 or exc.status >= 500
+    return isinstance(exc, OSError)  # the connection failed or timed out (requests' errors are OSErrors)
+
+
+async def _send_part(ctx: AppContext, conversation: Conversation, phone: str, part: str) -> tuple[str | None, str]:
+    """Twilio's SID for one part, or None and the provider's error name once every try has failed."""
+    assert ctx.sms is not None
+    for delay in (*RETRY_DELAYS, None):
+        try:
+            return await ctx.sms.send(to=phone, body=part,
+                                      status_callback=f"{ctx.settings.public_url}/sms/status"), ""
+        except Exception as exc:  # the provider's error, never the number or the text
+            error = type(exc).__name__[:16]
+            if delay is None or not _worth_retrying(exc):
+                logger.warning("SMS send failed for conversation %s: %s", conversation.public_id, error)
+                return None, error
+            logger.info("SMS send to try again for conversation %s: %s", conversation.public_id, error)
+            await asyncio.sleep(delay)
+    raise AssertionError("unreachable")
+
+
 async def send_messages(ctx: AppContext, conversation: Conversation, messages: list[Message]) -> int:
-    """Send stored messages to the conversation's phone through the REST API; returns parts sent."""
+    """Send stored messages to the conversation's phone through the REST API; returns parts sent.
+
+    No database session is held while Twilio is asked (it can take seconds, with tries again)."""
     if ctx.sms is None:
         return 0
     async with ctx.sessions() as db:
@@ -85,21 +117,15 @@ async def send_messages(ctx: AppContext, conversation: Conversation, messages: l
         if contact is None or contact.opted_out:
             return 0
         phone = ctx.vault.decrypt(contact.phone_encrypted)
-        sent = 0
-        for message in messages:
-            for part in split_sms(message.text):
-                record = SmsOutbound(conversation_id=conversation.id, message_id=message.id, status="queued")
-                db.add(record)
-                try:
-                    record.provider_sid = await ctx.sms.send(
-                        to=phone, body=part, status_callback=f"{ctx.settings.public_url}/sms/status"
-                    )
-                    sent += 1
-                except Exception as exc:  # the provider's error, never the number or the text
-                    record.status, record.error_code = "failed", type(exc).__name__[:16]
-                    logger.warning("SMS send failed for conversation %s: %s", conversation.public_id,
-                                   type(exc).__name__)
+    sent = 0
+    for message in messages:
+        for part in split_sms(message.text):
+            sid, error = await _send_part(ctx, conversation, phone, part)
+            async with ctx.sessions() as db:
+                db.add(SmsOutbound(conversation_id=conversation.id, message_id=message.id, provider_sid=sid,
+                                   status="queued" if sid else "failed", error_code=error or None))
                 await db.commit()
+            sent += sid is not None
     return sent
 
 

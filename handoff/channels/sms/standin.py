@@ -39,6 +39,7 @@ class TwilioStandIn:
     host: str = "127.0.0.1"
     port: int = 0
     send_status_callbacks: bool = True
+    unavailable_for: int = 0  # the next this many sends are answered 503, as Twilio does when it is overloaded
     on_sent: Callable[[SentSms], None] | None = None
     sent: list[SentSms] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
@@ -64,6 +65,12 @@ class TwilioStandIn:
                 if self.path != expected:
                     return self._json(404, {"code": 20404, "message": "Not found", "status": 404})
                 length = int(self.headers.get("Content-Length", "0"))
+                with standin._lock:
+                    unavailable = standin.unavailable_for > 0
+                    standin.unavailable_for -= unavailable
+                if unavailable:
+                    self.rfile.read(length)
+                    return self._json(503, {"code": 20503, "message": "Service unavailable", "status": 503})
                 form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
                 body = form.get("Body", "")
                 if len(body) > 1600:

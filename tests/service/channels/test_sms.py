@@ -310,6 +310,39 @@ def test_a_slow_assistant_gets_a_holding_reply_within_seconds_and_the_answer_fol
             assert forged.status_code == 403
 
 
+def _wait_for_outbound(settings, deadline: float) -> list[SmsOutbound]:
+    rows: list[SmsOutbound] = []
+    while not rows and time.monotonic() < deadline:
+        time.sleep(0.1)
+        rows = run_db(settings, lambda db: _all(db, select(SmsOutbound)))
+    return rows
+
+
+def test_a_late_answer_still_reaches_the_phone_when_twilio_is_briefly_unavailable(database_url, black_hole):
+    with _twilio_and_a_hanging_assistant(database_url, black_hole, "3", "standin-token-1122334455",
+                                         rasa_timeout=1.0, sms_reply_timeout=0.3) as (standin, settings):
+        standin.unavailable_for = 2  # Twilio answers 503 twice, then takes the text
+        with TestClient(create_app(settings)) as client:
+            post_sms(client, settings, "hello")
+            [outbound] = _wait_for_outbound(settings, time.monotonic() + 15)
+        assert standin.unavailable_for == 0
+        [sms] = standin.sent
+        assert sms.to == PHONE and "116 123" in sms.body
+        assert outbound.provider_sid == sms.sid and outbound.status == "queued" and outbound.error_code is None
+
+
+def test_a_text_twilio_never_takes_is_recorded_as_failed_after_every_try(database_url, black_hole):
+    with _twilio_and_a_hanging_assistant(database_url, black_hole, "4", "standin-token-5544332211",
+                                         rasa_timeout=1.0, sms_reply_timeout=0.3) as (standin, settings):
+        standin.unavailable_for = 5  # one more than the tries: the fifth would have been taken
+        with TestClient(create_app(settings)) as client:
+            post_sms(client, settings, "hello")
+            [outbound] = _wait_for_outbound(settings, time.monotonic() + 20)
+        assert standin.sent == [] and standin.unavailable_for == 1  # tried four times, then stopped
+        assert outbound.status == "failed" and outbound.provider_sid is None
+        assert outbound.error_code == "TwilioRestException"[:16]  # the column holds 16
+
+
 def test_no_rest_message_goes_to_a_number_that_sent_stop(database_url, black_hole):
     with _twilio_and_a_hanging_assistant(database_url, black_hole, "2", "standin-token-0987654321",
                                          rasa_timeout=1.5, sms_reply_timeout=0.3) as (standin, settings):
