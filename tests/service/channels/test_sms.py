@@ -319,7 +319,7 @@ def _wait_for_outbound(settings, deadline: float) -> list[SmsOutbound]:
 
 
 def test_a_late_answer_still_reaches_the_phone_when_twilio_is_briefly_unavailable(database_url, black_hole):
-    with _twilio_and_a_hanging_assistant(database_url, black_hole, "3", "standin-token-1122334455",
+    with _twilio_and_a_hanging_assistant(database_url, black_hole, "5", "standin-token-5566778899",
                                          rasa_timeout=1.0, sms_reply_timeout=0.3) as (standin, settings):
         standin.unavailable_for = 2  # Twilio answers 503 twice, then takes the text
         with TestClient(create_app(settings)) as client:
@@ -332,7 +332,7 @@ def test_a_late_answer_still_reaches_the_phone_when_twilio_is_briefly_unavailabl
 
 
 def test_a_text_twilio_never_takes_is_recorded_as_failed_after_every_try(database_url, black_hole):
-    with _twilio_and_a_hanging_assistant(database_url, black_hole, "4", "standin-token-5544332211",
+    with _twilio_and_a_hanging_assistant(database_url, black_hole, "6", "standin-token-9988776655",
                                          rasa_timeout=1.0, sms_reply_timeout=0.3) as (standin, settings):
         standin.unavailable_for = 5  # one more than the tries: the fifth would have been taken
         with TestClient(create_app(settings)) as client:
