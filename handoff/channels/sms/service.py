@@ -89,21 +89,24 @@ def _worth_retrying(exc: Exception) -> bool:
     return isinstance(exc, OSError)  # the connection failed or timed out (requests' errors are OSErrors)
 
 
-async def _send_part(ctx: AppContext, conversation: Conversation, phone: str, part: str) -> tuple[str | None, str]:
-    """Twilio's SID for one part, or None and the provider's error name once every try has failed."""
+async def _send_part(
+    ctx: AppContext, conversation: Conversation, phone: str, part: str
+) -> tuple[str | None, str | None]:
+    """(Twilio's SID, None) for one part, or (None, the provider's error name) once every try has failed."""
     assert ctx.sms is not None
-    for delay in (*RETRY_DELAYS, None):
+    delays = iter(RETRY_DELAYS)
+    while True:
         try:
             return await ctx.sms.send(to=phone, body=part,
-                                      status_callback=f"{ctx.settings.public_url}/sms/status"), ""
+                                      status_callback=f"{ctx.settings.public_url}/sms/status"), None
         except Exception as exc:  # the provider's error, never the number or the text
             error = type(exc).__name__[:16]
-            if delay is None or not _worth_retrying(exc):
+            delay = next(delays, None) if _worth_retrying(exc) else None
+            if delay is None:
                 logger.warning("SMS send failed for conversation %s: %s", conversation.public_id, error)
                 return None, error
             logger.info("SMS send to try again for conversation %s: %s", conversation.public_id, error)
             await asyncio.sleep(delay)
-    raise AssertionError("unreachable")
 
 
 async def send_messages(ctx: AppContext, conversation: Conversation, messages: list[Message]) -> int:
@@ -123,7 +126,7 @@ async def send_messages(ctx: AppContext, conversation: Conversation, messages: l
             sid, error = await _send_part(ctx, conversation, phone, part)
             async with ctx.sessions() as db:
                 db.add(SmsOutbound(conversation_id=conversation.id, message_id=message.id, provider_sid=sid,
-                                   status="queued" if sid else "failed", error_code=error or None))
+                                   status="queued" if sid else "failed", error_code=error))
                 await db.commit()
             sent += sid is not None
     return sent
