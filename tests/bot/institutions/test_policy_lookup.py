@@ -143,16 +143,20 @@ def test_the_evaluation_prints_both_splits_and_look_up_keeps_its_measured_qualit
     from institutions.evaluate import evaluate, load_questions
 
     items = load_questions()
-    splits = ("tune_2", "tune_3", "tune_4", "tune_5", "blind_2", "welsh")
+    splits = ("tune_2", "tune_3", "tune_4", "tune_5", "blind_2", "welsh", "blind_3")
     counts = {split: sum(item["split"] == split for item in items) for split in splits}
     assert len(items) >= 120
-    assert counts == {"tune_2": 30, "tune_3": 72, "tune_4": 92, "tune_5": 126, "blind_2": 138, "welsh": 36}
+    assert counts == {"tune_2": 30, "tune_3": 72, "tune_4": 92, "tune_5": 126, "blind_2": 138, "welsh": 36,
+                      "blind_3": 143}
     done = subprocess.run([sys.executable, "-m", "institutions.evaluate"], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0 and all(f"{split} " in done.stdout for split in ("tune", *counts))
     # Floors a little under the figures measured when look-up was tuned (tune: top-3 96%, top-1 81%; honest no
     # 70%): a change that makes look-up worse fails here; the figures themselves are in the closing notes.
-    tune = next(f for f in evaluate(items) if f.split == "tune")
+    figures = {f.split: f for f in evaluate(items)}
+    tune = figures["tune"]
     assert tune.top3 >= 0.92 and tune.top1 >= 0.76 and tune.declined >= 0.64
+    # What a question means lifted tune_5 from 58% to 72% first (top-3 80% to 84%).
+    assert figures["tune_5"].top1 >= 0.68 and figures["tune_5"].top3 >= 0.82
 
 
 POLICY = """# A college policy
@@ -192,8 +196,11 @@ def _asks(tmp_path):
 
 def test_the_ways_people_ask_for_a_section_find_it_when_its_own_words_do_not(tmp_path) -> None:
     question = "can they move him out of my classes"
-    assert _policy(tmp_path / "without", None).search(question) == []  # no word in common with the policy
-    index = _policy(tmp_path / "with", '"1.1 Interim measures":\n  - "can they move him to a different class"\n')
+    _policy(tmp_path / "without", None)
+    _policy(tmp_path / "with", '"1.1 Interim measures":\n  - "can they move him to a different class"\n')
+    # By words alone (what a question means is tested in test_policy_meaning.py):
+    assert policy_index(tmp_path / "without", "our-college", with_meaning=False).search(question) == []
+    index = policy_index(tmp_path / "with", "our-college", with_meaning=False)
     assert [m.section.number for m in index.search(question)][:1] == ["1.1"]
     assert [m.section.number for m in index.search("counselling appointments")][:1] == ["1.2"]  # text still counts
 
