@@ -202,7 +202,8 @@ class BM25(BM25Okapi):
 @dataclass(frozen=True)
 class Match:
     section: Section
-    score: float  # BM25 with a share of the parent section's: it ranks the sections of one policy
+    score: float  # BM25 with a share of the parent section's, the asks' likeness and the meaning: it ranks the
+    # sections of one policy
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -296,7 +297,7 @@ class PolicyIndex:
         more likely Welsh it does not know than a subject the policy leaves out, so the share is the square root of
         the share, by count, of its words the policy uses (chosen on tests/policy_lookup/welsh_tuning.yml).
         """
-        return self._look_up(question, 1)[1]
+        return self._look_up(question, 0)[1]
 
     def _ask_likeness(self, query: list[str]) -> np.ndarray:
         """Each section's likeness to the question: the cosine of its closest ask (or title), 0 to 1."""
@@ -324,7 +325,8 @@ class PolicyIndex:
         return (best + np.where(second > -1.0, second, best)) / 2
 
     def _look_up(self, question: str, k: int) -> tuple[list[Match], float]:
-        """The k best sections for a question, and the trust (see ``trust``)."""
+        """The k best sections for a question, and the trust (see ``trust``); k = 0 for the trust alone, which
+        reads words only (no need to read the question's meaning)."""
         query = self.query(question)
         if not query or self._bm25 is None:
             return [], 0.0
@@ -336,7 +338,7 @@ class PolicyIndex:
         if self._likeness is not None and scores.max() > 0:
             scores = scores / scores.max() + ASK_LIKENESS_WEIGHT * self._ask_likeness(query)
         # The encoder reads English: a question in Welsh is weighed by its words alone.
-        if self._meaning is not None and not welsh:
+        if self._meaning is not None and not welsh and k > 0:
             scores = scores + MEANING_WEIGHT * self._meaning_of(question)
         ranked = np.argsort(-scores, kind="stable")[:k]
         found = [Match(self.sections[i], float(scores[i])) for i in ranked if scores[i] > 0]
