@@ -95,7 +95,7 @@ FIRE_BETA = 0.5
 # look-alikes (14 -> 21) and 3 more of 1,958 everyday messages given 999 by the model; F1 reached 94.3% for 23 and
 # 13. A message read in more than one part keeps the F0.5 threshold (fire_long): each of its sentences is another
 # chance for an ordinary one to score like danger.
-# The same for suicide, out of fold on 80 batches (rules or model): F0.75 (firing 0.37 instead of 0.51) raised recall
+# The same for suicide, out of fold on 77 batches (rules or model): F0.75 (firing 0.37 instead of 0.51) raised recall
 # from 87.9% to 92.2%, for 36 more of 3,372 look-alikes given 999 by the model (106 -> 142, 3.1% -> 4.2%) and 9 more of
 # 1,958 everyday messages (11 -> 20). Not taken: it spends more than the 3% the whole check may, and a suicide message
 # scored between the two thresholds is already asked "are you thinking about suicide?", with Samaritans' number.
