@@ -260,7 +260,12 @@ class PolicyIndex:
             self.meaning_texts += texts
             meaning_owners += [i] * len(texts)
         self._meaning: tuple[np.ndarray, np.ndarray] | None = None
-        vectors = meaning.meanings(self.meaning_texts) if with_meaning and self.meaning_texts else None
+        vectors = None
+        if with_meaning and self.meaning_texts:
+            try:
+                vectors = meaning.meanings(self.meaning_texts)
+            except Exception:  # look-up by words alone rather than no look-up at all
+                logger.exception("look-up by words alone: the sections' meaning could not be read")
         if vectors is not None:
             self._meaning = (vectors, np.asarray(meaning_owners, dtype=np.intp))
         position = {s.number: i for i, s in enumerate(self.sections)}
@@ -315,7 +320,11 @@ class PolicyIndex:
         if model is None:
             return np.zeros(len(self.sections))
         vectors, owners = self._meaning
-        similarity = vectors @ model.encode(question[:MAX_QUESTION_CHARS], meaning.QUESTION_TOKENS)
+        try:
+            similarity = vectors @ model.encode(question[:MAX_QUESTION_CHARS], meaning.QUESTION_TOKENS)
+        except Exception:  # whatever the encoder cannot read, look-up still answers by the question's words
+            logger.exception("look-up by words alone: the question's meaning could not be read")
+            return np.zeros(len(self.sections))
         best = np.full(len(self.sections), -1.0)
         np.maximum.at(best, owners, similarity)
         # Every section has at least two texts (its title and its opening); the second closest, without the closest.

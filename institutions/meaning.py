@@ -104,6 +104,9 @@ class SentenceEncoder:
 
     def ids(self, text: str, max_tokens: int) -> list[int]:
         """The WordPiece ids of a text, [CLS] and [SEP] included, at most max_tokens."""
+        # A lone surrogate (valid in a Python string, and in JSON's escapes, but not in UTF-8) would stop the
+        # tokenizer: it is read as a replacement character instead.
+        text = text.encode("utf-8", "replace").decode("utf-8")
         with self._lock:
             self._tokenizer.enable_truncation(max_tokens)
             return list(self._tokenizer.encode(text).ids)

@@ -130,11 +130,49 @@ def test_a_damaged_store_is_read_again_from_the_model(tmp_path, caplog) -> None:
     assert "cannot be read" in caplog.text
 
 
+ODD = ["appeal \ud800 decision", "\udfff", "nul \x00 in the middle", "\u202eright to left\u202c appeals",
+       "z\u0351\u0352\u0357a\u0300\u0301lgo appeals", "appeals " * 2000, "\ufeff", "\U0001f62d" * 300]
+
+
+@pytest.mark.parametrize("text", ODD)
+def test_odd_questions_get_a_section_or_the_honest_no_never_an_error(text: str) -> None:
+    index = policy_index(PROFILES_DIR, "harbourside-college")
+    assert index is not None
+    found = index.answer(text)
+    assert all(m.section.number for m in found)
+    if "appeal" in text:
+        assert index.search(text), "its words still count"
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.text(max_size=3000))
+@given(st.text(max_size=3000) | st.sampled_from(ODD))
 def test_any_text_at_all_has_a_meaning_of_unit_length(text: str) -> None:
     model = meaning.encoder()
     assert model is not None
     vector = model.encode(text, meaning.QUESTION_TOKENS)
     assert vector.shape == (meaning.DIMENSIONS,) and np.isfinite(vector).all()
     assert abs(float(np.linalg.norm(vector)) - 1.0) < 1e-4
+
+
+def test_if_reading_meaning_breaks_look_up_still_answers_by_words(tmp_path, monkeypatch, caplog) -> None:
+    """Whatever breaks in the encoder (here: memory runs out while it reads), a student still gets a section or the
+    honest no, never an error."""
+    folder = _policy(tmp_path)
+
+    def out_of_memory(*_args, **_kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(meaning.SentenceEncoder, "_run", out_of_memory)
+    _index.cache_clear()
+    with caplog.at_level(logging.ERROR, logger="institutions.lookup"):
+        index = policy_index(folder, "our-college")  # the sections' meaning cannot be read
+        assert [m.section.number for m in index.answer("where do I book counselling appointments")] == ["1.2"]
+    assert "sections' meaning could not be read" in caplog.text
+    _index.cache_clear()
+    monkeypatch.undo()
+    index = policy_index(folder, "our-college")  # built with meaning; now the question cannot be read
+    monkeypatch.setattr(meaning.SentenceEncoder, "_run", out_of_memory)
+    with caplog.at_level(logging.ERROR, logger="institutions.lookup"):
+        assert [m.section.number for m in index.answer("where do I book counselling appointments")] == ["1.2"]
+    assert "question's meaning could not be read" in caplog.text
+    _index.cache_clear()
