@@ -92,7 +92,8 @@ def test_a_profile_without_a_policy_document_says_so_honestly(use_profile) -> No
     assert said[0]["text"].startswith("I couldn't find that in")
 
 
-@pytest.mark.parametrize("text", ["", " ", "?" * 5000, "a" * 20000, "\u200b\u0000 policy", "section 99.99.99"])
+@pytest.mark.parametrize("text", ["", " ", "?" * 5000, "a" * 20000, "\u200b\u0000 policy", "section 99.99.99",
+                                  "appeal \ud800 the decision", "\udfff"])
 def test_odd_questions_never_break_the_answer(use_profile, text: str) -> None:
     said = ask(use_profile, ActionPolicyLookup(), text, "sms")
     assert said and all(len(m["text"]) <= 320 for m in said if m.get("text"))
