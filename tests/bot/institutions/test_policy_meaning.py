@@ -121,9 +121,10 @@ def test_storing_keeps_only_the_texts_given_and_reads_back_what_the_model_says(t
     assert np.abs(vectors - np.array([model.encode("third text"), model.encode("not stored")])).max() < 1e-5
 
 
-def test_a_damaged_store_is_read_again_from_the_model(tmp_path, caplog) -> None:
+@pytest.mark.parametrize("damage", [b"not a numpy file", b"PK\x03\x04 a zip file cut short"])
+def test_a_damaged_store_is_read_again_from_the_model(tmp_path, caplog, damage: bytes) -> None:
     path = tmp_path / "meanings.npz"
-    path.write_bytes(b"not a numpy file")
+    path.write_bytes(damage)
     with caplog.at_level(logging.WARNING, logger="institutions.meaning"):
         vectors = meaning.meanings(["counselling"], path)
     assert vectors is not None and vectors.shape == (1, meaning.DIMENSIONS)
