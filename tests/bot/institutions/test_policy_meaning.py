@@ -44,16 +44,16 @@ def _policy(folder):
     return folder
 
 
-@pytest.fixture
-def no_model(tmp_path, monkeypatch):
-    """The model's folder with weights that are not the published ones (a damaged or replaced file)."""
+@pytest.fixture(params=["model.safetensors", "tokenizer.json", "config.json"])
+def no_model(request, tmp_path, monkeypatch):
+    """The model's folder with one file that is not the published one (damaged, or replaced)."""
     source = meaning.model_folder()
     assert source is not None, "make setup installs the model (scripts/meaning-model.txt)"
     damaged = tmp_path / "model"
     shutil.copytree(source, damaged)
-    with (damaged / "model.safetensors").open("r+b") as weights:
-        weights.seek(-4, 2)
-        weights.write(b"\x00\x00\x80\x7f")
+    with (damaged / request.param).open("r+b") as changed:
+        changed.seek(-4, 2)
+        changed.write(b"\x00\x00\x80\x7f" if request.param.endswith("safetensors") else b"    ")
     monkeypatch.setattr(meaning, "model_folder", lambda: damaged)
     meaning.encoder.cache_clear()
     _index.cache_clear()
@@ -90,13 +90,13 @@ def test_texts_run_together_mean_what_each_means_alone() -> None:
     assert np.abs(together - alone).max() < 1e-4
 
 
-def test_damaged_weights_are_refused_and_look_up_goes_on_by_words(tmp_path, no_model, caplog) -> None:
+def test_a_damaged_model_file_is_refused_and_look_up_goes_on_by_words(tmp_path, no_model, caplog) -> None:
     folder = _policy(tmp_path)
     with caplog.at_level(logging.ERROR, logger="institutions.meaning"):
         index = policy_index(folder, "our-college")
         assert [m.section.number for m in index.search("counselling appointments")][:1] == ["1.2"]
         assert index.search("can they move him out of my classes") == []  # words alone cannot find this one
-    assert "not the published all-MiniLM-L6-v2 weights" in caplog.text
+    assert "is not the published all-MiniLM-L6-v2 file" in caplog.text
 
 
 def test_the_stored_meanings_cover_every_profile_so_no_index_waits_for_the_model() -> None:
