@@ -34,6 +34,7 @@ class CheckInTexts:
     answered_no: dict[str, str]
     rather_not_say: dict[str, str]
     not_asked: tuple[str, ...] = ()  # bare acknowledgements a weak sign alone never asks about
+    not_fine: tuple[str, ...] = ()  # signs that turn a bare acknowledgement into "I'm fine" that is not ("im ok 💔")
 
     def question(self, kind: str, channel: str) -> str:
         return self.questions[kind][_kind_of(channel)]
@@ -126,6 +127,7 @@ def load_check_in(path: str | os.PathLike[str] | None = None) -> CheckInTexts:
         questions=questions, buttons=buttons, label={k: label[k] for k in KINDS},
         concern={k: frozenset(concern[k]) for k in KINDS}, answers=answers,
         not_asked=_not_asked(where, raw.get("not_asked", [])),
+        not_fine=_not_fine(where, raw.get("not_fine", [])),
         answered_no=_texts(where, "answered_no", raw.get("answered_no")),
         rather_not_say=_texts(where, "rather_not_say", raw.get("rather_not_say")),
     )
@@ -135,6 +137,12 @@ def _not_asked(where: str, raw: Any) -> tuple[str, ...]:
     if not isinstance(raw, list) or not all(isinstance(p, str) and plain(p) for p in raw):
         raise ResponseFileError(f"{where}.not_asked: needs a list of short replies")
     return tuple(raw)
+
+
+def _not_fine(where: str, raw: Any) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(p, str) and p.strip() and " " not in p.strip() for p in raw):
+        raise ResponseFileError(f"{where}.not_fine: needs a list of signs (an emoji or an emoticon), one word each")
+    return tuple(p.strip() for p in raw)
 
 
 def _texts(where: str, name: str, raw: Any) -> dict[str, str]:

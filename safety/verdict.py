@@ -62,6 +62,9 @@ LONG_ASKED: dict[str, tuple[float, float, str]] = {
 # A bare acknowledgement ("ok", "fine", "I'm ok": the check-in's `not_asked` list) of at most this many words is
 # never asked a check-in on the model's weak sign alone.
 BARE_MAX_WORDS = 4
+# The words of a bare acknowledgement that say "I'm fine" (not "yes", "no", "thanks" or "hi"): with a sign that it is
+# not ("im ok 💔"), the suicide question is asked (see `_fine_but_not`).
+FINE_WORDS = frozenset({"ok", "okay", "okk", "okey", "oki", "okie", "k", "kk", "fine", "alright", "good"})
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,7 @@ class SafetyCheck:
         self.rules = rules
         self.model = model
         self._bare: frozenset[str] | None = None
+        self._not_fine: frozenset[str] | None = None
 
     def _only_an_acknowledgement(self, words: Sequence[str]) -> bool:
         """The message is a bare "ok", "fine" or "I'm ok" (the check-in's `not_asked` list), read as the rules read
@@ -152,6 +156,32 @@ class SafetyCheck:
                 logger.exception("the check-in's list of bare replies could not be read")
                 self._bare = frozenset()
         return _spoken(words) in self._bare
+
+    def _fine_but_not(self, words: Sequence[str]) -> bool:
+        """The message is a bare acknowledgement beside a sign that it is not so ("im ok 💔", "fine :(": the check-in's
+        `not_fine` list), and nothing else."""
+        if self._not_fine is None:
+            try:
+                from safety.check_in import get_check_in
+
+                self._not_fine = frozenset(sign.replace("'", "") for sign in get_check_in().not_fine)
+            except Exception:  # the model's reading still decides
+                logger.exception("the check-in's list of signs could not be read")
+                self._not_fine = frozenset()
+        if not self._not_fine or len(words) > 2 * BARE_MAX_WORDS:
+            return False
+        signs, rest, run = False, [], ""
+        for word in [*words, " "]:  # a run of punctuation is one sign (":(" reads as ":" and "(")
+            if word != " " and is_punctuation(word):
+                run += word
+                continue
+            signs = signs or any(sign in run for sign in self._not_fine if not sign.isalnum())
+            run = ""
+            if word in self._not_fine:
+                signs = True
+            elif word != " ":
+                rest.append(word)
+        return signs and bool(FINE_WORDS & set(rest)) and self._only_an_acknowledgement(rest)
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -245,6 +275,9 @@ class SafetyCheck:
             for label in sorted(asked_instead - set(CHECK_IN_FOR)):  # an unsure assault reading asks too
                 if check_in is None:
                     check_in, strength = LONG_ASKED[label][2], max(scores[label], thresholds.weak[label])
+            if check_in is None and parts == 1 and self._fine_but_not(assessment.words):
+                # "I'm fine" said with a sign that it is not: asked, whatever the model reads in it
+                check_in, strength = "suicide", thresholds.weak["suicide_self_harm"]
         severity = max((self.rules.severity(label) for label in labels), default=0)
         if ruled:
             layer, score = RULE, 1.0

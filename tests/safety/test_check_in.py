@@ -112,3 +112,19 @@ def test_every_number_in_the_check_in_and_always_on_lines_is_verified() -> None:
              *(t for by_channel in texts.questions.values() for t in by_channel.values())]
     numbers = {digits(n) for text in words for n in re.findall(r"\b\d[\d ]{1,14}\d\b", text)}
     assert numbers and numbers <= verified, sorted(numbers - verified)
+
+
+@pytest.mark.parametrize("wrong", ["💔", ["💔", ""], ["sad face"], [3]])
+def test_the_signs_that_a_reply_is_not_fine_are_checked_when_loaded(tmp_path, wrong: object) -> None:
+    import yaml
+
+    from safety.check_in import load_check_in
+    from safety.responses import DEFAULT_RESPONSES, ResponseFileError
+
+    assert "💔" in get_check_in().not_fine and ":(" in get_check_in().not_fine
+    data = yaml.safe_load(DEFAULT_RESPONSES.read_text(encoding="utf-8"))
+    data["check_in"]["not_fine"] = wrong
+    path = tmp_path / "responses.yml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ResponseFileError, match=r"not_fine: needs a list of signs"):
+        load_check_in(path)

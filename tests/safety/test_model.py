@@ -545,6 +545,21 @@ def test_not_ok_is_still_asked(check: SafetyCheck, text: str) -> None:
     assert check.assess(text).check_in == "suicide"
 
 
+@pytest.mark.parametrize(("text", "asked"), [
+    ("im ok 💔", True), ("fine :(", True), ("I'm fine. 😔", True), ("ok :'(", True), ("all good 💔💔", True),
+    ("okay ☹️", True), ("ok :)", False), ("ok 😂", False), ("no :(", False), ("thanks 💔", False), ("hi :(", False),
+    ("💔", False), ("im ok", False),
+])
+def test_i_am_fine_said_with_a_sign_that_it_is_not_is_always_asked(check: SafetyCheck, text: str, asked: bool) -> None:
+    """Crisis lines are trained to hear "I'm fine 💔": asked the suicide question however little the model reads in it
+    (the model of 77 batches asked "im ok 💔" by its weak sign, the next one did not)."""
+    assert check.model is not None
+    nothing = Scores(dict.fromkeys(MODEL_LABELS, 0.0))
+    verdict = check.combine(get_classifier().classify(text), nothing, check.model.thresholds)
+    assert (verdict.check_in == "suicide") is asked and not verdict.labels
+    assert (check.assess(text).check_in == "suicide") is asked
+
+
 @pytest.mark.parametrize(("text", "asked"), [("fine", False), ("ok.", False), ("fine 🙃", True), ("im ok 💔", True),
                                              ("not ok", True), ("ok then bye forever", True)])
 def test_only_a_bare_reply_is_spared_a_weak_sign(check: SafetyCheck, text: str, asked: bool) -> None:
