@@ -27,13 +27,15 @@ from handoff.conversations.events import QUEUE_TOPIC, message_event, typing_even
 from handoff.conversations.models import Conversation, Message
 from handoff.conversations.store import Draft, DuplicateMessage
 from handoff.realtime import conversation_topic
-from safety.verdict import METADATA_KEY, Verdict
+from safety.verdict import CHECK_IN, METADATA_KEY, MODEL, Verdict
 
 logger = logging.getLogger(__name__)
 LONG_MESSAGE = 400  # characters: longer messages are checked off the event loop
 # The longest message kept: a longer one than the assistant reads (settings.max_message_chars) is still stored
 # and checked whole, and the service answers it. Under the web socket's frame limit, whatever the characters.
 MAX_STORED_CHARS = 20_000
+# A tap on a quick reply is matched against the buttons of this many of the latest messages to the student.
+OFFERED_LOOKBACK = 5
 NO_RISK_ANSWERS = ("no", "fine", "skip", "yes")  # as check-in answers; one that shows risk is flagged instead
 
 
@@ -67,6 +69,11 @@ async def receive(
     `checked=False` stores a message without the check (a sender over the rate limit): it is marked so.
     """
     risk = await check(ctx, text) if checked else None
+    if risk is not None and risk.layer in (MODEL, CHECK_IN) and not risk.rule_ids \
+            and await _offered(ctx, conversation, text, payload):
+        # A tap on one of our own quick replies ("Stop waiting"): the words are the assistant's, not the student's,
+        # and the model's reading of them means nothing (a rule's hit would still stand).
+        risk = Verdict()
     risk, meant, extra, payload = await _answer_to_check_in(ctx, conversation, risk, text, payload)
     by_service = bool(extra.pop("asked_by_service", False))
     if risk is None:
@@ -108,6 +115,21 @@ async def receive(
         })
     return Received(message, duplicate=False, risk=risk, owner=stored.owner, check_in_answer=meant,
                     check_in_by_service=by_service)
+
+
+async def _offered(ctx: AppContext, conversation: Conversation, text: str, payload: str | None) -> bool:
+    """The message is a quick reply one of the latest messages to the student offered, exactly as offered (its title
+    and its payload): a tap, not words the student wrote."""
+    if not payload or not text or len(text) > 200:
+        return False
+    async with ctx.sessions() as db:
+        rows = (await db.execute(
+            select(Message.extra)
+            .where(Message.conversation_id == conversation.id, Message.direction != Direction.user)
+            .order_by(Message.seq.desc()).limit(OFFERED_LOOKBACK)
+        )).scalars().all()
+    return any(isinstance(button, dict) and button.get("title") == text and button.get("payload") == payload
+               for extra in rows if isinstance(extra, dict) for button in extra.get("buttons") or [])
 
 
 async def _answer_to_check_in(

@@ -178,6 +178,21 @@ def test_while_waiting_the_student_can_stop_waiting_or_ask_for_a_call_back_in_th
     assert conversation_row(settings).owner == Owner.bot and 'type "talk to a person" again' in left["text"]
 
 
+def test_a_tap_is_read_as_the_button_it_was_but_a_forged_one_is_checked_like_any_message(client, settings, in_hours):
+    """A quick reply's words are the assistant's own: tapping "Stop waiting" never gets the emergency answer however
+    the model reads those words. A client that sends that payload with other words has its words checked."""
+    with _waiting_for_the_officer_on_duty(client, settings) as (ws, _, officer, _):
+        ws.send_json({"type": "message", "client_id": "w1", "text": "are you still there"})
+        receive_until(ws, lambda e: is_assistant_message(e) and "saved" in e["text"])
+        ws.send_json({"type": "message", "client_id": "w2", "text": "i am going to kill myself tonight",
+                      "payload": "/stop_waiting"})
+        answer = receive_until(ws, lambda e: is_assistant_message(e) and "116 123" in e["text"])[-1]
+        assert "116 123" in answer["text"]
+    stored = {m.client_message_id: m for m in messages(settings)}
+    assert stored["w2"].extra["risk"] == ["suicide_self_harm"]
+    assert "risk" not in (stored["w1"].extra or {})
+
+
 def test_typed_while_waiting_can_i_have_a_call_back_instead_leaves_the_queue_and_is_answered(client, settings):
     answer = _say_in_a_chat(client, settings, Owner.waiting, "can I have a call back instead")[-1]
     # The assistant (down in these tests: its stand-in answers) takes the call-back from here; never silence.
