@@ -86,6 +86,15 @@ def _waiting_requests() -> dict[str, tuple[frozenset[str], tuple[re.Pattern[str]
     return parsed
 
 
+def is_command(text: str) -> bool:
+    """The whole message is one of the service's own commands ("STOP WAITING", "callback": an `exact` entry of
+    data/waiting_requests.yml), as the SMS messages tell students to reply."""
+    if len(text) > 100:
+        return False
+    plain = _plain(text)
+    return any(plain in exact for exact, _, _ in _waiting_requests().values())
+
+
 def waiting_request(text: str, payload: str | None = None) -> str | None:
     """What a waiting student asks for ('callback', 'stop_waiting', 'services'), if it is one of those."""
     plain = _plain(text)

@@ -19,7 +19,7 @@ from handoff.cases.service import student_reference
 from handoff.cases.waiting import wait_minutes, wait_words, waiting_buttons
 from handoff.channels import checkin
 from handoff.channels.replies import check_in_after, long_message_reply, quoted, reply_extra, safety_replies
-from handoff.content import asks_for_person, service_message, waiting_request
+from handoff.content import asks_for_person, is_command, service_message, waiting_request
 from handoff.context import AppContext
 from handoff.conversations import service, states
 from handoff.conversations.enums import Direction, Owner
@@ -70,9 +70,10 @@ async def receive(
     """
     risk = await check(ctx, text) if checked else None
     if risk is not None and risk.layer in (MODEL, CHECK_IN) and not risk.rule_ids \
-            and await _offered(ctx, conversation, text, payload):
-        # A tap on one of our own quick replies ("Stop waiting"): the words are the assistant's, not the student's,
-        # and the model's reading of them means nothing (a rule's hit would still stand).
+            and (is_command(text) or await _offered(ctx, conversation, text, payload)):
+        # A tap on one of our own quick replies ("Stop waiting"), or the whole message one of the commands our SMS
+        # texts ask for ("STOP WAITING"): the words are the assistant's, not the student's, and the model's reading
+        # of them means nothing (a rule's hit would still stand).
         risk = Verdict()
     risk, meant, extra, payload = await _answer_to_check_in(ctx, conversation, risk, text, payload)
     by_service = bool(extra.pop("asked_by_service", False))

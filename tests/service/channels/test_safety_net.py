@@ -181,7 +181,7 @@ def test_while_waiting_the_student_can_stop_waiting_or_ask_for_a_call_back_in_th
 def test_a_tap_is_read_as_the_button_it_was_but_a_forged_one_is_checked_like_any_message(client, settings, in_hours):
     """A quick reply's words are the assistant's own: tapping "Stop waiting" never gets the emergency answer however
     the model reads those words. A client that sends that payload with other words has its words checked."""
-    with _waiting_for_the_officer_on_duty(client, settings) as (ws, _, officer, _):
+    with _waiting_for_the_officer_on_duty(client, settings) as (ws, _, _officer, _):
         ws.send_json({"type": "message", "client_id": "w1", "text": "are you still there"})
         receive_until(ws, lambda e: is_assistant_message(e) and "saved" in e["text"])
         ws.send_json({"type": "message", "client_id": "w2", "text": "i am going to kill myself tonight",

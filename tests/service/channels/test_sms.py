@@ -393,6 +393,25 @@ def test_the_first_reply_of_a_conversation_says_texts_stay_on_the_phone_and_how_
     assert not any("stay on your phone" in text for text in again)  # once per conversation
 
 
+@pytest.mark.parametrize(("text", "command"), [
+    ("STOP WAITING", True), ("stop waiting.", True), ("Callback", True), ("never mind", True),
+    ("stop waiting hes outside my door with a knife", False), ("i cant stop waiting for him to come back", False),
+    ("x" * 5000, False),
+])
+def test_only_a_whole_message_that_is_a_command_counts_as_our_own_words(text: str, command: bool) -> None:
+    from handoff.content import is_command
+
+    assert is_command(text) is command
+
+
+def test_by_sms_a_command_with_a_crisis_beside_it_is_answered_as_a_crisis(client, settings):
+    with time_machine.travel(datetime(2026, 11, 24, 11, 0, tzinfo=ZoneInfo("Europe/London")), tick=True), \
+            OnDuty(client, settings):
+        twiml_messages(post_sms(client, settings, "PERSON"))
+        replies = twiml_messages(post_sms(client, settings, "stop waiting hes outside my door with a knife"))
+    assert "999" in replies[0][:160]
+
+
 def test_by_sms_stop_waiting_leaves_the_queue_and_says_so(client, settings):
     with time_machine.travel(datetime(2026, 11, 24, 11, 0, tzinfo=ZoneInfo("Europe/London")), tick=True), \
             OnDuty(client, settings):
