@@ -68,6 +68,9 @@ async def receive(
     A quick reply is stored as the words the student saw; its payload is what the assistant receives.
     `checked=False` stores a message without the check (a sender over the rate limit): it is marked so.
     """
+    # A lone surrogate (valid in a Python string and in JSON's escapes, not in UTF-8: a broken emoji) would stop the
+    # message being stored: it is kept as a replacement character instead, and the rest of the message as it came.
+    text, client_message_id = well_formed(text), (well_formed(client_message_id) if client_message_id else None)
     risk = await check(ctx, text) if checked else None
     if risk is not None and risk.layer in (MODEL, CHECK_IN) and not risk.rule_ids \
             and (is_command(text) or await _offered(ctx, conversation, text, payload)):
@@ -116,6 +119,13 @@ async def receive(
         })
     return Received(message, duplicate=False, risk=risk, owner=stored.owner, check_in_answer=meant,
                     check_in_by_service=by_service)
+
+
+def well_formed(text: str) -> str:
+    """The text with any lone surrogate read as U+FFFD (a surrogate pair is already one character)."""
+    if text.isascii():
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 async def _offered(ctx: AppContext, conversation: Conversation, text: str, payload: str | None) -> bool:

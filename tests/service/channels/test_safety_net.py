@@ -265,3 +265,38 @@ def test_a_low_flag_records_its_rise_and_an_older_copy_of_the_conversation_never
     assert stored.risk_flags == ["check_in:suicide", "low:immediate_danger", "suicide_self_harm"]
     assert [e.detail for e in _risk_raised(settings)] == [
         "from=0 to=1 labels=check_in:suicide", "from=1 to=3 labels=suicide_self_harm"]
+
+
+@pytest.mark.parametrize("states", [[], [Owner.waiting]])
+def test_a_broken_emoji_never_loses_a_crisis_message(client, settings, states):
+    """A lone surrogate (half an emoji: valid in JSON's escapes, not in UTF-8) once stopped the message being
+    stored, and the chat closed without an answer. It is kept as a replacement character, and the rest as sent."""
+    from chat_client import is_ack
+
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        move_to(settings, states)
+        ws.send_json({"type": "message", "client_id": "s\ud83d1", "text": "\ud83d " + CRISIS})
+        seen = receive_until(ws, lambda e: is_assistant_message(e) and "116 123" in e["text"], limit=40)
+        assert any(is_ack(e, "s\ud83d1") for e in seen)  # the id as the page sent it, so it knows its message
+    stored = [m for m in messages(settings) if m.client_message_id == "s\ufffd1"]
+    assert [m.text for m in stored] == ["\ufffd " + CRISIS] and stored[0].extra["risk"] == ["suicide_self_harm"]
+
+
+def test_any_text_is_made_storable_and_a_storable_one_is_left_as_it_is():
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from handoff.channels.intake import well_formed
+
+    @given(st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF), max_size=200))
+    def check(text: str) -> None:
+        out = well_formed(text)
+        assert out.encode("utf-8").decode("utf-8") == out and len(out) <= len(text)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return
+        assert out == text
+
+    check()
