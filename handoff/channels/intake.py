@@ -26,6 +26,7 @@ from handoff.conversations.enums import Direction, Owner
 from handoff.conversations.events import QUEUE_TOPIC, message_event, typing_event
 from handoff.conversations.models import Conversation, Message
 from handoff.conversations.store import Draft, DuplicateMessage
+from handoff.core.text import well_formed
 from handoff.realtime import conversation_topic
 from safety.verdict import CHECK_IN, METADATA_KEY, MODEL, Verdict
 
@@ -119,13 +120,6 @@ async def receive(
         })
     return Received(message, duplicate=False, risk=risk, owner=stored.owner, check_in_answer=meant,
                     check_in_by_service=by_service)
-
-
-def well_formed(text: str) -> str:
-    """The text with any lone surrogate read as U+FFFD (a surrogate pair is already one character)."""
-    if text.isascii():
-        return text
-    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 async def _offered(ctx: AppContext, conversation: Conversation, text: str, payload: str | None) -> bool:

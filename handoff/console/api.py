@@ -19,6 +19,7 @@ from handoff.conversations import service as conversations
 from handoff.conversations.enums import Direction, Owner
 from handoff.conversations.events import message_event
 from handoff.conversations.models import Conversation, Message
+from handoff.core.text import StoredText
 from handoff.officers import audit, csrf
 from handoff.officers.audit import AuditedRoute
 from handoff.officers.deps import OfficerDep
@@ -33,7 +34,7 @@ class DutyIn(BaseModel):
 
 
 class ReplyIn(BaseModel):
-    text: str = Field(min_length=1, max_length=2000)
+    text: StoredText = Field(min_length=1, max_length=2000)
 
 
 class CloseIn(BaseModel):
@@ -42,7 +43,7 @@ class CloseIn(BaseModel):
 
 
 class NoteIn(BaseModel):
-    text: str = Field(min_length=1, max_length=5000)
+    text: StoredText = Field(min_length=1, max_length=5000)
 
 
 async def _conversation(db: SessionDep, public_id: str) -> Conversation:

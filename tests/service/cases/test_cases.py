@@ -177,6 +177,28 @@ def test_full_takeover_live_exchange_hand_back_and_close(client, settings, in_ho
     assert officer.get(f"/cases?reference={reference.lower().replace('-', '')}").json()[0]["reference"] == reference[:7]
 
 
+def test_an_officer_reply_or_note_with_a_broken_emoji_is_kept_not_refused(client, settings, in_hours, sam_on_duty):
+    """Half an emoji (a lone surrogate, which JSON can carry) once failed on storage: a 500, and the words lost."""
+    ws_cm, ws = _open_chat(client)
+    try:
+        reference = _request(client, settings).json()["reference"]
+        officer = Console(client, "sam@example.ac.uk")
+        public_id = _sender(settings)
+        assert officer.post(f"/conversations/{public_id}/take").status_code == 200
+        def raw_post(path: str, body: bytes):  # as a page sends it: JSON's escape of half an emoji
+            officer._use()
+            return client.post(f"/api/console{path}", content=body,
+                               headers={**officer.headers, "Content-Type": "application/json"})
+
+        assert raw_post(f"/conversations/{public_id}/messages", b'{"text": "I\'m here \\ud83d"}').status_code == 200
+        from_officer = receive_until(ws, lambda e: e["type"] == "message" and e["from"] == "officer")[-1]
+        assert from_officer["text"] == "I'm here \ufffd"
+        assert raw_post(f"/cases/{reference}/notes", b'{"text": "\\udc94 spoke"}').status_code == 200
+    finally:
+        ws_cm.__exit__(None, None, None)
+    assert officer.get(f"/cases/{reference}").json()["notes"][0]["text"] == "\ufffd spoke"
+
+
 def test_without_consent_the_officer_sees_only_what_came_after_the_request(client, settings, in_hours, sam_on_duty):
     ws_cm, ws = _open_chat(client)
     try:

@@ -287,7 +287,7 @@ def test_any_text_is_made_storable_and_a_storable_one_is_left_as_it_is():
     from hypothesis import given
     from hypothesis import strategies as st
 
-    from handoff.channels.intake import well_formed
+    from handoff.core.text import well_formed
 
     @given(st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF), max_size=200))
     def check(text: str) -> None:
