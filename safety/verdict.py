@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import groupby
 from typing import Any
 
 from safety.model import ASK_LABELS, CHECK_IN_FOR, RISK_LABELS, ModelMissing, RiskModel, Thresholds, is_punctuation
@@ -141,47 +142,40 @@ class SafetyCheck:
     def __init__(self, rules: RiskClassifier, model: RiskModel | None = None) -> None:
         self.rules = rules
         self.model = model
-        self._bare: frozenset[str] | None = None
-        self._not_fine: frozenset[str] | None = None
+        self._replies: tuple[frozenset[str], frozenset[str]] | None = None
 
-    def _only_an_acknowledgement(self, words: Sequence[str]) -> bool:
-        """The message is a bare "ok", "fine" or "I'm ok" (the check-in's `not_asked` list), read as the rules read
-        it. Without the list (an unreadable responses file) nothing counts as bare: weak signs ask as before."""
-        if self._bare is None:
+    def _check_in_replies(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The check-in's bare acknowledgements (`not_asked`, read as the rules read them) and its signs that one is
+        not so (`not_fine`), read once. Without the file both are empty: weak signs ask as before, and the model's
+        reading decides (asking too often is the safe side)."""
+        if self._replies is None:
             try:
                 from safety.check_in import get_check_in
 
-                self._bare = frozenset(_spoken(self.rules.words(reply)) for reply in get_check_in().not_asked)
-            except Exception:  # asking too often is the safe side
-                logger.exception("the check-in's list of bare replies could not be read")
-                self._bare = frozenset()
-        return _spoken(words) in self._bare
+                texts = get_check_in()
+                self._replies = (frozenset(_spoken(self.rules.words(reply)) for reply in texts.not_asked),
+                                 frozenset(sign.replace("'", "") for sign in texts.not_fine))
+            except Exception:
+                logger.exception("the check-in's lists of replies could not be read")
+                self._replies = (frozenset(), frozenset())
+        return self._replies
+
+    def _only_an_acknowledgement(self, words: Sequence[str]) -> bool:
+        """The message is a bare "ok", "fine" or "I'm ok" (the check-in's `not_asked` list), read as the rules read
+        it."""
+        return _spoken(words) in self._check_in_replies()[0]
 
     def _fine_but_not(self, words: Sequence[str]) -> bool:
         """The message is a bare acknowledgement beside a sign that it is not so ("im ok 💔", "fine :(": the check-in's
         `not_fine` list), and nothing else."""
-        if self._not_fine is None:
-            try:
-                from safety.check_in import get_check_in
-
-                self._not_fine = frozenset(sign.replace("'", "") for sign in get_check_in().not_fine)
-            except Exception:  # the model's reading still decides
-                logger.exception("the check-in's list of signs could not be read")
-                self._not_fine = frozenset()
-        if not self._not_fine or len(words) > 2 * BARE_MAX_WORDS:
+        signs = self._check_in_replies()[1]
+        if not signs or len(words) > 2 * BARE_MAX_WORDS:
             return False
-        signs, rest, run = False, [], ""
-        for word in [*words, " "]:  # a run of punctuation is one sign (":(" reads as ":" and "(")
-            if word != " " and is_punctuation(word):
-                run += word
-                continue
-            signs = signs or any(sign in run for sign in self._not_fine if not sign.isalnum())
-            run = ""
-            if word in self._not_fine:
-                signs = True
-            elif word != " ":
-                rest.append(word)
-        return signs and bool(FINE_WORDS & set(rest)) and self._only_an_acknowledgement(rest)
+        # An emoji is a word; an emoticon is a run of punctuation (":(" reads as ":" and "(").
+        runs = ["".join(run) for punctuation, run in groupby(words, key=is_punctuation) if punctuation]
+        rest = [word for word in words if not is_punctuation(word) and word not in signs]
+        signed = any(word in signs for word in words) or any(sign in run for run in runs for sign in signs)
+        return signed and bool(FINE_WORDS & set(rest)) and self._only_an_acknowledgement(rest)
 
     @property
     def labels(self) -> tuple[str, ...]:
