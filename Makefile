@@ -22,7 +22,8 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export ACTIONS_PORT ?= 5055
 export ACTION_SERVER_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
 
-.PHONY: help setup train migrate run test lint validate test-stories test-bot test-handoff sms bench clean
+.PHONY: help setup train migrate run test lint validate test-stories test-bot test-handoff sms bench clean \
+	stories-and-assistant-tests stories-once-trained
 
 help:
 	@echo "make run    - install what is missing, train if needed, and start the whole assistant"
@@ -93,7 +94,17 @@ test-handoff: setup train
 	$(PYTEST) -n 8 tests/service tests/safety tests/signpost
 	@scripts/side-by-side "$(PYTEST) tests/smoke" "$(PYTEST) tests/browser tests/scale"
 
-test: setup lint validate train test-stories test-bot test-handoff
+# The assistant's own tests need only the safety model and the look-up's meanings, so they start as soon as those are
+# built, while the assistant's model is still training, and run beside the story tests (each target's output is
+# printed whole when it ends). The service's tests follow, once every model is there.
+test: setup lint validate
+	@$(MAKE) --no-print-directory -j2 --output-sync=target stories-and-assistant-tests
+	@$(MAKE) --no-print-directory test-handoff
+
+stories-and-assistant-tests: stories-once-trained test-bot
+
+stories-once-trained: $(MODEL) $(SAFETY_MODEL) $(MEANING)
+	scripts/test-stories
 
 sms: setup
 	$(HANDOFF)/python -m handoff.sms_simulator
