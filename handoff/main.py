@@ -10,6 +10,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import exc as sa_exc
@@ -33,6 +35,7 @@ from handoff.core.config import Settings, get_settings
 from handoff.core.crypto import Vault
 from handoff.core.db import create_engine, create_sessionmaker
 from handoff.core.guard import CSP, RequestGuard, SecurityHeaders
+from handoff.core.text import well_formed_all
 from handoff.core.twilio import SmsSender
 from handoff.health import router as health_router
 from handoff.officers.admin import router as admin_router
@@ -128,6 +131,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         logger.warning("database unavailable for %s %s: %s", request.method, request.url.path, type(exc).__name__)
         return JSONResponse({"detail": "The service is busy for a moment. Please try again."}, status_code=503,
                             headers={"Retry-After": "2"})
+
+    @app.exception_handler(RequestValidationError)
+    async def refused(request: Request, exc: RequestValidationError) -> Response:
+        """FastAPI's own refusal (422, each field and why), with any half an emoji in what it echoes read as U+FFFD:
+        a lone surrogate cannot be written as UTF-8, so the refusal itself failed (a 500 instead of a clear error)."""
+        return JSONResponse({"detail": well_formed_all(jsonable_encoder(exc.errors()))}, status_code=422)
 
     @app.exception_handler(NotAllowed)
     async def not_allowed(request: Request, exc: Exception) -> Response:

@@ -15,6 +15,17 @@ def well_formed(text: str) -> str:
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
+def well_formed_all(value: Any) -> Any:
+    """A JSON-like value (dicts, lists, tuples, text) with every text in it, keys too, made well formed."""
+    if isinstance(value, str):
+        return well_formed(value)
+    if isinstance(value, dict):
+        return {well_formed_all(key): well_formed_all(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [well_formed_all(item) for item in value]
+    return value
+
+
 def _well_formed_if_text(value: Any) -> Any:
     return well_formed(value) if isinstance(value, str) else value
 

@@ -495,3 +495,26 @@ def test_asking_again_after_a_hand_back_updates_the_cases_choices(client, settin
     page = sam_on_duty.get(f"/cases/{reference}").json()
     assert [e["detail"] for e in page["events"] if e["kind"] == "choices_updated"] == [
         "goal=formal_report share_transcript=True anonymous=True"]
+
+
+def test_a_refused_field_with_a_broken_emoji_gets_a_clear_refusal_not_a_server_error(
+        client, settings, in_hours, sam_on_duty):
+    """A refusal echoes what was sent; with half an emoji in it the refusal could not be written (a 500)."""
+    ws_cm, _ = _open_chat(client)
+    try:
+        _request(client, settings)
+        officer = Console(client, "sam@example.ac.uk")
+        public_id = _sender(settings)
+        assert officer.post(f"/conversations/{public_id}/take").status_code == 200
+        officer._use()
+        response = client.post(f"/api/console/conversations/{public_id}/close",
+                               content=b'{"outcome": "support_given", "category": ["\\udc94"]}',
+                               headers={**officer.headers, "Content-Type": "application/json"})
+    finally:
+        ws_cm.__exit__(None, None, None)
+    assert response.status_code == 422
+    fields = [error["loc"][-1] for error in response.json()["detail"]]
+    assert fields == ["category"]
+    assert response.json()["detail"][0]["input"] == ["\ufffd"]
+    # Nothing was closed by the refused request.
+    assert officer.get(f"/conversations/{public_id}").json()["owner"] == "human"  # still the officer's, not closed
