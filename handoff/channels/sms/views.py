@@ -90,7 +90,9 @@ async def inbound(request: Request, ctx: CtxDep) -> Response:
         return twiml([service_message("sms_help", "sms")])
     text = body.strip()
     if not text:
-        return twiml([service_message("message_empty", "sms")])
+        media = params.get("NumMedia", "0")
+        return twiml([service_message("message_media_only" if media.isdigit() and int(media) > 0 else "message_empty",
+                                      "sms")])
     # Twilio will not send a text again, so none is refused for its length: a long one is kept and checked whole
     # (the service answers it, see flows). Past what any phone sends, only the part that fits is kept.
     text = text[:flows.MAX_STORED_CHARS]

@@ -217,6 +217,22 @@ def test_a_crisis_at_the_end_of_a_long_text_gets_the_crisis_answer_and_flags_the
     assert "suicide_self_harm" in _conversation(settings).risk_flags
 
 
+def test_a_picture_without_words_is_told_we_cannot_see_it_not_that_the_message_was_empty(client, settings):
+    """A photo (of an injury, a threat, a screenshot) sent with no words: the service cannot open it, and says so."""
+    params = {**inbound_params(""), "NumMedia": "1", "MediaContentType0": "image/jpeg",
+              "MediaUrl0": "https://api.twilio.com/2010-04-01/Accounts/AC0/Messages/MM0/Media/ME0"}
+    response = client.post("/sms/inbound", data=params, headers={"X-Twilio-Signature": _signed(settings, params)})
+    [reply] = twiml_messages(response)
+    assert "picture" in reply and "words" in reply and "empty" not in reply
+    assert "999" in reply and "116 123" in reply and fits_sms(reply)
+    assert _messages(settings) == []  # no link to the picture is kept
+    # A picture with words: the words are read as ever.
+    params = {**inbound_params("i want to kill myself"), "NumMedia": "1"}
+    response = client.post("/sms/inbound", data=params, headers={"X-Twilio-Signature": _signed(settings, params)})
+    assert "116 123" in twiml_messages(response)[0]
+    assert [m.text for m in _messages(settings) if m.direction.value == "user"] == ["i want to kill myself"]
+
+
 def test_bad_bodies_get_a_clear_answer(client, settings):
     assert "empty" in twiml_messages(post_sms(client, settings, "   "))[0]
     params = inbound_params("hello")
