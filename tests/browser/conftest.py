@@ -60,8 +60,9 @@ class HostSite:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.url = f"http://127.0.0.1:{port}/"
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)  # port 0: a free one, bound now
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -94,11 +95,14 @@ button {{ font: 20px serif; background: hotpink; }}
 @pytest.fixture(scope="package")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     logs = tmp_path_factory.mktemp("browser-system")
-    host_port, stranger_port, handoff_port, console_port = free_port(), free_port(), free_port(), free_port()
+    handoff_port, console_port = free_port(), free_port()
     service_url = f"http://127.0.0.1:{handoff_port}"
+    # The two sites are bound at once: a port picked now but bound only once Rasa is ready (a minute later) could
+    # be taken meanwhile by a connection of the tests running beside these.
+    sites = [HostSite(0, service_url), HostSite(0, service_url)]
+    host_port = sites[0].port
     assistant: Assistant = assistant_processes(logs, handoff_url=f"http://127.0.0.1:{console_port}")
     processes: list[Process] = list(assistant.processes)
-    sites: list[HostSite] = []
     try:
         for process in assistant.processes:
             process.start()  # Rasa takes longest: start it while the database is prepared
@@ -109,7 +113,6 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
         processes.append(handoff.start())
         for url in [*assistant.ready_urls, f"{service_url}/health"]:
             wait_until_ready(url, processes)  # fails at once, with its log, if any of them exits
-        sites = [HostSite(host_port, service_url), HostSite(stranger_port, service_url)]
         yield System(service_url, assistant.rasa_url, sites[0].url, sites[1].url, logs, console_port)
     finally:
         for site in sites:
