@@ -7,6 +7,7 @@ Import it as ``processes``: pytest puts ``tests/`` on ``sys.path`` for test fold
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -28,9 +29,32 @@ BOT_BIN = ROOT / ".venv-bot" / "bin"
 CHANNEL_TOKEN = "test-channel-token"
 
 
+def _ephemeral_low() -> int:
+    """The lowest port the kernel hands out to outgoing connections (32768 when it cannot be read)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
-    """A TCP port on the loopback interface that nothing listens on right now."""
-    with socket.socket() as s:
+    """A TCP port on the loopback interface that nothing listens on right now, for a server started later.
+
+    It is picked at random below the kernel's ephemeral range: a port from bind(0) lies inside that range, so in
+    the time between picking it and a child process binding it, any outgoing connection (the tests beside it make
+    thousands) could be given it, and the server then fails with "Address already in use".
+    """
+    high = _ephemeral_low()
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randrange(max(1024, high - 12000), high)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as s:  # below the range is full: fall back to the kernel's choice
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 

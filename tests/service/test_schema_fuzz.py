@@ -22,6 +22,7 @@ import pytest
 import schemathesis
 import uvicorn
 from hypothesis import HealthCheck, given, settings
+from processes import free_port
 
 from handoff.core.config import Settings
 from handoff.core.migrate import upgrade
@@ -40,14 +41,6 @@ class Live:
     url: str
     headers: dict[str, str]
     cookies: dict[str, str]
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +77,7 @@ def _sign_in(url: str, email: str) -> tuple[dict[str, str], dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def live(fuzz_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     app_settings = Settings(
         database_url=fuzz_database, rasa_url=CLOSED_PORT_URL, rasa_timeout=1.0, handoff_api_token=API_TOKEN,
