@@ -26,10 +26,6 @@ def well_formed_all(value: Any) -> Any:
     return value
 
 
-def _well_formed_if_text(value: Any) -> Any:
-    return well_formed(value) if isinstance(value, str) else value
-
-
 # A request field of text that is stored. A lone surrogate in it was refused as not a string, and the refusal itself,
 # which echoes the input, could not be sent (a 500, and the words lost); it is read before the field is validated.
-StoredText = Annotated[str, BeforeValidator(_well_formed_if_text)]
+StoredText = Annotated[str, BeforeValidator(well_formed_all)]
