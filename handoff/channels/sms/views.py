@@ -18,8 +18,10 @@ from handoff.channels.sms import service
 from handoff.content import service_message
 from handoff.context import AppContext
 from handoff.conversations import service as conversations
-from handoff.conversations.enums import Direction
+from handoff.conversations.enums import Direction, Owner
+from handoff.conversations.events import message_event
 from handoff.conversations.models import Conversation, Message
+from handoff.realtime import conversation_topic
 from safety.gsm import split_sms
 
 logger = logging.getLogger(__name__)
@@ -91,8 +93,12 @@ async def inbound(request: Request, ctx: CtxDep) -> Response:
     text = body.strip()
     if not text:
         media = params.get("NumMedia", "0")
-        return twiml([service_message("message_media_only" if media.isdigit() and int(media) > 0 else "message_empty",
-                                      "sms")])
+        if not (media.isdigit() and int(media) > 0):
+            return twiml([service_message("message_empty", "sms")])
+        reply = service_message("message_media_only", "sms")
+        if conversation.owner in (Owner.waiting, Owner.human):
+            await _note_for_officer(ctx, conversation, reply)
+        return twiml([reply])
     # Twilio will not send a text again, so none is refused for its length: a long one is kept and checked whole
     # (the service answers it, see flows). Past what any phone sends, only the part that fits is kept.
     text = text[:flows.MAX_STORED_CHARS]
@@ -120,6 +126,16 @@ async def inbound(request: Request, ctx: CtxDep) -> Response:
             )
         return twiml([service_message("assistant_slow", "sms"), *await _privacy(ctx, conversation, first)])
     return twiml([m.text for m in stored] + await _privacy(ctx, conversation, first))
+
+
+async def _note_for_officer(ctx: AppContext, conversation: Conversation, reply: str) -> None:
+    """A picture or a file came while a person has (or is about to have) the conversation: what the student was told
+    goes into it, so the officer sees that something came that no one can open. The picture and Twilio's link to it
+    are not kept. Only then: a note would make a new conversation's first real message lose the privacy notice."""
+    async with ctx.sessions() as db:
+        note = await conversations.append_message(db_session=db, conversation_id=conversation.id,
+                                                  direction=Direction.system, text=reply)
+    await ctx.hub.publish(conversation_topic(conversation.public_id), message_event(note))
 
 
 async def _first_of_conversation(ctx: AppContext, conversation: Conversation) -> bool:

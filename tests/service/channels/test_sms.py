@@ -233,6 +233,25 @@ def test_a_picture_without_words_is_told_we_cannot_see_it_not_that_the_message_w
     assert [m.text for m in _messages(settings) if m.direction.value == "user"] == ["i want to kill myself"]
 
 
+def test_a_picture_sent_while_an_officer_has_the_text_conversation_is_shown_to_the_officer(client, settings):
+    """The officer would otherwise wait for an answer the student thinks they sent: the officer sees that a picture
+    came and what the student was told; the picture is not opened or kept."""
+    with time_machine.travel(datetime(2026, 11, 24, 11, 0, tzinfo=ZoneInfo("Europe/London")), tick=True), \
+            OnDuty(client, settings, "sam@example.ac.uk") as officer:
+        post_sms(client, settings, "PERSON")
+        public_id = _conversation(settings).public_id
+        assert officer.post(f"/conversations/{public_id}/take").status_code == 200
+        params = {**inbound_params(""), "MessageSid": "SMpicture1", "NumMedia": "1",
+                  "MediaUrl0": "https://api.twilio.com/2010-04-01/Accounts/AC0/Messages/MM1/Media/ME1"}
+        response = client.post("/sms/inbound", data=params, headers={"X-Twilio-Signature": _signed(settings, params)})
+        [reply] = twiml_messages(response)
+        assert "picture" in reply and "999" in reply
+        shown = officer.get(f"/conversations/{public_id}").json()["messages"]
+        assert shown[-1]["from"] == "system" and shown[-1]["text"] == reply
+        assert not any("twilio.com" in m.text for m in _messages(settings))
+        assert [m.text for m in _messages(settings) if m.direction.value == "user"] == ["PERSON"]
+
+
 def test_bad_bodies_get_a_clear_answer(client, settings):
     assert "empty" in twiml_messages(post_sms(client, settings, "   "))[0]
     params = inbound_params("hello")
