@@ -23,7 +23,7 @@ export ACTIONS_PORT ?= 5055
 export ACTION_SERVER_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
 
 .PHONY: help setup train migrate run test lint validate test-stories test-bot test-handoff sms bench clean \
-	stories-and-assistant-tests stories-once-trained
+	stories-and-unit-tests stories-once-trained test-service test-processes
 
 help:
 	@echo "make run    - install what is missing, train if needed, and start the whole assistant"
@@ -90,18 +90,24 @@ test-bot: setup $(SAFETY_MODEL) $(MEANING)
 # browser and scale tests start whole processes (Rasa, Chromium, clusters) and share them within a folder, so
 # they run as two pytest sessions side by side, each folder whole in one.
 PYTEST := $(HANDOFF)/python -m pytest -q -p no:cacheprovider
-test-handoff: setup train
+test-handoff: test-service test-processes
+
+# The service's own tests need the safety model, not the assistant's: they talk to no Rasa.
+test-service: setup $(SAFETY_MODEL)
 	$(PYTEST) -n 8 tests/service tests/safety tests/signpost
+
+test-processes: setup train
 	@scripts/side-by-side "$(PYTEST) tests/smoke" "$(PYTEST) tests/browser tests/scale"
 
-# The assistant's own tests need only the safety model and the look-up's meanings, so they start as soon as those are
-# built, while the assistant's model is still training, and run beside the story tests (each target's output is
-# printed whole when it ends). The service's tests follow, once every model is there.
-test: setup lint validate
-	@$(MAKE) --no-print-directory -j2 --output-sync=target stories-and-assistant-tests
-	@$(MAKE) --no-print-directory test-handoff
+# The intent classifier trains for most of a cold run on about one core. The safety model trains beside it; as soon
+# as that (and the look-up's meanings) exist, the assistant's own tests, the service's tests, the lint and the
+# validation run on the other core, one after another, while the intent classifier is still training. Then the story
+# tests, then the tests that start whole processes (each target's output is printed whole when it ends).
+test: setup
+	@$(MAKE) --no-print-directory -j2 --output-sync=target stories-and-unit-tests
+	@$(MAKE) --no-print-directory test-processes
 
-stories-and-assistant-tests: stories-once-trained test-bot
+stories-and-unit-tests: stories-once-trained test-bot test-service lint validate
 
 stories-once-trained: $(MODEL) $(SAFETY_MODEL) $(MEANING)
 	scripts/test-stories
