@@ -118,6 +118,7 @@ sms: setup
 bench: setup train
 	$(HANDOFF)/python bench/bench_risk.py
 	$(BOT)/python bench/bench_risk.py
+	$(HANDOFF)/python bench/bench_replies.py tests/safety/blind/*.yml
 	$(BOT)/python bench/bench_lookup.py
 	$(HANDOFF)/python bench/bench_signpost.py
 	$(HANDOFF)/python bench/bench_handoff.py 30

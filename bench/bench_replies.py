@@ -1,0 +1,103 @@
+"""What the whole system answers to labelled messages, as an SMS user would see it (aggregate figures only).
+
+Starts Rasa, the action server and the handoff service on a fresh SQLite database (as the smoke tests do), texts
+each message of the given sets to the SMS webhook from its own number (a new conversation each), signed as Twilio
+signs, after a first "hi", and reads the TwiML replies to the message. Each message's replies are sorted into:
+- the emergency answer (the safety response for danger or suicide and self-harm: 999, Samaritans);
+- another label's answer only (recent sexual assault, under 18);
+- the check-in question ("are you thinking about suicide...?" / "are you safe right now?"), which carries a number;
+- a number at all: 999 or Samaritans' 116 123 anywhere in the replies (the "not understood" reply carries both).
+
+No message text is printed: the blind sets are read as counts only. Run from the repository root after `make train`:
+`.venv-handoff/bin/python bench/bench_replies.py tests/safety/blind/blind_3*.yml`
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+from twilio.request_validator import RequestValidator
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from processes import whole_system  # noqa: E402
+
+from handoff.core.config import DEV_TWILIO_TOKEN  # noqa: E402
+from safety.check_in import load_check_in, plain  # noqa: E402
+from safety.evaluate import load_examples  # noqa: E402
+from safety.responses import get_responses  # noqa: E402
+
+OFFICE_HOURS = datetime(2026, 11, 24, 11, 0, tzinfo=timezone.utc)
+NUMBERS = ("999", "116 123")
+EMERGENCY = {"suicide_self_harm", "immediate_danger"}
+KINDS = (":emergency", ":label", ":asked", ":number")
+
+
+def openings() -> tuple[dict[str, list[str]], list[str]]:
+    """The first words of every label's SMS answer (by label) and of each check-in question, as replies are compared."""
+    responses = get_responses()
+    labels = {label: [plain(texts["sms"])[:40]] for label, texts in responses.by_label.items()}
+    for label, by_nation in responses.by_nation.items():
+        labels[label] += [plain(texts["sms"])[:40] for texts in by_nation.values()]
+    questions = [plain(texts["sms"])[:40] for texts in load_check_in().questions.values()]
+    return labels, questions
+
+
+def text(url: str, body: str, n: int, sid: str) -> list[str]:
+    params = {"MessageSid": f"SM{sid}{n:031d}", "From": f"+4477009{n:05d}", "To": "+447700900000", "Body": body,
+              "NumMedia": "0"}
+    signature = RequestValidator(DEV_TWILIO_TOKEN).compute_signature(url, params)
+    response = httpx.post(url, data=params, headers={"X-Twilio-Signature": signature}, timeout=60)
+    response.raise_for_status()
+    return [m.text or "" for m in ET.fromstring(response.text).iter("Message")]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("sets", nargs="+", type=Path, help="labelled sets (YAML with text, labels, group)")
+    args = parser.parse_args()
+    label_openings, question_openings = openings()
+    totals: Counter[str] = Counter()
+    with tempfile.TemporaryDirectory() as logs, \
+            whole_system(Path(logs), ("bench@example.ac.uk", "Bench", "bench-password-long"), OFFICE_HOURS) as system:
+        url = f"{system.url}/sms/inbound"
+        n = 0
+        print("set: group -> messages, the emergency answer, another label's answer, asked a check-in (and no answer),"
+              " any number (999 or 116 123)")
+        for path in args.sets:
+            counts: Counter[str] = Counter()
+            for example in load_examples(path):
+                n += 1
+                text(url, "hi", n, "a")  # the first reply of a conversation says what the service is: not read
+                replies = [plain(r) for r in text(url, example.text, n, "b")]
+                group = example.group or ("crisis" if example.labels else "benign")
+                answers = {label for label, found in label_openings.items() for o in found for r in replies if o in r}
+                emergency = bool(answers & EMERGENCY)
+                answered = bool(answers)
+                asked = any(o in r for r in replies for o in question_openings)
+                numbered = any(number in r for r in replies for number in NUMBERS)
+                counts[group] += 1
+                counts[group + ":emergency"] += emergency
+                counts[group + ":label"] += answered and not emergency
+                counts[group + ":asked"] += asked and not answered
+                counts[group + ":number"] += numbered
+            totals.update(counts)
+            print(path.name + ": " + "; ".join(
+                f"{g} {counts[g]} -> " + ", ".join(str(counts[g + k]) for k in KINDS)
+                for g in ("crisis", "lookalike", "ambiguous", "benign") if counts[g]))
+        print("all: " + "; ".join(
+            f"{g} {totals[g]} -> " + ", ".join(str(totals[g + k]) for k in KINDS)
+            for g in ("crisis", "lookalike", "ambiguous", "benign") if totals[g]))
+
+
+if __name__ == "__main__":
+    main()
