@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import xml.etree.ElementTree as ET
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from processes import whole_system  # noqa: E402
+from service.sms_helpers import inbound_params, twiml_messages  # noqa: E402
 
 from handoff.core.config import DEV_TWILIO_TOKEN  # noqa: E402
 from safety.check_in import load_check_in, plain  # noqa: E402
@@ -53,12 +53,12 @@ def openings() -> tuple[dict[str, list[str]], list[str]]:
 
 
 def text(url: str, body: str, n: int, sid: str) -> list[str]:
-    params = {"MessageSid": f"SM{sid}{n:031d}", "From": f"+4477009{n:05d}", "To": "+447700900000", "Body": body,
-              "NumMedia": "0"}
+    """The replies to one text from the n-th phone, signed with the development token as Twilio signs."""
+    params = inbound_params(body, f"SM{sid}{n:031d}", f"+4477009{n:05d}")
     signature = RequestValidator(DEV_TWILIO_TOKEN).compute_signature(url, params)
     response = httpx.post(url, data=params, headers={"X-Twilio-Signature": signature}, timeout=60)
     response.raise_for_status()
-    return [m.text or "" for m in ET.fromstring(response.text).iter("Message")]
+    return twiml_messages(response)
 
 
 def main() -> None:
