@@ -103,6 +103,7 @@ class Normaliser:
     ) -> None:
         self.typos = typos
         self.unstretch = lru_cache(maxsize=4096)(self._unstretch)
+        self.chunk = lru_cache(maxsize=8192)(self._chunk)  # a word's reading, cached as words are (see _CACHED_WORD)
         self._words: dict[str, tuple[str, ...]] = {}
         self._phrases: dict[tuple[str, ...], tuple[str, ...]] = {}
         for written, canonical in spellings.items():
@@ -123,6 +124,7 @@ class Normaliser:
         copy.__dict__.update(self.__dict__)
         copy.typos = typos
         copy.unstretch = lru_cache(maxsize=4096)(copy._unstretch)  # its known words include the typo targets'
+        copy.chunk = lru_cache(maxsize=8192)(copy._chunk)  # and it repairs typos
         return copy
 
     def known_words(self) -> frozenset[str]:
@@ -144,7 +146,8 @@ class Normaliser:
         if _STRETCHED.search(text):  # most messages have no letter three times in a row: one scan settles it
             chunks = [self.unstretch(chunk) if len(chunk) <= _CACHED_WORD else self._unstretch(chunk)
                       for chunk in chunks]
-        out = [word for chunk in chunks for word in self._chunk(chunk) if word]  # never an empty word
+        out = [word for chunk in chunks  # never an empty word
+               for word in (self.chunk(chunk) if len(chunk) <= _CACHED_WORD else self._chunk(chunk)) if word]
         return self._join_phrases(out) if self._phrases else out
 
     def _unstretch(self, chunk: str) -> str:

@@ -169,32 +169,39 @@ class _AnchoredMatcher:
     def __init__(self, vocab: Any, compiled: dict[str, list[MatcherPattern]]) -> None:
         from spacy.matcher import Matcher
 
-        grouped: dict[frozenset[str], dict[str, list[MatcherPattern]]] = defaultdict(lambda: defaultdict(list))
+        # anchor words -> what the other required tokens must be -> matcher key -> patterns
+        grouped: dict[frozenset[str], dict[tuple[frozenset[str], ...], dict[str, list[MatcherPattern]]]] = defaultdict(
+            lambda: defaultdict(lambda: defaultdict(list)))
         reach: dict[frozenset[str], tuple[int, int]] = {}
-        seconds: dict[frozenset[str], set[str] | None] = defaultdict(set)
         for key, patterns in compiled.items():
             for pattern in patterns:
                 anchor, at = _anchor(pattern)
-                grouped[anchor][key].append(pattern)
-                second, known = _second_need(pattern, anchor), seconds[anchor]
-                seconds[anchor] = None if second is None or known is None else known | second
+                grouped[anchor][_needs(pattern, anchor)][key].append(pattern)
                 before, after = reach.get(anchor, (0, 0))
                 reach[anchor] = (max(before, at), max(after, len(pattern) - at - 1))
-        self._groups = []
+        # Per group (one per set of anchor words): matchers, each for the patterns whose other required tokens need
+        # the same words (each token one of a set of words). A stretch that lacks one of those sets cannot match
+        # there, and is not run through that matcher: a matcher tries each of its patterns at every word it is
+        # given, so the fewer patterns a stretch meets, the less it costs.
+        self._groups: list[list[tuple[tuple[frozenset[str], ...], Any]]] = []
         # How far a match of each group can reach before and after its anchor word, in words.
         self._reach: list[tuple[int, int]] = []
-        # Per group, words one of which every pattern needs besides its anchor (None: some need none). A stretch
-        # with none of them cannot match, and is not run through the matcher.
+        # Per group, every word one of its matchers needs besides the anchor (None: one of them needs none).
         self._seconds: list[frozenset[str] | None] = []
+        self._anchors: list[tuple[str, ...]] = []  # per group, its anchor words
         self._by_word: dict[str, list[int]] = defaultdict(list)
-        for index, (anchor, by_key) in enumerate(grouped.items()):
-            matcher = Matcher(vocab, validate=True)
-            for key, patterns in by_key.items():
-                matcher.add(key, patterns)
-            self._groups.append(matcher)
+        for index, (anchor, by_second) in enumerate(grouped.items()):
+            matchers = []
+            for needs, by_key in sorted(by_second.items(), key=lambda item: len(item[0])):
+                matcher = Matcher(vocab, validate=True)
+                for key, patterns in by_key.items():
+                    matcher.add(key, patterns)
+                matchers.append((needs, matcher))
+            self._groups.append(matchers)
             self._reach.append(reach[anchor])
-            second_words = seconds[anchor]
-            self._seconds.append(None if second_words is None else frozenset(second_words))
+            needed = all(needs for needs, _ in matchers)
+            self._seconds.append(frozenset().union(*(needs[0] for needs, _ in matchers)) if needed else None)
+            self._anchors.append(tuple(sorted(anchor)))
             for word in anchor:
                 self._by_word[word].append(index)
 
@@ -205,13 +212,20 @@ class _AnchoredMatcher:
         known length and contains its anchor), so the work grows with the message, never with the
         message times the number of patterns it happens to touch.
         """
-        positions: dict[int, list[int]] = defaultdict(list)
+        where: dict[str, list[int]] = defaultdict(list)  # each word of the message: where it is
         for index, word in enumerate(words):
-            for group in self._by_word.get(word, ()):
-                positions[group].append(index)
+            where[word].append(index)
+        by_word = self._by_word
+        present = set(where)
+        groups = {group for word in present if word in by_word for group in by_word[word]}
         size = len(words)
         found: set[tuple[int, int, int]] = set()
-        for group, anchors in positions.items():
+        for group in groups:
+            second = self._seconds[group]
+            if second is not None and second.isdisjoint(present):
+                continue  # every pattern of the group needs a word the message does not have
+            places = [where[word] for word in self._anchors[group] if word in where]
+            anchors = places[0] if len(places) == 1 else sorted(itertools.chain.from_iterable(places))
             before, after = self._reach[group]
             longest = 2 * (before + after + 1)  # a stretch never grows past this, so the work stays linear
             start, end = max(0, anchors[0] - before), min(size, anchors[0] + after + 1)
@@ -227,8 +241,19 @@ class _AnchoredMatcher:
 
     def _match(self, group: int, doc: Any, words: list[str], start: int, end: int, found: set[Any]) -> None:
         second = self._seconds[group]
-        if second is None or not second.isdisjoint(words[start:end]):
-            found.update((key, first + start, last + start) for key, first, last in self._groups[group](doc[start:end]))
+        stretch_words = words[start:end]
+        if second is not None and second.isdisjoint(stretch_words):
+            return
+        present = set(stretch_words)
+        stretch = None  # made only when a matcher runs
+        for needs, matcher in self._groups[group]:
+            for words_needed in needs:
+                if words_needed.isdisjoint(present):
+                    break
+            else:
+                if stretch is None:
+                    stretch = doc[start:end]
+                found.update((key, first + start, last + start) for key, first, last in matcher(stretch))
 
 
 def _anchor(pattern: MatcherPattern) -> tuple[frozenset[str], int]:
@@ -244,8 +269,9 @@ def _anchor(pattern: MatcherPattern) -> tuple[frozenset[str], int]:
     return best[-1], best[-2]
 
 
-def _second_need(pattern: MatcherPattern, anchor: frozenset[str]) -> frozenset[str] | None:
-    """The fewest words one more token of the pattern (besides its anchor) must be; None if there is none."""
+def _needs(pattern: MatcherPattern, anchor: frozenset[str]) -> tuple[frozenset[str], ...]:
+    """The sets of words each other required token of the pattern (besides its anchor) must be, the most
+    selective first; empty if there is none."""
     options = []
     anchor_seen = False
     for spec in pattern:
@@ -257,7 +283,7 @@ def _second_need(pattern: MatcherPattern, anchor: frozenset[str]) -> frozenset[s
             anchor_seen = True
             continue
         options.append((len(words & _COMMON_WORDS) > 0, len(words), sorted(words), words))
-    return min(options)[-1] if options else None
+    return tuple(dict.fromkeys(option[-1] for option in sorted(options)))
 
 
 class _Context:

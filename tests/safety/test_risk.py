@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from safety.risk import NO_RISK, RiskClassifier, get_classifier
 
@@ -205,6 +207,65 @@ def test_anchored_matching_finds_what_a_plain_matcher_finds(classifier: RiskClas
         words = [*pattern_set.normaliser.words(example.text), "."]
         doc = Doc(classifier._nlp.vocab, words=words)
         assert set(classifier._matcher(doc, words)) == set(plain(doc)), example.text
+
+
+def _pattern_words(classifier: RiskClassifier) -> list[str]:
+    words = {".", ",", "?", "i", "not", "last", "night"}
+    for patterns in classifier._set.compiled.values():
+        for pattern in patterns:
+            for spec in pattern:
+                lower = spec.get("LOWER")
+                words.update([lower] if isinstance(lower, str) else (lower or {}).get("IN", []))
+    return sorted(words)
+
+
+@pytest.fixture(scope="module")
+def plain_matcher(classifier: RiskClassifier):
+    from spacy.matcher import Matcher
+
+    plain = Matcher(classifier._nlp.vocab)
+    for key, patterns in classifier._set.compiled.items():
+        plain.add(key, patterns)
+    return plain
+
+
+def _written_out(pattern: list[dict], draw, vocabulary: list[str]) -> list[str]:
+    """Words the pattern matches: one of each token's words, an optional token or a wildcard there or not."""
+    words = []
+    for spec in pattern:
+        if "OP" in spec and not draw(st.booleans()):
+            continue
+        lower = spec.get("LOWER")
+        if spec.get("IS_DIGIT"):
+            words.append(str(draw(st.integers(0, 30))))
+        elif isinstance(lower, str):
+            words.append(lower)
+        elif isinstance(lower, dict) and "IN" in lower:
+            words.append(draw(st.sampled_from(sorted(lower["IN"]))))
+        else:  # a wildcard: any word but the few it may not be
+            stop = frozenset(lower.get("NOT_IN", ()))
+            words.append(draw(st.sampled_from([word for word in vocabulary if word not in stop])))
+    return words
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_anchored_matching_finds_what_a_plain_matcher_finds_in_messages_dense_with_pattern_words(
+    classifier: RiskClassifier, plain_matcher, data: st.DataObject,
+) -> None:
+    """Messages made only of the words patterns use, where the most patterns meet: the anchored matcher (which skips
+    the patterns a stretch lacks the words for) finds every match a matcher of all patterns finds."""
+    from spacy.tokens import Doc
+
+    vocabulary = _pattern_words(classifier)
+    patterns = [pattern for patterns in classifier._set.compiled.values() for pattern in patterns]
+    words = ["."]
+    for _ in range(data.draw(st.integers(1, 8))):  # patterns written out, among other pattern words
+        words += data.draw(st.lists(st.sampled_from(vocabulary), max_size=4))
+        words += _written_out(data.draw(st.sampled_from(patterns)), data.draw, vocabulary)
+    words.append(".")
+    doc = Doc(classifier._nlp.vocab, words=words)
+    assert set(classifier._matcher(doc, words)) == set(plain_matcher(doc))
 
 
 @pytest.mark.parametrize("text", [
