@@ -69,10 +69,15 @@ _SPREAD = np.uint64(0x9E3779B97F4A7C15)  # multiplicative hashing: the top bits 
 def letter_runs(text: str) -> Any:
     """The hashed index of every run of 3 to 5 characters of `text`'s words, each word read with a space either
     side (" kil", "kill", "ill "); a run never spans two words. One index per run, repeats kept."""
-    padded = " " + " ".join(text.lower().split()) + " "
+    return _runs(" " + " ".join(text.lower().split()) + " ")[0]
+
+
+def _runs(padded: str) -> tuple[Any, Any]:
+    """Every run of `padded` (words between single spaces, a space at each end): its hashed index, and where its
+    second character is (a run has no space inside it, so that character is in the run's own word)."""
     codes = np.frombuffer(padded.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     spaces_before = np.concatenate(([0], np.cumsum(codes == 32)))
-    runs = []
+    runs, places = [], []
     for n in LETTER_RUNS:
         count = len(codes) - n + 1
         if count <= 0:
@@ -82,9 +87,10 @@ def letter_runs(text: str) -> Any:
             hashed = hashed * _BASE + codes[k : k + count]
         inside = spaces_before[n - 1 : n - 1 + count] - spaces_before[1 : 1 + count]  # spaces within the run
         runs.append(hashed[inside == 0])
+        places.append(np.flatnonzero(inside == 0) + 1)
     if not runs:
-        return np.zeros(0, dtype=np.int64)
-    return ((np.concatenate(runs) * _SPREAD) >> np.uint64(64 - LETTER_BITS)).astype(np.int64)
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return ((np.concatenate(runs) * _SPREAD) >> np.uint64(64 - LETTER_BITS)).astype(np.int64), np.concatenate(places)
 
 
 def letter_vector(text: str) -> tuple[Any, Any]:
@@ -92,6 +98,19 @@ def letter_vector(text: str) -> tuple[Any, Any]:
     indices, counts = np.unique(letter_runs(text), return_counts=True)
     norm = float(np.sqrt(np.sum(counts.astype(float) ** 2))) or 1.0
     return indices, counts / norm
+
+
+def letter_vectors(texts: Sequence[str]) -> tuple[Any, Any, Any]:
+    """`letter_vector` of each text, all at once (one pass of numpy over them, not one per text): the text each
+    entry belongs to, its index and its value, in order of text then index."""
+    words = [" ".join(text.lower().split()) for text in texts]
+    runs, places = _runs(" " + " ".join(words) + " ")  # a run never spans two words, so never two texts
+    starts = np.cumsum([1] + [len(w) + 1 for w in words])  # where each text's first character is
+    owner = np.searchsorted(starts, places, side="right") - 1
+    keys, counts = np.unique(owner * (1 << LETTER_BITS) + runs, return_counts=True)
+    owner, indices = keys >> LETTER_BITS, keys & ((1 << LETTER_BITS) - 1)
+    norms = np.sqrt(np.bincount(owner, weights=counts.astype(float) ** 2, minlength=len(texts)))
+    return owner, indices, counts / np.where(norms > 0, norms, 1.0)[owner]
 
 
 class LetterModel:
@@ -102,7 +121,8 @@ class LetterModel:
         self.intercept = np.asarray(intercept, dtype=np.float64)
         if coef.shape != (len(MODEL_LABELS), 1 << LETTER_BITS) or self.intercept.shape != (len(MODEL_LABELS),):
             raise ValueError("the letter model's weights do not match this code's labels and features")
-        self._weights = np.ascontiguousarray(coef.T, dtype=np.float64)  # features x labels, the one copy kept
+        # features x labels, the one copy kept; float32 as saved (read into float64 sums exactly as it is)
+        self._weights = np.ascontiguousarray(coef.T)
 
     @staticmethod
     def text(words: Sequence[str]) -> str:
@@ -111,10 +131,11 @@ class LetterModel:
 
     def predict(self, parts: Sequence[Sequence[str]]) -> Any:
         """A 0..1 score per model label for each part (rows: parts, columns: MODEL_LABELS)."""
-        logits = np.empty((len(parts), len(MODEL_LABELS)))
-        for row, part in enumerate(parts):
-            indices, values = letter_vector(self.text(part))
-            logits[row] = values @ self._weights[indices] + self.intercept
+        owner, indices, values = letter_vectors([self.text(part) for part in parts])
+        logits = np.tile(self.intercept, (len(parts), 1))
+        if len(owner):  # entries come text by text: each text's sum is one stretch of the rows
+            firsts = np.flatnonzero(np.concatenate(([True], owner[1:] != owner[:-1])))
+            logits[owner[firsts]] += np.add.reduceat(values[:, None] * self._weights[indices], firsts, axis=0)
         return 1.0 / (1.0 + np.exp(-np.clip(logits, -30.0, 30.0)))
 
     def save(self, path: Path) -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from safety import train
 from safety.model import CHECK_IN_FOR, MODEL_LABELS, WINDOW, ModelMissing, RiskModel, Scores, Thresholds, model_words
@@ -335,6 +338,33 @@ def test_letter_runs_stay_inside_words_and_share_most_of_a_spelling() -> None:
     kill, kil = set(letter_runs("kill")), set(letter_runs("kil"))
     assert len(kill & kil) >= 3 and set(letter_runs("kill")) <= set(letter_runs("i want to kill"))
     assert len(letter_runs("")) == 0 and len(letter_runs("\U0001f48a\U0001f48a")) == 3  # emoji are letters here
+
+
+@functools.cache
+def _random_letter_model():
+    import numpy as np
+
+    from safety.model import LETTER_BITS, LetterModel
+
+    rng = np.random.default_rng(5)
+    return LetterModel(rng.normal(0, 0.5, (len(MODEL_LABELS), 1 << LETTER_BITS)), rng.normal(0, 1, len(MODEL_LABELS)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(st.text(max_size=12) | st.sampled_from(["kill", "myself", "\U0001f48a", "x", "İ", ""]),
+                         max_size=12), min_size=1, max_size=8))
+def test_a_long_message_is_scored_by_its_letters_as_each_part_would_be_alone(parts: list[list[str]]) -> None:
+    """A long message's parts are scored by the letter model in one pass; each part's scores are those it gets
+    read on its own (odd characters, empty parts and words that change length in lower case included)."""
+    import numpy as np
+
+    from safety.model import LetterModel, letter_vector
+
+    model = _random_letter_model()
+    for row, part in zip(model.predict(parts), parts, strict=True):
+        indices, values = letter_vector(LetterModel.text(part))
+        alone = values @ model._weights[indices].astype(float) + model.intercept
+        assert np.allclose(row, 1.0 / (1.0 + np.exp(-np.clip(alone, -30.0, 30.0))), rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize(("stretched", "plain"), [
