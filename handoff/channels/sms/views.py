@@ -96,7 +96,7 @@ async def inbound(request: Request, ctx: CtxDep) -> Response:
         if not (media.isdigit() and int(media) > 0):
             return twiml([service_message("message_empty", "sms")])
         reply = service_message("message_media_only", "sms")
-        if conversation.owner in (Owner.waiting, Owner.human):
+        if conversation.owner in (Owner.waiting, Owner.human) or not await _first_of_conversation(ctx, conversation):
             await _note_for_officer(ctx, conversation, reply)
         return twiml([reply])
     # Twilio will not send a text again, so none is refused for its length: a long one is kept and checked whole
@@ -129,9 +129,9 @@ async def inbound(request: Request, ctx: CtxDep) -> Response:
 
 
 async def _note_for_officer(ctx: AppContext, conversation: Conversation, reply: str) -> None:
-    """A picture or a file came while a person has (or is about to have) the conversation: what the student was told
-    goes into it, so the officer sees that something came that no one can open. The picture and Twilio's link to it
-    are not kept. Only then: a note would make a new conversation's first real message lose the privacy notice."""
+    """A picture or a file came: what the student was told goes into the conversation, so an officer who has it, or
+    reads it later, sees that something came that no one can open. The picture and Twilio's link to it are not kept.
+    Not as a new conversation's first message: its first real message would lose the privacy notice."""
     async with ctx.sessions() as db:
         note = await conversations.append_message(db_session=db, conversation_id=conversation.id,
                                                   direction=Direction.system, text=reply)

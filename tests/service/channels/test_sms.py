@@ -252,6 +252,24 @@ def test_a_picture_sent_while_an_officer_has_the_text_conversation_is_shown_to_t
         assert [m.text for m in _messages(settings) if m.direction.value == "user"] == ["PERSON"]
 
 
+def test_a_picture_sent_while_the_assistant_has_the_text_conversation_is_noted_in_it(client, settings):
+    """An officer who reads the conversation later (after a handover, or in the record) sees that a picture came and
+    what the student was told; the next text is answered as ever, and the privacy notice is not sent twice."""
+    first = twiml_messages(post_sms(client, settings, "hello"))
+    assert any("delete" in reply.lower() for reply in first)  # the privacy notice, once
+    params = {**inbound_params(""), "MessageSid": "SMpicture2", "NumMedia": "1",
+              "MediaUrl0": "https://api.twilio.com/2010-04-01/Accounts/AC0/Messages/MM2/Media/ME2"}
+    response = client.post("/sms/inbound", data=params, headers={"X-Twilio-Signature": _signed(settings, params)})
+    [reply] = twiml_messages(response)
+    assert "picture" in reply and "999" in reply
+    stored = _messages(settings)
+    assert stored[-1].direction.value == "system" and stored[-1].text == reply
+    assert not any("twilio.com" in m.text for m in stored)
+    later = twiml_messages(post_sms(client, settings, "what is consent"))
+    assert later and not any("delete" in text.lower() for text in later)
+    assert [m.text for m in _messages(settings) if m.direction.value == "user"] == ["hello", "what is consent"]
+
+
 def test_bad_bodies_get_a_clear_answer(client, settings):
     assert "empty" in twiml_messages(post_sms(client, settings, "   "))[0]
     params = inbound_params("hello")
