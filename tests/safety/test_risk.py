@@ -209,24 +209,20 @@ def test_anchored_matching_finds_what_a_plain_matcher_finds(classifier: RiskClas
         assert set(classifier._matcher(doc, words)) == set(plain(doc)), example.text
 
 
-def _pattern_words(classifier: RiskClassifier) -> list[str]:
+@pytest.fixture(scope="module")
+def plain_matcher(classifier: RiskClassifier):
+    """A matcher of every pattern, the words the patterns use, and the patterns."""
+    from spacy.matcher import Matcher
+
+    plain = Matcher(classifier._nlp.vocab)
     words = {".", ",", "?", "i", "not", "last", "night"}
-    for patterns in classifier._set.compiled.values():
+    for key, patterns in classifier._set.compiled.items():
+        plain.add(key, patterns)
         for pattern in patterns:
             for spec in pattern:
                 lower = spec.get("LOWER")
                 words.update([lower] if isinstance(lower, str) else (lower or {}).get("IN", []))
-    return sorted(words)
-
-
-@pytest.fixture(scope="module")
-def plain_matcher(classifier: RiskClassifier):
-    from spacy.matcher import Matcher
-
-    plain = Matcher(classifier._nlp.vocab)
-    for key, patterns in classifier._set.compiled.items():
-        plain.add(key, patterns)
-    return plain
+    return plain, sorted(words), [pattern for patterns in classifier._set.compiled.values() for pattern in patterns]
 
 
 def _written_out(pattern: list[dict], draw, vocabulary: list[str]) -> list[str]:
@@ -248,7 +244,7 @@ def _written_out(pattern: list[dict], draw, vocabulary: list[str]) -> list[str]:
     return words
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(data=st.data())
 def test_anchored_matching_finds_what_a_plain_matcher_finds_in_messages_dense_with_pattern_words(
     classifier: RiskClassifier, plain_matcher, data: st.DataObject,
@@ -257,15 +253,14 @@ def test_anchored_matching_finds_what_a_plain_matcher_finds_in_messages_dense_wi
     the patterns a stretch lacks the words for) finds every match a matcher of all patterns finds."""
     from spacy.tokens import Doc
 
-    vocabulary = _pattern_words(classifier)
-    patterns = [pattern for patterns in classifier._set.compiled.values() for pattern in patterns]
+    plain, vocabulary, patterns = plain_matcher
     words = ["."]
     for _ in range(data.draw(st.integers(1, 8))):  # patterns written out, among other pattern words
         words += data.draw(st.lists(st.sampled_from(vocabulary), max_size=4))
         words += _written_out(data.draw(st.sampled_from(patterns)), data.draw, vocabulary)
     words.append(".")
     doc = Doc(classifier._nlp.vocab, words=words)
-    assert set(classifier._matcher(doc, words)) == set(plain_matcher(doc))
+    assert set(classifier._matcher(doc, words)) == set(plain(doc))
 
 
 @pytest.mark.parametrize("text", [
