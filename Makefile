@@ -83,7 +83,7 @@ test-stories: train
 	scripts/test-stories
 
 test-bot: setup $(SAFETY_MODEL) $(MEANING)
-	$(BESIDE_TRAINING) $(BOT)/python -m pytest -q -p no:cacheprovider tests/bot tests/safety tests/signpost
+	$(BOT)/python -m pytest -q -p no:cacheprovider tests/bot tests/safety tests/signpost
 
 # The service's own tests mostly wait on databases, sockets and shutdowns (about one core busy with four at a
 # time), so eight at a time on two cores (230 s with four here, 190 s with eight). The smoke,
@@ -94,7 +94,7 @@ test-handoff: test-service test-processes
 
 # The service's own tests need the safety model, not the assistant's: they talk to no Rasa.
 test-service: setup $(SAFETY_MODEL)
-	$(BESIDE_TRAINING) $(PYTEST) -n 8 tests/service tests/safety tests/signpost
+	$(PYTEST) -n 8 tests/service tests/safety tests/signpost
 
 test-processes: setup train
 	@scripts/side-by-side "$(PYTEST) tests/smoke" "$(PYTEST) tests/browser tests/scale"
@@ -103,10 +103,8 @@ test-processes: setup train
 # as that (and the look-up's meanings) exist, the assistant's own tests, the service's tests, the lint and the
 # validation run on the other core, one after another, while the intent classifier is still training. Then the story
 # tests, then the tests that start whole processes (each target's output is printed whole when it ends).
-# Beside it they run at a lower priority (nice): eight test workers would otherwise take most of both cores from the
-# classifier, whose training is what the whole run waits for.
 test: setup
-	@$(MAKE) --no-print-directory -j2 --output-sync=target BESIDE_TRAINING="nice -n 10" stories-and-unit-tests
+	@$(MAKE) --no-print-directory -j2 --output-sync=target stories-and-unit-tests
 	@$(MAKE) --no-print-directory test-processes
 
 stories-and-unit-tests: stories-once-trained test-bot test-service lint validate
