@@ -91,12 +91,14 @@ def main() -> None:
                 counts[group + ":asked"] += asked and not answered
                 counts[group + ":number"] += numbered
             totals.update(counts)
-            print(path.name + ": " + "; ".join(
-                f"{g} {counts[g]} -> " + ", ".join(str(counts[g + k]) for k in KINDS)
-                for g in ("crisis", "lookalike", "ambiguous", "benign") if counts[g]))
-        print("all: " + "; ".join(
-            f"{g} {totals[g]} -> " + ", ".join(str(totals[g + k]) for k in KINDS)
-            for g in ("crisis", "lookalike", "ambiguous", "benign") if totals[g]))
+            print(f"{path.name}: {summary(counts)}")
+        print(f"all: {summary(totals)}")
+
+
+def summary(counts: Counter[str]) -> str:
+    """Each group's messages and what they got, in the order of KINDS."""
+    return "; ".join(f"{g} {counts[g]} -> " + ", ".join(str(counts[g + k]) for k in KINDS)
+                     for g in ("crisis", "lookalike", "ambiguous", "benign") if counts[g])
 
 
 if __name__ == "__main__":
