@@ -284,11 +284,16 @@ class PolicyIndex:
     def answer(self, question: str, k: int = 2, min_score: float = MIN_SCORE) -> list[Match]:
         """The best one or two sections when the policy is trusted to answer (``trust`` at least ``min_score``);
         [] for an honest "I couldn't find it"."""
-        found, trust = self._look_up(question, max(k, 2))
+        return self.ranked_and_answer(question, k, k, min_score)[1]
+
+    def ranked_and_answer(self, question: str, ranked: int = 3, k: int = 2,
+                          min_score: float = MIN_SCORE) -> tuple[list[Match], list[Match]]:
+        """The ``ranked`` best sections (as ``search``) and the answer (as ``answer``), reading the question once."""
+        found, trust = self._look_up(question, max(ranked, k, 2))
         if not found or trust < min_score:
-            return []
+            return found[:ranked], []
         # A second section only when it is nearly as good: one clear answer reads better than two.
-        return [m for m in found[:k] if m.score >= SECOND_SHARE * found[0].score]
+        return found[:ranked], [m for m in found[:k] if m.score >= SECOND_SHARE * found[0].score]
 
     def trust(self, question: str) -> float:
         """How far the policy answers a question (compared with MIN_SCORE).
