@@ -81,10 +81,10 @@ class SentenceEncoder:
         self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._tokenizer.no_padding()
         self._lock = threading.Lock()  # the tokenizer's truncation setting is shared
-        # One question's matrix products are small (a few rows): a second BLAS thread gains nothing on an idle machine
+        # One question's matrix products are small (a few rows): a second BLAS thread gains little on an idle machine
         # and, on a busy one, waits for a core. 300 questions here with a training on the other core: 5.6 s on one
-        # thread against 13.3 s on two (p95 25 ms against 109 ms); idle, 5.5 s against 5.3 s. Many texts at once
-        # (encode_many) keep every thread.
+        # thread against 13.3 s on two (p95 25 ms against 109 ms); idle, 5.5 s against 5.3 s, a long question a few
+        # ms slower (data/institutions/README.md). Many texts at once (encode_many) keep every thread.
         from threadpoolctl import ThreadpoolController
 
         self._threads = ThreadpoolController()

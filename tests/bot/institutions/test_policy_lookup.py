@@ -252,6 +252,24 @@ def test_any_text_at_all_gets_sections_or_the_honest_no_never_an_error(text: str
     assert index.trust(text) >= 0.0 and len(index.query(text)) <= 40
 
 
+def test_reading_a_question_once_for_its_ranking_and_its_answer_gives_what_search_and_answer_give() -> None:
+    # The evaluation reads each question once for both (ranked_and_answer); its figures are those of the look-up the
+    # student meets only if that gives the same sections as search and answer, and the same honest no.
+    from institutions.evaluate import load_questions
+
+    items = load_questions()[::25]
+    assert len(items) >= 25
+    answered = declined = 0
+    for item in items:
+        index = policy_index(PROFILES_DIR, item["profile"])
+        assert index is not None
+        ranked, given = index.ranked_and_answer(item["question"], 3, 2)
+        assert [m.section for m in ranked] == [m.section for m in index.search(item["question"], k=3)]
+        assert [m.section for m in given] == [m.section for m in index.answer(item["question"])]
+        answered, declined = answered + bool(given), declined + (not given)
+    assert answered and declined  # both outcomes were compared
+
+
 def test_a_welsh_question_with_a_word_look_up_does_not_know_is_still_answered_and_one_off_the_policy_is_not() -> None:
     index = policy_index(PROFILES_DIR, "afon-valley-university")
     assert index is not None
