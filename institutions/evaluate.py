@@ -43,7 +43,7 @@ def load_questions(path: Path = QUESTIONS) -> list[dict]:
     return [item for item in items if isinstance(item, dict) and item.get("question") and "expected" in item]
 
 
-def evaluate(items: list[dict], directory: Path | None = None, min_score: float | None = None) -> list[Figures]:
+def evaluate(items: list[dict], directory: Path | None = None, min_score: float = MIN_SCORE) -> list[Figures]:
     folder = directory or default_directory()
     out = []
     for split in SPLITS:
@@ -57,8 +57,7 @@ def evaluate(items: list[dict], directory: Path | None = None, min_score: float 
             if index is None:
                 continue
             # One reading of the question gives both the three best sections and the answer.
-            ranked, given = index.ranked_and_answer(item["question"], 3, 2,
-                                                    MIN_SCORE if min_score is None else min_score)
+            ranked, given = index.ranked_and_answer(item["question"], 3, 2, min_score)
             if not item["expected"]:
                 declined += not given
                 continue

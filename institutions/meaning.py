@@ -84,7 +84,8 @@ class SentenceEncoder:
         # One question's matrix products are small (a few rows): a second BLAS thread gains little on an idle machine
         # and, on a busy one, waits for a core. 300 questions here with a training on the other core: 5.6 s on one
         # thread against 13.3 s on two (p95 25 ms against 109 ms); idle, 5.5 s against 5.3 s, a long question a few
-        # ms slower (data/institutions/README.md). Many texts at once (encode_many) keep every thread.
+        # ms slower (data/institutions/README.md). Many texts at once (encode_many) keep every thread, except while a
+        # question is being read in another thread: the limit is the whole process's.
         from threadpoolctl import ThreadpoolController
 
         self._threads = ThreadpoolController()
