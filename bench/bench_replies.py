@@ -9,7 +9,7 @@ signs, after a first "hi", and reads the TwiML replies to the message. Each mess
 - a number at all: 999 or Samaritans' 116 123 anywhere in the replies (the "not understood" reply carries both).
 
 No message text is printed: the blind sets are read as counts only. Run from the repository root after `make train`:
-`.venv-handoff/bin/python bench/bench_replies.py tests/safety/blind/blind_3*.yml`
+`.venv-handoff/bin/python bench/bench_replies.py tests/safety/blind/*.yml`
 """
 
 from __future__ import annotations
