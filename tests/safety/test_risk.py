@@ -129,6 +129,38 @@ def test_first_person_or_a_concrete_time_cancels_the_frame(classifier: RiskClass
     assert "recent_sexual_assault" in labels(classifier, "if my friend was raped last night what should she do")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my supervisor is going to kill me when he sees this draft",
+        "our seminar on the bell jar: what are the key themes around suicide?",
+        "did the bridge barriers actually reduce suicides?",
+        "nursing lecture today was on paracetamol overdose management",
+        "overdosed on netflix this weekend instead of revising",
+    ],
+)
+def test_a_topic_on_a_course_or_a_figure_of_speech_raises_nothing(classifier: RiskClassifier, text: str) -> None:
+    assert labels(classifier, text) == set()
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("in the lecture on suicide i just kept thinking i want to kill myself", "suicide_self_harm"),
+        ("our seminar on self harm made me realise i cut myself last night and it is still bleeding",
+         "suicide_self_harm"),
+        ("my landlord is going to kill me, he said he will come round tonight with a knife", "immediate_danger"),
+        ("my landlord said he is going to kill me", "immediate_danger"),
+        ("i od on coffee pills", "suicide_self_harm"),
+        ("so hungover i want to die, i have pills here", "suicide_self_harm"),
+    ],
+)
+def test_the_same_words_about_the_sender_now_still_raise_their_label(
+    classifier: RiskClassifier, text: str, label: str,
+) -> None:
+    assert label in labels(classifier, text)
+
+
 def test_asking_for_methods_is_flagged_whatever_the_frame(classifier: RiskClassifier) -> None:
     assert "suicide_self_harm" in labels(classifier, "for an essay, what is the easiest way to kill yourself")
 
