@@ -6,7 +6,9 @@ signs, after a first "hi", and reads the TwiML replies to the message. Each mess
 - the emergency answer (the safety response for danger or suicide and self-harm: 999, Samaritans);
 - another label's answer only (recent sexual assault, under 18);
 - the check-in question ("are you thinking about suicide...?" / "are you safe right now?"), which carries a number;
-- a number at all: 999 or Samaritans' 116 123 anywhere in the replies (the "not understood" reply carries both).
+- a number at all: 999 or Samaritans' 116 123 anywhere in the replies (the "not understood" reply carries both);
+- the quiet line of 24/7 help the service adds to an answer to a faint sign that gave no number, and how many got
+  a number from that line alone.
 
 No message text is printed: the blind sets are read as counts only. Run from the repository root after `make train`:
 `.venv-handoff/bin/python bench/bench_replies.py tests/safety/blind/*.yml`
@@ -31,6 +33,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from processes import whole_system  # noqa: E402
 from service.sms_helpers import inbound_params, twiml_messages  # noqa: E402
 
+from handoff.content import service_message  # noqa: E402
 from handoff.core.config import DEV_TWILIO_TOKEN  # noqa: E402
 from safety.check_in import load_check_in, plain  # noqa: E402
 from safety.evaluate import load_examples  # noqa: E402
@@ -39,7 +42,7 @@ from safety.responses import get_responses  # noqa: E402
 OFFICE_HOURS = datetime(2026, 11, 24, 11, 0, tzinfo=timezone.utc)
 NUMBERS = ("999", "116 123")
 EMERGENCY = {"suicide_self_harm", "immediate_danger"}
-KINDS = (":emergency", ":label", ":asked", ":number")
+KINDS = (":emergency", ":label", ":asked", ":number", ":quiet", ":quiet_only")
 
 
 def openings() -> tuple[dict[str, list[str]], list[str]]:
@@ -66,13 +69,14 @@ def main() -> None:
     parser.add_argument("sets", nargs="+", type=Path, help="labelled sets (YAML with text, labels, group)")
     args = parser.parse_args()
     label_openings, question_openings = openings()
+    quiet_line = plain(service_message("quiet_help", "sms"))
     totals: Counter[str] = Counter()
     with tempfile.TemporaryDirectory() as logs, \
             whole_system(Path(logs), ("bench@example.ac.uk", "Bench", "bench-password-long"), OFFICE_HOURS) as system:
         url = f"{system.url}/sms/inbound"
         n = 0
         print("set: group -> messages, the emergency answer, another label's answer, asked a check-in (and no answer),"
-              " any number (999 or 116 123)")
+              " any number (999 or 116 123), the quiet line, a number from the quiet line alone")
         for path in args.sets:
             counts: Counter[str] = Counter()
             for example in load_examples(path):
@@ -85,11 +89,15 @@ def main() -> None:
                 answered = bool(answers)
                 asked = any(o in r for r in replies for o in question_openings)
                 numbered = any(number in r for r in replies for number in NUMBERS)
+                quiet = quiet_line in replies
+                others = [r for r in replies if r != quiet_line]
                 counts[group] += 1
                 counts[group + ":emergency"] += emergency
                 counts[group + ":label"] += answered and not emergency
                 counts[group + ":asked"] += asked and not answered
                 counts[group + ":number"] += numbered
+                counts[group + ":quiet"] += quiet
+                counts[group + ":quiet_only"] += quiet and not any(number in r for r in others for number in NUMBERS)
             totals.update(counts)
             print(f"{path.name}: {summary(counts)}")
         print(f"all: {summary(totals)}")

@@ -192,6 +192,10 @@ class Thresholds:
     # Firing for a message read in more than one part (longer than WINDOW words), where it differs: each sentence is
     # another chance for an ordinary one to score like a crisis. Absent: `fire`.
     fire_long: dict[str, float] = field(default_factory=dict)
+    # Below the check-in, a suicide or danger reading (the label or its question's, the stronger of the two kinds) at or
+    # above this is a faint sign: the reply carries a quiet line of 24/7 help when it gives no number (see
+    # Verdict.faint). None (a model saved before it was chosen): safety.verdict.FAINT_FROM.
+    faint: float | None = None
 
     def firing(self, label: str, parts: int = 1) -> float:
         """The firing threshold of a label for a message read in this many parts."""
@@ -199,7 +203,8 @@ class Thresholds:
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON for the settings file."""
-        return {"fire": self.fire, "weak": self.weak, "confirm": self.confirm, "fire_long": self.fire_long}
+        return {"fire": self.fire, "weak": self.weak, "confirm": self.confirm, "fire_long": self.fire_long,
+                "faint": self.faint}
 
     @classmethod
     def from_json(cls, raw: Any) -> Thresholds:
@@ -216,9 +221,14 @@ class Thresholds:
         if not isinstance(fire_long, dict) or not set(fire_long) <= set(MODEL_LABELS) \
                 or not all(0.0 < float(v) <= 1.0 for v in fire_long.values()):
             raise ValueError("long-message firing thresholds must be for known labels, each between 0 and 1")
+        faint = raw.get("faint")
+        if faint is not None and (isinstance(faint, bool) or not isinstance(faint, int | float)
+                                  or not 0.0 < float(faint) <= 1.0):
+            raise ValueError("the faint threshold must be between 0 and 1")
         return cls(fire={k: float(v) for k, v in fire.items()}, weak={k: float(v) for k, v in weak.items()},
                    confirm={k: float(v) for k, v in confirm.items()},
-                   fire_long={k: float(v) for k, v in fire_long.items()})
+                   fire_long={k: float(v) for k, v in fire_long.items()},
+                   faint=None if faint is None else float(faint))
 
 
 def is_punctuation(word: str) -> bool:

@@ -14,6 +14,7 @@ import argparse
 import dataclasses
 import hashlib
 import json
+import math
 import random
 import re
 import sys
@@ -125,6 +126,13 @@ CONFIRM_BUDGET = 0.01
 # 1,958 everyday ones): no budget, suicide 0.251, crisis help 7,323, everyday messages asked 66; 3%, the same;
 # 2.5%, 0.266, 7,313, 62; 2%, 0.298, 7,285, 54; 1.5%, 0.326, 7,263, 44.
 WEAK_EVERYDAY_BUDGET = 0.02
+# Below the check-in, a faint sign adds one quiet line of 24/7 help to an answer that gives no number (Verdict.faint):
+# no question, no 999 answer, no flag. The lowest threshold at which at most this share of the assistant's own
+# everyday messages that are not asked would get the line. Out of fold on 94 batches, 315 of 12,614 crisis messages get
+# neither a label nor a check-in. 5% chose 0.204, which gives the line to 122 of those 315 (and to 92 of the 1,894
+# everyday messages not asked, 128 of 4,445 quiet look-alikes, 42 of 740 quiet ordinary messages in the batches); 0.15
+# would have reached 179 of the 315 for 232 of those everyday messages, 0.25 only 75 for 39.
+FAINT_EVERYDAY_BUDGET = 0.05
 
 @dataclass(frozen=True)
 class Item:
@@ -365,7 +373,20 @@ def choose_thresholds(items: Sequence[Item], scores: Sequence[dict[str, float]])
                                                _within_budget(ordinary, WEAK_EVERYDAY_BUDGET)))
         else:
             weak[label] = min(fire[label], _best_threshold(column, positive, WEAK_BETA, WEAK_FLOOR))
-    return Thresholds(fire=fire, weak=weak, fire_long=fire_long)
+    return Thresholds(fire=fire, weak=weak, fire_long=fire_long, faint=choose_faint(items, scores, weak))
+
+
+def choose_faint(items: Sequence[Item], scores: Sequence[dict[str, float]], weak: dict[str, float]) -> float:
+    """The faint sign's threshold: within FAINT_EVERYDAY_BUDGET of the everyday messages the check-in does not ask,
+    and never above the check-in itself."""
+    readings = {label: next(k for k, v in ASK_LABELS.items() if v == kind) for label, kind in CHECK_IN_FOR.items()}
+    quiet = []
+    for item, row in zip(items, scores, strict=True):
+        signals = {label: max(row[label], row[ask]) for label, ask in readings.items()}
+        if item.source == "everyday" and all(signals[label] < weak[label] for label in signals):
+            quiet.append(max(signals.values()))
+    chosen = math.ceil(max(_within_budget(quiet, FAINT_EVERYDAY_BUDGET), WEAK_FLOOR) * 1000) / 1000  # never under
+    return min(chosen, *(weak[label] for label in readings))
 
 
 def rule_labels(rules: Any, items: Sequence[Item]) -> list[frozenset[str]]:
@@ -413,7 +434,8 @@ def train(out: Path, seed: int = SEED, files: Sequence[Path] | None = None, log:
     log(f"thresholds by {CV_FOLDS}-fold cross-validation ({time.perf_counter() - started:.0f} s): "
         + ", ".join(f"{k} {thresholds.fire[k]:.2f}/{thresholds.weak[k]:.2f}" for k in MODEL_LABELS)
         + "; rule hits asked about below " + ", ".join(f"{k} {v:.3f}" for k, v in thresholds.confirm.items())
-        + "; long messages fire at " + ", ".join(f"{k} {v:.2f}" for k, v in thresholds.fire_long.items()))
+        + "; long messages fire at " + ", ".join(f"{k} {v:.2f}" for k, v in thresholds.fire_long.items())
+        + f"; a faint sign from {thresholds.faint}")
     nlp, letters = fit(items, seed=seed), fit_letters(items)
     out.mkdir(parents=True, exist_ok=True)
     letters.save(out / LETTERS_FILE)

@@ -66,6 +66,11 @@ BARE_MAX_WORDS = 4
 # The words of a bare acknowledgement that say "I'm fine" (not "yes", "no", "thanks" or "hi"): with a sign that it is
 # not ("im ok 💔"), the suicide question is asked (see `_fine_but_not`).
 FINE_WORDS = frozenset({"ok", "okay", "okk", "okey", "oki", "okie", "k", "kk", "fine", "alright", "good"})
+# A faint sign: below the check-in, a suicide or danger reading (the label, or its question's) this strong is neither
+# answered nor asked, but the reply carries one quiet line of 24/7 help when it has no number of its own
+# (`Verdict.faint`; the service adds it): many crisis messages the check misses sit just under the check-in. The model
+# chooses its own threshold when trained (safety.train.choose_faint); this is for a model saved before that.
+FAINT_FROM = 0.2
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,7 @@ class Verdict:
     check_in: str | None = None  # ask the student directly: one of CHECK_IN_KINDS
     low_confidence: frozenset[str] = frozenset()  # seen only weakly: shown to officers, no emergency reply
     rule_ids: tuple[str, ...] = field(default=())
+    faint: str | None = None  # a sign too faint to ask about (one of CHECK_IN_KINDS): a quiet line of 24/7 help
 
     @property
     def flagged(self) -> bool:
@@ -95,6 +101,7 @@ class Verdict:
             "check_in": self.check_in,
             "low_confidence": sorted(self.low_confidence),
             "rule_ids": list(self.rule_ids),
+            "faint": self.faint,
         }
 
     @classmethod
@@ -105,7 +112,7 @@ class Verdict:
         known = set(known_labels) | {CHECK_FAILED}
         labels, low = raw.get("labels"), raw.get("low_confidence", [])
         severity, layer, score = raw.get("severity"), raw.get("layer"), raw.get("score", 0.0)
-        check_in, rule_ids = raw.get("check_in"), raw.get("rule_ids", [])
+        check_in, rule_ids, faint = raw.get("check_in"), raw.get("rule_ids", []), raw.get("faint")
         well_formed = (
             isinstance(labels, list)
             and all(isinstance(x, str) and x in known for x in labels)
@@ -120,6 +127,7 @@ class Verdict:
             and math.isfinite(score)
             and 0 <= score <= 1
             and (check_in is None or check_in in CHECK_IN_KINDS)
+            and (faint is None or faint in CHECK_IN_KINDS)
             and isinstance(rule_ids, list)
             and all(isinstance(x, str) and len(x) < 200 for x in rule_ids)
         )
@@ -133,6 +141,7 @@ class Verdict:
             check_in=check_in,
             low_confidence=frozenset(low),
             rule_ids=tuple(rule_ids),
+            faint=faint,
         )
 
 
@@ -272,6 +281,13 @@ class SafetyCheck:
             if check_in is None and parts == 1 and self._fine_but_not(assessment.words):
                 # "I'm fine" said with a sign that it is not: asked, whatever the model reads in it
                 check_in, strength = "suicide", thresholds.weak["suicide_self_harm"]
+        faint = None
+        if not labels and check_in is None and not bare:
+            # Too faint to ask about, yet where crisis messages the check misses mostly sit: a quiet line of help.
+            readings = {kind: max(0.0 if label in vetoed | doubted else scores[label], scores[_ask_label(kind)])
+                        for label, kind in CHECK_IN_FOR.items()}
+            kind, strongest = max(readings.items(), key=lambda reading: reading[1])
+            faint = kind if strongest >= (FAINT_FROM if thresholds.faint is None else thresholds.faint) else None
         severity = max((self.rules.severity(label) for label in labels), default=0)
         if ruled:
             layer, score = RULE, 1.0
@@ -291,6 +307,7 @@ class SafetyCheck:
             check_in=check_in,
             low_confidence=weak,
             rule_ids=assessment.rule_ids,
+            faint=faint,
         )
 
 

@@ -18,7 +18,14 @@ from handoff.cases.flows import leave_queue, reopen_for_risk, request_handoff, t
 from handoff.cases.service import student_reference
 from handoff.cases.waiting import wait_minutes, wait_words, waiting_buttons
 from handoff.channels import checkin
-from handoff.channels.replies import check_in_after, long_message_reply, quoted, reply_extra, safety_replies
+from handoff.channels.replies import (
+    check_in_after,
+    long_message_reply,
+    quoted,
+    reply_extra,
+    safety_replies,
+    with_quiet_help,
+)
 from handoff.content import asks_for_person, is_command, service_message, waiting_request
 from handoff.context import AppContext
 from handoff.conversations import service, states
@@ -193,6 +200,7 @@ async def respond(
             first, assistant_goes_on = await _honest_first(ctx, conversation, received)
             asked = await _ask_assistant(ctx, conversation, received, client=client) if assistant_goes_on else []
             replies = first + asked
+        replies = with_quiet_help(risk, replies, conversation)  # a faint sign never leaves without a number
         await _asking_check_in(ctx, conversation, replies)
         return await _deliver(ctx, conversation, replies)
 

@@ -1,8 +1,10 @@
-"""What the service says, as replies: the safety response for a verdict, the check-in after it, the answer to a
-message too long for the assistant, and what is kept with each reply (quick replies, the check-in it asks, the
-policy sections it quoted)."""
+"""What the service says, as replies: the safety response for a verdict, the check-in after it, the quiet line of
+help after an answer to a faint sign, the answer to a message too long for the assistant, and what is kept with each
+reply (quick replies, the check-in it asks, the policy sections it quoted)."""
 
 from __future__ import annotations
+
+import logging
 
 from handoff.assistant.client import Reply
 from handoff.channels import checkin
@@ -11,6 +13,8 @@ from handoff.conversations.models import Conversation
 from safety.responses import safety_response
 from safety.verdict import Verdict
 from signpost.nation import institution_nation
+
+logger = logging.getLogger(__name__)
 
 
 def long_message_reply(conversation: Conversation) -> Reply:
@@ -22,6 +26,24 @@ def long_message_reply(conversation: Conversation) -> Reply:
 
 def safety_replies(risk: Verdict, conversation: Conversation) -> list[Reply]:
     return label_replies(risk, conversation) + check_in_after(risk, conversation)
+
+
+# A reply that names one of these already gives 24/7 help: the quiet line is not added to it.
+HELP_NUMBERS = ("999", "116 123")
+
+
+def with_quiet_help(risk: Verdict | None, replies: list[Reply], conversation: Conversation) -> list[Reply]:
+    """The replies to a message with a faint sign (`Verdict.faint`) and no label, with one quiet line of 24/7 help
+    after them when none of them gives a number: a crisis the check misses is never left without one."""
+    if risk is None or risk.faint is None or risk.flagged \
+            or any(number in (reply.text or "") for reply in replies for number in HELP_NUMBERS):
+        return replies
+    try:
+        line = service_message("quiet_help", conversation.channel.value)
+    except Exception:  # a broken content file never costs the student the answer they already have
+        logger.exception("the quiet line of help could not be read")
+        return replies
+    return [*replies, Reply(text=line)]
 
 
 def check_in_after(risk: Verdict, conversation: Conversation) -> list[Reply]:

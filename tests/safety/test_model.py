@@ -237,6 +237,29 @@ def test_ordinary_messages_keep_the_question_for_suicide_rare_however_many_crise
     assert asked() == 20
 
 
+def test_the_faint_threshold_gives_the_quiet_line_to_few_everyday_messages_and_stays_under_the_check_in(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def item(source: str) -> train.Item:
+        return train.Item(words=("x",), cats=frozenset(), source=source, group="benign")
+
+    def scored(ask: float) -> dict[str, float]:
+        return dict(dict.fromkeys(MODEL_LABELS, 0.0), ask_suicide=ask)
+
+    weak = dict.fromkeys(MODEL_LABELS, 0.3)
+    # 100 everyday messages read from 0.00 to 0.99; the 70 at 0.3 or more are asked, so not counted
+    items, scores = [item("everyday") for _ in range(100)], [scored(n / 100) for n in range(100)]
+    faint = train.choose_faint(items, scores, weak)
+    given_the_line = sum(faint <= s["ask_suicide"] < 0.3 for s in scores)
+    assert given_the_line <= train.FAINT_EVERYDAY_BUDGET * 30 < 2 and faint < 0.3
+    monkeypatch.setattr(train, "FAINT_EVERYDAY_BUDGET", 0.5)
+    faint = train.choose_faint(items, scores, weak)
+    assert sum(faint <= s["ask_suicide"] < 0.3 for s in scores) == 15  # half of the 30 not asked
+    monkeypatch.setattr(train, "FAINT_EVERYDAY_BUDGET", 1.0)
+    assert train.choose_faint(items, scores, weak) == train.WEAK_FLOOR  # never at nothing: a floor
+    assert train.choose_faint(items, scores, dict.fromkeys(MODEL_LABELS, 0.01)) <= 0.01  # never above the check-in
+
+
 def test_a_weak_hit_is_low_confidence_and_asks_instead_of_sending_999(check: SafetyCheck) -> None:
     assert check.model is not None
     thresholds = check.model.thresholds
@@ -246,6 +269,62 @@ def test_a_weak_hit_is_low_confidence_and_asks_instead_of_sending_999(check: Saf
     verdict = check.combine(get_classifier().classify(ORDINARY), scores, thresholds)
     assert verdict.labels == frozenset() and verdict.low_confidence == {label}
     assert verdict.check_in == "suicide" and verdict.layer == CHECK_IN
+
+
+@pytest.mark.parametrize(("label", "kind"), [
+    ("suicide_self_harm", "suicide"), ("ask_suicide", "suicide"),
+    ("immediate_danger", "safety"), ("ask_safety", "safety"),
+])
+def test_a_sign_too_faint_to_ask_about_gets_a_quiet_line_of_help_and_nothing_more(
+        check: SafetyCheck, label: str, kind: str) -> None:
+    assert check.model is not None
+    thresholds = check.model.thresholds
+    asked_from = min(thresholds.weak[name] for name in CHECK_IN_FOR)
+    faint = thresholds.faint
+    assert faint is not None and 0.05 <= faint < asked_from  # chosen at training, under the check-in
+    scores = dict.fromkeys(MODEL_LABELS, 0.0)
+    scores[label] = (faint + asked_from) / 2
+    verdict = check.combine(get_classifier().classify(ORDINARY), scores, thresholds)
+    assert verdict.faint == kind
+    assert verdict.labels == frozenset() and verdict.check_in is None and verdict.low_confidence == frozenset()
+    scores[label] = faint - 0.01  # fainter still: an ordinary answer, nothing added
+    assert check.combine(get_classifier().classify(ORDINARY), scores, thresholds).faint is None
+
+
+def test_a_label_a_check_in_or_a_bare_ok_is_never_faint(check: SafetyCheck) -> None:
+    assert check.model is not None and check.model.thresholds.faint is not None
+    thresholds, faint = check.model.thresholds, check.model.thresholds.faint
+    scores = dict.fromkeys(MODEL_LABELS, 0.0)
+    scores["ask_suicide"] = thresholds.weak["suicide_self_harm"]  # asked: the question gives the number
+    assert check.combine(get_classifier().classify(ORDINARY), scores, thresholds).faint is None
+    scores["ask_suicide"] = (faint + thresholds.weak["suicide_self_harm"]) / 2
+    ruled = check.combine(get_classifier().classify("im 15 and i want to kill myself"), scores, thresholds)
+    assert ruled.labels and ruled.faint is None  # a label's answer gives 999 at once
+    assert check.combine(get_classifier().classify("ok"), scores, thresholds).faint is None  # as for the check-in
+    idiom = get_classifier().classify("i want to die my hair pink")
+    scores = dict.fromkeys(MODEL_LABELS, 0.0)
+    scores["suicide_self_harm"] = (faint + thresholds.weak["suicide_self_harm"]) / 2
+    assert check.combine(idiom, scores, thresholds).faint is None  # the rules read it as an idiom
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.fixed_dictionaries({label: st.floats(0.0, 1.0) for label in MODEL_LABELS}),
+       st.sampled_from([ORDINARY, "ok", "i want to kill myself", "i'm not going to hurt myself", "",
+                        "he is outside my door", "\u200bi\u202ewant 2 dye"]))
+def test_a_faint_sign_is_only_ever_given_where_nothing_else_answers(
+        check: SafetyCheck, scores: dict[str, float], text: str) -> None:
+    assert check.model is not None
+    verdict = check.combine(get_classifier().classify(text), scores, check.model.thresholds)
+    if verdict.faint is not None:
+        assert not verdict.labels and verdict.check_in is None
+    back = Verdict.from_metadata(json.loads(json.dumps(verdict.to_metadata())), check.labels)
+    assert back is not None and back.to_metadata() == verdict.to_metadata() and back.faint == verdict.faint
+
+
+@pytest.mark.parametrize("faint", ["bogus", 3, ["suicide"], {"kind": "safety"}])
+def test_a_faint_sign_that_is_not_a_known_kind_is_refused_when_read_back(faint: object) -> None:
+    raw = {**Verdict(faint="suicide").to_metadata(), "faint": faint}
+    assert Verdict.from_metadata(raw, ["suicide_self_harm"]) is None
 
 
 def test_a_negation_the_rules_dropped_is_not_fired_by_the_model(check: SafetyCheck) -> None:
@@ -661,6 +740,11 @@ def test_long_message_thresholds_are_read_back_and_refused_when_malformed() -> N
     assert read.firing("immediate_danger", 1) == 0.5 and read.firing("immediate_danger", 3) == 0.6
     assert read.firing("under_18", 3) == 0.5
     assert Thresholds.from_json({"fire": fire, "weak": fire}).fire_long == {}  # a model saved before them
+    assert Thresholds.from_json({"fire": fire, "weak": fire}).faint is None  # ... or before the faint sign
+    assert Thresholds.from_json({"fire": fire, "weak": fire, "faint": 0.2}).faint == 0.2
+    for wrong in (0, -1, 1.5, "0.2", True, [0.2]):
+        with pytest.raises(ValueError, match="faint"):
+            Thresholds.from_json({"fire": fire, "weak": fire, "faint": wrong})
     for bad in ({"nonsense": 0.5}, {"immediate_danger": 0.0}, {"immediate_danger": "high"}, ["immediate_danger"]):
         with pytest.raises((ValueError, TypeError)):
             Thresholds.from_json({"fire": fire, "weak": fire, "fire_long": bad})

@@ -26,6 +26,8 @@ from tests.service.chat_helpers import hello
 DISTRESS = "i dont know how much longer i can do this"
 NONSENSE = "blorp wibble"  # words no intent knows
 CRISIS = "i just want to kms tonight"
+# A question the assistant answers without a help number of its own.
+QUESTION = "whats the difference between telling someone and making a formal report"
 
 
 class GivenVerdicts:
@@ -153,6 +155,63 @@ def test_not_understood_with_a_weak_sign_gets_a_check_in_instead(service):
         [question] = _turn(ws, NONSENSE, "u2")
     assert question["text"] == get_check_in().question("safety", "web")
     assert set(_flags(settings)) == {"check_in:safety", "low:recent_sexual_assault"}
+
+
+def _quiet_line(channel: str) -> str:
+    from handoff.content import service_message
+
+    return service_message("quiet_help", channel)
+
+
+def test_an_answer_to_a_faint_sign_ends_with_a_quiet_line_of_help_when_it_gave_no_number(service):
+    client, settings, given = service
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        plain = _turn(ws, QUESTION, "q1", until="There are limits")  # no sign: the answer, which names no number
+        assert plain and not any("116 123" in r["text"] or "999" in r["text"] for r in plain)
+        given.given[QUESTION] = Verdict(layer=None, score=0.0, faint="suicide")
+        replies = _turn(ws, QUESTION, "q2", until="116 123")
+    assert [r["text"] for r in replies[:-1]] == [r["text"] for r in plain]  # the same answer, then the line
+    assert replies[-1]["text"] == _quiet_line("web") and "999" in replies[-1]["text"]
+    assert _flags(settings) in ([], None)  # a faint sign raises no flag: it only adds the line
+
+
+def test_an_answer_that_already_gives_a_number_gets_no_quiet_line(service):
+    client, _, given = service
+    given.given[NONSENSE] = Verdict(faint="safety")  # not understood: its reply already names 116 123 and 999
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        replies = _turn(ws, NONSENSE, "f1", until="like to know about")
+        ws.send_json({"type": "ping"})
+        after = receive_until(ws, lambda e: e["type"] == "pong")
+    texts = [r["text"] for r in replies] + [e["text"] for e in after if is_assistant_message(e)]
+    assert "not sure I understood" in texts[0] and _quiet_line("web") not in texts
+
+
+def test_sms_answer_to_a_faint_sign_gets_the_quiet_line_within_one_text(service):
+    client, settings, given = service
+    given.given[QUESTION] = Verdict(faint="suicide")
+    replies = _sms(client, settings, QUESTION)  # the first text of a conversation also says texts stay on the phone
+    line = replies.index(_quiet_line("sms"))
+    assert replies[:line] and not any("116 123" in r or "999" in r for r in replies[:line])  # the answer first
+    assert all(fits_sms(r) for r in replies) and "116 123" in replies[line] and "999" in replies[line]
+
+
+# A sign the trained model reads as faint (under the check-in) in a question the look-up answers without a number.
+FAINT = "nothing matters anymore, what does the policy say about appeals"
+
+
+def test_a_faint_sign_the_model_reads_in_a_policy_question_gets_the_section_and_the_quiet_line(service):
+    client, _, given = service
+    verdict = get_safety_check().assess(FAINT)
+    assert verdict.faint == "suicide" and not verdict.labels and verdict.check_in is None, \
+        "the model no longer reads this message as a faint sign: choose another for this test"
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        replies = _turn(ws, FAINT, "r1", until="116 123")
+    assert any("section" in r["text"] for r in replies[:-1])  # the answer to the question, as always
+    assert replies[-1]["text"] == _quiet_line("web")
+    assert given.calls == [FAINT]
 
 
 def test_the_assistant_uses_the_services_verdict_and_does_not_check_the_text_again(service):
