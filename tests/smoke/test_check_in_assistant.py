@@ -197,11 +197,11 @@ def test_sms_answer_to_a_faint_sign_gets_the_quiet_line_within_one_text(service)
     assert all(fits_sms(r) for r in replies) and "116 123" in replies[line] and "999" in replies[line]
 
 
-# A sign the trained model reads as faint (under the check-in) in a question the look-up answers without a number.
-FAINT = "nothing matters anymore, what does the policy say about appeals"
+# A sign the trained model reads as faint (under the check-in), with a question the look-up answers without a number.
+FAINT = "im so tired of everything. what does the policy say about appeals"
 
 
-def test_a_faint_sign_the_model_reads_in_a_policy_question_gets_the_section_and_the_quiet_line(service):
+def test_a_faint_sign_the_model_reads_beside_a_policy_question_gets_the_answer_and_the_quiet_line(service):
     client, _, given = service
     verdict = get_safety_check().assess(FAINT)
     assert verdict.faint == "suicide" and not verdict.labels and verdict.check_in is None, \
@@ -209,7 +209,8 @@ def test_a_faint_sign_the_model_reads_in_a_policy_question_gets_the_section_and_
     with client.websocket_connect("/ws/chat") as ws:
         hello(ws)
         replies = _turn(ws, FAINT, "r1", until="116 123")
-    assert any("section" in r["text"] for r in replies[:-1])  # the answer to the question, as always
+    # the look-up's answer as always (here its honest no, with the offer of a person), which names no number
+    assert replies[:-1] and not any("116 123" in r["text"] or "999" in r["text"] for r in replies[:-1])
     assert replies[-1]["text"] == _quiet_line("web")
     assert given.calls == [FAINT]
 
