@@ -267,9 +267,12 @@ class SafetyCheck:
         check_in, strength = None, 0.0
         bare = parts == 1 and len(assessment.words) <= BARE_MAX_WORDS \
             and self._only_an_acknowledgement(assessment.words)
+        # Each check-in label's reading: its own score (not where the rules dropped it) or its question's.
+        signals = {label: max(0.0 if label in vetoed | doubted else scores[label], scores[_ask_label(kind)])
+                   for label, kind in CHECK_IN_FOR.items()}
         if not labels & set(CHECK_IN_FOR):  # an emergency answer already asks nothing more
             for label, kind in CHECK_IN_FOR.items():
-                signal = max(0.0 if label in vetoed | doubted else scores[label], scores[_ask_label(kind)])
+                signal = signals[label]
                 if label in unconfirmed | asked_instead and check_in is None:
                     # the rule, or the model's one sentence, saw it: always ask
                     check_in, strength = kind, max(signal, thresholds.weak[label])
@@ -284,10 +287,9 @@ class SafetyCheck:
         faint = None
         if not labels and check_in is None and not bare:
             # Too faint to ask about, yet where crisis messages the check misses mostly sit: a quiet line of help.
-            readings = {kind: max(0.0 if label in vetoed | doubted else scores[label], scores[_ask_label(kind)])
-                        for label, kind in CHECK_IN_FOR.items()}
-            kind, strongest = max(readings.items(), key=lambda reading: reading[1])
-            faint = kind if strongest >= (FAINT_FROM if thresholds.faint is None else thresholds.faint) else None
+            label, strongest = max(signals.items(), key=lambda reading: reading[1])
+            faint = CHECK_IN_FOR[label] if strongest >= (
+                FAINT_FROM if thresholds.faint is None else thresholds.faint) else None
         severity = max((self.rules.severity(label) for label in labels), default=0)
         if ruled:
             layer, score = RULE, 1.0
