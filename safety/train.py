@@ -37,8 +37,10 @@ from safety.model import (
     MODEL_CONFIG,
     MODEL_LABELS,
     RISK_LABELS,
+    SENTENCE_END,
     SETTINGS_FILE,
     TEXTCAT,
+    WINDOW,
     LetterModel,
     RiskModel,
     Thresholds,
@@ -133,6 +135,14 @@ WEAK_EVERYDAY_BUDGET = 0.02
 # everyday messages not asked, 128 of 4,445 quiet look-alikes, 42 of 740 quiet ordinary messages in the batches); 0.15
 # would have reached 179 of the 315 for 232 of those everyday messages, 0.25 only 75 for 39.
 FAINT_EVERYDAY_BUDGET = 0.05
+# Students often tell and ask in one message ("i dont want to be here. how do i make a formal report"). A bag of words
+# adds up what it reads, and the question's everyday words, learnt as signs of an ordinary message, pulled such a
+# message far under every threshold. So the model also learns from two-part messages made from its own data: this
+# share of the labelled messages (crisis, look-alike and ambiguous alike, so that a second part teaches nothing about
+# risk by itself) each joined to one of the assistant's everyday messages, in either order, with the labelled message's
+# labels. Only messages read whole (WINDOW words or fewer) are made. They are made from the training data of each
+# model, so a fold's model has read no part of the messages it is judged on.
+COMPOSITE_SHARE = 0.3
 
 @dataclass(frozen=True)
 class Item:
@@ -217,6 +227,26 @@ def fingerprint(files: Sequence[Path], seed: int) -> str:
         digest.update(path.read_bytes() if path.exists() else b"")
     digest.update(json.dumps([MODEL_CONFIG, EPOCHS, DROPOUT, BATCH_SIZE, seed, sorted(EVERYDAY_INTENTS)]).encode())
     return digest.hexdigest()[:16]
+
+
+def with_composites(items: Sequence[Item], seed: int = SEED, share: float | None = None) -> list[Item]:
+    """The items and, for `share` of the labelled ones, a two-part message: it joined to an everyday message (see
+    COMPOSITE_SHARE). Deterministic for a seed; the new items keep the labelled message's source, cats and group."""
+    share = COMPOSITE_SHARE if share is None else share
+    everyday = [item.words for item in items if item.source == "everyday" and item.words]
+    if not everyday or share <= 0:
+        return list(items)
+    draw = random.Random(seed)  # noqa: S311 - reproducible training data, not a secret
+    made = []
+    for item in items:
+        if item.source == "everyday" or not item.words or draw.random() >= share:
+            continue
+        other = draw.choice(everyday)
+        first, second = (item.words, other) if draw.random() < 0.5 else (other, item.words)
+        joined = (*first, ".", *second) if first[-1] not in SENTENCE_END else (*first, *second)
+        if len(joined) <= WINDOW:
+            made.append(Item(model_words(joined), item.cats, item.source, item.group))
+    return [*items, *made]
 
 
 def fit(items: Sequence[Item], seed: int = SEED, epochs: int = EPOCHS) -> Any:
@@ -310,6 +340,7 @@ def out_of_fold_scores(items: Sequence[Item], seed: int = SEED) -> list[dict[str
     for fold in folds(items, seed=seed):
         held = set(fold)
         kept = [i for n, i in enumerate(items) if n not in held]
+        kept = with_composites(kept, seed=seed)
         nlp, letters = fit(kept, seed=seed), fit_letters(kept)
         for n, row in zip(fold, predict(nlp, [items[n] for n in fold], letters), strict=True):
             scores[n] = row
@@ -436,7 +467,8 @@ def train(out: Path, seed: int = SEED, files: Sequence[Path] | None = None, log:
         + "; rule hits asked about below " + ", ".join(f"{k} {v:.3f}" for k, v in thresholds.confirm.items())
         + "; long messages fire at " + ", ".join(f"{k} {v:.2f}" for k, v in thresholds.fire_long.items())
         + f"; a faint sign from {thresholds.faint}")
-    nlp, letters = fit(items, seed=seed), fit_letters(items)
+    learnt = with_composites(items, seed=seed)
+    nlp, letters = fit(learnt, seed=seed), fit_letters(learnt)
     out.mkdir(parents=True, exist_ok=True)
     letters.save(out / LETTERS_FILE)
     # Only the classifier's own weights and labels are saved: the pipeline around it is rebuilt in code on

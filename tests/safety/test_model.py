@@ -533,6 +533,61 @@ def test_training_is_deterministic_for_a_seed() -> None:
     assert first == second
 
 
+def _item(text: str, cats: tuple[str, ...] = (), source: str = "batch_01", group: str = "crisis") -> train.Item:
+    return train.Item(tuple(text.split()), frozenset(cats), source, group)
+
+
+def _parts(made: train.Item, labelled: list[train.Item], everyday: list[train.Item]) -> tuple[train.Item, train.Item]:
+    """The labelled message and the everyday one a two-part message was made of (in either order)."""
+    for one in labelled:
+        for other in everyday:
+            for first, second in ((one.words, other.words), (other.words, one.words)):
+                if made.words in ((*first, ".", *second), (*first, *second)):
+                    return one, other
+    raise AssertionError("a two-part message was not made of one labelled and one everyday message")
+
+
+def test_a_crisis_told_beside_an_ordinary_question_is_learnt_with_its_labels() -> None:
+    """Students tell and ask in one message; the model learns from such messages made of its own data, and the
+    question never changes what the crisis part is labelled."""
+    labelled = [_item(f"i want to end it all tonight {n}", ("suicide_self_harm",)) for n in range(200)]
+    labelled += [_item(f"this essay is killing me {n}", (), "batch_02", "lookalike") for n in range(200)]
+    everyday = [_item(f"how do i make a formal report {n} ?", (), "everyday", "benign") for n in range(50)]
+    items = [*labelled, *everyday]
+    out = train.with_composites(items, seed=1, share=0.3)
+    assert out[: len(items)] == items  # nothing the model learnt from before is lost or changed
+    made = out[len(items):]
+    assert 0.2 * len(labelled) < len(made) < 0.4 * len(labelled)
+    orders = set()
+    for item in made:
+        one, _ = _parts(item, labelled, everyday)
+        assert (item.cats, item.source, item.group) == (one.cats, one.source, one.group)
+        assert len(item.words) <= WINDOW  # read whole, as the service reads a message this long
+        orders.add(item.words[0] == one.words[0])
+    assert orders == {True, False}  # the question comes first in some, after in others
+    assert {i.group for i in made} == {"crisis", "lookalike"}  # look-alikes too: a second part teaches no risk
+    assert train.with_composites(items, seed=1, share=0.3) == out  # the same data for a seed
+    assert train.with_composites(items, seed=1, share=0.0) == items
+    assert train.with_composites(labelled, seed=1) == labelled  # no everyday messages, nothing to join
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.lists(st.text(min_size=1, max_size=8), min_size=0, max_size=60),
+                          st.sampled_from(["everyday", "batch_01", "labelled"])), max_size=40))
+def test_two_part_messages_are_made_only_from_the_data_given_and_never_too_long_to_read_whole(
+    raw: list[tuple[list[str], str]],
+) -> None:
+    """Each fold's model makes its two-part messages from its own training data only, so no part of a message it is
+    judged on reaches it; and whatever the words, every made message is read whole."""
+    items = [train.Item(tuple(words), frozenset(), source, "crisis" if source != "everyday" else "benign")
+             for words, source in raw]
+    made = train.with_composites(items, seed=0, share=1.0)[len(items):]
+    words = {w for item in items for w in item.words}
+    for item in made:
+        assert len(item.words) <= WINDOW and item.source != "everyday"
+        assert set(item.words) <= words | {"."}
+
+
 def test_the_training_data_never_includes_the_held_out_or_blind_sets() -> None:
     files = train.training_files()
     names = {path.name for path in files}
