@@ -9,13 +9,23 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import groupby
 from typing import Any
 
-from safety.model import ASK_LABELS, CHECK_IN_FOR, RISK_LABELS, ModelMissing, RiskModel, Thresholds, is_punctuation
+from safety.model import (
+    ASK_LABELS,
+    CHECK_IN_FOR,
+    RISK_LABELS,
+    SENTENCE_END,
+    WINDOW,
+    ModelMissing,
+    RiskModel,
+    Thresholds,
+    is_punctuation,
+)
 from safety.responses import CHECK_FAILED
 from safety.risk import RiskAssessment, RiskClassifier, get_classifier
 
@@ -71,6 +81,13 @@ FINE_WORDS = frozenset({"ok", "okay", "okk", "okey", "oki", "okie", "k", "kk", "
 # (`Verdict.faint`; the service adds it): many crisis messages the check misses sit just under the check-in. The model
 # chooses its own threshold when trained (safety.train.choose_faint); this is for a model saved before that.
 FAINT_FROM = 0.2
+# A short message is read whole, and a question beside a sentence of distress dilutes it: "i dont want to be here.
+# how do i make a formal report" reads 0.02 for suicide and 0.13 for its question, while "i dont want to be here"
+# alone reads 0.39, enough to be asked about. Reading every sentence for the labels lost (docs/safety.md, "Short
+# messages read by sentence too"); so a sentence is read alone only where the whole message found nothing at all, and
+# then it can give no more than the quiet line: a sentence that alone would be asked about (its reading at or above
+# the check-in's threshold) makes the message faint.
+FAINT_SENTENCES_MIN = 2
 
 
 @dataclass(frozen=True)
@@ -203,7 +220,21 @@ class SafetyCheck:
         scores = self.model_scores(text, assessment.words)
         if scores is None or self.model is None:
             return _as_decided(assessment, RULE) if assessment.flagged else Verdict()
-        return self.combine(assessment, scores, self.model.thresholds)
+        return self.combine(assessment, scores, self.model.thresholds,
+                            sentences=lambda: self._sentence_scores(assessment.words))
+
+    def _sentence_scores(self, words: Sequence[str]) -> list[Mapping[str, float]]:
+        """The model's scores for each sentence of a message it read whole, when it has two or more; none when the
+        message was read by sentence already, or when the model breaks (the verdict then stands as it was)."""
+        parts = short_sentences(words)
+        if len(parts) < FAINT_SENTENCES_MIN or self.model is None:
+            return []
+        try:
+            return [self.model.scores(part) for part in parts]
+        except Exception as exc:
+            logger.error("the safety model failed on a sentence (%s); the whole message's verdict stands",
+                         type(exc).__name__)
+            return []
 
     def model_scores(self, text: str, words: Sequence[str] = ()) -> dict[str, float] | None:
         """The model's scores, or None without a model or when it breaks (the rules' verdict then stands).
@@ -218,7 +249,8 @@ class SafetyCheck:
             logger.error("the safety model failed (%s); this message is checked by the rules alone", type(exc).__name__)
             return None
 
-    def combine(self, assessment: RiskAssessment, scores: Mapping[str, float], thresholds: Thresholds) -> Verdict:
+    def combine(self, assessment: RiskAssessment, scores: Mapping[str, float], thresholds: Thresholds,
+                sentences: Callable[[], Sequence[Mapping[str, float]]] | None = None) -> Verdict:
         """Rules first; the model adds the labels they missed; weak signals ask or inform.
 
         The model never silences a rule: where it is all but sure a rule's emergency label is only a topic
@@ -290,6 +322,8 @@ class SafetyCheck:
             label, strongest = max(signals.items(), key=lambda reading: reading[1])
             faint = CHECK_IN_FOR[label] if strongest >= (
                 FAINT_FROM if thresholds.faint is None else thresholds.faint) else None
+            if faint is None and parts == 1 and sentences is not None:
+                faint = _faint_in_a_sentence(sentences(), thresholds, vetoed | doubted)
         severity = max((self.rules.severity(label) for label in labels), default=0)
         if ruled:
             layer, score = RULE, 1.0
@@ -311,6 +345,32 @@ class SafetyCheck:
             rule_ids=assessment.rule_ids,
             faint=faint,
         )
+
+
+def short_sentences(words: Sequence[str]) -> list[list[str]]:
+    """The sentences of a message the model reads whole (WINDOW words or fewer), each with a letter in it; a message
+    longer than that is read by sentence already."""
+    if len(words) > WINDOW:
+        return []
+    out: list[list[str]] = [[]]
+    for word in words:
+        out[-1].append(word)
+        if word in SENTENCE_END:
+            out.append([])
+    return [sentence for sentence in out if any(ch.isalpha() for word in sentence for ch in word)]
+
+
+def _faint_in_a_sentence(sentences: Sequence[Mapping[str, float]], thresholds: Thresholds,
+                         dropped: Iterable[str]) -> str | None:
+    """The check-in kind of the first sentence that, read alone, would be asked about (see FAINT_SENTENCES_MIN); a
+    label the rules dropped as an idiom or a negation counts only by its question's reading."""
+    dropped = set(dropped)
+    for row in sentences:
+        for label, kind in CHECK_IN_FOR.items():
+            signal = max(0.0 if label in dropped else row[label], row[_ask_label(kind)])
+            if signal >= thresholds.weak[label]:
+                return kind
+    return None
 
 
 def _spoken(words: Sequence[str]) -> str:

@@ -6,6 +6,7 @@ import dataclasses
 import functools
 import json
 import logging
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from safety.verdict import (
     Verdict,
     get_safety_check,
     load_model,
+    short_sentences,
 )
 
 EMERGENCY = {"immediate_danger", "suicide_self_harm"}
@@ -289,6 +291,92 @@ def test_a_sign_too_faint_to_ask_about_gets_a_quiet_line_of_help_and_nothing_mor
     assert verdict.labels == frozenset() and verdict.check_in is None and verdict.low_confidence == frozenset()
     scores[label] = faint - 0.01  # fainter still: an ordinary answer, nothing added
     assert check.combine(get_classifier().classify(ORDINARY), scores, thresholds).faint is None
+
+
+def test_a_sentence_of_distress_beside_a_question_gets_the_quiet_line(check: SafetyCheck) -> None:
+    """A question read with a sentence of distress dilutes it; a sentence that alone would be asked about still
+    gets the quiet line of help under the answer to the question, and nothing more (no question, no 999)."""
+    for text in ("i dont want to be here. how do i make a formal report",
+                 "i feel hopeless. what does the policy say about appeals",
+                 "how long does an investigation take? i just want to disappear"):
+        verdict = check.assess(text)
+        assert verdict.faint in ("suicide", "safety")
+        assert verdict.labels == frozenset() and verdict.check_in is None
+    for text in ("how do i make a formal report? thanks", "hi. can i appeal a decision. who do i email",
+                 "i passed my exams. what happens next with my report"):
+        assert check.assess(text).faint is None
+
+
+def test_a_sentence_read_alone_gives_the_quiet_line_only_where_the_whole_message_found_nothing(
+        check: SafetyCheck) -> None:
+    assert check.model is not None
+    thresholds = check.model.thresholds
+    quiet = dict.fromkeys(MODEL_LABELS, 0.0)
+    asked = {**quiet, "ask_suicide": thresholds.weak["suicide_self_harm"]}
+    read: list[int] = []
+
+    def sentences(rows: list[dict[str, float]]) -> Callable[[], list[dict[str, float]]]:
+        def read_them() -> list[dict[str, float]]:
+            read.append(1)
+            return rows
+        return read_them
+
+    ordinary = get_classifier().classify("what is the deadline. can i appeal")
+    assert check.combine(ordinary, quiet, thresholds, sentences([quiet, asked])).faint == "suicide"
+    danger = {**quiet, "immediate_danger": thresholds.weak["immediate_danger"]}
+    assert check.combine(ordinary, quiet, thresholds, sentences([danger, quiet])).faint == "safety"
+    assert check.combine(ordinary, quiet, thresholds, sentences([quiet, quiet])).faint is None
+    under = {**quiet, "ask_suicide": thresholds.weak["suicide_self_harm"] - 0.01}
+    assert check.combine(ordinary, quiet, thresholds, sentences([under])).faint is None
+    read.clear()
+    verdict = check.combine(ordinary, asked, thresholds, sentences([asked]))  # the whole message is asked about
+    assert verdict.check_in == "suicide" and verdict.faint is None and not read  # its sentences are never read
+    ruled = check.combine(get_classifier().classify("i want to kill myself. can i appeal"), quiet, thresholds,
+                          sentences([asked]))
+    assert (ruled.labels or ruled.check_in) and ruled.faint is None and not read
+    long = Scores(quiet, quiet, 3)  # read by sentence already: nothing read again
+    assert check.combine(ordinary, long, thresholds, sentences([asked])).faint is None and not read
+    idiom = get_classifier().classify("i want to die my hair pink. is the salon open")
+    label_only = {**quiet, "suicide_self_harm": thresholds.weak["suicide_self_harm"]}
+    assert check.combine(idiom, quiet, thresholds, sentences([label_only])).faint is None  # the rules' idiom
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["i dont want to be here", "how do i report", "?", ".", "😢", "‮", "hello",
+                                 "what is the point", "i", "appeal", "!!!", "\n", "x" * 50]), max_size=40))
+def test_whatever_the_sentences_a_short_message_keeps_one_verdict_and_never_loses_a_label(
+        check: SafetyCheck, words: list[str]) -> None:
+    text = " ".join(words)
+    verdict = check.assess(text)
+    scores = check.model_scores(text)
+    if check.model is not None and scores is not None:
+        whole = check.combine(get_classifier().classify(text), scores, check.model.thresholds)
+        assert verdict.labels == whole.labels and verdict.check_in == whole.check_in  # sentences add the line only
+    if verdict.faint is not None:
+        assert not verdict.labels and verdict.check_in is None
+    assert sum(len(s) for s in short_sentences(get_classifier().words(text))) <= WINDOW
+
+
+def test_when_the_model_breaks_on_a_sentence_the_whole_messages_verdict_stands(
+        check: SafetyCheck, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert check.model is not None
+    text = "i dont want to be here. how do i make a formal report"
+    whole = check.assess(text)
+    calls = []
+    real = check.model.scores
+
+    def breaks_on_a_sentence(words: Sequence[str]) -> Scores:
+        calls.append(words)
+        if len(calls) > 1:
+            raise RuntimeError("boom")
+        return real(words)
+
+    broken = SafetyCheck(get_classifier(), check.model)
+    monkeypatch.setattr(check.model, "scores", breaks_on_a_sentence)
+    with caplog.at_level(logging.ERROR):
+        verdict = broken.assess(text)
+    assert verdict.labels == whole.labels and verdict.check_in == whole.check_in and verdict.faint is None
+    assert "failed on a sentence" in caplog.text and "formal report" not in caplog.text
 
 
 def test_a_label_a_check_in_or_a_bare_ok_is_never_faint(check: SafetyCheck) -> None:

@@ -197,8 +197,9 @@ def test_sms_answer_to_a_faint_sign_gets_the_quiet_line_within_one_text(service)
     assert all(fits_sms(r) for r in replies) and "116 123" in replies[line] and "999" in replies[line]
 
 
-# A sign the trained model reads as faint (under the check-in), with a question the look-up answers without a number.
-FAINT = "im so tired of everything. what does the policy say about appeals"
+# A sign the trained model reads as faint (under the check-in as a whole; its first sentence alone would be asked
+# about), with a question the look-up answers without a number.
+FAINT = "i feel hopeless. what does the policy say about appeals"
 
 
 def test_a_faint_sign_the_model_reads_beside_a_policy_question_gets_the_answer_and_the_quiet_line(service):
