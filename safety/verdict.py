@@ -223,14 +223,14 @@ class SafetyCheck:
         return self.combine(assessment, scores, self.model.thresholds,
                             sentences=lambda: self._sentence_scores(assessment.words))
 
-    def _sentence_scores(self, words: Sequence[str]) -> list[Mapping[str, float]]:
+    def _sentence_scores(self, words: Sequence[str]) -> list[dict[str, float]]:
         """The model's scores for each sentence of a message it read whole, when it has two or more; none when the
         message was read by sentence already, or when the model breaks (the verdict then stands as it was)."""
         parts = short_sentences(words)
         if len(parts) < FAINT_SENTENCES_MIN or self.model is None:
             return []
         try:
-            return [self.model.scores(part) for part in parts]
+            return self.model.scores_each(parts)
         except Exception as exc:
             logger.error("the safety model failed on a sentence (%s); the whole message's verdict stands",
                          type(exc).__name__)

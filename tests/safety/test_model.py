@@ -357,24 +357,36 @@ def test_whatever_the_sentences_a_short_message_keeps_one_verdict_and_never_lose
     assert sum(len(s) for s in short_sentences(get_classifier().words(text))) <= WINDOW
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["i", "dont", "want", "to", "be", "here", "?", ".", "appeal", "😢", "2",
+                                          "kill", "report", "\u202e", "x" * 30]), max_size=WINDOW),
+                max_size=8))
+def test_sentences_read_together_score_as_each_would_alone(safety_model: RiskModel, messages: list[list[str]]) -> None:
+    together = safety_model.scores_each(messages)
+    assert len(together) == len(messages)
+    for words, scores in zip(messages, together, strict=True):
+        alone = safety_model.scores(words)
+        assert scores.keys() == alone.keys()
+        assert all(abs(scores[label] - alone[label]) < 1e-5 for label in alone)
+
+
+def test_reading_together_refuses_a_message_too_long_to_read_whole(safety_model: RiskModel) -> None:
+    with pytest.raises(ValueError, match="whole"):
+        safety_model.scores_each([["word"] * (WINDOW + 1)])
+
+
 def test_when_the_model_breaks_on_a_sentence_the_whole_messages_verdict_stands(
         check: SafetyCheck, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
     assert check.model is not None
     text = "i dont want to be here. how do i make a formal report"
     whole = check.assess(text)
-    calls = []
-    real = check.model.scores
 
-    def breaks_on_a_sentence(words: Sequence[str]) -> Scores:
-        calls.append(words)
-        if len(calls) > 1:
-            raise RuntimeError("boom")
-        return real(words)
+    def breaks(messages: Sequence[Sequence[str]]) -> list[dict[str, float]]:
+        raise RuntimeError("boom")
 
-    broken = SafetyCheck(get_classifier(), check.model)
-    monkeypatch.setattr(check.model, "scores", breaks_on_a_sentence)
+    monkeypatch.setattr(check.model, "scores_each", breaks)
     with caplog.at_level(logging.ERROR):
-        verdict = broken.assess(text)
+        verdict = check.assess(text)
     assert verdict.labels == whole.labels and verdict.check_in == whole.check_in and verdict.faint is None
     assert "failed on a sentence" in caplog.text and "formal report" not in caplog.text
 
