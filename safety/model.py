@@ -35,8 +35,9 @@ ASK_LABELS = {"ask_suicide": "suicide", "ask_safety": "safety"}
 MODEL_LABELS = (*RISK_LABELS, *ASK_LABELS)
 # A check-in kind and the emergency label whose weak score also asks that question.
 CHECK_IN_FOR = {"suicide_self_harm": "suicide", "immediate_danger": "safety"}
-# A confirm floor is a near-zero score: the model must be all but sure a rule hit is only a topic mentioned.
-MAX_CONFIRM = 0.1
+# A confirm floor is a low score: the model must be fairly sure a rule hit is only a topic mentioned (the floors are
+# chosen at training within a budget of the rules' true hits: see safety.train.CONFIRM_GRID).
+MAX_CONFIRM = 0.35
 TEXTCAT = "textcat_multilabel"
 # A bag of words adds up what it reads: in a long message the ordinary words outweigh one sentence of crisis
 # (a sentence it scores 0.93 alone scores 0.3 after three sentences about the library, 0.0 after ten), and a

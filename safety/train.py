@@ -118,7 +118,12 @@ WEAK_FLOOR = 0.05
 # look-alike given 999 teaches staff to ignore flags. At 0.5% the floor fell off a cliff as batches grew: on 38
 # batches out of fold, 3 of 585 true suicide hits (0.51%) would be questioned at 0.01, so the floor fell to
 # 0.005 and questioned 58 of 129 look-alike hits instead of 93 at 0.04 (5 true hits, 0.85%).
-CONFIRM_GRID = (0.0, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05)
+# With 96 batches both floors sat at the top of a grid that ended at 0.05, well inside the budget (12 of 3,180 true
+# hits questioned out of fold). Extended to 0.3, the same budget chose 0.1 for suicide and 0.15 for danger: out of
+# fold, 27 of 3,180 true hits questioned and 403 of 503 look-alike hits instead of 365; on blind sets 37-47 (never
+# trained on, judged by a rule written before scoring) look-alikes given 999 fell from 23 to 15 of 539, with the same
+# labels on every crisis message (asked 49 -> 57 look-alikes instead).
+CONFIRM_GRID = (0.0, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.125, 0.15, 0.2, 0.25, 0.3)
 CONFIRM_BUDGET = 0.01
 # A check-in asked of an ordinary message is a cost too ("evening all" was asked "are you thinking about suicide?").
 # The weak threshold chosen by F(WEAK_BETA) slides down as crisis messages are added (with batch 73, in Welsh, the

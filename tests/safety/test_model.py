@@ -110,7 +110,7 @@ def test_the_model_never_removes_a_rule_label(check: SafetyCheck) -> None:
 def test_a_rule_hit_the_model_is_sure_is_only_a_topic_is_asked_about_never_dropped(check: SafetyCheck) -> None:
     assert check.model is not None
     thresholds = check.model.thresholds
-    assert 0 < thresholds.confirm["suicide_self_harm"] <= 0.1  # chosen at training, written to safety.json
+    assert 0 < thresholds.confirm["suicide_self_harm"] <= max(train.CONFIRM_GRID)  # chosen at training, in safety.json
     nothing = dict.fromkeys(MODEL_LABELS, 0.0)
     assessment = get_classifier().classify("i want to kill myself")
     verdict = check.combine(assessment, nothing, thresholds)
@@ -160,6 +160,24 @@ def test_confirm_floors_spend_at_most_the_budget_of_true_rule_hits() -> None:
     floors = train.choose_confirm_floors(items, scores, ruled)
     assert floors[label] == 0.02
     assert floors["immediate_danger"] == 0.0  # no true hits to show what a floor would cost: none
+
+
+def test_a_floor_well_above_zero_is_chosen_when_the_true_hits_allow_it() -> None:
+    """Look-alikes the rules flag by a topic word are asked instead of given 999 as far as the budget of true hits
+    allows, not only up to a near-zero floor."""
+    def item(cats: set[str]) -> train.Item:
+        return train.Item(words=("x",), cats=frozenset(cats), source="b", group="crisis")
+
+    label = "immediate_danger"
+    items = [item({label}) for _ in range(300)]
+    scores = [dict.fromkeys(MODEL_LABELS, 0.9) for _ in range(300)]
+    for n, low in enumerate((0.11, 0.12, 0.13, 0.16)):  # three within 1% of 300, the fourth not
+        scores[n] = dict.fromkeys(MODEL_LABELS, low)
+    floors = train.choose_confirm_floors(items, scores, [frozenset({label})] * 300)
+    assert floors[label] == 0.15
+    read = Thresholds.from_json({"fire": dict.fromkeys(MODEL_LABELS, 0.5), "weak": dict.fromkeys(MODEL_LABELS, 0.3),
+                                 "confirm": floors})
+    assert read.confirm == floors  # a model saved with it loads
 
 
 def test_a_crisis_of_another_kind_is_not_a_false_alarm_when_the_firing_threshold_is_chosen() -> None:
