@@ -348,15 +348,17 @@ class SafetyCheck:
 
 
 def short_sentences(words: Sequence[str]) -> list[list[str]]:
-    """The sentences of a message the model reads whole (WINDOW words or fewer), each with a letter in it; a message
-    longer than that is read by sentence already."""
+    """The sentences of a message the model reads whole (WINDOW words or fewer), each with a letter in it and without
+    the mark that ends it; a message longer than that is read by sentence already. A lone mark weighs as much as a
+    word in a bag of words, and a full stop after a greeting ("hi.") once read like distress."""
     if len(words) > WINDOW:
         return []
     out: list[list[str]] = [[]]
     for word in words:
-        out[-1].append(word)
         if word in SENTENCE_END:
             out.append([])
+        else:
+            out[-1].append(word)
     return [sentence for sentence in out if any(ch.isalpha() for word in sentence for ch in word)]
 
 

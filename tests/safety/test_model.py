@@ -180,6 +180,24 @@ def test_a_floor_well_above_zero_is_chosen_when_the_true_hits_allow_it() -> None
     assert read.confirm == floors  # a model saved with it loads
 
 
+def test_no_emergency_of_the_labelled_set_is_ever_asked_about_instead_of_answered(safety_model: RiskModel) -> None:
+    """The labelled set's danger and suicide messages keep their emergency answer: a floor the out-of-fold budget
+    allowed is lowered, along the grid, under the final model's reading of any of them the rules catch."""
+    rules = get_classifier()
+    text = "is there a self harm support group on campus"  # read as a topic; labelled here as if it were a crisis
+    words = tuple(rules.words(text))
+    scores = safety_model.scores(words)
+    reading = max(scores["suicide_self_harm"], scores["ask_suicide"])
+    floors = {"suicide_self_harm": 0.3, "immediate_danger": 0.15}
+    item = train.Item(words, frozenset({"suicide_self_harm"}), "labelled", "crisis")
+    assert reading < 0.3 and "suicide_self_harm" in rules.classify(" ".join(words)).labels
+    spared = train.spare_labelled_emergencies(safety_model, rules, [item], floors)
+    assert spared["suicide_self_harm"] <= reading and spared["suicide_self_harm"] in train.CONFIRM_GRID
+    assert spared["immediate_danger"] == 0.15  # nothing of that label was at stake
+    from_a_batch = dataclasses.replace(item, source="batch_01")  # judged out of fold, by the budget, instead
+    assert train.spare_labelled_emergencies(safety_model, rules, [from_a_batch], floors) == floors
+
+
 def test_a_crisis_of_another_kind_is_not_a_false_alarm_when_the_firing_threshold_is_chosen() -> None:
     """Danger scored 0.55 on messages about a suicide plan must not push the danger threshold above the danger
     messages scored 0.5: those people are in crisis too. A benign look-alike scored 0.55 still does."""
@@ -323,6 +341,16 @@ def test_a_sentence_of_distress_beside_a_question_gets_the_quiet_line(check: Saf
     for text in ("how do i make a formal report? thanks", "hi. can i appeal a decision. who do i email",
                  "i passed my exams. what happens next with my report"):
         assert check.assess(text).faint is None
+
+
+def test_a_sentence_is_read_alone_without_the_mark_that_ends_it(check: SafetyCheck) -> None:
+    """A lone full stop weighs like a word in a bag of words: "hi." once read like distress, and gave the quiet line
+    to "hi. can i appeal a decision. who do i email"."""
+    words = get_classifier().words("hi. can i appeal a decision?! who do i email")
+    assert short_sentences(words) == [["hi"], ["can", "i", "appeal", "a", "decision"], ["who", "do", "i", "email"]]
+    assert short_sentences(["?", "...", "!"]) == []  # marks alone are no sentence
+    assert short_sentences(["word"] * (WINDOW + 1)) == []  # read by sentence already
+    assert check.assess("hi. can i appeal a decision. who do i email").faint is None
 
 
 def test_a_sentence_read_alone_gives_the_quiet_line_only_where_the_whole_message_found_nothing(
