@@ -25,6 +25,7 @@ from safety.model import (
     RiskModel,
     Thresholds,
     is_punctuation,
+    model_words,
 )
 from safety.responses import CHECK_FAILED
 from safety.risk import RiskAssessment, RiskClassifier, get_classifier
@@ -351,10 +352,11 @@ def short_sentences(words: Sequence[str]) -> list[list[str]]:
     """The sentences of a message the model reads whole (WINDOW words or fewer), each with a letter in it and without
     the mark that ends it; a message longer than that is read by sentence already. A lone mark weighs as much as a
     word in a bag of words, and a full stop after a greeting ("hi.") once read like distress."""
-    if len(words) > WINDOW:
+    read = model_words(words)  # as the model reads the whole message (a run of marks counts once)
+    if len(read) > WINDOW:
         return []
     out: list[list[str]] = [[]]
-    for word in words:
+    for word in read:
         if word in SENTENCE_END:
             out.append([])
         else:
