@@ -348,13 +348,8 @@ class RiskModel:
         wordy = [n for n, words in enumerate(messages) if any(any(ch.isalpha() for ch in word) for word in words)]
         if not wordy:
             return out
-        chosen = [parts[n] for n in wordy]
-        with self._lock:
-            scored = self._textcat.predict([self._doc(self._nlp.vocab, words=part) for part in chosen])
-        if self.letters is not None:
-            scored = mix(scored, self.letters.predict(chosen))
         labels = self._textcat.labels
-        for n, row in zip(wordy, np.asarray(scored, dtype=float), strict=True):
+        for n, row in zip(wordy, self._score_parts([parts[n] for n in wordy]), strict=True):
             out[n] = {label: float(row[i]) for i, label in enumerate(labels)}
         return out
 
@@ -367,13 +362,16 @@ class RiskModel:
         if not any(any(ch.isalpha() for ch in word) for word in words):
             return Scores(dict.fromkeys(MODEL_LABELS, 0.0))
         parts = windows(list(model_words(words)))
+        ranked = -np.sort(-self._score_parts(parts), axis=0)  # each label's parts, best first
+        labels = self._textcat.labels
+        second = ranked[1] if len(parts) > 1 else np.zeros(len(labels))
+        return Scores({label: float(ranked[0, i]) for i, label in enumerate(labels)},
+                      {label: float(second[i]) for i, label in enumerate(labels)}, len(parts))
+
+    def _score_parts(self, parts: Sequence[list[str]]) -> Any:
+        """One row of scores per part (a message, or a sentence of one), in one pass of each model."""
         with self._lock:  # the string store is shared with nothing else, but Doc creation writes to it
-            docs = [self._doc(self._nlp.vocab, words=part) for part in parts]
-            scored = self._textcat.predict(docs)
+            scored = self._textcat.predict([self._doc(self._nlp.vocab, words=part) for part in parts])
         if self.letters is not None:
             scored = mix(scored, self.letters.predict(parts))
-        ranked = -np.sort(-np.asarray(scored, dtype=float), axis=0)  # each label's parts, best first
-        labels = self._textcat.labels
-        second = ranked[1] if len(docs) > 1 else np.zeros(len(labels))
-        return Scores({label: float(ranked[0, i]) for i, label in enumerate(labels)},
-                      {label: float(second[i]) for i, label in enumerate(labels)}, len(docs))
+        return np.asarray(scored, dtype=float)

@@ -450,13 +450,14 @@ def choose_confirm_floors(items: Sequence[Item], scores: Sequence[dict[str, floa
     return floors
 
 
-def spare_labelled_emergencies(model: RiskModel, rules: Any, items: Sequence[Item],
+def spare_labelled_emergencies(model: RiskModel, items: Sequence[Item], ruled: Sequence[frozenset[str]],
                                 floors: dict[str, float]) -> dict[str, float]:
     """Each confirm floor lowered along CONFIRM_GRID until the final model would ask about none of the labelled
     set's own emergencies that the rules catch: every one of them keeps its emergency answer (the labelled set's
-    recall for the two highest labels stays 100%), whatever the out-of-fold budget allowed."""
+    recall for the two highest labels stays 100%), whatever the out-of-fold budget allowed. ``ruled`` holds the
+    labels the rules raise for each item."""
     lowered = dict(floors)
-    for item, hit in zip(items, rule_labels(rules, items), strict=True):
+    for item, hit in zip(items, ruled, strict=True):
         if item.source != "labelled":
             continue
         for label, kind in CHECK_IN_FOR.items():
@@ -484,7 +485,8 @@ def train(out: Path, seed: int = SEED, files: Sequence[Path] | None = None, log:
         f"{EVERYDAY.relative_to(ROOT)}")
     scores = out_of_fold_scores(items, seed=seed)
     thresholds = choose_thresholds(items, scores)
-    floors = choose_confirm_floors(items, scores, rule_labels(rules, items))
+    ruled = rule_labels(rules, items)
+    floors = choose_confirm_floors(items, scores, ruled)
     thresholds = dataclasses.replace(thresholds, confirm=floors)
     log(f"thresholds by {CV_FOLDS}-fold cross-validation ({time.perf_counter() - started:.0f} s): "
         + ", ".join(f"{k} {thresholds.fire[k]:.2f}/{thresholds.weak[k]:.2f}" for k in MODEL_LABELS)
@@ -493,7 +495,7 @@ def train(out: Path, seed: int = SEED, files: Sequence[Path] | None = None, log:
         + f"; a faint sign from {thresholds.faint}")
     learnt = with_composites(items, seed=seed)
     nlp, letters = fit(learnt, seed=seed), fit_letters(learnt)
-    spared = spare_labelled_emergencies(RiskModel(nlp, thresholds, letters=letters), rules, items, floors)
+    spared = spare_labelled_emergencies(RiskModel(nlp, thresholds, letters=letters), items, ruled, floors)
     if spared != floors:
         log(f"confirm floors lowered so that no emergency of the labelled set is asked about: {spared}")
         thresholds = dataclasses.replace(thresholds, confirm=spared)

@@ -191,11 +191,12 @@ def test_no_emergency_of_the_labelled_set_is_ever_asked_about_instead_of_answere
     floors = {"suicide_self_harm": 0.3, "immediate_danger": 0.15}
     item = train.Item(words, frozenset({"suicide_self_harm"}), "labelled", "crisis")
     assert reading < 0.3 and "suicide_self_harm" in rules.classify(" ".join(words)).labels
-    spared = train.spare_labelled_emergencies(safety_model, rules, [item], floors)
+    spared = train.spare_labelled_emergencies(safety_model, [item], train.rule_labels(rules, [item]), floors)
     assert spared["suicide_self_harm"] <= reading and spared["suicide_self_harm"] in train.CONFIRM_GRID
     assert spared["immediate_danger"] == 0.15  # nothing of that label was at stake
     from_a_batch = dataclasses.replace(item, source="batch_01")  # judged out of fold, by the budget, instead
-    assert train.spare_labelled_emergencies(safety_model, rules, [from_a_batch], floors) == floors
+    assert train.spare_labelled_emergencies(safety_model, [from_a_batch], train.rule_labels(rules, [from_a_batch]),
+                                            floors) == floors
 
 
 def test_a_crisis_of_another_kind_is_not_a_false_alarm_when_the_firing_threshold_is_chosen() -> None:
