@@ -98,19 +98,27 @@ async def receive(
         extra["low_confidence"] = sorted(risk.low_confidence)
     if payload:
         extra["payload"] = payload
-    try:
-        stored = await ctx.messages.store(
-            conversation_id=conversation.id, direction=Direction.user,
-            drafts=[Draft(text, extra or None, client_message_id, channel_message_id)],
-        )
-    except DuplicateMessage:  # a resend, or the same message twice at once: the copy stored first is the one
-        async with ctx.sessions() as db:
-            existing = await service.get_by_client_message_id(
-                db_session=db, conversation_id=conversation.id, client_message_id=client_message_id or ""
-            )
-        if existing is None:
-            raise
-        return Received(existing, duplicate=True, risk=risk)
+    draft = Draft(text, extra or None, client_message_id, channel_message_id)
+    for _attempt in range(2):  # the second time without the channel's id, which cannot clash then
+        try:
+            stored = await ctx.messages.store(conversation_id=conversation.id, direction=Direction.user,
+                                              drafts=[draft])
+            break
+        except DuplicateMessage:  # a resend, or the same message twice at once: the copy stored first is the one
+            async with ctx.sessions() as db:
+                existing = await service.get_by_client_message_id(
+                    db_session=db, conversation_id=conversation.id, client_message_id=client_message_id or ""
+                )
+            if existing is not None:
+                return Received(existing, duplicate=True, risk=risk)
+            if draft.channel_message_id is None:
+                raise
+            # The channel's id is already another conversation's (reused, or forged by someone holding the signing
+            # key): this is no resend of anything here, so the message is kept without that id (a resend of it is
+            # still known by its own id in this conversation), and the clash is noted on it and in the log.
+            logger.warning("a channel message id already stored for another conversation: message %s kept without it",
+                           conversation.public_id)
+            draft = Draft(text, {**extra, "channel_id_clash": True}, client_message_id, None)
     if stored is None:
         raise LookupError("conversation not found")
     message = stored.messages[0]

@@ -141,6 +141,23 @@ def test_a_replayed_message_sid_is_stored_once_and_answered_the_same_way(client,
     assert len(users) == 1 and users[0].channel_message_id == "SM" + "1" * 32
 
 
+def test_a_crisis_text_reusing_another_phones_message_sid_is_kept_answered_and_flagged(client, settings, caplog):
+    sid = "SM" + "2" * 32
+    post_sms(client, settings, "hello", sid=sid)
+    other = "+447700900456"
+    replies = twiml_messages(post_sms(client, settings, "i want to kms", sid=sid, phone=other))
+    assert "116 123" in replies[0] and all(fits_sms(r) for r in replies)
+    again = twiml_messages(post_sms(client, settings, "i want to kms", sid=sid, phone=other))  # Twilio retries it
+    assert again == replies
+    users = [m for m in _messages(settings) if m.direction.value == "user"]
+    assert [m.text for m in users] == ["hello", "i want to kms"]
+    first, crisis = users
+    assert first.channel_message_id == sid and crisis.conversation_id != first.conversation_id
+    assert crisis.channel_message_id is None and crisis.extra["channel_id_clash"] is True
+    assert crisis.extra["risk"] == ["suicide_self_harm"]
+    assert "another conversation" in caplog.text and "7700900456" not in caplog.text
+
+
 def test_when_the_assistant_is_down_an_sms_user_still_gets_emergency_numbers_and_a_person(client, settings):
     [reply, _privacy] = twiml_messages(post_sms(client, settings, "hello?"))
     assert "999" in reply and "116 123" in reply and "PERSON" in reply
