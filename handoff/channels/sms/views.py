@@ -86,8 +86,12 @@ async def inbound(request: Request, ctx: CtxDep) -> Response:
             db_session=db, conversation_id=conversation.id, client_message_id=sid
         )
         if existing is not None:  # Twilio retried: answer with what we said the first time
-            replies = await service.replies_to(db_session=db, message=existing)
-            return twiml([] if opted_out else [m.text for m in replies])
+            replies = [m.text for m in await service.replies_to(db_session=db, message=existing)]
+            if not replies and (existing.extra or {}).get("unchecked"):
+                # It came over the rate limit: that answer (with the emergency numbers) is not stored, so it is said
+                # again rather than nothing.
+                replies = [service_message("rate_limited", "sms")]
+            return twiml([] if opted_out else replies)
     if keyword in HELP_WORDS:
         return twiml([service_message("sms_help", "sms")])
     text = body.strip()

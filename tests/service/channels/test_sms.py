@@ -158,6 +158,43 @@ def test_a_crisis_text_reusing_another_phones_message_sid_is_kept_answered_and_f
     assert "another conversation" in caplog.text and "7700900456" not in caplog.text
 
 
+def test_any_signed_texts_with_reused_message_sids_are_each_kept_once_and_answered(client, settings):
+    """Whatever the words, and however Twilio's ids repeat (a retry from the same phone, or the same id from another
+    phone), every signed text gets a 200 and an answer, and each phone's text is kept exactly once."""
+    import uuid
+
+    from hypothesis import HealthCheck, given
+    from hypothesis import settings as run
+    from hypothesis import strategies as st
+
+    phones = ["+447700900301", "+447700900302", "+447700900303"]
+    words = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=300)
+    body = words.filter(lambda said: any(c.isalnum() for c in said)
+                        and said.strip().lower() not in {"stop", "stopall", "unsubscribe", "cancel", "end", "quit",
+                                                         "optout", "revoke", "start", "unstop", "help", "info"})
+    sends = st.lists(st.tuples(st.integers(0, 2), st.integers(0, 2), body), min_size=1, max_size=6)
+
+    @run(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(sends)
+    def check(texts: list[tuple[int, int, str]]) -> None:
+        sids = ["SM" + uuid.uuid4().hex for _ in range(3)]
+        before = len([m for m in _messages(settings) if m.direction.value == "user"])
+        first: dict[tuple[int, int], list[str]] = {}
+        for phone, sid, words_sent in texts:
+            response = post_sms(client, settings, words_sent, sid=sids[sid], phone=phones[phone])
+            assert response.status_code == 200, response.text
+            replies = twiml_messages(response)
+            if (phone, sid) in first:
+                assert replies == first[(phone, sid)]  # a retry: what was said the first time
+            else:
+                assert replies and all(fits_sms(r) for r in replies)
+                first[(phone, sid)] = replies
+        after = len([m for m in _messages(settings) if m.direction.value == "user"])
+        assert after - before == len(first)
+
+    check()
+
+
 def test_when_the_assistant_is_down_an_sms_user_still_gets_emergency_numbers_and_a_person(client, settings):
     [reply, _privacy] = twiml_messages(post_sms(client, settings, "hello?"))
     assert "999" in reply and "116 123" in reply and "PERSON" in reply
@@ -302,6 +339,19 @@ def test_a_flood_gets_a_kind_message_and_every_text_is_kept(database_url):
         replies = [twiml_messages(post_sms(client, settings, f"message {n}")) for n in range(5)]
     assert "faster than I can read" in replies[-1][0]
     assert sum(m.direction.value == "user" for m in _messages(settings)) == 5
+
+
+def test_a_retry_of_a_text_over_the_rate_limit_is_answered_with_the_numbers_again(database_url):
+    """Twilio sends a text again when our answer did not reach it: the answer to a text over the limit is not stored,
+    so the retry is answered with it again, never with nothing."""
+    settings = Settings(database_url=database_url, rasa_url="http://127.0.0.1:9", rate_limit_messages=1,
+                        _env_file=None)
+    with TestClient(create_app(settings)) as client:
+        post_sms(client, settings, "first")
+        over = twiml_messages(post_sms(client, settings, "i want to die", sid="SM" + "4" * 32))
+        again = twiml_messages(post_sms(client, settings, "i want to die", sid="SM" + "4" * 32))
+    assert "faster than I can read" in over[0] and again == over and "116 123" in again[0]
+    assert sum(m.direction.value == "user" for m in _messages(settings)) == 2
 
 
 # When the assistant is slow: answer now, send the rest through the REST API ---------------------------------
