@@ -300,3 +300,46 @@ def test_any_text_is_made_storable_and_a_storable_one_is_left_as_it_is():
         assert out == text
 
     check()
+
+
+def test_any_words_and_any_resends_in_a_web_chat_are_each_kept_once_and_answered(database_url):
+    """Whatever the student types (any characters, broken emoji included), and however often the page sends a message
+    again, every message is acknowledged, kept exactly once, and answered; a crisis among them gets the numbers."""
+    from chat_client import is_ack
+    from hypothesis import HealthCheck, given
+    from hypothesis import settings as run
+    from hypothesis import strategies as st
+    from starlette.testclient import TestClient
+
+    from handoff.core.config import Settings
+    from handoff.main import create_app
+
+    settings = Settings(database_url=database_url, rasa_url="http://127.0.0.1:9", rasa_timeout=2.0,
+                        rate_limit_messages=10_000, new_conversations_per_address="1000/minute", _env_file=None)
+    words = st.text(alphabet=st.characters(min_codepoint=1, max_codepoint=0x10FFFF), max_size=300)
+    said = st.one_of(words, st.just(CRISIS)).filter(lambda text: bool(text.strip()))
+    sends = st.lists(st.tuples(st.integers(0, 2), said), min_size=1, max_size=6)
+
+    with TestClient(create_app(settings)) as client:
+
+        @run(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+        @given(sends)
+        def check(frames: list[tuple[int, str]]) -> None:
+            before = len([m for m in messages(settings) if m.direction.value == "user"])
+            answered: dict[str, str] = {}
+            with client.websocket_connect("/ws/chat") as ws:
+                hello(ws)
+                for which, text in frames:
+                    client_id = f"m{which}"
+                    ws.send_json({"type": "message", "client_id": client_id, "text": text})
+                    seen = receive_until(ws, lambda e, c=client_id: is_ack(e, c), limit=40)
+                    assert seen[-1]["duplicate"] is (client_id in answered)
+                    if client_id not in answered:
+                        replies = receive_until(ws, is_assistant_message, limit=40)
+                        answered[client_id] = text
+                        if text == CRISIS:
+                            assert "116 123" in replies[-1]["text"]
+            after = len([m for m in messages(settings) if m.direction.value == "user"])
+            assert after - before == len(answered)
+
+        check()
