@@ -250,3 +250,44 @@ def test_a_label_that_is_not_an_emergency_gets_its_response_and_then_the_check_i
     replies = " ".join(e["text"] for e in events if is_assistant_message(e))
     assert "999" in replies and "55" in replies
     assert "immediate_danger" in conversation_row(settings).risk_flags
+
+
+def test_by_sms_any_answer_to_the_check_in_gets_a_reply_and_the_flag_is_never_lost(client, settings, check):
+    """Whatever comes back after the question (words, emoji, an empty-looking text, a crisis), the student gets an
+    answer that fits one text, and the conversation keeps at least the check-in's flag for an officer."""
+    import itertools
+
+    from hypothesis import HealthCheck, given
+    from hypothesis import settings as run
+    from hypothesis import strategies as st
+
+    from handoff.channels.sms.views import HELP_WORDS, START_WORDS, STOP_WORDS
+
+    from ..db_helpers import run_db
+
+    phones = (f"+4477009{n:05d}" for n in itertools.count(40000))
+    words = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=200)
+    answers = st.one_of(words, st.sampled_from(["YES", "no", "y", "nah", "maybe", "i want to kms", "STOP WAITING"]))
+    keywords = STOP_WORDS | START_WORDS | HELP_WORDS  # answered by their own rules, before any check-in
+    answers = answers.filter(lambda said: any(c.isalnum() for c in said) and said.strip().lower() not in keywords)
+
+    async def latest_flags(db):
+        from sqlalchemy import select
+
+        from handoff.conversations.models import Conversation
+        return await db.scalar(select(Conversation.risk_flags).order_by(Conversation.id.desc()).limit(1))
+
+    @run(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(answers)
+    def answer(said: str) -> None:
+        phone = next(phones)
+        question, *_ = twiml_messages(post_sms(client, settings, DISTRESS, phone=phone))
+        assert "Reply YES or NO" in question
+        response = post_sms(client, settings, said, phone=phone)
+        assert response.status_code == 200
+        replies = twiml_messages(response)
+        assert replies and all(fits_sms(r) for r in replies)
+        flags = run_db(settings, latest_flags)
+        assert "check_in:suicide" in flags or "suicide_self_harm" in flags
+
+    answer()
