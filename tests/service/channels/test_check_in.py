@@ -253,7 +253,7 @@ def test_a_label_that_is_not_an_emergency_gets_its_response_and_then_the_check_i
 
 
 def test_by_sms_any_answer_to_the_check_in_gets_a_reply_and_the_flag_is_never_lost(client, settings, check):
-    """Whatever comes back after the question (words, emoji, an empty-looking text, a crisis), the student gets an
+    """Whatever comes back after the question (any words, emoji, a crisis, one of our commands), the student gets an
     answer that fits one text, and the conversation keeps at least the check-in's flag for an officer."""
     import itertools
 
