@@ -30,6 +30,7 @@ router = APIRouter()
 
 MAX_FRAME_BYTES = 64 * 1024
 MAX_CLIENT_ID = 64
+RESEND_AFTER = 5  # seconds before the page sends a message again that could not be taken in
 PAYLOAD = re.compile(r"/[A-Za-z_]{1,64}(\{[^{}]{0,200}\})?")
 
 
@@ -296,9 +297,17 @@ class ChatSession:
                 retry_after=round(wait, 1),
             )
             return
-        received = await flows.receive(
-            self.ctx, self.conversation, text.strip(), client_message_id=client_id, payload=payload
-        )
+        try:
+            received = await flows.receive(
+                self.ctx, self.conversation, text.strip(), client_message_id=client_id, payload=payload
+            )
+        except Exception as exc:
+            # Not acknowledged, so the page keeps the message and sends it again; meanwhile the student sees where to
+            # get help now. The error's name only: its message could carry the student's words.
+            logger.error("a chat message could not be taken in (%s): the page will send it again", type(exc).__name__)
+            await self.error("not_taken_in", service_message("not_taken_in", "webchat"), client_id=client_id,
+                             retry_after=RESEND_AFTER)
+            return
         await self.send({"type": "ack", "client_id": client_id, "seq": received.message.seq,
                          "duplicate": received.duplicate})
         if not received.duplicate or await self._unanswered(received.message.seq):

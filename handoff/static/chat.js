@@ -321,8 +321,8 @@
     }
     var item = event.client_id && pending[event.client_id];
     if (!item) return;
-    if (event.code === "rate_limited") {
-      // Kept, and sent again when the server says it may be.
+    if (event.code === "rate_limited" || event.code === "not_taken_in") {
+      // Kept, and sent again when the server says it may be (too fast, or it could not take it in just now).
       var wait = Math.max(1, Number(event.retry_after) || 5) * 1000;
       setTimeout(function () { transmit(event.client_id); }, wait);
       return;

@@ -146,3 +146,24 @@ def test_the_page_follows_the_protocol(page: Page):
     server.send({"type": "welcome", "token": "second", "resumed": True, "owner": "bot", "max_chars": 300})
     assert server.next_frame("message", seen=5)["text"] == "/greet"
     expect(user_messages(page)).to_have_count(0)
+
+
+def test_a_message_the_service_could_not_take_in_stays_on_the_page_and_is_sent_again(page: Page):
+    page.route(SITE + "/**", serve_static)
+    server = ScriptedServer(page)
+    page.goto(SITE + "/")
+    server.next_frame("hello")
+    server.send({"type": "welcome", "token": "t", "resumed": False, "owner": "bot", "max_chars": 300})
+    greeting = server.next_frame("message")
+    server.send({"type": "ack", "client_id": greeting["client_id"], "seq": 1, "duplicate": False})
+
+    page.locator("#text").fill("i dont feel safe at home")
+    page.locator("#text").press("Enter")
+    sent = server.next_frame("message", seen=1)
+    help_now = "Sorry, something went wrong here. If you are in danger now, call 999."
+    server.send({"type": "error", "code": "not_taken_in", "message": help_now, "client_id": sent["client_id"],
+                 "retry_after": 1})
+    expect(page.locator("#status")).to_have_text(help_now)  # where to get help, at once
+    expect(user_messages(page).filter(has_text="i dont feel safe at home")).to_have_count(1)  # still on the page
+    again = server.next_frame("message", seen=2, limit=15)
+    assert again == sent  # the same frame again: stored once when it is taken in

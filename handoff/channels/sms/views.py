@@ -57,12 +57,27 @@ def twiml(texts: list[str]) -> Response:
 
 @router.post("/inbound")
 async def inbound(request: Request, ctx: CtxDep) -> Response:
-    """A text from a student: store it once, check it, answer it within Twilio's patience."""
+    """A text from a student: store it once, check it, answer it within Twilio's patience.
+
+    On an error answer Twilio only logs it, and the student hears nothing: so once the text is known
+    to be Twilio's (signed), whatever breaks (the database away, a bug) is answered with where to get help now and a
+    request to send it again, never with an error. STOP is the exception: it is never answered.
+    """
     params = await signed_params(request, ctx)
     sid, phone, body = params.get("MessageSid", ""), params.get("From", ""), params.get("Body", "")
     if not sid or not phone:
         raise HTTPException(status_code=400, detail="MessageSid and From are required")
     keyword = body.strip().lower()
+    try:
+        return await _take_in(ctx, sid, phone, body, keyword, params)
+    except Exception as exc:
+        # The error's name only: its message could carry the text or the number.
+        logger.error("a text could not be taken in (%s): answered with help and asked to send again",
+                     type(exc).__name__)
+        return twiml([] if keyword in STOP_WORDS else [service_message("not_taken_in", "sms")])
+
+
+async def _take_in(ctx: AppContext, sid: str, phone: str, body: str, keyword: str, params: dict[str, str]) -> Response:
     async with ctx.sessions() as db:
         contact = await service.get_or_create_contact(db_session=db, vault=ctx.vault, phone=phone)
         if keyword in STOP_WORDS:

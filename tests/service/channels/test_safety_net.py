@@ -343,3 +343,34 @@ def test_any_words_and_any_resends_in_a_web_chat_are_each_kept_once_and_answered
             assert after - before == len(answered)
 
         check()
+
+
+def test_a_message_the_service_cannot_take_in_is_refused_with_help_and_kept_when_sent_again(client, settings,
+                                                                                             monkeypatch):
+    """A fault while a message is taken in (the database away, a bug) is never silence: the page is told to send it
+    again, with where to get help now, and the message sent again is kept once and answered."""
+    from chat_client import is_ack
+
+    from handoff.channels import intake
+
+    real = intake.receive
+    faults = iter([RuntimeError("a bug")])
+
+    async def flaky(*args, **kwargs):
+        fault = next(faults, None)
+        if fault is not None:
+            raise fault
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(intake, "receive", flaky)
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        ws.send_json({"type": "message", "client_id": "k1", "text": CRISIS})
+        [refused] = receive_until(ws, lambda e: e.get("type") == "error")
+        assert refused["code"] == "not_taken_in" and refused["client_id"] == "k1" and refused["retry_after"] > 0
+        assert "999" in refused["message"] and "116 123" in refused["message"]
+        ws.send_json({"type": "message", "client_id": "k1", "text": CRISIS})  # the page sends it again
+        seen = receive_until(ws, lambda e: is_assistant_message(e) and "116 123" in e["text"], limit=40)
+        assert any(is_ack(e, "k1") and e["duplicate"] is False for e in seen)
+    assert [m.text for m in messages(settings)][:1] == [CRISIS]
+    assert sum(m.direction.value == "user" for m in messages(settings)) == 1

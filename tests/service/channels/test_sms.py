@@ -196,6 +196,34 @@ def test_any_signed_texts_with_reused_message_sids_are_each_kept_once_and_answer
     check()
 
 
+def test_with_the_database_down_a_signed_text_still_gets_the_numbers_and_is_asked_to_send_again():
+    """On an error answer Twilio only logs it: the student would hear nothing."""
+    settings = Settings(database_url="postgresql://postgres@127.0.0.1:9/nothing", rasa_url="http://127.0.0.1:9",
+                        _env_file=None)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        response = post_sms(client, settings, "i want to kms")
+        stopped = post_sms(client, settings, "STOP")
+        unsigned = client.post("/sms/inbound", data=inbound_params("hello"))
+    assert response.status_code == 200
+    [reply] = twiml_messages(response)
+    assert "again" in reply and "999" in reply and "116 123" in reply and fits_sms(reply)
+    assert stopped.status_code == 200 and twiml_messages(stopped) == []  # STOP is never answered
+    assert unsigned.status_code == 403
+
+
+def test_whatever_breaks_while_a_text_is_taken_in_the_student_gets_the_numbers(client, settings, monkeypatch):
+    from handoff.channels import intake
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(intake, "receive", broken)
+    response = post_sms(client, settings, "i took all my tablets")
+    assert response.status_code == 200
+    [reply] = twiml_messages(response)
+    assert "999" in reply and "116 123" in reply and fits_sms(reply)
+
+
 def test_when_the_assistant_is_down_an_sms_user_still_gets_emergency_numbers_and_a_person(client, settings):
     [reply, _privacy] = twiml_messages(post_sms(client, settings, "hello?"))
     assert "999" in reply and "116 123" in reply and "PERSON" in reply
