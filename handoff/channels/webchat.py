@@ -73,6 +73,11 @@ async def chat_socket(websocket: WebSocket) -> None:
             await session.run()
         except WebSocketDisconnect:
             pass
+        except Exception as exc:
+            # Whatever broke (the database away at hello, a fault), the student is told where to get help now and to
+            # come back, not left with a dropped connection; a message not yet acknowledged stays on the page.
+            logger.error("a chat ended on a fault (%s)", type(exc).__name__)
+            await refuse(websocket, Refusal("server_busy", RESEND_AFTER), CLOSE_TRY_LATER)
         finally:
             await session.stop()
     finally:
