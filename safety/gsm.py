@@ -60,6 +60,16 @@ def to_gsm7(text: str) -> str:
     return re.sub(r"[ ]{2,}", " ", "".join(out)).strip()
 
 
+def _longest_within(text: str, budget: int) -> int:
+    """How many of the text's first characters fit in the budget (at least one, so that a split always moves on)."""
+    used = 0
+    for index, ch in enumerate(text):
+        used += 2 if ch in _EXTENDED else 1
+        if used > budget:
+            return max(index, 1)
+    return len(text)
+
+
 def split_sms(text: str, budget: int = SMS_BUDGET) -> list[str]:
     """Split text into GSM-7 messages within the budget, at sentence boundaries where possible."""
     text = to_gsm7(text)
@@ -70,8 +80,9 @@ def split_sms(text: str, budget: int = SMS_BUDGET) -> list[str]:
     current = ""
     for piece in filter(None, (p.strip() for p in pieces)):
         while gsm7_length(piece) > budget:
-            cut = piece.rfind(" ", 0, budget)
-            cut = cut if cut > 0 else budget
+            fits = _longest_within(piece, budget)  # characters, not units: an extended one counts twice
+            cut = piece.rfind(" ", 0, fits + 1)
+            cut = cut if cut > 0 else fits
             if current:
                 parts.append(current)
                 current = ""
