@@ -36,8 +36,13 @@ from handoff.officers import audit
 from handoff.officers.models import Officer
 from handoff.realtime import conversation_topic
 from institutions import load_profile
+from safety.gsm import to_gsm7
 
 logger = logging.getLogger(__name__)
+
+
+class NothingToSend(ValueError):
+    """An officer's reply to a text conversation with nothing a phone can show (only emoji, say)."""
 
 
 class NotAllowed(Exception):
@@ -266,6 +271,10 @@ async def officer_message(ctx: AppContext, conversation_id: int, officer: Office
     """A live reply from the officer who has the conversation, to web chat or SMS."""
     async with ctx.sessions() as db:
         conversation, case = await _owned(db, conversation_id, officer)
+        if conversation.channel == Channel.sms and not to_gsm7(text):
+            # Stored and shown as sent, it would reach the phone as nothing at all.
+            raise NothingToSend("nothing of this reply can be sent by text (emoji and some symbols cannot be): "
+                                "write it in words")
         message = await _tell_student(ctx, db, conversation, text, direction=Direction.officer)
         await cases.mark_first_response(db_session=db, case=case, at=message.created_at)
         return message

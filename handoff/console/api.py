@@ -157,7 +157,10 @@ def _hidden_greeting(message: Message) -> bool:
 @router.post("/conversations/{public_id}/messages")
 async def reply(public_id: str, body: ReplyIn, officer: OfficerDep, ctx: CtxDep, db: SessionDep) -> dict[str, Any]:
     conversation_id = await _conversation_id(db, public_id)
-    message = await flows.officer_message(ctx, conversation_id, officer, body.text.strip())
+    try:
+        message = await flows.officer_message(ctx, conversation_id, officer, body.text.strip())
+    except flows.NothingToSend as exc:
+        raise HTTPException(status_code=422, detail=str(exc).capitalize() + ".") from None
     return message_event(message)
 
 

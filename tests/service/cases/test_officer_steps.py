@@ -388,3 +388,26 @@ def test_by_sms_a_take_or_close_that_fails_midway_sends_no_text_and_the_one_that
         assert _texts_sent(twilio, 2) == [joined, service_message("case_closed", "sms")]
     outbound = run_db(settings, lambda db: _all(db, select(SmsOutbound).order_by(SmsOutbound.id)))
     assert len(outbound) == 2 and conversation_row(settings).owner == Owner.closed
+
+
+def test_by_sms_a_reply_with_nothing_a_phone_can_show_is_refused_and_nothing_is_sent(database_url, twilio):
+    """Only emoji would be stored and shown as sent, and reach the phone as nothing: the officer is told instead."""
+    settings = Settings(
+        database_url=database_url, rasa_url=CLOSED_PORT_URL, rasa_timeout=2.0,
+        twilio_account_sid=twilio.account_sid, twilio_auth_token=twilio.auth_token,
+        twilio_api_base=twilio.base_url, twilio_from_number="+447700900000", _env_file=None,
+    )
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client, \
+            OnDuty(client, settings, SAM) as officer:
+        post_sms(client, settings, "PERSON")
+        public_id = conversation_row(settings).public_id
+        assert officer.post(f"/conversations/{public_id}/take").status_code == 200
+        joined = service_message("officer_joined", "sms")
+        assert _texts_sent(twilio, 1) == [joined]
+        refused = officer.post(f"/conversations/{public_id}/messages", json={"text": "\U0001f642\U0001f44d"})
+        assert refused.status_code == 422 and "write it in words" in refused.json()["detail"]
+        sent = officer.post(f"/conversations/{public_id}/messages", json={"text": "I'm here \U0001f642"})
+        assert sent.status_code == 200
+        assert _texts_sent(twilio, 2) == [joined, "I'm here"]
+    officer_lines = [m for m in _stored(settings).messages if m[1] == "officer"]
+    assert [m[2] for m in officer_lines] == ["I'm here \U0001f642"]
