@@ -304,3 +304,38 @@ def test_at_night_a_round_the_clock_line_is_always_included() -> None:
     assert late.open_now[0].status == "open now until midnight"
     evening_result = signpost(["harassment_bullying"], "england", "web", now=at(2026, 11, 22, 19), directory=small)
     assert "night_line" not in _ids(evening_result.open_now)
+
+
+def test_at_any_moment_for_any_needs_what_is_offered_is_true_at_that_moment() -> None:
+    """Every moment of the year (clock changes and bank holidays included), every mix of needs, nation, channel and
+    age: an option shown as open is open then, one shown for later opens after now, 999 is always there, and the SMS
+    answer fits its texts."""
+    from datetime import datetime, timedelta, timezone
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from safety.gsm import fits_sms
+    from signpost import format_sms, signpost
+    from signpost.vocab import NATIONS, NEEDS
+
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    moments = st.integers(0, 2 * 366 * 24 * 60).map(lambda minutes: start + timedelta(minutes=minutes))
+    asks = st.tuples(st.lists(st.sampled_from(NEEDS), min_size=1, max_size=4, unique=True),
+                     st.sampled_from([None, *NATIONS]), st.sampled_from(["web", "sms"]),
+                     st.one_of(st.none(), st.integers(10, 80)), moments)
+
+    @settings(max_examples=300, deadline=None)
+    @given(asks)
+    def check(ask) -> None:
+        needs, nation, channel, age, now = ask
+        result = signpost(needs, nation=nation, channel=channel, now=now, age=age)
+        assert result.emergency is not None and "999" in " ".join(c.value for c in result.emergency.contacts)
+        for option in result.open_now:
+            assert option.open_now and any(c.open_now for c in option.contacts)
+        for option in result.later:
+            assert not option.open_now and option.opens_at is not None and option.opens_at > result.now
+        if channel == "sms":
+            assert all(fits_sms(text) for text in format_sms(result))
+
+    check()
