@@ -356,13 +356,18 @@ def _texts_sent(standin: TwilioStandIn, count: int) -> list[str]:
     return [sms.body for sms in standin.sent]
 
 
-def test_by_sms_a_take_or_close_that_fails_midway_sends_no_text_and_the_one_that_works_sends_one(
-        database_url, twilio, monkeypatch):
-    settings = Settings(
+def _texting(database_url: str, twilio) -> Settings:
+    """The service with the assistant down and texts going out through the Twilio stand-in."""
+    return Settings(
         database_url=database_url, rasa_url=CLOSED_PORT_URL, rasa_timeout=2.0,
         twilio_account_sid=twilio.account_sid, twilio_auth_token=twilio.auth_token,
         twilio_api_base=twilio.base_url, twilio_from_number="+447700900000", _env_file=None,
     )
+
+
+def test_by_sms_a_take_or_close_that_fails_midway_sends_no_text_and_the_one_that_works_sends_one(
+        database_url, twilio, monkeypatch):
+    settings = _texting(database_url, twilio)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client, \
             OnDuty(client, settings, SAM) as officer:
         replies = " ".join(twiml_messages(post_sms(client, settings, "PERSON")))
@@ -392,11 +397,7 @@ def test_by_sms_a_take_or_close_that_fails_midway_sends_no_text_and_the_one_that
 
 def test_by_sms_a_reply_with_nothing_a_phone_can_show_is_refused_and_nothing_is_sent(database_url, twilio):
     """Only emoji would be stored and shown as sent, and reach the phone as nothing: the officer is told instead."""
-    settings = Settings(
-        database_url=database_url, rasa_url=CLOSED_PORT_URL, rasa_timeout=2.0,
-        twilio_account_sid=twilio.account_sid, twilio_auth_token=twilio.auth_token,
-        twilio_api_base=twilio.base_url, twilio_from_number="+447700900000", _env_file=None,
-    )
+    settings = _texting(database_url, twilio)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client, \
             OnDuty(client, settings, SAM) as officer:
         post_sms(client, settings, "PERSON")
