@@ -372,6 +372,12 @@ async def _ask_assistant(ctx: AppContext, conversation: Conversation, received: 
                           METADATA_KEY: risk.to_metadata() if risk is not None else None},
             )
         replies, asked = checkin.asked(quoted(replies))
+        if not any(reply.text or reply.buttons for reply in replies):
+            # The assistant answered with nothing a student can see (a story that ends at once, an action that
+            # failed quietly): never silence. The service answers as when the assistant is down.
+            logger.warning("the assistant answered %s with nothing to show: the service answers",
+                           conversation.public_id)
+            return _answer_without_assistant(received, conversation, [])
         if asked is None and risk is not None and risk.flagged:
             replies += check_in_after(risk, conversation)  # the assistant answered the label only
         return replies
@@ -379,14 +385,21 @@ async def _ask_assistant(ctx: AppContext, conversation: Conversation, received: 
         payload = (received.message.extra or {}).get("payload")
         if asks_for_person(received.message.text, payload):
             replies = await _person_without_assistant(ctx, conversation, received.message)
-        if risk and risk.flagged:
-            replies = safety_replies(risk, conversation) + replies
-        elif not replies:
-            replies = _check_in(received, conversation) or [
-                Reply(text=service_message("assistant_unavailable", conversation.channel.value))]
-        return replies
+        return _answer_without_assistant(received, conversation, replies)
     finally:
         ctx.hub.publish_here(topic, typing_event(False))
+
+
+def _answer_without_assistant(received: Received, conversation: Conversation, replies: list[Reply]) -> list[Reply]:
+    """The service's own answer when the assistant gave none: the safety response for a flagged message, else the
+    check-in it calls for, else a word that the assistant is not answering, with 999, Samaritans and a person."""
+    risk = received.risk
+    if risk and risk.flagged:
+        return safety_replies(risk, conversation) + replies
+    if replies:
+        return replies
+    return _check_in(received, conversation) or [
+        Reply(text=service_message("assistant_unavailable", conversation.channel.value))]
 
 
 async def _deliver(ctx: AppContext, conversation: Conversation, replies: list[Reply]) -> list[Message]:

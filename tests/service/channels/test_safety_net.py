@@ -374,3 +374,52 @@ def test_a_message_the_service_cannot_take_in_is_refused_with_help_and_kept_when
         assert any(is_ack(e, "k1") and e["duplicate"] is False for e in seen)
     assert [m.text for m in messages(settings)][:1] == [CRISIS]
     assert sum(m.direction.value == "user" for m in messages(settings)) == 1
+
+
+@pytest.fixture
+def silent_assistant():
+    """An assistant that answers every message with nothing to show (an empty list), over HTTP as Rasa does."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"[]")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.timeout(60)  # silence is the failure: the reply awaited would never come
+def test_when_the_assistant_answers_with_nothing_the_student_still_gets_an_answer(database_url, silent_assistant):
+    from starlette.testclient import TestClient
+
+    from handoff.core.config import Settings
+    from handoff.main import create_app
+
+    from ..sms_helpers import post_sms, twiml_messages
+
+    settings = Settings(database_url=database_url, rasa_url=silent_assistant, _env_file=None)
+    with TestClient(create_app(settings)) as client:
+        with client.websocket_connect("/ws/chat") as ws:
+            hello(ws)
+            ws.send_json({"type": "message", "client_id": "q1", "text": "what is the informal route"})
+            [ordinary] = [e for e in receive_until(ws, is_assistant_message) if is_assistant_message(e)]
+            ws.send_json({"type": "message", "client_id": "q2", "text": CRISIS})
+            [crisis] = [e for e in receive_until(ws, is_assistant_message) if is_assistant_message(e)]
+        texted = twiml_messages(post_sms(client, settings, "i want to kms"))
+    assert "not answering" in ordinary["text"] and "999" in ordinary["text"] and "person" in ordinary["text"]
+    assert "116 123" in crisis["text"] and "85258" in crisis["text"]
+    assert "116 123" in texted[0]
