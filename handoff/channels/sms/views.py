@@ -70,6 +70,8 @@ async def inbound(request: Request, ctx: CtxDep) -> Response:
     keyword = body.strip().lower()
     try:
         return await _take_in(ctx, sid, phone, body, keyword, params)
+    except HTTPException:
+        raise  # a refusal meant for the caller, not a fault
     except Exception as exc:
         # The error's name only: its message could carry the text or the number.
         logger.error("a text could not be taken in (%s): answered with help and asked to send again",
