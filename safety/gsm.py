@@ -6,6 +6,7 @@ signposting all import it, and the officers' console gets it from the page (``br
 
 from __future__ import annotations
 
+import itertools
 import re
 
 SMS_BUDGET = 320
@@ -41,9 +42,13 @@ def is_gsm7(text: str) -> bool:
     return all(ch in _BASIC or ch in _EXTENDED for ch in text)
 
 
+def _septets(ch: str) -> int:
+    return 2 if ch in _EXTENDED else 1  # the extension table's characters take an escape first
+
+
 def gsm7_length(text: str) -> int:
     """Septets the text needs: characters from the extension table count twice."""
-    return sum(2 if ch in _EXTENDED else 1 for ch in text)
+    return sum(map(_septets, text))
 
 
 def fits_sms(text: str, budget: int = SMS_BUDGET) -> bool:
@@ -62,9 +67,7 @@ def to_gsm7(text: str) -> str:
 
 def _longest_within(text: str, budget: int) -> int:
     """How many of the text's first characters fit in the budget (at least one, so that a split always moves on)."""
-    used = 0
-    for index, ch in enumerate(text):
-        used += 2 if ch in _EXTENDED else 1
+    for index, used in enumerate(itertools.accumulate(map(_septets, text))):
         if used > budget:
             return max(index, 1)
     return len(text)
