@@ -146,11 +146,12 @@ def test_the_evaluation_prints_every_split_and_look_up_keeps_its_measured_qualit
     from institutions.evaluate import evaluate, load_questions
 
     items = load_questions()
-    splits = ("tune_2", "tune_3", "tune_4", "tune_5", "tune_6", "tune_7", "welsh_tune", "welsh", "blind_4")
+    splits = ("tune_2", "tune_3", "tune_4", "tune_5", "tune_6", "tune_7", "welsh_tune", "welsh", "blind_4",
+              "blind_5")
     counts = {split: sum(item["split"] == split for item in items) for split in splits}
     assert len(items) >= 120
     assert counts == {"tune_2": 30, "tune_3": 72, "tune_4": 92, "tune_5": 126, "tune_6": 138, "tune_7": 143,
-                      "welsh_tune": 65, "welsh": 36, "blind_4": 154}
+                      "welsh_tune": 65, "welsh": 36, "blind_4": 154, "blind_5": 169}
     # The command prints a line for each split (three questions of each here: the figures are checked below, on all).
     few = [item for split in ("tune", *splits) for item in [i for i in items if i["split"] == split][:3]]
     questions = tmp_path / "questions.yml"
