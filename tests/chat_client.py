@@ -231,7 +231,8 @@ class Student:
         """The first message (in seq order) that matches, waiting for it to arrive; fails the test if none does."""
         message = await self.first(predicate, limit)
         if message is None:
-            raise AssertionError(f"no matching message; have {[m.get('text', '')[:60] for m in self.texts()]}")
+            raise AssertionError("no matching message; have "
+                                 f"{[(m.get('seq'), m.get('from'), m.get('text', '')[:60]) for m in self.texts()]}")
         return message
 
     async def turn(self, text: str, payload: str | None = None, quiet: float = 1.5, limit: float = 60,

@@ -19,6 +19,24 @@ from .conftest import OFFICER
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 OFFICER_JOINED = "A welfare officer has joined the conversation."
+REFERENCE = re.compile(r"Your reference is [A-Z2-9]{3}-[A-Z2-9]{3}")
+
+
+def _buttons(message: dict) -> set[str]:
+    return {button.get("payload", "") for button in message.get("buttons", [])}
+
+
+async def _ask_for_a_person(student: Student) -> None:
+    """Asks for a person and answers the assistant's two questions, each once it has been asked, until the reference
+    comes. Each answer waits for its question, not for a pause in the replies: on a busy machine the assistant can
+    take longer than a pause, and an answer sent before its question is read out of turn. A failure lists every
+    message the student has."""
+    seq = await student.send("can I talk to a real person")
+    await student.wait_for(lambda m: m["seq"] > seq and "/affirm" in _buttons(m), 60)
+    seq = await student.send("Yes, share it", payload="/affirm")
+    await student.wait_for(lambda m: m["seq"] > seq and "/goal_talk" in _buttons(m), 60)
+    seq = await student.send("Just talk", payload="/goal_talk")
+    await student.wait_for(lambda m: m["seq"] > seq and REFERENCE.search(m["text"]) is not None, 60)
 
 
 async def _handed_over(cluster: Cluster, student_worker: int, officer_worker: int) -> tuple[Student, Officer, str]:
@@ -29,10 +47,7 @@ async def _handed_over(cluster: Cluster, student_worker: int, officer_worker: in
     known = {row["conversation"] for row in await officer.queue()}
     student = Student()
     await student.connect(cluster.worker_urls[student_worker])
-    await student.turn("can I talk to a real person")
-    await student.turn("Yes, share it", payload="/affirm")
-    done = await student.turn("Just talk", payload="/goal_talk")
-    assert re.search(r"Your reference is [A-Z2-9]{3}-[A-Z2-9]{3}", " ".join(m["text"] for m in done)), done
+    await _ask_for_a_person(student)
     # The queue changes reach the officer's console on the other worker.
     joined = await officer.wait_for_event(lambda e: e.get("type") == "joined" and e["conversation"] not in known)
     public_id = joined["conversation"]
@@ -166,10 +181,7 @@ async def test_when_a_rasa_server_dies_the_student_gets_the_fallback_and_still_r
     known = {row["conversation"] for row in await officer.queue()}
     welcome = await student.connect(cluster.worker_urls[0])
     assert welcome["resumed"] is True
-    await student.turn("can I talk to a real person")
-    await student.turn("Yes, share it", payload="/affirm")
-    done = await student.turn("Just talk", payload="/goal_talk")
-    assert "Your reference is" in " ".join(m["text"] for m in done)
+    await _ask_for_a_person(student)
     joined = await officer.wait_for_event(lambda e: e.get("type") == "joined" and e["conversation"] not in known)
     await officer.take(joined["conversation"])
     await student.wait_for(lambda m: m["text"].startswith(OFFICER_JOINED), 20)
