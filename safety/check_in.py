@@ -35,9 +35,12 @@ class CheckInTexts:
     rather_not_say: dict[str, str]
     not_asked: tuple[str, ...] = ()  # bare acknowledgements a weak sign alone never asks about
     not_fine: tuple[str, ...] = ()  # signs that turn a bare acknowledgement into "I'm fine" that is not ("im ok 💔")
+    asked_again: dict[str, dict[str, str]] | None = None  # kind -> channel -> the question after an answer of no risk
 
-    def question(self, kind: str, channel: str) -> str:
-        return self.questions[kind][_kind_of(channel)]
+    def question(self, kind: str, channel: str, *, again: bool = False) -> str:
+        """The question; `again` when the student's latest answer to it showed no risk (it says so)."""
+        texts = self.asked_again if again and self.asked_again else self.questions
+        return texts[kind][_kind_of(channel)]
 
     def reply_to(self, answer: str, channel: str) -> str:
         """What to say to an answer that shows no risk ('skip' gets its own words)."""
@@ -64,6 +67,11 @@ def classify(texts: CheckInTexts, text: str, payload: str | None = None) -> str 
 def concerning(texts: CheckInTexts, kind: str, answer: str | None) -> bool:
     """True when this answer to this check-in shows risk."""
     return answer is not None and answer in texts.concern.get(kind, frozenset())
+
+
+def showed_no_risk(texts: CheckInTexts, kind: str, answer: str | None) -> bool:
+    """True when this answer to this check-in said the student is not at risk ("no" to suicide, "I'm safe")."""
+    return answer in ("yes", "no", "fine") and not concerning(texts, kind, answer)
 
 
 def kind_for(labels: Any, check_in: str | None, low_confidence: Any) -> str | None:
@@ -96,11 +104,8 @@ def load_check_in(path: str | os.PathLike[str] | None = None) -> CheckInTexts:
     if not isinstance(raw, dict):
         raise ResponseFileError(f"{chosen}: 'check_in' must be a mapping")
     where = f"{chosen}: check_in"
-    questions = {kind: _texts(where, f"questions.{kind}", (raw.get("questions") or {}).get(kind)) for kind in KINDS}
-    for kind, texts in questions.items():
-        # Help never waits for an answer: a student who is asked and does not reply has still seen 999.
-        if any(HELP_NOW not in text for text in texts.values()):
-            raise ResponseFileError(f"{where}.questions.{kind}: must give {HELP_NOW} on every channel")
+    questions = _questions(where, "questions", raw.get("questions"))
+    asked_again = _questions(where, "asked_again", raw.get("asked_again"))
     buttons: dict[str, list[dict[str, str]]] = {}
     for kind in KINDS:
         listed = (raw.get("buttons") or {}).get(kind)
@@ -126,11 +131,21 @@ def load_check_in(path: str | os.PathLike[str] | None = None) -> CheckInTexts:
     return CheckInTexts(
         questions=questions, buttons=buttons, label={k: label[k] for k in KINDS},
         concern={k: frozenset(concern[k]) for k in KINDS}, answers=answers,
-        not_asked=_not_asked(where, raw.get("not_asked", [])),
+        asked_again=asked_again, not_asked=_not_asked(where, raw.get("not_asked", [])),
         not_fine=_not_fine(where, raw.get("not_fine", [])),
         answered_no=_texts(where, "answered_no", raw.get("answered_no")),
         rather_not_say=_texts(where, "rather_not_say", raw.get("rather_not_say")),
     )
+
+
+def _questions(where: str, name: str, raw: Any) -> dict[str, dict[str, str]]:
+    questions = {kind: _texts(where, f"{name}.{kind}", (raw or {}).get(kind) if isinstance(raw, dict) else None)
+                 for kind in KINDS}
+    for kind, texts in questions.items():
+        # Help never waits for an answer: a student who is asked and does not reply has still seen 999.
+        if any(HELP_NOW not in text for text in texts.values()):
+            raise ResponseFileError(f"{where}.{name}.{kind}: must give {HELP_NOW} on every channel")
+    return questions
 
 
 def _not_asked(where: str, raw: Any) -> tuple[str, ...]:

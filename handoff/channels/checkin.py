@@ -15,6 +15,7 @@ computed once, here; the assistant only reads it.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import select
@@ -24,8 +25,10 @@ from handoff.cases import service as cases
 from handoff.context import AppContext
 from handoff.conversations.enums import Direction
 from handoff.conversations.models import Conversation, Message
-from safety.check_in import FLAG, MARKER, classify, concerning, get_check_in, kind_for
+from safety.check_in import FLAG, MARKER, classify, concerning, get_check_in, kind_for, showed_no_risk
 from safety.verdict import CHECK_IN, Verdict
+
+logger = logging.getLogger(__name__)
 
 LOW_LEVEL = 1  # a check-in or a low-confidence flag: visible in the queue, never an emergency
 BY_SERVICE = "check_in_by_service"  # in a question's extra: the service asked it, not the assistant
@@ -71,6 +74,47 @@ def answer(kind: str, verdict: Verdict | None, text: str, payload: str | None,
         layer=verdict.layer if verdict.flagged else CHECK_IN, score=1.0, low_confidence=verdict.low_confidence,
         rule_ids=verdict.rule_ids,
     ), meant
+
+
+ANSWERS_LOOKBACK = 500  # the student's messages searched for their latest answer to each check-in
+
+
+async def answered_without_risk(ctx: AppContext, conversation: Conversation) -> frozenset[str]:
+    """The check-ins whose latest answer in this conversation showed no risk ("no" to suicide, "I'm safe")."""
+    async with ctx.sessions() as db:
+        rows = (await db.execute(
+            select(Message.extra)
+            .where(Message.conversation_id == conversation.id, Message.direction == Direction.user)
+            .order_by(Message.seq.desc()).limit(ANSWERS_LOOKBACK)
+        )).scalars().all()
+    texts = get_check_in()
+    latest: dict[str, str] = {}  # kind -> the student's latest answer to it
+    for extra in rows:
+        if isinstance(extra, dict) and isinstance(extra.get("check_in_kind"), str) and extra.get("check_in_answer"):
+            latest.setdefault(extra["check_in_kind"], extra["check_in_answer"])
+    return frozenset(kind for kind, meant in latest.items() if showed_no_risk(texts, kind, meant))
+
+
+async def worded_as_asked_again(ctx: AppContext, conversation: Conversation, replies: list[Reply]) -> list[Reply]:
+    """A check-in asked again after the student's answer to it showed no risk says that they were heard and
+    believed, and why it asks again; who asks (the assistant or the service) and what follows are unchanged.
+
+    Only a turn that asks a check-in in a conversation that was asked one before looks at the stored answers.
+    """
+    marked = [(r, r.custom[MARKER]) for r in replies
+              if r.custom and r.custom.get(MARKER) in ("suicide", "safety") and r.text]
+    if not marked or not any(f.startswith("check_in:") for f in conversation.risk_flags or []):
+        return replies
+    try:
+        answered = await answered_without_risk(ctx, conversation)
+    except Exception:  # the first wording is still a kind question: a failed read never costs the student it
+        logger.exception("earlier answers to the check-in could not be read")
+        return replies
+    texts, channel = get_check_in(), conversation.channel.value
+    for reply, kind in marked:
+        if kind in answered and reply.text == texts.question(kind, channel):
+            reply.text = texts.question(kind, channel, again=True)
+    return replies
 
 
 def payload_for(kind: str, meant: str) -> str:

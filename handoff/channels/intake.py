@@ -168,7 +168,8 @@ async def _answer_to_check_in(
         return risk, None, {}, payload
     before = risk.labels
     risk, meant = checkin.answer(kind, risk, text, payload, ctx.risk.severity)
-    extra: dict[str, object] = {"check_in_answer": meant or "none", "asked_by_service": by_service}
+    extra: dict[str, object] = {"check_in_answer": meant or "none", "check_in_kind": kind,
+                                "asked_by_service": by_service}
     if risk is not None and risk.labels != before:
         return risk, meant, extra, None
     return risk, meant, extra, checkin.payload_for(kind, meant) if meant is not None else payload
@@ -209,6 +210,7 @@ async def respond(
             asked = await _ask_assistant(ctx, conversation, received, client=client) if assistant_goes_on else []
             replies = first + asked
         replies = with_quiet_help(risk, replies, conversation)  # a faint sign never leaves without a number
+        replies = await checkin.worded_as_asked_again(ctx, conversation, replies)  # "you told me earlier..."
         await _asking_check_in(ctx, conversation, replies)
         return await _deliver(ctx, conversation, replies)
 

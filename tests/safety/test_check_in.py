@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from safety.check_in import KINDS, classify, concerning, get_check_in, kind_for
+from safety.check_in import KINDS, classify, concerning, get_check_in, kind_for, showed_no_risk
 from safety.gsm import fits_sms
 from safety.responses import CHANNELS, get_responses
 
@@ -29,6 +29,48 @@ def test_asking_is_never_the_only_help_every_question_gives_a_number_at_once() -
     for channel in CHANNELS:
         assert "116 123" in texts.question("suicide", channel) and "999" in texts.question("suicide", channel)
         assert "999" in texts.question("safety", channel)
+
+
+def test_a_question_asked_again_says_the_earlier_answer_was_believed_and_still_gives_help_at_once() -> None:
+    texts = get_check_in()
+    for kind in KINDS:
+        for channel in CHANNELS:
+            again = texts.question(kind, channel, again=True)
+            assert again != texts.question(kind, channel)
+            assert "told me earlier" in again and "believe you" in again and "999" in again
+            assert "right now?" in again or "ending your life" in again  # the same question, asked directly
+        assert "Reply YES or NO" in texts.question(kind, "sms", again=True)
+        assert fits_sms(texts.question(kind, "sms", again=True))
+    assert "116 123" in texts.question("suicide", "web", again=True)
+
+
+@pytest.mark.parametrize(("kind", "meant", "no_risk"), [
+    ("suicide", "no", True), ("suicide", "fine", True), ("suicide", "yes", False), ("suicide", "unsure", False),
+    ("suicide", "skip", False), ("suicide", None, False), ("safety", "yes", True), ("safety", "fine", True),
+    ("safety", "no", False), ("safety", "skip", False), ("safety", "none", False),
+])
+def test_which_answers_said_there_was_no_risk(kind: str, meant: str | None, no_risk: bool) -> None:
+    assert showed_no_risk(get_check_in(), kind, meant) is no_risk
+
+
+@pytest.mark.parametrize("where", ["questions", "asked_again"])
+def test_a_question_asked_again_is_checked_like_the_first(tmp_path, where: str) -> None:
+    import yaml
+
+    from safety.check_in import load_check_in
+    from safety.responses import DEFAULT_RESPONSES, ResponseFileError
+
+    data = yaml.safe_load(DEFAULT_RESPONSES.read_text(encoding="utf-8"))
+    data["check_in"][where]["suicide"]["sms"] = "Still thinking about suicide? Reply YES or NO. " * 8 + "999"
+    path = tmp_path / "responses.yml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(ResponseFileError, match=rf"check_in\.{where}\.suicide\.sms: must be plain GSM-7"):
+        load_check_in(path)
+    data = yaml.safe_load(DEFAULT_RESPONSES.read_text(encoding="utf-8"))
+    del data["check_in"][where]["safety"]
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(ResponseFileError, match=rf"check_in\.{where}\.safety: needs non-empty"):
+        load_check_in(path)
 
 
 def test_a_question_without_999_is_refused_with_the_file_and_the_question_named(tmp_path) -> None:
@@ -109,7 +151,8 @@ def test_every_number_in_the_check_in_and_always_on_lines_is_verified() -> None:
                 if c.verified and c.kind in ("phone", "text")}
     texts = get_check_in()
     words = [*get_responses().always_on_sms.values(), *texts.answered_no.values(), *texts.rather_not_say.values(),
-             *(t for by_channel in texts.questions.values() for t in by_channel.values())]
+             *(t for by_channel in texts.questions.values() for t in by_channel.values()),
+             *(t for by_channel in (texts.asked_again or {}).values() for t in by_channel.values())]
     numbers = {digits(n) for text in words for n in re.findall(r"\b\d[\d ]{1,14}\d\b", text)}
     assert numbers and numbers <= verified, sorted(numbers - verified)
 

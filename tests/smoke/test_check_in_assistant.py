@@ -128,6 +128,23 @@ def test_a_no_to_the_assistants_check_in_is_thanked(service):
     assert _flags(settings) == ["check_in:suicide"]
 
 
+def test_the_assistants_question_asked_again_after_a_no_says_the_no_was_heard(service):
+    client, settings, given = service
+    texts = get_check_in()
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        _turn(ws, DISTRESS, "a1")
+        [thanks] = _turn(ws, "no", "a2")
+        assert thanks["text"] == texts.answered_no["web"]
+        [again] = _turn(ws, DISTRESS, "a3")  # the assistant asks; the service words it as asked again
+        assert again["text"] == texts.question("suicide", "web", again=True)
+        assert [b["payload"] for b in again["buttons"]] == ["/affirm", "/deny", "/check_in_skip"]
+        replies = _turn(ws, "yes", "a4", until="not a person")
+    assert "116 123" in " ".join(r["text"] for r in replies)
+    assert {"check_in:suicide", "suicide_self_harm"} <= set(_flags(settings))
+    assert given.calls == [DISTRESS, "no", DISTRESS, "yes"]
+
+
 def test_sms_check_in_through_the_assistant(service):
     client, settings, _ = service
     question, *privacy = _sms(client, settings, DISTRESS)  # the first reply also says texts stay on the phone

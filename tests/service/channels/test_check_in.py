@@ -291,3 +291,90 @@ def test_by_sms_any_answer_to_the_check_in_gets_a_reply_and_the_flag_is_never_lo
         assert "check_in:suicide" in flags or "suicide_self_harm" in flags
 
     answer()
+
+
+# Asked again after a "no": the student was heard and believed, and is told why the question comes back.
+
+
+def test_web_asked_again_after_a_no_says_it_heard_the_no_and_a_yes_then_still_gets_help(client, settings, check):
+    texts = get_check_in()
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        [first] = _say(ws, DISTRESS, "g1")
+        assert first["text"] == texts.question("suicide", "web")
+        [thanks] = _say(ws, "No", "g2", payload="/deny")
+        assert thanks["text"] == texts.answered_no["web"]
+        [again] = _say(ws, DISTRESS, "g3")
+        assert again["text"] == texts.question("suicide", "web", again=True) != first["text"]
+        assert "told me earlier" in again["text"] and "believe you" in again["text"]
+        assert "116 123" in again["text"] and "999" in again["text"]
+        assert again["buttons"] == first["buttons"]  # the same answers, the same way of giving them
+        replies = _until_closing(ws, "yes", "g4")
+    assert "116 123" in replies and "999" in replies  # read as the answer to the question asked again
+    assert {"check_in:suicide", "suicide_self_harm"} <= set(conversation_row(settings).risk_flags)
+    stored = [m.text for m in messages(settings)]
+    assert stored.count(first["text"]) == 1 and stored.count(again["text"]) == 1  # the transcript shows what was asked
+
+
+def test_web_rather_not_say_is_not_taken_as_a_no_when_asked_again(client, settings, check):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        _say(ws, DISTRESS, "k1")
+        _say(ws, "I'd rather not say", "k2", payload="/check_in_skip")
+        [again] = _say(ws, DISTRESS, "k3")
+    assert again["text"] == get_check_in().question("suicide", "web")  # nothing was said that it could repeat
+
+
+def test_web_a_yes_after_a_no_is_the_answer_that_counts(client, settings, check):
+    """Only the latest answer to the question counts: a no, then a yes, then the question again is the first one."""
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        _say(ws, DISTRESS, "v1")
+        _say(ws, "no", "v2")
+        [again] = _say(ws, DISTRESS, "v3")
+        assert "told me earlier" in again["text"]
+        _until_closing(ws, "yes", "v4")
+        [third] = _say(ws, DISTRESS, "v5")
+    assert third["text"] == get_check_in().question("suicide", "web")
+
+
+def test_web_safe_then_asked_again_about_safety_says_so_and_the_suicide_question_is_not_touched(
+    client, settings, check
+):
+    texts = get_check_in()
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        _say(ws, UNSAFE_MAYBE, "z1")
+        _say(ws, "I'm fine", "z2")
+        [again] = _say(ws, UNSAFE_MAYBE, "z3")
+        assert again["text"] == texts.question("safety", "web", again=True) and "999" in again["text"]
+        _say(ws, "yes", "z4")  # safe
+        [suicide] = _say(ws, DISTRESS, "z5")
+    assert suicide["text"] == texts.question("suicide", "web")  # never answered: asked as the first time
+
+
+def test_sms_asked_again_after_a_no_fits_one_text_and_a_yes_gets_help(client, settings, check):
+    twiml_messages(post_sms(client, settings, DISTRESS))
+    assert twiml_messages(post_sms(client, settings, "nah")) == [get_check_in().answered_no["sms"]]
+    [again] = twiml_messages(post_sms(client, settings, DISTRESS))
+    assert again == get_check_in().question("suicide", "sms", again=True) and fits_sms(again)
+    assert "Reply YES or NO" in again and "116 123" in again and "999" in again
+    replies = twiml_messages(post_sms(client, settings, "YES"))
+    assert "999" in replies[0][:160] and "116 123" in replies[0]
+    assert "suicide_self_harm" in conversation_row(settings).risk_flags
+
+
+def test_when_earlier_answers_cannot_be_read_the_question_is_still_asked(client, settings, check, monkeypatch):
+    from handoff.channels import checkin
+
+    async def broken(ctx, conversation):
+        raise RuntimeError("database gone")
+
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        _say(ws, DISTRESS, "b1")
+        _say(ws, "no", "b2")
+        monkeypatch.setattr(checkin, "answered_without_risk", broken)
+        [question] = _say(ws, DISTRESS, "b3")
+    assert question["text"] == get_check_in().question("suicide", "web")
+    assert conversation_row(settings).risk_flags == ["check_in:suicide"]
