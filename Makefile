@@ -120,6 +120,7 @@ bench: setup train
 	$(HANDOFF)/python bench/bench_risk.py
 	$(BOT)/python bench/bench_risk.py
 	$(HANDOFF)/python bench/bench_replies.py tests/safety/blind/*.yml
+	$(HANDOFF)/python bench/bench_check_in_answers.py tests/safety/check_in_answers/*.yml
 	$(BOT)/python bench/bench_lookup.py
 	$(HANDOFF)/python bench/bench_signpost.py
 	$(HANDOFF)/python bench/bench_handoff.py 30

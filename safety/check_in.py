@@ -36,6 +36,13 @@ class CheckInTexts:
     not_asked: tuple[str, ...] = ()  # bare acknowledgements a weak sign alone never asks about
     not_fine: tuple[str, ...] = ()  # signs that turn a bare acknowledgement into "I'm fine" that is not ("im ok 💔")
     asked_again: dict[str, dict[str, str]] | None = None  # kind -> channel -> the question after an answer of no risk
+    repeated: tuple[str, ...] = ()  # openings that repeat an answer ("still", "i already said")
+    says_more: tuple[str, ...] = ()  # words after an answer that turn it round ("but", "sometimes")
+    question_words: tuple[str, ...] = ()  # a rest that starts with one asks something
+    rest_words: int = 0  # the longest rest after an answer without risk that is still read as said in passing
+    fillers: tuple[str, ...] = ()  # words that change nothing in an answer ("honestly", "lol", "mate")
+    not_a_no: tuple[str, ...] = ()  # words that make a leading "no" something else ("no one", "no point")
+    negations: tuple[str, ...] = ()  # a first word after "yes" or "I'm fine" that turns it ("yes not really")
 
     def question(self, kind: str, channel: str, *, again: bool = False) -> str:
         """The question; `again` when the student's latest answer to it showed no risk (it says so)."""
@@ -62,6 +69,87 @@ def classify(texts: CheckInTexts, text: str, payload: str | None = None) -> str 
             if meaning is not None:
                 return meaning
     return None
+
+
+@dataclass(frozen=True)
+class Leading:
+    """The answer a reply starts with, and what follows it.
+
+    `turned`: what follows could turn an answer without risk round ("no but...", "yes but I don't feel it").
+    `plain_rest`: what follows only adds to the answer (short, asks nothing, does not turn it).
+    `marked`: the answer was set apart by punctuation ("no, just stressed"), not only by the words after it.
+    """
+
+    meaning: str
+    turned: bool
+    plain_rest: bool
+    marked: bool
+
+
+READ_AT_MOST = 1000  # characters of a reply read for the answer it starts with: an answer comes first
+_FIRST_PART = re.compile(r"\s*([^,.;:!?\n]*?)\s*(?:[,.;:!?\n]+|\s-+\s|$)(.*)$", re.S)
+
+
+def leading_answer(texts: CheckInTexts, text: str) -> Leading | None:
+    """The answer a reply that says more than an answer starts with, or None.
+
+    Read in order: the words up to the first comma or full stop ("no, just stressed", "Honestly yes. I said no before"),
+    after a `repeated` opening ("still no", "like i said, no") and without `fillers`; else the longest answer the
+    reply starts with ("nah im fine just tired", "yeah i have been for a while"), unless the next word makes it
+    something else (`not_a_no`: "no one cares", "no point"). See `check_in.repeated` and what follows it in the data.
+    """
+    text = text[:READ_AT_MOST]
+    head, rest = _split(text)
+    head, rest = _after_opening(texts, head, rest)
+    meaning, marked = _answer(texts, head), bool(rest)
+    if meaning is None:  # nothing set apart, or not an answer: the answer the words start with
+        words = _without_fillers(texts, plain(text)).split()
+        for n in range(min(len(words) - 1, 6), 0, -1):
+            meaning = _answer(texts, " ".join(words[:n]))
+            if meaning is not None:
+                if words[n] in texts.not_a_no:
+                    return None
+                rest, marked = " ".join(words[n:]), False
+                break
+    if meaning is None:
+        return None
+    rest_plain = _without_fillers(texts, plain(rest))
+    words = rest_plain.split()
+    turned = any(f" {w} " in f" {rest_plain} " for w in texts.says_more) or (
+        meaning in ("yes", "fine") and bool(words) and words[0] in texts.negations)
+    plain_rest = (not turned and "?" not in rest and len(words) <= texts.rest_words
+                  and not (words and words[0] in texts.question_words))
+    return Leading(meaning, turned, plain_rest, marked)
+
+
+def _split(text: str) -> tuple[str, str]:
+    match = _FIRST_PART.match(text.replace("\u2019", "'"))
+    if match is None:
+        return plain(text), ""
+    return plain(match[1]), match[2].strip()
+
+
+def _after_opening(texts: CheckInTexts, head: str, rest: str) -> tuple[str, str]:
+    for opening in sorted(texts.repeated, key=len, reverse=True):  # "like i said, no" and "still no" alike
+        if head == opening and rest:
+            return _split(rest)
+        if head.startswith(opening + " "):
+            return head[len(opening) + 1:], rest
+    return head, rest
+
+
+def _without_fillers(texts: CheckInTexts, words: str) -> str:
+    padded = f" {words} "
+    for filler in sorted(texts.fillers, key=len, reverse=True):
+        padded = padded.replace(f" {filler} ", " ")
+    return " ".join(padded.split())
+
+
+def _answer(texts: CheckInTexts, head: str) -> str | None:
+    if not head or head.startswith("/"):
+        return None  # a quick reply's payload is only ever the whole reply
+    head = _without_fillers(texts, head)
+    return texts.answers.get(head) or texts.answers.get(re.sub(r"(\w)\1+", r"\1", head))  # "nooo", "yess"
 
 
 def concerning(texts: CheckInTexts, kind: str, answer: str | None) -> bool:
@@ -132,6 +220,13 @@ def load_check_in(path: str | os.PathLike[str] | None = None) -> CheckInTexts:
         questions=questions, buttons=buttons, label={k: label[k] for k in KINDS},
         concern={k: frozenset(concern[k]) for k in KINDS}, answers=answers,
         asked_again=asked_again, not_asked=_not_asked(where, raw.get("not_asked", [])),
+        repeated=_phrases(where, "repeated", raw.get("repeated", [])),
+        says_more=_phrases(where, "says_more", raw.get("says_more", [])),
+        question_words=_phrases(where, "question_words", raw.get("question_words", [])),
+        rest_words=_count(where, "rest_words", raw.get("rest_words", 0)),
+        fillers=_phrases(where, "fillers", raw.get("fillers", [])),
+        not_a_no=_phrases(where, "not_a_no", raw.get("not_a_no", [])),
+        negations=_phrases(where, "negations", raw.get("negations", [])),
         not_fine=_not_fine(where, raw.get("not_fine", [])),
         answered_no=_texts(where, "answered_no", raw.get("answered_no")),
         rather_not_say=_texts(where, "rather_not_say", raw.get("rather_not_say")),
@@ -146,6 +241,18 @@ def _questions(where: str, name: str, raw: Any) -> dict[str, dict[str, str]]:
         if any(HELP_NOW not in text for text in texts.values()):
             raise ResponseFileError(f"{where}.{name}.{kind}: must give {HELP_NOW} on every channel")
     return questions
+
+
+def _phrases(where: str, name: str, raw: Any) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(p, str) and plain(p) for p in raw):
+        raise ResponseFileError(f"{where}.{name}: needs a list of words or phrases")
+    return tuple(plain(p) for p in raw)
+
+
+def _count(where: str, name: str, raw: Any) -> int:
+    if not isinstance(raw, int) or isinstance(raw, bool) or not 0 <= raw <= 50:
+        raise ResponseFileError(f"{where}.{name}: needs a whole number from 0 to 50")
+    return raw
 
 
 def _not_asked(where: str, raw: Any) -> tuple[str, ...]:

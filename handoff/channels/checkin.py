@@ -16,6 +16,7 @@ computed once, here; the assistant only reads it.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
@@ -25,7 +26,17 @@ from handoff.cases import service as cases
 from handoff.context import AppContext
 from handoff.conversations.enums import Direction
 from handoff.conversations.models import Conversation, Message
-from safety.check_in import FLAG, MARKER, classify, concerning, get_check_in, kind_for, showed_no_risk
+from safety.check_in import (
+    FLAG,
+    MARKER,
+    CheckInTexts,
+    classify,
+    concerning,
+    get_check_in,
+    kind_for,
+    leading_answer,
+    showed_no_risk,
+)
 from safety.verdict import CHECK_IN, Verdict
 
 logger = logging.getLogger(__name__)
@@ -66,6 +77,10 @@ def answer(kind: str, verdict: Verdict | None, text: str, payload: str | None,
     """
     texts = get_check_in()
     meant = classify(texts, text, payload)
+    if meant is None:
+        meant = _leading(texts, kind, verdict, text)
+    if verdict is not None and meant is not None and verdict.check_in == kind:
+        verdict = replace(verdict, check_in=None)  # answered: the same question is not asked straight back
     if verdict is None or not concerning(texts, kind, meant):
         return verdict, meant
     label = texts.label[kind]
@@ -115,6 +130,25 @@ async def worded_as_asked_again(ctx: AppContext, conversation: Conversation, rep
         if kind in answered and reply.text == texts.question(kind, channel):
             reply.text = texts.question(kind, channel, again=True)
     return replies
+
+
+def _leading(texts: CheckInTexts, kind: str, verdict: Verdict | None, text: str) -> str | None:
+    """What a reply that says more than an answer means (see leading_answer), or None.
+
+    An answer that shows risk is always taken. Any other answer (without risk, or "I'd rather not say") is taken when
+    what follows only adds to it and the check found no label in the message; when what follows asks something or
+    runs on, the reply is not read as an answer. A reply that starts with no answer, or with one that what follows
+    turns round ("no but it's crossed my mind"), is not sure when the check sees a sign of the very thing just asked
+    about in it (the student is not asked the same question twice in a row), and otherwise not an answer.
+    """
+    lead = leading_answer(texts, text)
+    if lead is not None and concerning(texts, kind, lead.meaning):
+        return lead.meaning
+    if lead is not None and lead.plain_rest and verdict is not None and not verdict.flagged:
+        return lead.meaning
+    if (lead is None or lead.turned) and verdict is not None and not verdict.flagged and to_ask(verdict) == kind:
+        return "unsure"  # no answer, or one turned round ("no but..."), with a sign of what was just asked about
+    return None
 
 
 def payload_for(kind: str, meant: str) -> str:

@@ -171,3 +171,57 @@ def test_the_signs_that_a_reply_is_not_fine_are_checked_when_loaded(tmp_path, wr
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with pytest.raises(ResponseFileError, match=r"not_fine: needs a list of signs"):
         load_check_in(path)
+
+
+@pytest.mark.parametrize(("reply", "meaning", "adds_only"), [
+    ("no, just stressed about exams", "no", True),
+    ("still no", "no", True),
+    ("I already said no", "no", True),
+    ("like i said, no", "no", True),
+    ("Nah im good just tired", "fine", True),
+    ("im fine honestly", "fine", True),
+    ("YES SAFE", "fine", True),
+    ("nooo", "no", True),
+    ("yeah i have been for a few weeks now", "yes", True),
+    ("Honestly yes. I said no before", "yes", True),
+    ("dunno anymore", "unsure", True),
+    ("i'd rather not, sorry", "skip", True),
+    ("no, how do i report someone", "no", False),  # asks something: not read as a plain no
+    ("no but i cant do this anymore", "no", False),  # turned round
+    ("i am not safe", "yes", False),  # "I am", then not: turned round
+    ("yes... i think. its hard to say", "yes", False),
+])
+def test_a_reply_that_says_more_is_read_by_the_answer_it_starts_with(reply: str, meaning: str, adds_only: bool) -> None:
+    from safety.check_in import leading_answer
+
+    lead = leading_answer(get_check_in(), reply)
+    assert lead is not None and lead.meaning == meaning and lead.plain_rest is adds_only
+
+
+@pytest.mark.parametrize("reply", ["no one cares", "no idea", "no point anymore", "no way out", "nobody would notice",
+                                   "not like actually doing it", "what happens if i say yes", "/deny and more"])
+def test_words_that_start_like_an_answer_but_are_not_one_are_not_read_as_one(reply: str) -> None:
+    from safety.check_in import leading_answer
+
+    assert leading_answer(get_check_in(), reply) is None
+
+
+def test_reading_the_answer_a_reply_starts_with_never_fails_on_any_text() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from safety.check_in import leading_answer
+
+    texts = get_check_in()
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(max_size=400))
+    def read(reply: str) -> None:
+        lead = leading_answer(texts, reply)
+        assert lead is None or lead.meaning in ("yes", "no", "fine", "unsure", "skip")
+
+    read()
+    # A reply of a million characters is read from its first thousand: what it starts with is what it answers.
+    assert leading_answer(texts, "no, just tired. " + "x" * 1_000_000) is not None
+    assert leading_answer(texts, "a" * 1_000_000) is None and leading_answer(texts, "." * 1_000_000) is None
+    assert leading_answer(texts, "no " * 200_000) is not None and leading_answer(texts, "no\n" * 100_000) is not None

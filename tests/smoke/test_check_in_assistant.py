@@ -145,6 +145,23 @@ def test_the_assistants_question_asked_again_after_a_no_says_the_no_was_heard(se
     assert given.calls == [DISTRESS, "no", DISTRESS, "yes"]
 
 
+def test_a_no_with_a_reason_is_thanked_by_the_assistant_and_a_reply_showing_the_sign_again_gets_help(service):
+    client, settings, given = service
+    given.given["its all just too much"] = Verdict(layer="model", score=0.4, check_in="suicide")
+    texts = get_check_in()
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        _turn(ws, DISTRESS, "r1")
+        [thanks] = _turn(ws, "nah im fine, just tired", "r2")  # the words after the answer need no reading
+        assert thanks["text"] == texts.answered_no["web"]
+        [again] = _turn(ws, DISTRESS, "r3")
+        assert again["text"] == texts.question("suicide", "web", again=True)
+        replies = _turn(ws, "its all just too much", "r4", until="not a person")  # no answer, the same sign
+    said = " ".join(r["text"] for r in replies)
+    assert "116 123" in said and "are you thinking about suicide" not in said
+    assert "suicide_self_harm" in _flags(settings)
+
+
 def test_sms_check_in_through_the_assistant(service):
     client, settings, _ = service
     question, *privacy = _sms(client, settings, DISTRESS)  # the first reply also says texts stay on the phone

@@ -378,3 +378,74 @@ def test_when_earlier_answers_cannot_be_read_the_question_is_still_asked(client,
         [question] = _say(ws, DISTRESS, "b3")
     assert question["text"] == get_check_in().question("suicide", "web")
     assert conversation_row(settings).risk_flags == ["check_in:suicide"]
+
+
+# A reply that says more than an answer is read by the answer it starts with, and a reply that only shows the sign
+# just asked about is taken as not being sure: never the same question twice in a row.
+
+STRESSED = "no, just stressed about exams"
+TURNED = "no but its crossed my mind today"
+
+
+@pytest.fixture
+def signs(check) -> GivenVerdicts:
+    """What the check might see in such replies: a weak sign of the very thing just asked about."""
+    weak = Verdict(layer="model", score=0.4, check_in="suicide")
+    check.given.update({STRESSED: weak, TURNED: weak, "its all just too much": weak})
+    return check
+
+
+def test_web_a_no_with_a_reason_is_thanked_not_asked_again_and_remembered_as_a_no(client, settings, signs):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        _say(ws, DISTRESS, "m1")
+        [reply] = _say(ws, STRESSED, "m2")
+        assert reply["text"] == get_check_in().answered_no["web"]
+        [again] = _say(ws, DISTRESS, "m3")
+    assert again["text"] == get_check_in().question("suicide", "web", again=True)
+    stored = next(m for m in messages(settings) if m.text == STRESSED)
+    assert stored.extra["check_in_answer"] == "no" and stored.extra["check_in_kind"] == "suicide"
+    assert conversation_row(settings).risk_flags == ["check_in:suicide"]  # still there for an officer
+
+
+@pytest.mark.parametrize("reply", ["yeah i have been for a few weeks now", TURNED, "its all just too much"])
+def test_web_a_yes_with_more_words_or_a_reply_that_shows_the_sign_again_gets_help_not_the_question_again(
+    client, settings, signs, reply
+):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        _say(ws, DISTRESS, "h1")
+        said = _until_closing(ws, reply, "h2")
+    assert "116 123" in said and "999" in said and "are you thinking about suicide" not in said
+    assert "suicide_self_harm" in conversation_row(settings).risk_flags
+    stored = next(m for m in messages(settings) if m.text == reply)
+    assert stored.extra["check_in_answer"] in ("yes", "unsure") and stored.extra["safety"]["layer"] == "check_in"
+
+
+@pytest.mark.parametrize("reply", ["no one cares", "no but thanks for asking", "no, how do i report someone"])
+def test_web_words_that_only_look_like_a_no_are_not_thanked_as_one_and_the_flag_stays(client, settings, check, reply):
+    check.given[reply] = Verdict()  # the worst case: the check sees nothing in the words
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        _say(ws, DISTRESS, "w1")
+        said = " ".join(r["text"] for r in _say(ws, reply, "w2"))
+    assert get_check_in().answered_no["web"] not in said and "116 123" in said  # the service's own reply, with help
+    assert conversation_row(settings).risk_flags == ["check_in:suicide"]
+    assert next(m for m in messages(settings) if m.text == reply).extra["check_in_answer"] == "none"
+
+
+def test_web_i_am_not_safe_is_read_as_not_safe(client, settings, check):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        _say(ws, UNSAFE_MAYBE, "u1")
+        said = _until_closing(ws, "i am not safe", "u2")
+    assert "999" in said and "immediate_danger" in conversation_row(settings).risk_flags
+
+
+def test_sms_a_no_with_a_reason_in_capitals_is_thanked_in_one_text(client, settings, signs):
+    check_in = get_check_in()
+    twiml_messages(post_sms(client, settings, DISTRESS))
+    weak = Verdict(layer="model", score=0.3, low_confidence=frozenset({"suicide_self_harm"}))
+    signs.given["NAH IM FINE JUST TIRED"] = weak
+    assert twiml_messages(post_sms(client, settings, "NAH IM FINE JUST TIRED")) == [check_in.answered_no["sms"]]
+    assert conversation_row(settings).risk_flags == ["check_in:suicide", "low:suicide_self_harm"]  # seen by officers
