@@ -24,6 +24,7 @@ from handoff.officers import audit, csrf
 from handoff.officers.audit import AuditedRoute
 from handoff.officers.deps import OfficerDep
 from handoff.officers.models import Officer
+from safety.check_in import ANSWERS, KINDS
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/console", tags=["console"], route_class=AuditedRoute)  # 401/403 are audited
@@ -143,6 +144,9 @@ def _officer_message(message: Message) -> dict[str, Any]:
     low = [label for label in extra.get("low_confidence") or [] if label not in (extra.get("risk") or [])]
     if low:
         event["low_confidence"] = low
+    kind, meant = extra.get("check_in_kind"), extra.get("check_in_answer")
+    if message.direction == Direction.user and kind in KINDS and meant in (*ANSWERS, "none"):
+        event["check_in_answer"] = {"kind": kind, "read_as": meant}  # how a reply to a check-in was read
     return event
 
 

@@ -43,8 +43,16 @@ URGENT = ("immediate_danger", "suicide_self_harm", "recent_sexual_assault")
 CHECK_IN_WORDS = {FLAG.format(kind="suicide"): "asked about suicide", FLAG.format(kind="safety"): "asked if safe now"}
 GOAL_WORDS = {"talk": "Just talk", "disclosure": "Tell what happened", "formal_report": "Formal report"}
 CHANNEL_WORDS = {**CHANNEL_NAMES, "web": CHANNEL_NAMES["webchat"]}  # "web" too, as the console always read it
+# How a student's reply to a check-in was read (the message's `check_in_answer`), per question: officers see it under
+# the reply, so they know what the assistant did with it. "yes" to "are you safe right now?" is safe.
+ANSWER_WORDS = {
+    "suicide": {"yes": "yes (risk)", "no": "no", "fine": "no (fine)", "unsure": "not sure (risk)",
+                "skip": "rather not say", "none": "not read as an answer"},
+    "safety": {"yes": "yes, safe", "no": "not safe (risk)", "fine": "safe (fine)", "unsure": "not sure (risk)",
+               "skip": "rather not say", "none": "not read as an answer"},
+}
 WORDS = {"risk": RISK_WORDS, "urgent": URGENT, "check_in": CHECK_IN_WORDS, "low": LOW_PREFIX, "goals": GOAL_WORDS,
-         "channels": CHANNEL_WORDS}
+         "channels": CHANNEL_WORDS, "answers": ANSWER_WORDS}
 
 
 CsrfField = Annotated[str, Form(alias=csrf.FIELD, max_length=128)]

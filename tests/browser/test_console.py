@@ -387,6 +387,25 @@ def test_the_officer_sees_which_policy_sections_the_student_was_shown(
     expect(transcript(console).locator(".quoted")).not_to_have_count(0)
 
 
+def test_the_officer_sees_how_the_students_reply_to_a_check_in_was_read(
+    browser: Browser, contexts: list[Browsing], console_system: ConsoleSystem
+):
+    console = officer_console(browser, contexts, console_system, "Tomasz")
+    go_on_duty(console)
+    chat = student_chat(browser, contexts, console_system)
+    say(chat, "i dont know how much longer i can do this")  # the check asks rather than guesses
+    expect(assistant_messages(chat).filter(has_text="are you thinking about suicide")).not_to_have_count(0)
+    say(chat, "no, just stressed about exams")
+    expect(assistant_messages(chat).filter(has_text="Thank you for answering")).not_to_have_count(0)
+    reference = ask_for_a_person(chat)
+
+    queue_entry(console, reference).get_by_role("button", name=TAKE).click()
+    expect(console.locator("#conversation-title")).to_have_text(f"Conversation {reference}")
+    reply = transcript(console).filter(has_text="no, just stressed about exams").first
+    expect(reply.locator(".check-in-answer")).to_have_text("Reply to \u201casked about suicide\u201d, read as: no")
+    expect(transcript(console).locator(".check-in-answer")).to_have_count(1)  # only replies to a check-in
+
+
 def test_the_queue_the_page_arrives_with_is_drawn_as_every_refresh_with_low_confidence_never_urgent(
     browser: Browser, contexts: list[Browsing], console_system: ConsoleSystem
 ):

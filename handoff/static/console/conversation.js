@@ -1,6 +1,6 @@
 // The open conversation: its transcript, the student's choices, the reply box (with the SMS counter), hand back,
 // close, and notes. Everything the student wrote is shown as text, never as markup.
-import { GOALS, CHANNELS, LOW, SMS } from "./page.js";
+import { GOALS, CHANNELS, LOW, SMS, CHECK_IN, ANSWERS } from "./page.js";
 import { state } from "./state.js";
 import { ui, el, setText, fact } from "./dom.js";
 import { words, flagList, clock } from "./format.js";
@@ -137,6 +137,13 @@ export function addMessage(message, live) {
     item.appendChild(flagList((message.risk || []).concat((message.low_confidence || []).map(function (label) {
       return LOW + label;
     }))));
+  }
+  if (message.check_in_answer) {
+    // The student's reply to a check-in, as the assistant read it: what it did next follows from this.
+    var asked = message.check_in_answer.kind;
+    var read = (ANSWERS[asked] || {})[message.check_in_answer.read_as] || message.check_in_answer.read_as;
+    item.appendChild(el("p", "check-in-answer",
+      "Reply to \u201c" + (CHECK_IN["check_in:" + asked] || asked) + "\u201d, read as: " + read));
   }
   if ((message.quoted || []).length) {
     // The sections of the institution's policy this reply quoted: what the student has read.

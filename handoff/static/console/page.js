@@ -15,6 +15,8 @@ export const URGENT = {};
 export const GOALS = WORDS.goals || {};
 export const CHANNELS = WORDS.channels || {};
 export const CHECK_IN = WORDS.check_in || {};
+// How a reply to a check-in was read, by question and answer ("not sure (risk)", "not read as an answer").
+export const ANSWERS = WORDS.answers || {};
 // A label seen only weakly (a look-alike, perhaps) carries this prefix: low confidence, never shown as urgent.
 export const LOW = WORDS.low || "low:";
 

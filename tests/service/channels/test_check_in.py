@@ -449,3 +449,30 @@ def test_sms_a_no_with_a_reason_in_capitals_is_thanked_in_one_text(client, setti
     signs.given["NAH IM FINE JUST TIRED"] = weak
     assert twiml_messages(post_sms(client, settings, "NAH IM FINE JUST TIRED")) == [check_in.answered_no["sms"]]
     assert conversation_row(settings).risk_flags == ["check_in:suicide", "low:suicide_self_harm"]  # seen by officers
+
+
+def test_officers_see_how_each_reply_to_a_check_in_was_read_and_students_never_do(client, settings, check):
+    from handoff.officers.models import Role
+    from safety.check_in import ANSWERS, KINDS
+
+    from ..console_helpers import Console, create_officer
+
+    create_officer(settings, "lead2@example.ac.uk", role=Role.safeguarding_lead)
+    check.given["no one cares"] = Verdict()  # the check sees nothing: the words alone decide
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        _say(ws, "talk to a person", "q1")  # waiting for an officer, who will read what follows
+        if conversation_row(settings).owner != Owner.waiting:
+            move_to(settings, [Owner.waiting])
+        [question] = _say(ws, DISTRESS, "q2")  # while waiting, the service asks itself
+        assert "are you thinking about suicide" in question["text"]
+        events = _say(ws, "no one cares", "q3") + _say(ws, "what does consent mean", "q4")
+        assert not any("check_in_answer" in e for e in events)
+    conversation = conversation_row(settings)
+    detail = Console(client, "lead2@example.ac.uk").get(f"/conversations/{conversation.public_id}").json()
+    read = {m["text"]: m.get("check_in_answer") for m in detail["messages"] if m["from"] == "user"}
+    assert read["no one cares"] == {"kind": "suicide", "read_as": "none"}  # the reply after the question
+    assert read[DISTRESS] is None and read["what does consent mean"] is None
+    page = client.get("/console").text
+    words = json.loads(re.search(r'<script type="application/json" id="console-data">(.*?)</script>', page, re.S)[1])
+    assert all(set(words["words"]["answers"][kind]) == {*ANSWERS, "none"} for kind in KINDS)
