@@ -109,8 +109,10 @@ async def _take_in(ctx: AppContext, sid: str, phone: str, body: str, keyword: st
                 # again rather than nothing.
                 replies = [service_message("rate_limited", "sms")]
             return twiml([] if opted_out else replies)
-    if keyword in HELP_WORDS:
+    if keyword in HELP_WORDS and (await checkin.pending(ctx, conversation))[0] is None:
         return twiml([service_message("sms_help", "sms")])
+    # "HELP" straight after a check-in ("are you safe right now?") is an answer, not the keyword: it is stored, read
+    # (as not sure, so the student gets the safety response) and raises the conversation for an officer.
     text = body.strip()
     if not text:
         media = params.get("NumMedia", "0")

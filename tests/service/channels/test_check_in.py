@@ -476,3 +476,14 @@ def test_officers_see_how_each_reply_to_a_check_in_was_read_and_students_never_d
     page = client.get("/console").text
     words = json.loads(re.search(r'<script type="application/json" id="console-data">(.*?)</script>', page, re.S)[1])
     assert all(set(words["words"]["answers"][kind]) == {*ANSWERS, "none"} for kind in KINDS)
+
+
+def test_sms_help_straight_after_the_question_is_an_answer_stored_and_raised_not_the_keyword(client, settings, check):
+    twiml_messages(post_sms(client, settings, UNSAFE_MAYBE))  # are you safe right now?
+    replies = twiml_messages(post_sms(client, settings, "HELP"))
+    assert "999" in replies[0][:160] and all(fits_sms(r) for r in replies)
+    assert "immediate_danger" in conversation_row(settings).risk_flags  # raised for an officer
+    stored = next(m for m in messages(settings) if m.text == "HELP")
+    assert stored.extra["check_in_answer"] == "unsure"
+    [keyword] = twiml_messages(post_sms(client, settings, "HELP"))  # the question was answered: the keyword again
+    assert "automated assistant" in keyword and "999" in keyword
