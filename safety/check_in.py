@@ -77,13 +77,11 @@ class Leading:
 
     `turned`: what follows could turn an answer without risk round ("no but...", "yes but I don't feel it").
     `plain_rest`: what follows only adds to the answer (short, asks nothing, does not turn it).
-    `marked`: the answer was set apart by punctuation ("no, just stressed"), not only by the words after it.
     """
 
     meaning: str
     turned: bool
     plain_rest: bool
-    marked: bool
 
 
 READ_AT_MOST = 1000  # characters of a reply read for the answer it starts with: an answer comes first
@@ -101,7 +99,7 @@ def leading_answer(texts: CheckInTexts, text: str) -> Leading | None:
     text = text[:READ_AT_MOST]
     head, rest = _split(text)
     head, rest = _after_opening(texts, head, rest)
-    meaning, marked = _answer(texts, head), bool(rest)
+    meaning = _answer(texts, head)
     if meaning is None:  # nothing set apart, or not an answer: the answer the words start with
         words = _without_fillers(texts, plain(text)).split()
         for n in range(min(len(words) - 1, 6), 0, -1):
@@ -109,7 +107,7 @@ def leading_answer(texts: CheckInTexts, text: str) -> Leading | None:
             if meaning is not None:
                 if words[n] in texts.not_a_no:
                     return None
-                rest, marked = " ".join(words[n:]), False
+                rest = " ".join(words[n:])
                 break
     if meaning is None:
         return None
@@ -119,7 +117,7 @@ def leading_answer(texts: CheckInTexts, text: str) -> Leading | None:
         meaning in ("yes", "fine") and bool(words) and words[0] in texts.negations)
     plain_rest = (not turned and "?" not in rest and len(words) <= texts.rest_words
                   and not (words and words[0] in texts.question_words))
-    return Leading(meaning, turned, plain_rest, marked)
+    return Leading(meaning, turned, plain_rest)
 
 
 def _split(text: str) -> tuple[str, str]:
