@@ -198,6 +198,23 @@ def test_a_reply_that_says_more_is_read_by_the_answer_it_starts_with(reply: str,
     assert lead is not None and lead.meaning == meaning and lead.plain_rest is adds_only
 
 
+@pytest.mark.parametrize(("kind", "reply", "meaning", "risk"), [
+    ("suicide", "nac ydw", "no", False),
+    ("suicide", "Ydw", "yes", True),
+    ("suicide", "dwi'n iawn diolch", "fine", False),
+    ("suicide", "dwn i ddim", "unsure", True),
+    ("safety", "ydw, dw i adre", "yes", False),
+    ("safety", "dwi ddim yn saff", "unsure", True),
+    ("safety", "gwell gen i beidio dweud", "skip", False),
+])
+def test_an_answer_in_welsh_is_read_like_one_in_english(kind: str, reply: str, meaning: str, risk: bool) -> None:
+    from safety.check_in import leading_answer
+
+    texts = get_check_in()
+    read = classify(texts, reply) or getattr(leading_answer(texts, reply), "meaning", None)
+    assert read == meaning and concerning(texts, kind, read) is risk
+
+
 @pytest.mark.parametrize("reply", ["no one cares", "no idea", "no point anymore", "no way out", "nobody would notice",
                                    "not like actually doing it", "what happens if i say yes", "/deny and more"])
 def test_words_that_start_like_an_answer_but_are_not_one_are_not_read_as_one(reply: str) -> None:
