@@ -370,18 +370,28 @@ def test_after_a_close_a_crisis_message_is_answered_and_back_in_the_queue_and_th
     expect(queue_entry(console, reference)).to_have_class(re.compile(r"\brisky\b"))
 
 
+def taken_after(browser: Browser, contexts: list[Browsing], system: ConsoleSystem, name: str,
+                turns: list[tuple[str, str]]) -> Page:
+    """An officer on duty; a student says each message and sees the reply that says the given words, then asks for a
+    person, and the officer takes the conversation. The officer's page, with the transcript open."""
+    console = officer_console(browser, contexts, system, name)
+    go_on_duty(console)
+    chat = student_chat(browser, contexts, system)
+    for message, replied in turns:
+        say(chat, message)
+        expect(assistant_messages(chat).filter(has_text=replied)).not_to_have_count(0)
+    reference = ask_for_a_person(chat)
+    queue_entry(console, reference).get_by_role("button", name=TAKE).click()
+    expect(console.locator("#conversation-title")).to_have_text(f"Conversation {reference}")
+    return console
+
+
 def test_the_officer_sees_which_policy_sections_the_student_was_shown(
     browser: Browser, contexts: list[Browsing], console_system: ConsoleSystem
 ):
-    console = officer_console(browser, contexts, console_system, "Priya")
-    go_on_duty(console)
-    chat = student_chat(browser, contexts, console_system)
-    say(chat, "what does the policy say about appealing the outcome")
-    expect(assistant_messages(chat).filter(has_text="From Example College's policy, section 9")).not_to_have_count(0)
-    reference = ask_for_a_person(chat)
-
-    queue_entry(console, reference).get_by_role("button", name=TAKE).click()
-    expect(console.locator("#conversation-title")).to_have_text(f"Conversation {reference}")
+    console = taken_after(browser, contexts, console_system, "Priya", [
+        ("what does the policy say about appealing the outcome", "From Example College's policy, section 9"),
+    ])
     quoted = transcript(console).filter(has_text="From Example College's policy, section 9").first
     expect(quoted.locator(".quoted")).to_contain_text(re.compile(r"Quoted from the policy: section 9\.\d"))
     expect(transcript(console).locator(".quoted")).not_to_have_count(0)
@@ -390,17 +400,10 @@ def test_the_officer_sees_which_policy_sections_the_student_was_shown(
 def test_the_officer_sees_how_the_students_reply_to_a_check_in_was_read(
     browser: Browser, contexts: list[Browsing], console_system: ConsoleSystem
 ):
-    console = officer_console(browser, contexts, console_system, "Tomasz")
-    go_on_duty(console)
-    chat = student_chat(browser, contexts, console_system)
-    say(chat, "i dont know how much longer i can do this")  # the check asks rather than guesses
-    expect(assistant_messages(chat).filter(has_text="are you thinking about suicide")).not_to_have_count(0)
-    say(chat, "no, just stressed about exams")
-    expect(assistant_messages(chat).filter(has_text="Thank you for answering")).not_to_have_count(0)
-    reference = ask_for_a_person(chat)
-
-    queue_entry(console, reference).get_by_role("button", name=TAKE).click()
-    expect(console.locator("#conversation-title")).to_have_text(f"Conversation {reference}")
+    console = taken_after(browser, contexts, console_system, "Tomasz", [
+        ("i dont know how much longer i can do this", "are you thinking about suicide"),  # asked, not guessed
+        ("no, just stressed about exams", "Thank you for answering"),
+    ])
     reply = transcript(console).filter(has_text="no, just stressed about exams").first
     expect(reply.locator(".check-in-answer")).to_have_text("Reply to \u201casked about suicide\u201d, read as: no")
     expect(transcript(console).locator(".check-in-answer")).to_have_count(1)  # only replies to a check-in
