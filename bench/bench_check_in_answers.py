@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bench_replies import openings, text  # noqa: E402
 from processes import whole_system  # noqa: E402
 
-from safety.check_in import load_check_in, plain  # noqa: E402
+from safety.check_in import CheckInTexts, load_check_in, plain  # noqa: E402
 
 OFFICE_HOURS = datetime(2026, 11, 24, 11, 0, tzinfo=timezone.utc)
 # Messages the safety check shipped asks about (checked at start: a model that stops asking them stops the bench).
@@ -46,9 +46,8 @@ OUTCOMES = ("help", "thanked", "asked", "as_usual")
 EXPECTED = {"risk": "help", "no_risk": "thanked", "skip": "thanked", "other": "as_usual"}
 
 
-def group(kind: str, meaning: str) -> str:
-    concern = load_check_in().concern[kind]
-    if meaning in concern:
+def group(texts: CheckInTexts, kind: str, meaning: str) -> str:
+    if meaning in texts.concern[kind]:
         return "risk"
     if meaning in ("yes", "no"):
         return "no_risk"
@@ -93,7 +92,7 @@ def main() -> None:
                     got = "asked"
                 else:
                     got = "as_usual"
-                g = group(kind, item["meaning"])
+                g = group(texts, kind, item["meaning"])
                 counts[g] += 1
                 counts[f"{g}:{got}"] += 1
                 if args.show and got != EXPECTED.get(g, got):

@@ -102,8 +102,10 @@ def leading_answer(texts: CheckInTexts, text: str) -> Leading | None:
     meaning = _answer(texts, head)
     if meaning is None:  # nothing set apart, or not an answer: the answer the words start with
         words = _without_fillers(texts, plain(text)).split()
+        if words and words[0].startswith("/"):
+            return None  # a quick reply's payload is only ever the whole reply
         for n in range(min(len(words) - 1, 6), 0, -1):
-            meaning = _answer(texts, " ".join(words[:n]))
+            meaning = _known(texts, " ".join(words[:n]))
             if meaning is not None:
                 if words[n] in texts.not_a_no:
                     return None
@@ -146,8 +148,12 @@ def _without_fillers(texts: CheckInTexts, words: str) -> str:
 def _answer(texts: CheckInTexts, head: str) -> str | None:
     if not head or head.startswith("/"):
         return None  # a quick reply's payload is only ever the whole reply
-    head = _without_fillers(texts, head)
-    return texts.answers.get(head) or texts.answers.get(re.sub(r"(\w)\1+", r"\1", head))  # "nooo", "yess"
+    return _known(texts, _without_fillers(texts, head))
+
+
+def _known(texts: CheckInTexts, words: str) -> str | None:
+    """The answer these words (already without fillers) are, as written or stretched ("nooo", "yess")."""
+    return texts.answers.get(words) or texts.answers.get(re.sub(r"(\w)\1+", r"\1", words))
 
 
 def concerning(texts: CheckInTexts, kind: str, answer: str | None) -> bool:
@@ -191,7 +197,8 @@ def load_check_in(path: str | os.PathLike[str] | None = None) -> CheckInTexts:
         raise ResponseFileError(f"{chosen}: 'check_in' must be a mapping")
     where = f"{chosen}: check_in"
     questions = _questions(where, "questions", raw.get("questions"))
-    asked_again = _questions(where, "asked_again", raw.get("asked_again"))
+    # Optional: a file without it asks again in the first words.
+    asked_again = _questions(where, "asked_again", raw["asked_again"]) if "asked_again" in raw else None
     buttons: dict[str, list[dict[str, str]]] = {}
     for kind in KINDS:
         listed = (raw.get("buttons") or {}).get(kind)

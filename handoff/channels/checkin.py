@@ -28,6 +28,7 @@ from handoff.conversations.enums import Direction
 from handoff.conversations.models import Conversation, Message
 from safety.check_in import (
     FLAG,
+    KINDS,
     MARKER,
     CheckInTexts,
     classify,
@@ -116,14 +117,13 @@ async def worded_as_asked_again(ctx: AppContext, conversation: Conversation, rep
 
     Only a turn that asks a check-in in a conversation that was asked one before looks at the stored answers.
     """
-    marked = [(r, r.custom[MARKER]) for r in replies
-              if r.custom and r.custom.get(MARKER) in ("suicide", "safety") and r.text]
+    marked = [(r, r.custom[MARKER]) for r in replies if r.custom and r.custom.get(MARKER) in KINDS and r.text]
     if not marked or not any(f.startswith("check_in:") for f in conversation.risk_flags or []):
         return replies
     try:
         answered = await answered_without_risk(ctx, conversation)
-    except Exception:  # the first wording is still a kind question: a failed read never costs the student it
-        logger.exception("earlier answers to the check-in could not be read")
+    except Exception as exc:  # the first wording is still a kind question: a failed read never costs the student it
+        logger.error("earlier answers to the check-in could not be read (%s)", type(exc).__name__)  # never the text
         return replies
     texts, channel = get_check_in(), conversation.channel.value
     for reply, kind in marked:

@@ -242,3 +242,17 @@ def test_reading_the_answer_a_reply_starts_with_never_fails_on_any_text() -> Non
     assert leading_answer(texts, "no, just tired. " + "x" * 1_000_000) is not None
     assert leading_answer(texts, "a" * 1_000_000) is None and leading_answer(texts, "." * 1_000_000) is None
     assert leading_answer(texts, "no " * 200_000) is not None and leading_answer(texts, "no\n" * 100_000) is not None
+
+
+def test_a_responses_file_without_the_asked_again_texts_asks_again_in_the_first_words(tmp_path) -> None:
+    import yaml
+
+    from safety.check_in import load_check_in
+    from safety.responses import DEFAULT_RESPONSES
+
+    data = yaml.safe_load(DEFAULT_RESPONSES.read_text(encoding="utf-8"))
+    del data["check_in"]["asked_again"]
+    path = tmp_path / "responses.yml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    texts = load_check_in(path)
+    assert texts.question("suicide", "sms", again=True) == texts.question("suicide", "sms")
