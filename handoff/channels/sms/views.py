@@ -110,7 +110,7 @@ async def _take_in(ctx: AppContext, sid: str, phone: str, body: str, keyword: st
                 replies = [service_message("rate_limited", "sms")]
             return twiml([] if opted_out else replies)
     if keyword in HELP_WORDS and (await checkin.pending(ctx, conversation))[0] is None:
-        return twiml([service_message("sms_help", "sms")])
+        return await _help_keyword(ctx, conversation, sid, body.strip())
     # "HELP" straight after a check-in ("are you safe right now?") is an answer, not the keyword: it is stored, read
     # (as not sure, so the student gets the safety response) and raises the conversation for an officer.
     text = body.strip()
@@ -149,6 +149,17 @@ async def _take_in(ctx: AppContext, sid: str, phone: str, body: str, keyword: st
             )
         return twiml([service_message("assistant_slow", "sms"), *await _privacy(ctx, conversation, first)])
     return twiml([m.text for m in stored] + await _privacy(ctx, conversation, first))
+
+
+async def _help_keyword(ctx: AppContext, conversation: Conversation, sid: str, text: str) -> Response:
+    """HELP or INFO, the carriers' keyword: answered with what this number is and where help is now, and stored with
+    that answer like any text, so an officer (perhaps talking with the student at that moment) sees that the student
+    texted it, and a retry from Twilio is answered the same. A new conversation's first reply keeps its privacy note."""
+    first = await _first_of_conversation(ctx, conversation)
+    await flows.receive(ctx, conversation, text, client_message_id=sid, channel_message_id=sid)
+    reply = service_message("sms_help", "sms")
+    await _note_for_officer(ctx, conversation, reply)
+    return twiml([reply, *await _privacy(ctx, conversation, first)])
 
 
 async def _note_for_officer(ctx: AppContext, conversation: Conversation, reply: str) -> None:

@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 
 from handoff.channels.sms.standin import TwilioStandIn
 from handoff.content import service_messages
+from handoff.conversations.enums import Owner
 from handoff.conversations.models import Message
 from handoff.conversations.phones import SmsContact, SmsOutbound
 from handoff.core.config import Settings
@@ -24,7 +25,7 @@ from safety.gsm import fits_sms, split_sms
 from safety.responses import get_responses
 
 from ..console_helpers import OnDuty
-from ..db_helpers import run_db
+from ..db_helpers import move_to, run_db
 from ..sms_helpers import PHONE, inbound_params, post_sms, twilio_signature, twiml_messages
 
 
@@ -171,7 +172,8 @@ def test_any_signed_texts_with_reused_message_sids_are_each_kept_once_and_answer
 
     phones = ["+447700900301", "+447700900302", "+447700900303"]
     words = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=300)
-    keywords = STOP_WORDS | START_WORDS | HELP_WORDS  # answered by their own rules, and not kept
+    keywords = STOP_WORDS | START_WORDS  # answered by their own rules, and not kept (HELP is kept: HELP_WORDS below)
+    assert HELP_WORDS
     body = words.filter(lambda said: any(c.isalnum() for c in said) and said.strip().lower() not in keywords)
     sends = st.lists(st.tuples(st.integers(0, 2), st.integers(0, 2), body), min_size=1, max_size=6)
 
@@ -236,9 +238,23 @@ def test_a_crisis_text_gets_the_safety_response_when_the_assistant_is_down(clien
     assert all(fits_sms(r) for r in replies)
 
 
-def test_help_answers_with_safety_information(client, settings):
-    [reply] = twiml_messages(post_sms(client, settings, "HELP"))
+def test_help_answers_with_safety_information_and_is_kept_with_its_answer(client, settings):
+    post_sms(client, settings, "hello")
+    [reply] = twiml_messages(post_sms(client, settings, "HELP", sid="SMhelp1"))
     assert "999" in reply and "not a person" in reply and "STOP" in reply
+    said = [(m.direction.value, m.text) for m in _messages(settings)]
+    assert said[-2:] == [("user", "HELP"), ("system", reply)]  # an officer reading the conversation sees both
+    assert twiml_messages(post_sms(client, settings, "HELP", sid="SMhelp1")) == [reply]  # Twilio's retry
+    assert [t for d, t in ((m.direction.value, m.text) for m in _messages(settings)) if d == "user"].count("HELP") == 1
+
+
+def test_help_as_a_first_text_keeps_the_privacy_note_and_an_officer_talking_sees_it_live(client, settings):
+    [reply, privacy] = twiml_messages(post_sms(client, settings, "info"))
+    assert "999" in reply and "delete" in privacy.lower()
+    move_to(settings, [Owner.waiting, Owner.human])  # an officer has taken the conversation over
+    [again] = twiml_messages(post_sms(client, settings, "Help"))
+    assert again == reply
+    assert [m.text for m in _messages(settings) if m.direction.value == "user"] == ["info", "Help"]
 
 
 def test_after_stop_nothing_more_is_sent_until_start(client, settings):
