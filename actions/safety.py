@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import current_profile
 from institutions import ProfileError
-from safety.check_in import KINDS, MARKER, concerning, get_check_in
+from safety.check_in import KINDS, MARKER, READ, SAID_MORE, concerning, get_check_in
 from safety.responses import get_responses, safety_response
 from safety.verdict import METADATA_KEY, Verdict
 
@@ -95,6 +95,8 @@ class ActionCheckInAnswer(Action):
         kind = tracker.get_slot(CHECK_IN_SLOT) or "safety"
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         meant = {"affirm": "yes", "deny": "no", "check_in_skip": "skip"}.get(intent or "")
+        if meant == "skip" and read_by_service(tracker) == SAID_MORE:
+            meant = SAID_MORE  # "no, ..." and more with a sign in it: heard, given the numbers, not asked again
         labels = set(service_labels(tracker))
         if concerning(texts, kind, meant):
             labels.add(texts.label[kind])
@@ -108,9 +110,16 @@ class ActionCheckInAnswer(Action):
                 last = index == len(messages) - 1
                 dispatcher.utter_message(text=text, buttons=OFFER_BUTTONS if last and channel == "web" else None)
         else:
-            dispatcher.utter_message(text=texts.reply_to(meant or "no", channel),
+            dispatcher.utter_message(text=texts.reply_to(meant or "no", channel, kind),
                                      buttons=OFFER_BUTTONS if channel == "web" else None)
         return [SlotSet(CHECK_IN_SLOT, None)]
+
+
+def read_by_service(tracker: Tracker) -> str | None:
+    """How the service read the student's reply to a check-in (its metadata), or None."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    read = metadata.get(READ) if isinstance(metadata, dict) else None
+    return read if isinstance(read, str) else None
 
 
 def service_labels(tracker: Tracker) -> frozenset[str]:

@@ -7,6 +7,8 @@ the question asked again, after an answer that showed no risk and the same messa
 and sorts what comes back:
 - help: a label's answer (the suicide or danger response, or another label's);
 - thanked: the reply to an answer without risk ("Thank you for answering"), or to "I'd rather not say";
+- heard: the reply to an answer without risk followed by more with a sign in it ("Thank you for telling me more",
+  with the numbers);
 - asked: a check-in question again, straight after the student answered one;
 - as usual: anything else (the assistant's ordinary answer; the check-in stays flagged for an officer).
 
@@ -42,7 +44,7 @@ OFFICE_HOURS = datetime(2026, 11, 24, 11, 0, tzinfo=timezone.utc)
 ASKS = {"suicide": "i dont know how much longer i can do this", "safety": "things at home are a bit tense"}
 NO_RISK = {"suicide": "no", "safety": "yes"}
 KIND = {"Q1": "suicide", "Q2": "suicide", "Q3": "safety", "Q4": "safety"}
-OUTCOMES = ("help", "thanked", "asked", "as_usual")
+OUTCOMES = ("help", "thanked", "heard", "asked", "as_usual")
 EXPECTED = {"risk": "help", "no_risk": "thanked", "skip": "thanked", "other": "as_usual"}
 
 
@@ -65,6 +67,7 @@ def main() -> None:
     label_starts = [o for found in label_openings.values() for o in found]
     questions = [plain(t["sms"])[:40] for source in (texts.questions, texts.asked_again or {}) for t in source.values()]
     thanks = [plain(texts.answered_no["sms"])[:40], plain(texts.rather_not_say["sms"])[:40]]
+    heard = [plain(t["sms"])[:40] for t in (texts.said_more or {}).values()]
     totals: Counter[str] = Counter()
     with tempfile.TemporaryDirectory() as logs, \
             whole_system(Path(logs), ("bench@example.ac.uk", "Bench", "bench-password-long"), OFFICE_HOURS) as system:
@@ -88,6 +91,8 @@ def main() -> None:
                     got = "help"
                 elif any(t in r for t in thanks for r in replies):
                     got = "thanked"
+                elif any(t in r for t in heard for r in replies):
+                    got = "heard"
                 elif any(q in r for q in questions for r in replies):
                     got = "asked"
                 else:

@@ -18,6 +18,12 @@ from safety.responses import CHANNELS, ResponseFileError, read_responses_file
 
 KINDS = ("suicide", "safety")
 ANSWERS = ("yes", "no", "fine", "unsure", "skip")
+# A reading, not a listed answer: a reply that starts with an answer without risk and then says more that carries a
+# sign of what was just asked about ("no, it's just that nothing is ever going to get better"). It is neither
+# thanked as a plain no nor asked the same question straight back: the student is told they were heard and given the
+# numbers (`said_more` in the data), and the check-in stays flagged for an officer.
+SAID_MORE = "said_more"
+READ = "check_in_read"  # the key, in the metadata sent to the assistant, for how the service read a check-in reply
 MARKER = "check_in"  # the key that says "this message asked a check-in", in a reply's custom data and its extra
 FLAG = "check_in:{kind}"  # the conversation's flag while a check-in has been asked
 # Labels whose own response already says what a check-in would ask about: with one of them, nothing is asked.
@@ -43,14 +49,17 @@ class CheckInTexts:
     fillers: tuple[str, ...] = ()  # words that change nothing in an answer ("honestly", "lol", "mate")
     not_a_no: tuple[str, ...] = ()  # words that make a leading "no" something else ("no one", "no point")
     negations: tuple[str, ...] = ()  # a first word after "yes" or "I'm fine" that turns it ("yes not really")
+    said_more: dict[str, dict[str, str]] | None = None  # kind -> channel -> the reply to SAID_MORE
 
     def question(self, kind: str, channel: str, *, again: bool = False) -> str:
         """The question; `again` when the student's latest answer to it showed no risk (it says so)."""
         texts = self.asked_again if again and self.asked_again else self.questions
         return texts[kind][_kind_of(channel)]
 
-    def reply_to(self, answer: str, channel: str) -> str:
-        """What to say to an answer that shows no risk ('skip' gets its own words)."""
+    def reply_to(self, answer: str, channel: str, kind: str | None = None) -> str:
+        """What to say to an answer that shows no risk ('skip' gets its own words, SAID_MORE its kind's)."""
+        if answer == SAID_MORE and self.said_more and kind in self.said_more:
+            return self.said_more[kind][_kind_of(channel)]
         texts = self.rather_not_say if answer == "skip" else self.answered_no
         return texts[_kind_of(channel)]
 
@@ -199,6 +208,8 @@ def load_check_in(path: str | os.PathLike[str] | None = None) -> CheckInTexts:
     questions = _questions(where, "questions", raw.get("questions"))
     # Optional: a file without it asks again in the first words.
     asked_again = _questions(where, "asked_again", raw["asked_again"]) if "asked_again" in raw else None
+    # Optional too: without it, a reply read as SAID_MORE gets the words for a plain no (which give 999 as well).
+    said_more = _questions(where, "said_more", raw["said_more"]) if "said_more" in raw else None
     buttons: dict[str, list[dict[str, str]]] = {}
     for kind in KINDS:
         listed = (raw.get("buttons") or {}).get(kind)
@@ -224,7 +235,7 @@ def load_check_in(path: str | os.PathLike[str] | None = None) -> CheckInTexts:
     return CheckInTexts(
         questions=questions, buttons=buttons, label={k: label[k] for k in KINDS},
         concern={k: frozenset(concern[k]) for k in KINDS}, answers=answers,
-        asked_again=asked_again, not_asked=_not_asked(where, raw.get("not_asked", [])),
+        asked_again=asked_again, said_more=said_more, not_asked=_not_asked(where, raw.get("not_asked", [])),
         repeated=_phrases(where, "repeated", raw.get("repeated", [])),
         says_more=_phrases(where, "says_more", raw.get("says_more", [])),
         question_words=_phrases(where, "question_words", raw.get("question_words", [])),

@@ -30,6 +30,7 @@ from safety.check_in import (
     FLAG,
     KINDS,
     MARKER,
+    SAID_MORE,
     CheckInTexts,
     classify,
     concerning,
@@ -139,20 +140,26 @@ def _leading(texts: CheckInTexts, kind: str, verdict: Verdict | None, text: str)
     what follows only adds to it and the check found no label in the message; when what follows asks something or
     runs on, the reply is not read as an answer. A reply that starts with no answer, or with one that what follows
     turns round ("no but it's crossed my mind"), is not sure when the check sees a sign of the very thing just asked
-    about in it (the student is not asked the same question twice in a row), and otherwise not an answer.
+    about in it. An answer without risk followed by more that carries that sign, without turning it round ("no, it's
+    just that nothing will ever get better"), is SAID_MORE: heard and given the numbers, not thanked as a plain no.
+    Either way the student is not asked the same question twice in a row. Anything else is not an answer.
     """
     lead = leading_answer(texts, text)
     if lead is not None and concerning(texts, kind, lead.meaning):
         return lead.meaning
     if lead is not None and lead.plain_rest and verdict is not None and not verdict.flagged:
         return lead.meaning
-    if (lead is None or lead.turned) and verdict is not None and not verdict.flagged and to_ask(verdict) == kind:
+    if verdict is None or verdict.flagged or to_ask(verdict) != kind:
+        return None
+    if lead is None or lead.turned:
         return "unsure"  # no answer, or one turned round ("no but..."), with a sign of what was just asked about
-    return None
+    return SAID_MORE  # an answer without risk, and more that carries the sign again
 
 
 def payload_for(kind: str, meant: str) -> str:
-    """The quick-reply payload that means this answer to this check-in ("I'm fine" is yes to "are you safe?")."""
+    """The quick-reply payload that means this answer to this check-in ("I'm fine" is yes to "are you safe?").
+
+    SAID_MORE goes as "rather not say" (answered, no risk shown); the assistant finds the reading in the metadata."""
     if meant in ("fine", "unsure"):
         meant = {("suicide", "fine"): "no", ("safety", "fine"): "yes",
                  ("suicide", "unsure"): "yes", ("safety", "unsure"): "no"}[(kind, meant)]
@@ -182,9 +189,9 @@ def question(kind: str, channel: str) -> Reply:
     return Reply(text=texts.question(kind, channel), buttons=buttons, custom={MARKER: kind, BY_SERVICE: True})
 
 
-def reply_to(meant: str, channel: str) -> Reply:
-    """What the service says to an answer that shows no risk."""
-    return Reply(text=get_check_in().reply_to(meant, channel))
+def reply_to(meant: str, channel: str, kind: str | None = None) -> Reply:
+    """What the service says to an answer that shows no risk (or to SAID_MORE, by the kind asked)."""
+    return Reply(text=get_check_in().reply_to(meant, channel, kind))
 
 
 def asked(replies: list[Reply]) -> tuple[list[Reply], str | None]:

@@ -35,6 +35,7 @@ from handoff.conversations.models import Conversation, Message
 from handoff.conversations.store import Draft, DuplicateMessage
 from handoff.core.text import well_formed
 from handoff.realtime import conversation_topic
+from safety.check_in import READ, SAID_MORE
 from safety.verdict import CHECK_IN, METADATA_KEY, MODEL, Verdict
 
 logger = logging.getLogger(__name__)
@@ -44,7 +45,8 @@ LONG_MESSAGE = 400  # characters: longer messages are checked off the event loop
 MAX_STORED_CHARS = 20_000
 # A tap on a quick reply is matched against the buttons of this many of the latest messages to the student.
 OFFERED_LOOKBACK = 5
-NO_RISK_ANSWERS = ("no", "fine", "skip", "yes")  # as check-in answers; one that shows risk is flagged instead
+# As check-in answers (and SAID_MORE, a reading: heard and given the numbers); one that shows risk is flagged instead.
+NO_RISK_ANSWERS = ("no", "fine", "skip", "yes", SAID_MORE)
 
 
 @dataclass
@@ -223,7 +225,8 @@ def _check_in(received: Received, conversation: Conversation, *, weak_signs: boo
     """
     channel = conversation.channel.value
     if received.check_in_answer in NO_RISK_ANSWERS:
-        return [checkin.reply_to(received.check_in_answer, channel)]
+        kind = (received.message.extra or {}).get("check_in_kind")
+        return [checkin.reply_to(received.check_in_answer, channel, kind if isinstance(kind, str) else None)]
     risk = received.risk
     kind = checkin.to_ask(risk) if weak_signs or (risk is not None and risk.check_in) else None
     return [checkin.question(kind, channel)] if kind else []
@@ -371,7 +374,8 @@ async def _ask_assistant(ctx: AppContext, conversation: Conversation, received: 
                 channel=conversation.channel.value, sender=conversation.public_id,
                 text=text or (received.message.extra or {}).get("payload") or received.message.text,
                 metadata={"institution_id": conversation.institution_id,
-                          METADATA_KEY: risk.to_metadata() if risk is not None else None},
+                          METADATA_KEY: risk.to_metadata() if risk is not None else None,
+                          READ: received.check_in_answer},
             )
         replies, asked = checkin.asked(quoted(replies))
         if not any(reply.text or reply.buttons for reply in replies):

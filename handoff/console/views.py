@@ -47,9 +47,11 @@ CHANNEL_WORDS = {**CHANNEL_NAMES, "web": CHANNEL_NAMES["webchat"]}  # "web" too,
 # the reply, so they know what the assistant did with it. "yes" to "are you safe right now?" is safe.
 ANSWER_WORDS = {
     "suicide": {"yes": "yes (risk)", "no": "no", "fine": "no (fine)", "unsure": "not sure (risk)",
-                "skip": "rather not say", "none": "not read as an answer"},
+                "skip": "rather not say", "said_more": "an answer, then more with a sign of risk (given the numbers)",
+                "none": "not read as an answer"},
     "safety": {"yes": "yes, safe", "no": "not safe (risk)", "fine": "safe (fine)", "unsure": "not sure (risk)",
-               "skip": "rather not say", "none": "not read as an answer"},
+               "skip": "rather not say", "said_more": "an answer, then more with a sign of risk (given the numbers)",
+               "none": "not read as an answer"},
 }
 WORDS = {"risk": RISK_WORDS, "urgent": URGENT, "check_in": CHECK_IN_WORDS, "low": LOW_PREFIX, "goals": GOAL_WORDS,
          "channels": CHANNEL_WORDS, "answers": ANSWER_WORDS}

@@ -53,7 +53,7 @@ def test_which_answers_said_there_was_no_risk(kind: str, meant: str | None, no_r
     assert showed_no_risk(get_check_in(), kind, meant) is no_risk
 
 
-@pytest.mark.parametrize("where", ["questions", "asked_again"])
+@pytest.mark.parametrize("where", ["questions", "asked_again", "said_more"])
 def test_a_question_asked_again_is_checked_like_the_first(tmp_path, where: str) -> None:
     import yaml
 
@@ -152,7 +152,8 @@ def test_every_number_in_the_check_in_and_always_on_lines_is_verified() -> None:
     texts = get_check_in()
     words = [*get_responses().always_on_sms.values(), *texts.answered_no.values(), *texts.rather_not_say.values(),
              *(t for by_channel in texts.questions.values() for t in by_channel.values()),
-             *(t for by_channel in (texts.asked_again or {}).values() for t in by_channel.values())]
+             *(t for by_channel in (texts.asked_again or {}).values() for t in by_channel.values()),
+             *(t for by_channel in (texts.said_more or {}).values() for t in by_channel.values())]
     numbers = {digits(n) for text in words for n in re.findall(r"\b\d[\d ]{1,14}\d\b", text)}
     assert numbers and numbers <= verified, sorted(numbers - verified)
 
@@ -242,6 +243,31 @@ def test_reading_the_answer_a_reply_starts_with_never_fails_on_any_text() -> Non
     assert leading_answer(texts, "no, just tired. " + "x" * 1_000_000) is not None
     assert leading_answer(texts, "a" * 1_000_000) is None and leading_answer(texts, "." * 1_000_000) is None
     assert leading_answer(texts, "no " * 200_000) is not None and leading_answer(texts, "no\n" * 100_000) is not None
+
+
+def test_an_answer_then_more_is_told_it_was_heard_with_help_and_no_question(tmp_path) -> None:
+    import yaml
+
+    from safety.check_in import SAID_MORE, load_check_in
+    from safety.responses import DEFAULT_RESPONSES, ResponseFileError
+
+    texts = get_check_in()
+    for kind in KINDS:
+        for channel in CHANNELS:
+            heard = texts.reply_to(SAID_MORE, channel, kind)
+            assert heard.startswith("Thank you for telling me more") and "999" in heard and "116 123" in heard
+            assert "?" not in heard and heard != texts.reply_to("no", channel)
+        assert fits_sms(texts.reply_to(SAID_MORE, "sms", kind)) and "PERSON" in texts.reply_to(SAID_MORE, "sms", kind)
+    data = yaml.safe_load(DEFAULT_RESPONSES.read_text(encoding="utf-8"))
+    del data["check_in"]["said_more"]  # a file from before: the words for a plain no, which give the numbers too
+    path = tmp_path / "responses.yml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert load_check_in(path).reply_to(SAID_MORE, "sms", "suicide") == texts.answered_no["sms"]
+    data["check_in"]["said_more"] = {"suicide": texts.said_more["suicide"] if texts.said_more else {},
+                                     "safety": {"web": "Thank you for telling me more.", "sms": "Thanks."}}
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(ResponseFileError, match=r"check_in\.said_more\.safety: must give 999"):
+        load_check_in(path)
 
 
 def test_a_responses_file_without_the_asked_again_texts_asks_again_in_the_first_words(tmp_path) -> None:

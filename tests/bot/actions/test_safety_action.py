@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -124,6 +125,23 @@ async def test_rather_not_say_is_respected():
     from safety.check_in import get_check_in
 
     _, messages = await _answer("check_in_skip", "sms", "suicide")
+    assert [m["text"] for m in messages] == [get_check_in().rather_not_say["sms"]]
+
+
+@pytest.mark.parametrize(("channel", "kind"), [("webchat", "suicide"), ("sms", "suicide"), ("sms", "safety")])
+async def test_an_answer_the_service_read_as_more_with_a_sign_is_heard_with_the_numbers(channel, kind):
+    from safety.check_in import READ, SAID_MORE, get_check_in
+
+    _, messages = await _answer("check_in_skip", channel, kind, {READ: SAID_MORE})
+    [text] = [m["text"] for m in messages]
+    assert text == get_check_in().reply_to(SAID_MORE, channel, kind) and "999" in text
+    assert text != get_check_in().rather_not_say["sms" if channel == "sms" else "web"]
+
+
+async def test_a_reading_the_service_did_not_send_is_ignored():
+    from safety.check_in import READ, get_check_in
+
+    _, messages = await _answer("check_in_skip", "sms", "suicide", {READ: ["said_more"]})
     assert [m["text"] for m in messages] == [get_check_in().rather_not_say["sms"]]
 
 

@@ -453,7 +453,7 @@ def test_sms_a_no_with_a_reason_in_capitals_is_thanked_in_one_text(client, setti
 
 def test_officers_see_how_each_reply_to_a_check_in_was_read_and_students_never_do(client, settings, check):
     from handoff.officers.models import Role
-    from safety.check_in import ANSWERS, KINDS
+    from safety.check_in import ANSWERS, KINDS, SAID_MORE
 
     from ..console_helpers import Console, create_officer
 
@@ -475,7 +475,64 @@ def test_officers_see_how_each_reply_to_a_check_in_was_read_and_students_never_d
     assert read[DISTRESS] is None and read["what does consent mean"] is None
     page = client.get("/console").text
     words = json.loads(re.search(r'<script type="application/json" id="console-data">(.*?)</script>', page, re.S)[1])
-    assert all(set(words["words"]["answers"][kind]) == {*ANSWERS, "none"} for kind in KINDS)
+    assert all(set(words["words"]["answers"][kind]) == {*ANSWERS, SAID_MORE, "none"} for kind in KINDS)
+
+
+# A no (or "I'm safe") followed by more that shows the sign again: heard and given the numbers, neither thanked as a
+# plain no nor asked the same question straight back.
+
+NO_AND_MORE = "no, its just that nothing is ever going to get better and i am so tired of all of it"
+SAFE_AND_MORE = "yes im safe, things at home have just been really tense again tonight with everyone shouting"
+
+
+@pytest.fixture
+def said_more(check) -> GivenVerdicts:
+    check.given.update({NO_AND_MORE: Verdict(layer="model", score=0.45, check_in="suicide"),
+                        NO_AND_MORE.upper(): Verdict(layer="model", score=0.45, check_in="suicide"),
+                        SAFE_AND_MORE: Verdict(layer="model", score=0.45, check_in="safety")})
+    return check
+
+
+def test_web_a_no_then_more_with_the_sign_is_heard_with_the_numbers_not_asked_again(client, settings, said_more):
+    texts = get_check_in()
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        _say(ws, DISTRESS, "s1")
+        [reply] = _say(ws, NO_AND_MORE, "s2")
+        assert reply["text"] == texts.said_more["suicide"]["web"]
+        assert "116 123" in reply["text"] and "999" in reply["text"] and "?" not in reply["text"]
+        [later] = _say(ws, DISTRESS, "s3")  # not remembered as a plain no: asked in the first words
+    assert later["text"] == texts.question("suicide", "web")
+    stored = next(m for m in messages(settings) if m.text == NO_AND_MORE)
+    assert stored.extra["check_in_answer"] == "said_more" and stored.extra["check_in_kind"] == "suicide"
+    assert conversation_row(settings).risk_flags == ["check_in:suicide"]  # still there for an officer
+
+
+def test_web_safe_then_more_with_the_sign_is_heard_with_999(client, settings, said_more):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        _say(ws, UNSAFE_MAYBE, "t1")
+        [reply] = _say(ws, SAFE_AND_MORE, "t2")
+    assert reply["text"] == get_check_in().said_more["safety"]["web"] and "999" in reply["text"]
+    assert next(m for m in messages(settings) if m.text == SAFE_AND_MORE).extra["check_in_answer"] == "said_more"
+
+
+def test_sms_a_no_then_more_with_the_sign_is_heard_in_one_text(client, settings, said_more):
+    twiml_messages(post_sms(client, settings, DISTRESS))
+    [reply] = twiml_messages(post_sms(client, settings, NO_AND_MORE.upper()))
+    assert reply == get_check_in().said_more["suicide"]["sms"] and fits_sms(reply)
+    assert "116 123" in reply and "999" in reply and "PERSON" in reply
+
+
+def test_a_no_then_more_without_a_sign_is_not_heard_as_one_nor_asked_again(client, settings, check):
+    """Only a sign of what was just asked about makes a long "no, ..." heard: without one it is read as usual."""
+    plain_more = "no, i was really just wondering how the formal report process works at this college"
+    check.given[plain_more] = Verdict()
+    texts = get_check_in()
+    reply = _answer_the_check_in(client, plain_more, "p")
+    assert reply["text"] not in (texts.said_more["suicide"]["web"], texts.question("suicide", "web"))
+    stored = next(m for m in messages(settings) if m.text == plain_more)
+    assert stored.extra["check_in_answer"] == "none"
 
 
 def test_sms_help_straight_after_the_question_is_an_answer_stored_and_raised_not_the_keyword(client, settings, check):
