@@ -16,6 +16,11 @@ MEANING_FILES := $(wildcard data/institutions/*/policy.md data/institutions/*/as
   institutions/lookup.py institutions/policy_doc.py
 SAFETY_TRAINING_FILES := tests/safety/labelled.yml $(wildcard tests/safety/batches/*.yml) $(wildcard data/rasa/nlu/*.yml) \
   data/safety/patterns.yml data/safety/typos.yml safety/train.py safety/model.py safety/normalise.py
+# How a reply to the check-in is read beyond the lists (safety/replies.py); trained on the labelled replies, never the
+# blind ones.
+REPLY_MODEL := models/check_in_replies.npz
+REPLY_FILES := tests/safety/check_in_answers/tune_1.yml $(wildcard tests/safety/check_in_answers/train_*.yml) \
+  safety/replies.py safety/check_in.py safety/model.py data/safety/responses.yml
 PIP_FLAGS := --quiet --disable-pip-version-check
 export PYTHONDONTWRITEBYTECODE := 1
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
@@ -51,7 +56,10 @@ $(HANDOFF_VENV)/.installed: pyproject.toml
 # The two models train side by side: the intent classifier leaves part of the second core idle (about 8 minutes
 # together from cold here, against 10 one after the other).
 train:
-	@$(MAKE) --no-print-directory -j2 $(MODEL) $(SAFETY_MODEL) $(MEANING)
+	@$(MAKE) --no-print-directory -j2 $(MODEL) $(SAFETY_MODEL) $(MEANING) $(REPLY_MODEL)
+
+$(REPLY_MODEL): $(REPLY_FILES) | $(HANDOFF_VENV)/.installed
+	$(HANDOFF)/python -m safety.replies
 
 $(MEANING): $(MEANING_FILES) | $(BOT_VENV)/.installed
 	$(BOT)/python -m institutions.meaning
@@ -82,7 +90,7 @@ validate: setup
 test-stories: train
 	scripts/test-stories
 
-test-bot: setup $(SAFETY_MODEL) $(MEANING)
+test-bot: setup $(SAFETY_MODEL) $(MEANING) $(REPLY_MODEL)
 	$(BOT)/python -m pytest -q -p no:cacheprovider tests/bot tests/safety tests/signpost
 
 # The service's own tests mostly wait on databases, sockets and shutdowns (about one core busy with four at a
@@ -94,7 +102,7 @@ PYTEST := $(HANDOFF)/python -m pytest -q -p no:cacheprovider
 test-handoff: test-service test-processes
 
 # The service's own tests need the safety model, not the assistant's: they talk to no Rasa.
-test-service: setup $(SAFETY_MODEL)
+test-service: setup $(SAFETY_MODEL) $(REPLY_MODEL)
 	$(PYTEST) -n 8 tests/service tests/safety tests/signpost
 
 test-processes: setup train

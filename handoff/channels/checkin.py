@@ -39,6 +39,7 @@ from safety.check_in import (
     leading_answer,
     showed_no_risk,
 )
+from safety.replies import shows_risk
 from safety.verdict import CHECK_IN, Verdict
 
 logger = logging.getLogger(__name__)
@@ -75,12 +76,16 @@ def answer(kind: str, verdict: Verdict | None, text: str, payload: str | None,
     """The verdict on a reply to a check-in, and what the reply meant (None: not an answer).
 
     An answer that shows risk adds the check-in's label: the student gets that label's response and the
-    conversation is raised for an officer, exactly as if the check had found it in the message itself.
+    conversation is raised for an officer, exactly as if the check had found it in the message itself. A reply the
+    lists leave unread (or read only as an answer and then more) is also read by the reply model (safety/replies.py),
+    which can only read risk into it, never take it out.
     """
     texts = get_check_in()
     meant = classify(texts, text, payload)
     if meant is None:
         meant = _leading(texts, kind, verdict, text)
+    if verdict is not None and not concerning(texts, kind, meant) and shows_risk(kind, text, payload):
+        meant = "unsure"  # words the lists do not hold, that the reply model reads as risk: help, never less
     if verdict is not None and meant is not None and verdict.check_in == kind:
         verdict = replace(verdict, check_in=None)  # answered: the same question is not asked straight back
     if verdict is None or not concerning(texts, kind, meant):

@@ -162,6 +162,27 @@ def test_a_no_with_a_reason_is_thanked_by_the_assistant_and_a_reply_showing_the_
     assert "suicide_self_harm" in _flags(settings)
 
 
+NO_AND_MORE = "no, its just that nothing is ever going to get better and i am so tired of all of it"
+
+
+def test_a_no_then_more_with_the_sign_is_heard_by_the_assistant_on_web_and_sms_not_asked_again(service):
+    client, settings, given = service
+    given.given[NO_AND_MORE] = Verdict(layer="model", score=0.45, check_in="suicide")
+    texts = get_check_in()
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        _turn(ws, DISTRESS, "m1")
+        [heard] = _turn(ws, NO_AND_MORE, "m2")  # the assistant's answer, worded by how the service read the reply
+        assert texts.said_more and heard["text"] == texts.said_more["suicide"]["web"]
+        assert "116 123" in heard["text"] and "999" in heard["text"]
+        [next_answer] = _turn(ws, QUESTION, "m3")  # and the conversation carries on as usual
+    assert "are you thinking about suicide" not in next_answer["text"]
+    assert _flags(settings) == ["check_in:suicide"]
+    _sms(client, settings, DISTRESS)
+    [texted] = _sms(client, settings, NO_AND_MORE)
+    assert texted == texts.said_more["suicide"]["sms"] and fits_sms(texted)
+
+
 def test_sms_check_in_through_the_assistant(service):
     client, settings, _ = service
     question, *privacy = _sms(client, settings, DISTRESS)  # the first reply also says texts stay on the phone

@@ -535,6 +535,41 @@ def test_a_no_then_more_without_a_sign_is_not_heard_as_one_nor_asked_again(clien
     assert stored.extra["check_in_answer"] == "none"
 
 
+# Replies in words no list holds: the reply model (safety/replies.py) reads risk into them, never less.
+
+ON_MY_MIND = "honestly its on my mind pretty much every night now"
+STILL_OUTSIDE = "hes still outside the flat and keeps banging on the door"
+
+
+def test_web_risk_in_words_no_list_holds_gets_help_and_raises_the_conversation(client, settings, check):
+    check.given[ON_MY_MIND] = Verdict()  # the worst case: the safety check sees nothing in the words
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        _say(ws, DISTRESS, "o1")
+        said = _until_closing(ws, ON_MY_MIND, "o2")
+    assert "116 123" in said and "999" in said and "are you thinking about suicide" not in said
+    assert "suicide_self_harm" in conversation_row(settings).risk_flags
+    stored = next(m for m in messages(settings) if m.text == ON_MY_MIND)
+    assert stored.extra["check_in_answer"] == "unsure" and stored.extra["safety"]["layer"] == "check_in"
+
+
+def test_sms_not_safe_in_words_no_list_holds_gets_the_danger_response(client, settings, check):
+    check.given[STILL_OUTSIDE] = Verdict()
+    twiml_messages(post_sms(client, settings, UNSAFE_MAYBE))
+    replies = twiml_messages(post_sms(client, settings, STILL_OUTSIDE))
+    assert "999" in replies[0][:160] and all(fits_sms(r) for r in replies)
+    assert "immediate_danger" in conversation_row(settings).risk_flags
+
+
+def test_a_question_after_the_check_in_is_not_read_as_risk(client, settings, check):
+    question = "can you tell me how to make a formal report about my tutor"
+    check.given[question] = Verdict()
+    reply = _answer_the_check_in(client, question, "f")
+    assert "suicide_self_harm" not in conversation_row(settings).risk_flags
+    assert reply["text"] != get_check_in().question("suicide", "web")
+    assert next(m for m in messages(settings) if m.text == question).extra["check_in_answer"] == "none"
+
+
 def test_sms_help_straight_after_the_question_is_an_answer_stored_and_raised_not_the_keyword(client, settings, check):
     twiml_messages(post_sms(client, settings, UNSAFE_MAYBE))  # are you safe right now?
     replies = twiml_messages(post_sms(client, settings, "HELP"))
