@@ -52,6 +52,7 @@ def main() -> None:
     texts_long = adversarial_texts(classifier, args.adversarial)
     adversarial(classifier.classify, texts_long, "rules alone")
     whole_check(classifier, texts, texts_long, args.runs)
+    check_in_replies(texts, texts_long)
 
 
 def rss_mb() -> float:
@@ -146,6 +147,28 @@ def adversarial(check, texts: list[str], name: str) -> None:
         p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))]
         print(f"  {kind}: median {statistics.median(timings) / 1e6:.2f} ms, p99 {p99 / 1e6:.2f} ms, "
               f"max {timings[-1] / 1e6:.2f} ms")
+
+
+def check_in_replies(texts: list[str], texts_long: list[str]) -> None:
+    """The reply model (safety/replies.py), read on the turn that answers a check-in, beside the check."""
+    from safety import replies
+
+    before = rss_mb()
+    model = replies.get_reply_model()
+    if model is None:
+        print("check-in reply model: skipped (python -m safety.replies)")
+        return
+    weights = (model.weights_bytes()) / 2**20
+    print(f"check-in reply model: {weights:.1f} MB of weights, {rss_mb() - before:.1f} MB resident added")
+    for name, chosen in (("labelled messages as replies", texts), ("2,000-character replies", texts_long)):
+        timings = []
+        for text in chosen:
+            started = time.perf_counter_ns()
+            replies.shows_risk("suicide", text)
+            timings.append(time.perf_counter_ns() - started)
+        timings.sort()
+        p99 = timings[int(0.99 * len(timings))]
+        print(f"  {name} ({len(chosen)}): median {statistics.median(timings) / 1000:.0f} us, p99 {p99 / 1000:.0f} us")
 
 
 if __name__ == "__main__":

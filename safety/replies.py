@@ -87,6 +87,9 @@ class ReplyModel:
         logit = float(self.intercept[k] + np.dot(values, self._weights[k, indices].astype(np.float64)))
         return float(1.0 / (1.0 + np.exp(-min(max(logit, -30.0), 30.0))))
 
+    def weights_bytes(self) -> int:
+        return int(self._weights.nbytes)
+
     def shows_risk(self, kind: str, text: str) -> bool:
         return bool(self.score(kind, text) >= self.thresholds[KINDS.index(kind)])
 
