@@ -412,14 +412,19 @@ def test_web_a_no_with_a_reason_is_thanked_not_asked_again_and_remembered_as_a_n
 def test_web_a_yes_with_more_words_or_a_reply_that_shows_the_sign_again_gets_help_not_the_question_again(
     client, settings, signs, reply
 ):
+    stored = _helped_after_the_question(client, settings, reply, "h")
+    assert stored.extra["check_in_answer"] in ("yes", "unsure") and stored.extra["safety"]["layer"] == "check_in"
+
+
+def _helped_after_the_question(client, settings, reply: str, ids: str):
+    """The suicide question, then the reply: help (not the question again) and a raised flag; returns the reply."""
     with client.websocket_connect("/ws/chat") as ws:
         hello(ws)
-        _say(ws, DISTRESS, "h1")
-        said = _until_closing(ws, reply, "h2")
+        _say(ws, DISTRESS, f"{ids}1")
+        said = _until_closing(ws, reply, f"{ids}2")
     assert "116 123" in said and "999" in said and "are you thinking about suicide" not in said
     assert "suicide_self_harm" in conversation_row(settings).risk_flags
-    stored = next(m for m in messages(settings) if m.text == reply)
-    assert stored.extra["check_in_answer"] in ("yes", "unsure") and stored.extra["safety"]["layer"] == "check_in"
+    return next(m for m in messages(settings) if m.text == reply)
 
 
 @pytest.mark.parametrize("reply", ["no one cares", "no but thanks for asking", "no, how do i report someone"])
@@ -543,13 +548,7 @@ STILL_OUTSIDE = "hes still outside the flat and keeps banging on the door"
 
 def test_web_risk_in_words_no_list_holds_gets_help_and_raises_the_conversation(client, settings, check):
     check.given[ON_MY_MIND] = Verdict()  # the worst case: the safety check sees nothing in the words
-    with client.websocket_connect("/ws/chat") as ws:
-        hello(ws)
-        _say(ws, DISTRESS, "o1")
-        said = _until_closing(ws, ON_MY_MIND, "o2")
-    assert "116 123" in said and "999" in said and "are you thinking about suicide" not in said
-    assert "suicide_self_harm" in conversation_row(settings).risk_flags
-    stored = next(m for m in messages(settings) if m.text == ON_MY_MIND)
+    stored = _helped_after_the_question(client, settings, ON_MY_MIND, "o")
     assert stored.extra["check_in_answer"] == "unsure" and stored.extra["safety"]["layer"] == "check_in"
 
 
