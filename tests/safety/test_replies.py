@@ -87,3 +87,9 @@ def test_training_needs_two_files_to_choose_its_thresholds_out_of_fold(tmp_path)
     one.write_text('replies:\n  - {question: Q1, meaning: "no", text: "no"}\n', encoding="utf-8")
     with pytest.raises(ValueError, match="at least two files"):
         replies.train([one])
+
+
+def test_the_reply_model_never_trains_on_a_blind_file() -> None:
+    names = [path.name for path in replies.training_files()]
+    assert "tune_1.yml" in names and any(n.startswith("train_") for n in names)
+    assert not any(n.startswith(("blind_", "welsh_")) for n in names)
