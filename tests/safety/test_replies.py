@@ -37,6 +37,7 @@ def test_only_replies_the_lists_leave_unread_go_to_the_model(text: str, payload:
     ("suicide", "honestly its on my mind pretty much every night now"),
     ("suicide", "i keep thinking everyone would be better off if i just wasnt here anymore"),
     ("safety", "hes still outside the flat and keeps banging on the door"),
+    ("suicide", "sometimes yeah, but i would never act on it"),  # thoughts, even without intent, are not a no
 ])
 def test_risk_in_words_no_list_holds_is_read_as_risk(kind: str, text: str) -> None:
     assert shows_risk(kind, text)
@@ -46,6 +47,8 @@ def test_risk_in_words_no_list_holds_is_read_as_risk(kind: str, text: str) -> No
     ("suicide", "what time does the library close tonight"),
     ("suicide", "can you tell me how to make a formal report about my tutor"),
     ("safety", "sorry i was just asking about the deadline for my appeal"),
+    ("suicide", "will my parents be told if i say yes"),  # asking what happens first is not an answer
+    ("suicide", "is this confidential"),
     ("suicide", "no"),  # read by the lists: never by the model
     ("safety", "yes im safe"),
 ])
