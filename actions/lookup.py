@@ -27,10 +27,11 @@ from actions.common import (
     send,
     the,
 )
-from actions.safety import service_labels
+from actions.safety import CHECK_IN_SLOT, channel_kind, read_by_service, service_labels
 from institutions import InstitutionProfile, ProfileError
 from institutions.loader import default_directory
 from institutions.lookup import FALLBACK_MIN_SCORE, MIN_SCORE, Match, policy_index
+from safety.check_in import ANSWERED_FIRST, SAID_MORE, get_check_in
 
 logger = logging.getLogger(__name__)
 QUOTED = "policy_sections"  # kept with the reply, so the officer console can show what the student read
@@ -97,6 +98,10 @@ class ActionPolicyLookup(Action):
         floor = FALLBACK_MIN_SCORE if self.fallback else MIN_SCORE
         matches = index.answer(question, min_score=floor) if index is not None else []
         if self.fallback and not matches:
+            if read_by_service(tracker) == ANSWERED_FIRST:  # "no, ..." to a check-in, and more: heard, not "sorry"
+                kind = tracker.get_slot(CHECK_IN_SLOT) or "suicide"
+                dispatcher.utter_message(text=get_check_in().reply_to(SAID_MORE, channel_kind(tracker), kind))
+                return []
             dispatcher.utter_message(response=NOT_UNDERSTOOD)  # still carries the 24/7 line
             return []
         replies = build_lookup(profile, question, channel, matches)

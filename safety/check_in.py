@@ -24,6 +24,10 @@ ANSWERS = ("yes", "no", "fine", "unsure", "skip")
 # numbers (`said_more` in the data), and the check-in stays flagged for an officer.
 SAID_MORE = "said_more"
 READ = "check_in_read"  # the key, in the metadata sent to the assistant, for how the service read a check-in reply
+# Sent as READ for a reply that starts with an answer without risk and goes on in words the service does not read as
+# part of it ("no, my dissertation is due and my supervisor won't reply"): the assistant reads the words as usual,
+# and if it understands none of them, answers with `said_more` rather than "not sure I understood".
+ANSWERED_FIRST = "answered_then_more"
 MARKER = "check_in"  # the key that says "this message asked a check-in", in a reply's custom data and its extra
 FLAG = "check_in:{kind}"  # the conversation's flag while a check-in has been asked
 # Labels whose own response already says what a check-in would ask about: with one of them, nothing is asked.
@@ -163,6 +167,12 @@ def _answer(texts: CheckInTexts, head: str) -> str | None:
 def _known(texts: CheckInTexts, words: str) -> str | None:
     """The answer these words (already without fillers) are, as written or stretched ("nooo", "yess")."""
     return texts.answers.get(words) or texts.answers.get(re.sub(r"(\w)\1+", r"\1", words))
+
+
+def answered_first(texts: CheckInTexts, kind: str, text: str) -> bool:
+    """True when a reply not read as an answer still starts with one that shows no risk, not turned round."""
+    lead = leading_answer(texts, text)
+    return lead is not None and not lead.turned and not concerning(texts, kind, lead.meaning)
 
 
 def concerning(texts: CheckInTexts, kind: str, answer: str | None) -> bool:

@@ -35,7 +35,7 @@ from handoff.conversations.models import Conversation, Message
 from handoff.conversations.store import Draft, DuplicateMessage
 from handoff.core.text import well_formed
 from handoff.realtime import conversation_topic
-from safety.check_in import READ, SAID_MORE
+from safety.check_in import ANSWERED_FIRST, READ, SAID_MORE, answered_first, get_check_in
 from safety.verdict import CHECK_IN, METADATA_KEY, MODEL, Verdict
 
 logger = logging.getLogger(__name__)
@@ -172,6 +172,8 @@ async def _answer_to_check_in(
     risk, meant = checkin.answer(kind, risk, text, payload, ctx.risk.severity)
     extra: dict[str, object] = {"check_in_answer": meant or "none", "check_in_kind": kind,
                                 "asked_by_service": by_service}
+    if meant is None and answered_first(get_check_in(), kind, text):
+        extra["check_in_lead"] = True  # "no, ..." and words the assistant reads as usual (see ANSWERED_FIRST)
     if risk is not None and risk.labels != before:
         return risk, meant, extra, None
     return risk, meant, extra, checkin.payload_for(kind, meant) if meant is not None else payload
@@ -375,7 +377,8 @@ async def _ask_assistant(ctx: AppContext, conversation: Conversation, received: 
                 text=text or (received.message.extra or {}).get("payload") or received.message.text,
                 metadata={"institution_id": conversation.institution_id,
                           METADATA_KEY: risk.to_metadata() if risk is not None else None,
-                          READ: received.check_in_answer},
+                          READ: received.check_in_answer or (
+                              ANSWERED_FIRST if (received.message.extra or {}).get("check_in_lead") else None)},
             )
         replies, asked = checkin.asked(quoted(replies))
         if not any(reply.text or reply.buttons for reply in replies):

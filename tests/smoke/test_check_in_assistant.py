@@ -183,6 +183,20 @@ def test_a_no_then_more_with_the_sign_is_heard_by_the_assistant_on_web_and_sms_n
     assert texted == texts.said_more["suicide"]["sms"] and fits_sms(texted)
 
 
+def test_a_no_then_words_the_assistant_does_not_understand_is_heard_not_met_with_sorry(service):
+    client, settings, given = service
+    reply = "no, my dissertation is due on friday and my supervisor still hasnt answered any of my emails this week"
+    given.given[reply] = Verdict()
+    texts = get_check_in()
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        _turn(ws, DISTRESS, "u1")
+        replies = _turn(ws, reply, "u2", until="999")
+    said = " ".join(r["text"] for r in replies)
+    assert texts.said_more and texts.said_more["suicide"]["web"] in said and "not sure I understood" not in said
+    assert _flags(settings) == ["check_in:suicide"]
+
+
 def test_sms_check_in_through_the_assistant(service):
     client, settings, _ = service
     question, *privacy = _sms(client, settings, DISTRESS)  # the first reply also says texts stay on the phone

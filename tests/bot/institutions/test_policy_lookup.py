@@ -69,6 +69,22 @@ def test_a_message_nobody_understood_is_looked_up_and_otherwise_still_gets_the_2
 
 
 
+@pytest.mark.parametrize(("channel", "kind"), [("webchat", "suicide"), ("sms", "safety")])
+def test_a_no_to_the_check_in_and_words_nobody_understood_is_heard_not_met_with_sorry(use_profile, channel, kind):
+    from safety.check_in import ANSWERED_FIRST, READ, SAID_MORE, get_check_in
+
+    use_profile("harbourside-college")
+    tracker = make_tracker(channel, "nlu_fallback", "no, blorp wibble wobble flurp")
+    tracker.latest_message["metadata"] = {READ: ANSWERED_FIRST}
+    tracker.slots["check_in"] = kind
+    said = run_action(ActionPolicyLookupOrDefault(), tracker)[1]
+    assert [m["text"] for m in said] == [get_check_in().reply_to(SAID_MORE, "sms" if channel == "sms" else "web", kind)]
+    assert "999" in said[0]["text"]
+    found = ask(use_profile, ActionPolicyLookupOrDefault(), "no. the interim measures panel thing how does it work",
+                metadata={READ: ANSWERED_FIRST})
+    assert found[0]["text"].startswith("From Harbourside College's policy, section 8.3")  # a section that fits still
+
+
 def test_a_question_asked_in_welsh_reads_as_its_english_twin_and_finds_the_same_section(use_profile) -> None:
     # Mutated forms and accents included: "nghwyn" is "cwyn" (complaint) after "fy"; "apêl" with or without its accent.
     pairs = [("A fydd fy nghwyn yn gyfrinachol?", "Will my complaint be confidential?"),
