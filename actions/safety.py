@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import current_profile
 from institutions import ProfileError
-from safety.check_in import KINDS, MARKER, READ, SAID_MORE, concerning, get_check_in
+from safety.check_in import ASKED, KINDS, MARKER, READ, SAID_MORE, concerning, get_check_in
 from safety.responses import get_responses, safety_response
 from safety.verdict import METADATA_KEY, Verdict
 
@@ -92,7 +92,7 @@ class ActionCheckInAnswer(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         texts, channel = get_check_in(), channel_kind(tracker)
-        kind = tracker.get_slot(CHECK_IN_SLOT) or "safety"
+        kind = asked_by_service(tracker) or tracker.get_slot(CHECK_IN_SLOT) or "safety"
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         meant = {"affirm": "yes", "deny": "no", "check_in_skip": "skip"}.get(intent or "")
         if meant == "skip" and read_by_service(tracker) == SAID_MORE:
@@ -120,6 +120,13 @@ def read_by_service(tracker: Tracker) -> str | None:
     metadata = tracker.latest_message.get("metadata") or {}
     read = metadata.get(READ) if isinstance(metadata, dict) else None
     return read if isinstance(read, str) else None
+
+
+def asked_by_service(tracker: Tracker) -> str | None:
+    """The check-in the student's reply answers, as the service knows it (it may have asked it itself), or None."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    kind = metadata.get(ASKED) if isinstance(metadata, dict) else None
+    return kind if kind in KINDS else None
 
 
 def service_labels(tracker: Tracker) -> frozenset[str]:

@@ -28,6 +28,7 @@ READ = "check_in_read"  # the key, in the metadata sent to the assistant, for ho
 # part of it ("no, my dissertation is due and my supervisor won't reply"): the assistant reads the words as usual,
 # and if it understands none of them, answers with `said_more` rather than "not sure I understood".
 ANSWERED_FIRST = "answered_then_more"
+ASKED = "check_in_asked"  # in the same metadata: the question that reply answers (the service may have asked it)
 MARKER = "check_in"  # the key that says "this message asked a check-in", in a reply's custom data and its extra
 FLAG = "check_in:{kind}"  # the conversation's flag while a check-in has been asked
 # Labels whose own response already says what a check-in would ask about: with one of them, nothing is asked.

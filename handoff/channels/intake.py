@@ -35,7 +35,7 @@ from handoff.conversations.models import Conversation, Message
 from handoff.conversations.store import Draft, DuplicateMessage
 from handoff.core.text import well_formed
 from handoff.realtime import conversation_topic
-from safety.check_in import ANSWERED_FIRST, READ, SAID_MORE, answered_first, get_check_in
+from safety.check_in import ANSWERED_FIRST, ASKED, READ, SAID_MORE, answered_first, get_check_in
 from safety.verdict import CHECK_IN, METADATA_KEY, MODEL, Verdict
 
 logger = logging.getLogger(__name__)
@@ -378,7 +378,8 @@ async def _ask_assistant(ctx: AppContext, conversation: Conversation, received: 
                 metadata={"institution_id": conversation.institution_id,
                           METADATA_KEY: risk.to_metadata() if risk is not None else None,
                           READ: received.check_in_answer or (
-                              ANSWERED_FIRST if (received.message.extra or {}).get("check_in_lead") else None)},
+                              ANSWERED_FIRST if (received.message.extra or {}).get("check_in_lead") else None),
+                          ASKED: (received.message.extra or {}).get("check_in_kind")},
             )
         replies, asked = checkin.asked(quoted(replies))
         if not any(reply.text or reply.buttons for reply in replies):
