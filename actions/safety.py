@@ -115,23 +115,25 @@ class ActionCheckInAnswer(Action):
         return [SlotSet(CHECK_IN_SLOT, None)]
 
 
+def _from_service(tracker: Tracker, key: str) -> Any:
+    """One entry of the metadata the service sent with the student's latest message, or None."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    return metadata.get(key) if isinstance(metadata, dict) else None
+
+
 def read_by_service(tracker: Tracker) -> str | None:
     """How the service read the student's reply to a check-in (its metadata), or None."""
-    metadata = tracker.latest_message.get("metadata") or {}
-    read = metadata.get(READ) if isinstance(metadata, dict) else None
+    read = _from_service(tracker, READ)
     return read if isinstance(read, str) else None
 
 
 def asked_by_service(tracker: Tracker) -> str | None:
     """The check-in the student's reply answers, as the service knows it (it may have asked it itself), or None."""
-    metadata = tracker.latest_message.get("metadata") or {}
-    kind = metadata.get(ASKED) if isinstance(metadata, dict) else None
+    kind = _from_service(tracker, ASKED)
     return kind if kind in KINDS else None
 
 
 def service_labels(tracker: Tracker) -> frozenset[str]:
     """Labels in the service's verdict on this message (a quick reply skips the risk detector)."""
-    metadata = tracker.latest_message.get("metadata") or {}
-    raw = metadata.get(METADATA_KEY) if isinstance(metadata, dict) else None
-    verdict = Verdict.from_metadata(raw, get_responses().by_label)
+    verdict = Verdict.from_metadata(_from_service(tracker, METADATA_KEY), get_responses().by_label)
     return verdict.labels if verdict is not None else frozenset()

@@ -115,15 +115,21 @@ def letter_vectors(texts: Sequence[str]) -> tuple[Any, Any, Any]:
 
 
 class LetterModel:
-    """Logistic regression over hashed letter runs: one row of weights per model label (in MODEL_LABELS order)."""
+    """Logistic regression over hashed letter runs: one row of weights per label (the safety model's: MODEL_LABELS
+    order; the check-in reply model's: one per question)."""
 
-    def __init__(self, coef: Any, intercept: Any) -> None:
+    def __init__(self, coef: Any, intercept: Any, rows: int = len(MODEL_LABELS)) -> None:
         coef = np.asarray(coef, dtype=np.float32)  # as saved: one row per label
         self.intercept = np.asarray(intercept, dtype=np.float64)
-        if coef.shape != (len(MODEL_LABELS), 1 << LETTER_BITS) or self.intercept.shape != (len(MODEL_LABELS),):
+        if coef.shape != (rows, 1 << LETTER_BITS) or self.intercept.shape != (rows,):
             raise ValueError("the letter model's weights do not match this code's labels and features")
         # features x labels, the one copy kept; float32 as saved (read into float64 sums exactly as it is)
         self._weights = np.ascontiguousarray(coef.T)
+
+    @property
+    def coef(self) -> Any:
+        """The weights as saved: one row per label."""
+        return self._weights.T
 
     @staticmethod
     def text(words: Sequence[str]) -> str:
@@ -141,7 +147,7 @@ class LetterModel:
 
     def save(self, path: Path) -> None:
         """Weights only, read back by `load`."""
-        np.savez_compressed(path, coef=self._weights.T.astype(np.float32), intercept=self.intercept)
+        np.savez_compressed(path, coef=self.coef.astype(np.float32), intercept=self.intercept)
 
     @classmethod
     def load(cls, path: Path) -> LetterModel:

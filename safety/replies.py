@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from safety.check_in import KINDS, CheckInTexts, classify, concerning, get_check_in, leading_answer, plain
-from safety.model import LETTER_BITS, letter_vectors
+from safety.model import LETTER_BITS, LetterModel, letter_vectors
 
 logger = logging.getLogger(__name__)
 
@@ -46,10 +46,10 @@ BUDGET = 0.03  # out of fold: the share of no-risk replies the model reads that 
 C = 8.0  # the regression's inverse regularisation (chosen out of fold: see docs/safety.md)
 
 
-def reply_text(text: str) -> str:
+def reply_words(text: str) -> list[str]:
     """A reply as the model reads it: its plain words, then each pair of neighbours joined ("not_really")."""
     words = plain(text).split()[:READ_WORDS]
-    return " ".join(words + [f"{a}_{b}" for a, b in itertools.pairwise(words)])
+    return words + [f"{a}_{b}" for a, b in itertools.pairwise(words)]
 
 
 def needs_reading(texts: CheckInTexts, text: str, payload: str | None = None) -> bool:
@@ -64,38 +64,32 @@ def needs_reading(texts: CheckInTexts, text: str, payload: str | None = None) ->
 def _matrix(texts: Sequence[str]) -> Any:
     from scipy.sparse import csr_matrix
 
-    owner, indices, values = letter_vectors([reply_text(t) for t in texts])
+    owner, indices, values = letter_vectors([" ".join(reply_words(t)) for t in texts])
     return csr_matrix((values, (owner, indices)), shape=(len(texts), 1 << LETTER_BITS))
 
 
 class ReplyModel:
-    """One logistic regression for each check-in question (KINDS order), with its threshold."""
+    """One logistic regression over letter runs for each check-in question (KINDS order), with its threshold."""
 
     def __init__(self, coef: Any, intercept: Any, thresholds: Any) -> None:
-        coef = np.asarray(coef, dtype=np.float32)
-        self.intercept = np.asarray(intercept, dtype=np.float64)
+        self.letters = LetterModel(coef, intercept, rows=len(KINDS))
         self.thresholds = np.asarray(thresholds, dtype=np.float64)
-        if coef.shape != (len(KINDS), 1 << LETTER_BITS) or self.intercept.shape != (len(KINDS),) \
-                or self.thresholds.shape != (len(KINDS),):
-            raise ValueError("the check-in reply model does not match this code's questions and features")
-        self._weights = coef
+        if self.thresholds.shape != (len(KINDS),):
+            raise ValueError("the check-in reply model does not match this code's questions")
 
     def score(self, kind: str, text: str) -> float:
         """The probability that this reply to this question shows risk."""
-        k = KINDS.index(kind)
-        _, indices, values = letter_vectors([reply_text(text)])
-        logit = float(self.intercept[k] + np.dot(values, self._weights[k, indices].astype(np.float64)))
-        return float(1.0 / (1.0 + np.exp(-min(max(logit, -30.0), 30.0))))
+        return float(self.letters.predict([reply_words(text)])[0, KINDS.index(kind)])
 
     def weights_bytes(self) -> int:
-        return int(self._weights.nbytes)
+        return int(self.letters.coef.nbytes)
 
     def shows_risk(self, kind: str, text: str) -> bool:
         return bool(self.score(kind, text) >= self.thresholds[KINDS.index(kind)])
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(path, coef=self._weights, intercept=self.intercept, thresholds=self.thresholds)
+        np.savez_compressed(path, coef=self.letters.coef, intercept=self.letters.intercept, thresholds=self.thresholds)
 
     @classmethod
     def load(cls, path: Path) -> ReplyModel:
@@ -166,10 +160,11 @@ def out_of_fold(rows: Sequence[tuple[str, str, bool, str]], kind: str, c: float 
     for held in sorted({r[3] for r in mine}):
         train = [r for r in mine if r[3] != held]
         coef, intercept = _fit([r[1] for r in train], [r[2] for r in train], c)
-        model = ReplyModel(np.zeros((len(KINDS), 1 << LETTER_BITS)), np.zeros(len(KINDS)), np.ones(len(KINDS)))
-        model._weights[KINDS.index(kind)] = coef
-        model.intercept[KINDS.index(kind)] = intercept
-        scored += [(model.score(kind, r[1]), r[2]) for r in mine if r[3] == held and needs_reading(texts, r[1])]
+        model = LetterModel(coef[None, :], [intercept], rows=1)
+        held_out = [r for r in mine if r[3] == held and needs_reading(texts, r[1])]
+        if held_out:
+            scores = model.predict([reply_words(r[1]) for r in held_out])[:, 0]
+            scored += [(float(s), r[2]) for s, r in zip(scores, held_out, strict=True)]
     return scored
 
 

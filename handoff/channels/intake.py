@@ -362,6 +362,7 @@ async def _ask_assistant(ctx: AppContext, conversation: Conversation, received: 
     """One turn of the assistant, with the service's own answer when the assistant is down."""
     topic = conversation_topic(conversation.public_id)
     risk = received.risk
+    said = received.message.extra or {}
     limit = ctx.settings.max_message_chars
     if text is None and len(received.message.text) > limit:
         if not (risk and risk.flagged):  # too long for the assistant to read well: the service answers it
@@ -374,12 +375,12 @@ async def _ask_assistant(ctx: AppContext, conversation: Conversation, received: 
         async with ctx.turns.running(conversation.public_id, client):
             replies = await ctx.rasa.send(
                 channel=conversation.channel.value, sender=conversation.public_id,
-                text=text or (received.message.extra or {}).get("payload") or received.message.text,
+                text=text or said.get("payload") or received.message.text,
                 metadata={"institution_id": conversation.institution_id,
                           METADATA_KEY: risk.to_metadata() if risk is not None else None,
                           READ: received.check_in_answer or (
-                              ANSWERED_FIRST if (received.message.extra or {}).get("check_in_lead") else None),
-                          ASKED: (received.message.extra or {}).get("check_in_kind")},
+                              ANSWERED_FIRST if said.get("check_in_lead") else None),
+                          ASKED: said.get("check_in_kind")},
             )
         replies, asked = checkin.asked(quoted(replies))
         if not any(reply.text or reply.buttons for reply in replies):
@@ -392,8 +393,7 @@ async def _ask_assistant(ctx: AppContext, conversation: Conversation, received: 
             replies += check_in_after(risk, conversation)  # the assistant answered the label only
         return replies
     except RasaUnavailable:
-        payload = (received.message.extra or {}).get("payload")
-        if asks_for_person(received.message.text, payload):
+        if asks_for_person(received.message.text, said.get("payload")):
             replies = await _person_without_assistant(ctx, conversation, received.message)
         return _answer_without_assistant(received, conversation, replies)
     finally:
