@@ -27,7 +27,7 @@ from actions.common import (
     send,
     the,
 )
-from actions.safety import CHECK_IN_SLOT, asked_by_service, channel_kind, read_by_service, service_labels
+from actions.safety import answered_check_in, channel_kind, read_by_service, service_labels
 from institutions import InstitutionProfile, ProfileError
 from institutions.loader import default_directory
 from institutions.lookup import FALLBACK_MIN_SCORE, MIN_SCORE, Match, policy_index
@@ -99,7 +99,7 @@ class ActionPolicyLookup(Action):
         matches = index.answer(question, min_score=floor) if index is not None else []
         if self.fallback and not matches:
             if read_by_service(tracker) == ANSWERED_FIRST:  # "no, ..." to a check-in, and more: heard, not "sorry"
-                kind = asked_by_service(tracker) or tracker.get_slot(CHECK_IN_SLOT) or "suicide"
+                kind = answered_check_in(tracker, default="suicide")
                 dispatcher.utter_message(text=get_check_in().reply_to(SAID_MORE, channel_kind(tracker), kind))
                 return []
             dispatcher.utter_message(response=NOT_UNDERSTOOD)  # still carries the 24/7 line

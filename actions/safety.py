@@ -92,7 +92,7 @@ class ActionCheckInAnswer(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         texts, channel = get_check_in(), channel_kind(tracker)
-        kind = asked_by_service(tracker) or tracker.get_slot(CHECK_IN_SLOT) or "safety"
+        kind = answered_check_in(tracker, default="safety")
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         meant = {"affirm": "yes", "deny": "no", "check_in_skip": "skip"}.get(intent or "")
         if meant == "skip" and read_by_service(tracker) == SAID_MORE:
@@ -131,6 +131,11 @@ def asked_by_service(tracker: Tracker) -> str | None:
     """The check-in the student's reply answers, as the service knows it (it may have asked it itself), or None."""
     kind = _from_service(tracker, ASKED)
     return kind if kind in KINDS else None
+
+
+def answered_check_in(tracker: Tracker, default: str) -> str:
+    """The check-in the student's latest message answers: as the service knows it, else as the assistant asked it."""
+    return asked_by_service(tracker) or tracker.get_slot(CHECK_IN_SLOT) or default
 
 
 def service_labels(tracker: Tracker) -> frozenset[str]:
