@@ -234,6 +234,58 @@ def fingerprint(files: Sequence[Path], seed: int) -> str:
     return digest.hexdigest()[:16]
 
 
+# The four-fold cross-validation trains five models where the final one is one: about three quarters of a cold
+# training. Its outcome (the thresholds and confirm floors, before the final model spares the labelled set's
+# emergencies) depends only on the data, the code and the libraries, so it is kept in this file with a key made of all
+# three, and `python -m safety.train` chooses the thresholds again only when the key differs (or with
+# --cross-validate). A change to any training file, any file of the check, or a library's version gives a new key.
+CROSS_VALIDATED = ROOT / "data" / "safety" / "cross_validated.json"
+CROSS_VALIDATION_LIBRARIES = ("spacy", "thinc", "numpy", "scipy", "scikit-learn", "rapidfuzz", "PyYAML")
+
+
+def cross_validation_key(files: Sequence[Path], seed: int, epochs: int = EPOCHS) -> str:
+    """What the out-of-fold thresholds depend on: the training data, every file of the check (code, patterns, typos,
+    lists), the settings, the seed and the versions of the libraries that compute them."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    digest = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    check = [*sorted(here.glob("*.py")), *sorted((ROOT / "data" / "safety").glob("*.yml"))]
+    for path in [*files, *check]:
+        name = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else path.name
+        digest.update(f"{name}\0".encode())
+        digest.update(path.read_bytes())
+    versions: list[str | None] = []
+    for library in CROSS_VALIDATION_LIBRARIES:
+        try:
+            versions.append(version(library))
+        except PackageNotFoundError:
+            versions.append(None)
+    digest.update(json.dumps([MODEL_CONFIG, epochs, DROPOUT, BATCH_SIZE, CV_FOLDS, COMPOSITE_SHARE, seed,
+                              sorted(EVERYDAY_INTENTS), versions]).encode())
+    return digest.hexdigest()
+
+
+def cross_validated(key: str, path: Path = CROSS_VALIDATED) -> Thresholds | None:
+    """The thresholds kept for this key, or None (no file, another key, or a file that does not read)."""
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(kept, dict) or kept.get("key") != key:
+            return None
+        return Thresholds.from_json(kept["thresholds"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def keep_cross_validated(key: str, thresholds: Thresholds, path: Path = CROSS_VALIDATED) -> None:
+    """Keep the out-of-fold thresholds for this key (see CROSS_VALIDATED)."""
+    about = ("Thresholds and confirm floors chosen by python -m safety.train's cross-validation for the training data, "
+             "code and libraries whose SHA-256 is the key; reused while the key matches. Written by training: "
+             "commit it with the change that trained it.")
+    kept = {"about": about, "key": key, "thresholds": thresholds.to_json()}
+    path.write_text(json.dumps(kept, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
 def with_composites(items: Sequence[Item], seed: int = SEED, share: float | None = None) -> list[Item]:
     """The items and, for `share` of the labelled ones, a two-part message: it joined to an everyday message (see
     COMPOSITE_SHARE). Deterministic for a seed; the new items keep the labelled message's source, cats and group."""
@@ -339,14 +391,14 @@ def folds(items: Sequence[Item], count: int = CV_FOLDS, seed: int = SEED) -> lis
     return out
 
 
-def out_of_fold_scores(items: Sequence[Item], seed: int = SEED) -> list[dict[str, float]]:
+def out_of_fold_scores(items: Sequence[Item], seed: int = SEED, epochs: int = EPOCHS) -> list[dict[str, float]]:
     """Each item's scores from a model trained without its fold."""
     scores: list[dict[str, float]] = [{} for _ in items]
     for fold in folds(items, seed=seed):
         held = set(fold)
         kept = [i for n, i in enumerate(items) if n not in held]
         kept = with_composites(kept, seed=seed)
-        nlp, letters = fit(kept, seed=seed), fit_letters(kept)
+        nlp, letters = fit(kept, seed=seed, epochs=epochs), fit_letters(kept)
         for n, row in zip(fold, predict(nlp, [items[n] for n in fold], letters), strict=True):
             scores[n] = row
     return scores
@@ -470,8 +522,11 @@ def spare_labelled_emergencies(model: RiskModel, items: Sequence[Item], ruled: S
     return lowered
 
 
-def train(out: Path, seed: int = SEED, files: Sequence[Path] | None = None, log: Callable[[str], None] = print) -> Path:
-    """Cross-validate the thresholds, train the final model on everything, and save both to `out`."""
+def train(out: Path, seed: int = SEED, files: Sequence[Path] | None = None, log: Callable[[str], None] = print,
+          *, cross_validate: bool = False, kept: Path | None = None, epochs: int = EPOCHS) -> Path:
+    """Cross-validate the thresholds, train the final model on everything, and save both to `out`. With `kept` (a
+    file such as CROSS_VALIDATED), thresholds kept there for this very data, code and libraries are reused unless
+    `cross_validate`, and thresholds chosen are kept there."""
     import spacy
 
     from safety.risk import get_classifier
@@ -483,18 +538,28 @@ def train(out: Path, seed: int = SEED, files: Sequence[Path] | None = None, log:
     items = load_items(rules.words, files, everyday)
     log(f"training data: {len(items)} messages ({len(everyday)} everyday ones) from {len(files)} files and "
         f"{EVERYDAY.relative_to(ROOT)}")
-    scores = out_of_fold_scores(items, seed=seed)
-    thresholds = choose_thresholds(items, scores)
+    key = cross_validation_key([*files, *everyday_files()], seed, epochs)
+    reused = None if cross_validate or kept is None else cross_validated(key, kept)
     ruled = rule_labels(rules, items)
-    floors = choose_confirm_floors(items, scores, ruled)
-    thresholds = dataclasses.replace(thresholds, confirm=floors)
-    log(f"thresholds by {CV_FOLDS}-fold cross-validation ({time.perf_counter() - started:.0f} s): "
+    if reused is not None:
+        thresholds = reused
+        floors = thresholds.confirm
+        how = f"as cross-validated before for this data, code and libraries ({_shown(kept)})"
+    else:
+        scores = out_of_fold_scores(items, seed=seed, epochs=epochs)
+        thresholds = choose_thresholds(items, scores)
+        floors = choose_confirm_floors(items, scores, ruled)
+        thresholds = dataclasses.replace(thresholds, confirm=floors)
+        if kept is not None:
+            keep_cross_validated(key, thresholds, kept)
+        how = f"by {CV_FOLDS}-fold cross-validation ({time.perf_counter() - started:.0f} s)"
+    log(f"thresholds {how}: "
         + ", ".join(f"{k} {thresholds.fire[k]:.2f}/{thresholds.weak[k]:.2f}" for k in MODEL_LABELS)
         + "; rule hits asked about below " + ", ".join(f"{k} {v:.3f}" for k, v in thresholds.confirm.items())
         + "; long messages fire at " + ", ".join(f"{k} {v:.2f}" for k, v in thresholds.fire_long.items())
         + f"; a faint sign from {thresholds.faint}")
     learnt = with_composites(items, seed=seed)
-    nlp, letters = fit(learnt, seed=seed), fit_letters(learnt)
+    nlp, letters = fit(learnt, seed=seed, epochs=epochs), fit_letters(learnt)
     spared = spare_labelled_emergencies(RiskModel(nlp, thresholds, letters=letters), items, ruled, floors)
     if spared != floors:
         log(f"confirm floors lowered so that no emergency of the labelled set is asked about: {spared}")
@@ -515,13 +580,21 @@ def train(out: Path, seed: int = SEED, files: Sequence[Path] | None = None, log:
     return out
 
 
+def _shown(path: Path | None) -> str:
+    return "" if path is None else path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: train into --out (default models/safety)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=DEFAULT_MODEL_DIR, help="where to save the model")
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--cross-validate", action="store_true",
+                        help=f"choose the thresholds again even if {_shown(CROSS_VALIDATED)} holds them for this data")
     args = parser.parse_args(argv)
-    train(args.out, seed=args.seed)
+    # Only the shipped seed's thresholds are kept: another seed (an experiment) is cross-validated and kept nowhere.
+    train(args.out, seed=args.seed, cross_validate=args.cross_validate,
+          kept=CROSS_VALIDATED if args.seed == SEED else None)
     return 0
 
 

@@ -978,3 +978,62 @@ def test_whatever_the_scores_and_length_a_danger_or_suicide_reading_is_never_lef
                 assert helped and label in verdict.labels | verdict.low_confidence, (label, parts, verdict)
 
     run()
+
+
+def _small_training_file(directory: Path, share: int = 5) -> Path:
+    """A small training file: every `share`-th message of the labelled set."""
+    import yaml
+
+    rows = yaml.safe_load(train.LABELLED_SET.read_text(encoding="utf-8"))[::share]
+    path = directory / "labelled.yml"
+    path.write_text(yaml.safe_dump(rows, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_thresholds_cross_validated_once_are_reused_for_the_same_data_and_give_the_same_model(
+        tmp_path: Path) -> None:
+    """Cross-validation trains four models to choose the thresholds; kept with a key of the data, code and libraries,
+    a second training reuses them and saves the very model the cross-validation gave; --cross-validate chooses them
+    again."""
+    data = _small_training_file(tmp_path)
+    kept = tmp_path / "cross_validated.json"
+    lines: list[str] = []
+
+    def trained(name: str, **how: object) -> dict[str, object]:
+        lines.clear()
+        out = train.train(tmp_path / name, files=[data], log=lines.append, epochs=1, **how)  # type: ignore[arg-type]
+        return json.loads((out / "safety.json").read_text(encoding="utf-8"))
+
+    def cross_validated() -> bool:
+        said = [line for line in lines if line.startswith("thresholds ")]
+        assert len(said) == 1
+        return "-fold cross-validation" in said[0]
+
+    first = trained("first", kept=kept)
+    assert cross_validated() and json.loads(kept.read_text(encoding="utf-8"))["key"]
+    second = trained("second", kept=kept)
+    assert not cross_validated()
+    assert second["thresholds"] == first["thresholds"] and second["probes"] == first["probes"]
+    trained("forced", kept=kept, cross_validate=True)
+    assert cross_validated()
+
+
+def test_kept_thresholds_are_not_reused_for_other_data_or_from_a_broken_file(tmp_path: Path) -> None:
+    """Any change to a training file, another seed, or a file cut short means the thresholds are chosen again."""
+    data = _small_training_file(tmp_path)
+    kept = tmp_path / "cross_validated.json"
+    thresholds = Thresholds(fire=dict.fromkeys(MODEL_LABELS, 0.5), weak=dict.fromkeys(MODEL_LABELS, 0.3),
+                            confirm={"suicide_self_harm": 0.1}, faint=0.2)
+    key = train.cross_validation_key([data], seed=0)
+    train.keep_cross_validated(key, thresholds, kept)
+    assert train.cross_validated(key, kept) == thresholds
+    assert train.cross_validation_key([data], seed=1) != key
+    with data.open("a", encoding="utf-8") as more:
+        more.write("- text: i am going to jump off the bridge tonight\n  labels: [suicide_self_harm]\n")
+    assert train.cross_validation_key([data], seed=0) != key
+    assert train.cross_validated(train.cross_validation_key([data], seed=0), kept) is None
+    for broken in ('{"key": "', "[]", json.dumps({"key": key, "thresholds": {"fire": {"suicide_self_harm": 7}}}), ""):
+        kept.write_text(broken, encoding="utf-8")
+        assert train.cross_validated(key, kept) is None
+    kept.unlink()
+    assert train.cross_validated(key, kept) is None
