@@ -209,6 +209,8 @@ async def respond(
             replies = await _while_waiting(ctx, conversation, received, client)
         elif received.check_in_by_service and received.check_in_answer and not (risk and risk.flagged):
             replies = _check_in(received, conversation)  # the service asked this check-in: it answers the reply
+        elif _stops_nothing(received):
+            replies = [Reply(text=service_message("not_waiting", conversation.channel.value))]
         else:
             first, assistant_goes_on = await _honest_first(ctx, conversation, received)
             asked = await _ask_assistant(ctx, conversation, received, client=client) if assistant_goes_on else []
@@ -308,12 +310,26 @@ async def _after_close(ctx: AppContext, conversation: Conversation, received: Re
                                         reason="wrote_again")
     conversation.owner = Owner.bot
     risk = received.risk
+    if _stops_nothing(received):
+        return [Reply(text=service_message("not_waiting", conversation.channel.value))]
     if not (risk and risk.flagged):
         return await _ask_assistant(ctx, conversation, received, client=client)
     outcome = await reopen_for_risk(ctx, conversation,
                                     request_id=f"reopened:{conversation.public_id}:{received.message.seq}")
     note = _outcome_words(outcome, conversation.channel.value, "reopened_queued", "reopened_team_away")
     return [*safety_replies(risk, conversation), Reply(text=note)]
+
+
+def _stops_nothing(received: Received) -> bool:
+    """"STOP WAITING" (the whole message, as our texts ask for it, or a "Stop waiting" button tapped later) from a
+    student who is not in the queue, with no risk shown: the service says there is nothing to stop, whether or not
+    the assistant is up, instead of the assistant not understanding its own words."""
+    risk = received.risk
+    payload = (received.message.extra or {}).get("payload")
+    if risk is not None and risk.flagged:
+        return False
+    text = received.message.text
+    return (is_command(text) or bool(payload)) and waiting_request(text, payload) == "stop_waiting"
 
 
 async def _while_waiting(ctx: AppContext, conversation: Conversation, received: Received, client: str) -> list[Reply]:

@@ -106,6 +106,22 @@ def test_after_a_close_an_ordinary_message_reaches_the_assistant_again(client, s
     assert conversation_row(settings).owner == Owner.bot
 
 
+@pytest.mark.parametrize("owner", [Owner.bot, Owner.closed])
+def test_a_stop_waiting_tapped_when_not_waiting_is_told_there_is_nothing_to_stop(client, settings, owner):
+    """An old "Stop waiting" button tapped after the queue was left or the chat closed: the service says there is
+    nothing to stop and how to reach a person, instead of an answer that did not understand (the assistant is down
+    in these tests, and the answer comes all the same)."""
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        if owner != Owner.bot:  # a new chat is the assistant's
+            move_to(settings, [owner])
+        ws.send_json({"type": "message", "client_id": "s1", "text": "Stop waiting", "payload": "/stop_waiting"})
+        answer = receive_until(ws, is_assistant_message)[-1]
+    assert "nothing to stop" in answer["text"] and "talk to a person" in answer["text"]
+    assert conversation_row(settings).owner == Owner.bot
+    assert [m.text for m in messages(settings)][:1] == ["Stop waiting"]  # kept, as every message is
+
+
 def _ask_for_person(client, public_id: str) -> str:
     with assistant_turn(client, public_id):  # the action server asks during the assistant's turn
         answer = client.post("/api/handoff-requests", json={

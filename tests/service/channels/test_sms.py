@@ -577,6 +577,22 @@ def test_by_sms_a_command_with_a_crisis_beside_it_is_answered_as_a_crisis(client
     assert "999" in replies[0][:160]
 
 
+def test_by_sms_stop_waiting_from_someone_not_waiting_says_there_is_nothing_to_stop(client, settings):
+    """A student who has left the queue (or never joined it) and texts STOP WAITING is told so, with the way to a
+    person; a crisis beside those words still gets the emergency answer."""
+    with time_machine.travel(datetime(2026, 11, 24, 11, 0, tzinfo=ZoneInfo("Europe/London")), tick=True), \
+            OnDuty(client, settings):
+        first = twiml_messages(post_sms(client, settings, "STOP WAITING"))
+        twiml_messages(post_sms(client, settings, "PERSON"))
+        twiml_messages(post_sms(client, settings, "STOP WAITING"))
+        again = twiml_messages(post_sms(client, settings, "stop waiting"))
+        crisis = twiml_messages(post_sms(client, settings, "stop waiting hes outside my door with a knife"))
+    for replies in (first, again):
+        assert "nothing to stop" in replies[0] and "PERSON" in replies[0] and all(map(fits_sms, replies))
+    assert _conversation(settings).owner.value == "bot"
+    assert "999" in crisis[0][:160] and "nothing to stop" not in " ".join(crisis)
+
+
 def test_by_sms_stop_waiting_leaves_the_queue_and_says_so(client, settings):
     with time_machine.travel(datetime(2026, 11, 24, 11, 0, tzinfo=ZoneInfo("Europe/London")), tick=True), \
             OnDuty(client, settings):
