@@ -323,10 +323,11 @@ async def _after_close(ctx: AppContext, conversation: Conversation, received: Re
 def _stops_nothing(received: Received) -> bool:
     """"STOP WAITING" (the whole message, as our texts ask for it, or a "Stop waiting" button tapped later) from a
     student who is not in the queue, with no risk shown: the service says there is nothing to stop, whether or not
-    the assistant is up, instead of the assistant not understanding its own words."""
+    the assistant is up, instead of the assistant not understanding its own words. Words that show risk, or call for
+    a check-in, sent with the button's payload are answered as any message."""
     risk = received.risk
     payload = (received.message.extra or {}).get("payload")
-    if risk is not None and risk.flagged:
+    if risk is not None and (risk.flagged or risk.check_in):
         return False
     text = received.message.text
     return (is_command(text) or bool(payload)) and waiting_request(text, payload) == "stop_waiting"

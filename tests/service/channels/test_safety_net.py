@@ -122,6 +122,16 @@ def test_a_stop_waiting_tapped_when_not_waiting_is_told_there_is_nothing_to_stop
     assert [m.text for m in messages(settings)][:1] == ["Stop waiting"]  # kept, as every message is
 
 
+def test_distress_sent_with_a_stop_waiting_payload_when_not_waiting_is_asked_about_not_told_nothing_to_stop(
+        client, settings):
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        ws.send_json({"type": "message", "client_id": "s1", "text": "i just want to disappear",
+                      "payload": "/stop_waiting"})
+        answer = receive_until(ws, is_assistant_message)[-1]
+    assert "nothing to stop" not in answer["text"] and "ending your life" in answer["text"]
+
+
 def _ask_for_person(client, public_id: str) -> str:
     with assistant_turn(client, public_id):  # the action server asks during the assistant's turn
         answer = client.post("/api/handoff-requests", json={
