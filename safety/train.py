@@ -243,6 +243,11 @@ CROSS_VALIDATED = ROOT / "data" / "safety" / "cross_validated.json"
 CROSS_VALIDATION_LIBRARIES = ("spacy", "thinc", "numpy", "scipy", "scikit-learn", "rapidfuzz", "PyYAML")
 
 
+def _shown(path: Path | None) -> str:
+    """A path as the repository names it (or whole, outside it)."""
+    return "" if path is None else path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
+
+
 def cross_validation_key(files: Sequence[Path], seed: int, epochs: int = EPOCHS) -> str:
     """What the out-of-fold thresholds depend on: the training data, every file of the check (code, patterns, typos,
     lists), the settings, the seed and the versions of the libraries that compute them."""
@@ -252,8 +257,7 @@ def cross_validation_key(files: Sequence[Path], seed: int, epochs: int = EPOCHS)
     here = Path(__file__).resolve().parent
     check = [*sorted(here.glob("*.py")), *sorted((ROOT / "data" / "safety").glob("*.yml"))]
     for path in [*files, *check]:
-        name = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else path.name
-        digest.update(f"{name}\0".encode())
+        digest.update(f"{_shown(path)}\0".encode())
         digest.update(path.read_bytes())
     versions: list[str | None] = []
     for library in CROSS_VALIDATION_LIBRARIES:
@@ -578,10 +582,6 @@ def train(out: Path, seed: int = SEED, files: Sequence[Path] | None = None, log:
     (out / SETTINGS_FILE).write_text(json.dumps(info, indent=2, sort_keys=True), encoding="utf-8")
     log(f"model saved to {out} in {time.perf_counter() - started:.0f} s")
     return out
-
-
-def _shown(path: Path | None) -> str:
-    return "" if path is None else path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
