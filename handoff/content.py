@@ -86,6 +86,18 @@ def _waiting_requests() -> dict[str, tuple[frozenset[str], tuple[re.Pattern[str]
     return parsed
 
 
+# What our texts ask a waiting student to send to leave the queue (data/service_messages.yml). From a student who is not
+# waiting only this, whole, or the button's payload is read as that request: "never mind" is also said in passing.
+STOP_WAITING_KEYWORD = "stop waiting"
+
+
+def asks_to_stop_waiting(text: str, payload: str | None = None) -> bool:
+    """The whole message is STOP WAITING, or a "Stop waiting" button's payload came with it."""
+    if payload:
+        return waiting_request(text, payload) == "stop_waiting"
+    return len(text) <= 100 and _plain(text) == STOP_WAITING_KEYWORD
+
+
 def is_command(text: str) -> bool:
     """The whole message is one of the service's own commands ("STOP WAITING", "callback": an `exact` entry of
     data/waiting_requests.yml), as the SMS messages tell students to reply."""

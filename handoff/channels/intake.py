@@ -26,7 +26,7 @@ from handoff.channels.replies import (
     safety_replies,
     with_quiet_help,
 )
-from handoff.content import asks_for_person, is_command, service_message, waiting_request
+from handoff.content import asks_for_person, asks_to_stop_waiting, is_command, service_message, waiting_request
 from handoff.context import AppContext
 from handoff.conversations import service, states
 from handoff.conversations.enums import Direction, Owner
@@ -329,8 +329,7 @@ def _stops_nothing(received: Received) -> bool:
     payload = (received.message.extra or {}).get("payload")
     if risk is not None and (risk.flagged or risk.check_in):
         return False
-    text = received.message.text
-    return (is_command(text) or bool(payload)) and waiting_request(text, payload) == "stop_waiting"
+    return asks_to_stop_waiting(received.message.text, payload)
 
 
 async def _while_waiting(ctx: AppContext, conversation: Conversation, received: Received, client: str) -> list[Reply]:

@@ -587,10 +587,12 @@ def test_by_sms_stop_waiting_from_someone_not_waiting_says_there_is_nothing_to_s
         twiml_messages(post_sms(client, settings, "STOP WAITING"))
         again = twiml_messages(post_sms(client, settings, "stop waiting"))
         crisis = twiml_messages(post_sms(client, settings, "stop waiting hes outside my door with a knife"))
+        in_passing = twiml_messages(post_sms(client, settings, "never mind"))  # said in passing, not our command
     for replies in (first, again):
         assert "nothing to stop" in replies[0] and "PERSON" in replies[0] and all(map(fits_sms, replies))
     assert _conversation(settings).owner.value == "bot"
     assert "999" in crisis[0][:160] and "nothing to stop" not in " ".join(crisis)
+    assert in_passing and "nothing to stop" not in " ".join(in_passing)
 
 
 def test_by_sms_stop_waiting_leaves_the_queue_and_says_so(client, settings):
